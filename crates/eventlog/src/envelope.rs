@@ -1,0 +1,312 @@
+//! The stored record: a versioned, checksummed envelope around each event.
+//!
+//! Layout of format 1 (all integers big-endian):
+//!
+//! | bytes | field |
+//! |---|---|
+//! | 1 | format version (1) |
+//! | 4 | crc32c of every byte after this field |
+//! | 8 | global position |
+//! | 8 | stream version |
+//! | 16 | event id |
+//! | 8 | `recorded_at`, microseconds since the Unix epoch, UTC |
+//! | 2 | payload schema version |
+//! | 2 + n | stream id, UTF-8 |
+//! | 2 + n | event type, UTF-8 |
+//! | 2 + n | actor, UTF-8 |
+//! | 2 + n | role, UTF-8 |
+//! | 2 + n | channel, UTF-8 |
+//! | 1 | flags: 1 = occurred_at, 2 = correlation id, 4 = causation id |
+//! | 8 / 16 / 16 | the optional fields the flags announce, in that order |
+//! | 4 + n | payload |
+//!
+//! The layout is written by hand rather than by a serialization library so
+//! that the bytes of stored history cannot change when a dependency does;
+//! golden-byte tests pin it.
+
+use chrono::{DateTime, Utc};
+use uuid::Uuid;
+
+use crate::types::{EventId, EventMetadata, Position, RecordedEvent, StreamId};
+
+/// The envelope format this build writes.
+pub const FORMAT_VERSION: u8 = 1;
+
+const FLAG_OCCURRED: u8 = 1;
+const FLAG_CORRELATION: u8 = 2;
+const FLAG_CAUSATION: u8 = 4;
+const HEADER_LEN: usize = 1 + 4;
+
+/// Encodes a record. The caller has checked the size limits, so every
+/// length fits its prefix.
+pub(crate) fn encode(event: &RecordedEvent) -> Vec<u8> {
+    let m = &event.metadata;
+    let mut out = Vec::with_capacity(
+        96 + event.stream.as_str().len()
+            + event.event_type.len()
+            + m.actor.len()
+            + m.role.len()
+            + m.channel.len()
+            + event.payload.len(),
+    );
+    out.push(FORMAT_VERSION);
+    out.extend_from_slice(&[0; 4]);
+    out.extend_from_slice(&event.position.to_be_bytes());
+    out.extend_from_slice(&event.stream_version.to_be_bytes());
+    out.extend_from_slice(event.id.as_bytes());
+    out.extend_from_slice(&event.recorded_at.timestamp_micros().to_be_bytes());
+    out.extend_from_slice(&event.schema_version.to_be_bytes());
+    for text in [event.stream.as_str(), &event.event_type, &m.actor, &m.role, &m.channel] {
+        // Lengths were checked against limits far below u16::MAX.
+        out.extend_from_slice(&(text.len() as u16).to_be_bytes());
+        out.extend_from_slice(text.as_bytes());
+    }
+    let mut flags = 0;
+    if m.occurred_at.is_some() {
+        flags |= FLAG_OCCURRED;
+    }
+    if m.correlation_id.is_some() {
+        flags |= FLAG_CORRELATION;
+    }
+    if m.causation_id.is_some() {
+        flags |= FLAG_CAUSATION;
+    }
+    out.push(flags);
+    if let Some(t) = m.occurred_at {
+        out.extend_from_slice(&t.timestamp_micros().to_be_bytes());
+    }
+    if let Some(id) = m.correlation_id {
+        out.extend_from_slice(id.as_bytes());
+    }
+    if let Some(id) = m.causation_id {
+        out.extend_from_slice(id.as_bytes());
+    }
+    out.extend_from_slice(&(event.payload.len() as u32).to_be_bytes());
+    out.extend_from_slice(&event.payload);
+    let crc = crc32c::crc32c(&out[HEADER_LEN..]);
+    out[1..HEADER_LEN].copy_from_slice(&crc.to_be_bytes());
+    out
+}
+
+/// Why a record could not be decoded; turned into `StoreError::Corrupt`
+/// with the position by the caller.
+pub(crate) type DecodeError = String;
+
+/// Decodes and checks a record stored under `position`.
+pub(crate) fn decode(position: Position, bytes: &[u8]) -> Result<RecordedEvent, DecodeError> {
+    if bytes.len() < HEADER_LEN {
+        return Err(format!("record is {} bytes, shorter than its header", bytes.len()));
+    }
+    if bytes[0] != FORMAT_VERSION {
+        return Err(format!("unknown envelope format {}", bytes[0]));
+    }
+    let stored_crc = u32::from_be_bytes([bytes[1], bytes[2], bytes[3], bytes[4]]);
+    let actual_crc = crc32c::crc32c(&bytes[HEADER_LEN..]);
+    if stored_crc != actual_crc {
+        return Err(format!(
+            "checksum mismatch (stored {stored_crc:08x}, computed {actual_crc:08x})"
+        ));
+    }
+    let mut r = Reader { bytes, at: HEADER_LEN };
+    let stored_position = r.u64()?;
+    if stored_position != position {
+        return Err(format!("record says position {stored_position}"));
+    }
+    let stream_version = r.u64()?;
+    let id = EventId(Uuid::from_bytes(r.array16()?));
+    let recorded_at = micros_to_time(r.i64()?)?;
+    let schema_version = r.u16()?;
+    let stream = r.text16()?;
+    let stream = StreamId::new(stream).map_err(|e| e.to_string())?;
+    let event_type = r.text16()?;
+    let actor = r.text16()?;
+    let role = r.text16()?;
+    let channel = r.text16()?;
+    let flags = r.u8()?;
+    if flags & !(FLAG_OCCURRED | FLAG_CORRELATION | FLAG_CAUSATION) != 0 {
+        return Err(format!("unknown metadata flags {flags:#04x}"));
+    }
+    let occurred_at = if flags & FLAG_OCCURRED != 0 {
+        Some(micros_to_time(r.i64()?)?)
+    } else {
+        None
+    };
+    let correlation_id = if flags & FLAG_CORRELATION != 0 {
+        Some(Uuid::from_bytes(r.array16()?))
+    } else {
+        None
+    };
+    let causation_id = if flags & FLAG_CAUSATION != 0 {
+        Some(Uuid::from_bytes(r.array16()?))
+    } else {
+        None
+    };
+    let payload_len = r.u32()? as usize;
+    let payload = r.take(payload_len)?.to_vec();
+    if r.at != bytes.len() {
+        return Err(format!("{} unexpected bytes after the payload", bytes.len() - r.at));
+    }
+    Ok(RecordedEvent {
+        position,
+        stream,
+        stream_version,
+        id,
+        event_type,
+        schema_version,
+        recorded_at,
+        metadata: EventMetadata {
+            actor,
+            role,
+            channel,
+            occurred_at,
+            correlation_id,
+            causation_id,
+        },
+        payload,
+    })
+}
+
+fn micros_to_time(micros: i64) -> Result<DateTime<Utc>, DecodeError> {
+    DateTime::from_timestamp_micros(micros).ok_or_else(|| format!("timestamp {micros} out of range"))
+}
+
+struct Reader<'a> {
+    bytes: &'a [u8],
+    at: usize,
+}
+
+impl<'a> Reader<'a> {
+    fn take(&mut self, n: usize) -> Result<&'a [u8], DecodeError> {
+        let end = self
+            .at
+            .checked_add(n)
+            .filter(|end| *end <= self.bytes.len())
+            .ok_or_else(|| format!("record truncated at byte {} (needs {n} more)", self.at))?;
+        let slice = &self.bytes[self.at..end];
+        self.at = end;
+        Ok(slice)
+    }
+
+    fn array<const N: usize>(&mut self) -> Result<[u8; N], DecodeError> {
+        let mut out = [0; N];
+        out.copy_from_slice(self.take(N)?);
+        Ok(out)
+    }
+
+    fn u8(&mut self) -> Result<u8, DecodeError> {
+        Ok(self.array::<1>()?[0])
+    }
+
+    fn u16(&mut self) -> Result<u16, DecodeError> {
+        Ok(u16::from_be_bytes(self.array()?))
+    }
+
+    fn u32(&mut self) -> Result<u32, DecodeError> {
+        Ok(u32::from_be_bytes(self.array()?))
+    }
+
+    fn u64(&mut self) -> Result<u64, DecodeError> {
+        Ok(u64::from_be_bytes(self.array()?))
+    }
+
+    fn i64(&mut self) -> Result<i64, DecodeError> {
+        Ok(i64::from_be_bytes(self.array()?))
+    }
+
+    fn array16(&mut self) -> Result<[u8; 16], DecodeError> {
+        self.array()
+    }
+
+    fn text16(&mut self) -> Result<String, DecodeError> {
+        let len = self.u16()? as usize;
+        let at = self.at;
+        let raw = self.take(len)?;
+        String::from_utf8(raw.to_vec()).map_err(|_| format!("invalid UTF-8 in a text field at byte {at}"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sample() -> RecordedEvent {
+        RecordedEvent {
+            position: 7,
+            stream: StreamId::new("ticket-1").unwrap_or_else(|e| panic!("{e}")),
+            stream_version: 2,
+            id: EventId(Uuid::from_u128(0x0123_4567_89ab_cdef_0011_2233_4455_6677)),
+            event_type: "Received".into(),
+            schema_version: 1,
+            recorded_at: DateTime::from_timestamp_micros(1_700_000_000_123_456).unwrap_or_else(|| panic!("time")),
+            metadata: EventMetadata {
+                actor: "u1".into(),
+                role: "agent".into(),
+                channel: "hotline".into(),
+                occurred_at: DateTime::from_timestamp_micros(1_699_999_000_000_000),
+                correlation_id: Some(Uuid::from_u128(1)),
+                causation_id: None,
+            },
+            payload: vec![1, 2, 3],
+        }
+    }
+
+    /// The bytes of stored history must never change: if this fails, the
+    /// envelope encoding changed and old data folders would no longer read.
+    #[test]
+    fn golden_bytes_of_format_1() {
+        let bytes = encode(&sample());
+        let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+        assert_eq!(
+            hex,
+            "01c4be3153\
+             0000000000000007\
+             0000000000000002\
+             0123456789abcdef0011223344556677\
+             00060a2418202240\
+             0001\
+             00087469636b65742d31\
+             00085265636569766564\
+             00027531\
+             00056167656e74\
+             0007686f746c696e65\
+             03\
+             00060a23dc837600\
+             00000000000000000000000000000001\
+             00000003010203"
+        );
+        assert_eq!(decode(7, &bytes), Ok(sample()));
+    }
+
+    #[test]
+    fn every_single_bit_flip_is_detected() {
+        let bytes = encode(&sample());
+        for i in 0..bytes.len() {
+            for bit in 0..8 {
+                let mut damaged = bytes.clone();
+                damaged[i] ^= 1 << bit;
+                assert!(
+                    decode(7, &damaged).is_err(),
+                    "flip of bit {bit} in byte {i} went unnoticed"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn every_truncation_is_detected() {
+        let bytes = encode(&sample());
+        for len in 0..bytes.len() {
+            assert!(
+                decode(7, &bytes[..len]).is_err(),
+                "truncation to {len} bytes went unnoticed"
+            );
+        }
+    }
+
+    #[test]
+    fn a_record_under_the_wrong_key_is_detected() {
+        let bytes = encode(&sample());
+        let err = decode(8, &bytes).err().unwrap_or_default();
+        assert!(err.contains("position 7"), "{err}");
+    }
+}

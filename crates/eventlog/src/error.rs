@@ -1,0 +1,127 @@
+//! The ways the log can refuse or fail.
+
+use crate::types::{EventId, ExpectedVersion, Position, StreamId, StreamVersion};
+
+/// Every error the log returns. Refusals (`WrongExpectedVersion`,
+/// `PartiallyWritten`, `IdReused`, invalid input) write nothing.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The stream's current version does not match what the caller
+    /// expected: someone else appended first. Nothing was written; reload
+    /// the stream and decide again.
+    #[error("wrong expected version on stream {stream}: expected {expected}, the stream is at {}", describe_version(*.actual))]
+    WrongExpectedVersion {
+        /// The stream appended to.
+        stream: StreamId,
+        /// What the caller expected.
+        expected: ExpectedVersion,
+        /// The stream's last version (`None`: the stream does not exist).
+        actual: Option<StreamVersion>,
+    },
+
+    /// Some events of the batch are already in the log and others are not:
+    /// the batch is neither new nor a retry of an earlier append. Nothing
+    /// was written.
+    #[error("append to {stream} is partly written already: {} of {total} event ids exist (first: {first_existing} at position {first_existing_position}); a retry must resend exactly the original batch", .existing)]
+    PartiallyWritten {
+        /// The stream appended to.
+        stream: StreamId,
+        /// How many of the batch's ids exist.
+        existing: usize,
+        /// Batch size.
+        total: usize,
+        /// The first id that exists.
+        first_existing: EventId,
+        /// Where it is.
+        first_existing_position: Position,
+    },
+
+    /// An event id is already in the log with different content (or in a
+    /// different stream): the id was reused by mistake. Nothing was written.
+    #[error("event id {id} is already used by a different event at position {position}")]
+    IdReused {
+        /// The reused id.
+        id: EventId,
+        /// The position of the event that owns it.
+        position: Position,
+    },
+
+    /// The same event id appears twice in one batch.
+    #[error("event id {id} appears more than once in the batch")]
+    DuplicateIdInBatch {
+        /// The repeated id.
+        id: EventId,
+    },
+
+    /// A stream name was refused.
+    #[error("invalid stream id {stream:?}: {reason}")]
+    InvalidStreamId {
+        /// The refused name (cut to 64 characters).
+        stream: String,
+        /// Why.
+        reason: &'static str,
+    },
+
+    /// An event or batch breaks a size limit or is otherwise malformed.
+    #[error("invalid append: {0}")]
+    InvalidAppend(String),
+
+    /// A stored record or index entry is damaged or missing. Reading stops
+    /// there: nothing is ever silently skipped.
+    #[error("corrupt log at position {position}: {reason}")]
+    Corrupt {
+        /// The first bad position.
+        position: Position,
+        /// What is wrong.
+        reason: String,
+    },
+
+    /// A payload could not be encoded or decoded.
+    #[error("payload codec: {0}")]
+    Codec(#[from] crate::codec::CodecError),
+
+    /// sled reported an error.
+    #[error("storage: {0}")]
+    Storage(#[from] sled::Error),
+
+    /// A file operation (fsync, open) failed.
+    #[error("i/o: {0}")]
+    Io(#[from] std::io::Error),
+
+    /// An earlier sync to stable storage failed, so the store can no longer
+    /// tell what is durable; it refuses writes until it is reopened (and
+    /// `verify` has run).
+    #[error("the log refuses writes after a failed sync ({reason}); restart the process")]
+    Poisoned {
+        /// The failure that poisoned the store.
+        reason: String,
+    },
+
+    /// Another process (or a handle of this one that was not closed)
+    /// holds the data folder.
+    #[error("the data folder {} is in use by another process", .path.display())]
+    Locked {
+        /// The data folder.
+        path: std::path::PathBuf,
+    },
+
+    /// The store was closed.
+    #[error("the log is closed")]
+    Closed,
+
+    /// The data folder was written by an incompatible version.
+    #[error("unsupported store format {found} (this build reads format {supported})")]
+    UnsupportedFormat {
+        /// Format found on disk.
+        found: u32,
+        /// Format this build writes and reads.
+        supported: u32,
+    },
+}
+
+fn describe_version(v: Option<StreamVersion>) -> String {
+    match v {
+        Some(v) => format!("version {v}"),
+        None => "absent".to_owned(),
+    }
+}

@@ -1,0 +1,92 @@
+//! The event log: an append-only, ordered, durable store of immutable
+//! events, the ground truth of the after-sales system. Every view is
+//! derived from it.
+//!
+//! # Guarantees
+//!
+//! **Ordering.** Every event gets a global position. Positions start at 0,
+//! are dense (no gaps, ever, also across crashes) and strictly increasing,
+//! and commit order is position order, however many writers append at
+//! once. Within a stream, versions are dense from 0. One writer thread
+//! allocates positions inside the same serialized step that stores the
+//! events; sled's `generate_id` is not used (it skips ids after a crash).
+//! Readers (`read_all`, `read_stream`, subscriptions) only see events below
+//! the *visible head*, which moves only after a whole group is stored (and,
+//! in the durable mode, synced), so no reader can see position N+1 before
+//! N — the race that made several event stores' subscriptions skip events.
+//!
+//! **Atomicity.** The events of one `append` land together or not at all,
+//! with every index they touch (log, stream index, stream head, id index):
+//! all four are keyspaces of one sled tree written with one `sled::Batch`,
+//! which sled recovers whole or not at all after a crash. A refused append
+//! (`WrongExpectedVersion`, a partly written or conflicting retry, invalid
+//! input) writes nothing.
+//!
+//! **Durability.** In [`Durability::Durable`] (the default) `append`
+//! returns only after its events are on stable storage. sled 0.34's own
+//! `flush` only calls `sync_file_range`, which flushes neither the drive's
+//! write cache nor file metadata (sled issues #1452 and #654), and its
+//! background flusher runs on a timer; the store therefore disables that
+//! flusher and follows every `flush` with an `fdatasync` of sled's `db`
+//! file before acknowledging. Concurrent appends share one flush and sync
+//! (group commit), so throughput grows with the number of writers.
+//! [`Durability::Buffered`] acknowledges at once and syncs on an interval:
+//! a crash loses at most that interval's appends, and readers still see
+//! only synced events. A failed sync poisons the store: it refuses all
+//! further writes until the process reopens it.
+//!
+//! sled caveats, written down because the log depends on them: sled 0.34
+//! is a beta whose on-disk format may change in later versions (we pin
+//! 0.34.7); values above a quarter of its segment size go to separate blob
+//! files, which sled does not sync (our size limits keep events far below
+//! that, and the sync step fsyncs any blob file it finds anyway); a crash
+//! may lose sled's tail that was never synced, which is exactly what the
+//! durable mode never acknowledged.
+//!
+//! **Idempotency.** Every event carries a caller-chosen [`EventId`], kept
+//! in a permanent index. Re-appending a batch whose events are all already
+//! written (same ids, same content) writes nothing and returns the original
+//! positions with `deduplicated: true`, whatever the expected version says,
+//! so a client may retry a timed-out append blindly. A batch of which only
+//! some events exist is refused (`PartiallyWritten`), as is an id reused
+//! for different content (`IdReused`).
+//!
+//! **Integrity.** Each record is a versioned envelope ([`envelope`]) with a
+//! crc32c over its bytes. A damaged or missing record is reported as
+//! [`StoreError::Corrupt`] with its position, never skipped and never a
+//! panic; [`EventStore::verify`] walks the whole store.
+//!
+//! # Example
+//!
+//! ```
+//! use eventlog::{EventStore, ExpectedVersion, NewEvent, EventId, EventMetadata,
+//!                SledEventStore, SledOptions, StreamId};
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! let dir = tempfile::tempdir()?;
+//! let store = SledEventStore::open(dir.path(), SledOptions::default())?;
+//! let stream = StreamId::new("ticket-1")?;
+//! let event = NewEvent {
+//!     id: EventId::new_random(),
+//!     event_type: "Received".into(),
+//!     schema_version: 1,
+//!     payload: eventlog::codec::encode(&("leak in bathroom", 3u8))?,
+//!     metadata: EventMetadata::default(),
+//! };
+//! let outcome = store.append(&stream, ExpectedVersion::NoStream, vec![event]).await?;
+//! assert_eq!(outcome.positions, vec![0]);
+//! assert_eq!(store.read_stream(&stream, 0, 10)?.len(), 1);
+//! # Ok(()) }
+//! ```
+
+pub mod codec;
+pub mod envelope;
+mod error;
+mod sled_store;
+mod store;
+mod types;
+
+pub use error::StoreError;
+pub use sled_store::{Durability, SledEventStore, SledOptions, STORE_FORMAT};
+pub use store::{wait_for_position, EventStore, EventStoreExt, ReadAll, Subscription, VerifyReport, READ_BATCH};
+pub use types::*;

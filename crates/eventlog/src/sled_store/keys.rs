@@ -1,0 +1,84 @@
+//! The keyspaces of the one sled tree that holds the log.
+//!
+//! All four live in one tree so that one `sled::Batch` (atomic, also across
+//! a crash) covers an append's every write. Integers are big-endian, so
+//! sled's byte order is numeric order.
+//!
+//! | prefix | key | value |
+//! |---|---|---|
+//! | `L` | position (8) | the envelope ([`crate::envelope`]) |
+//! | `S` | stream length (2), stream, version (8) | position (8) |
+//! | `H` | stream | last version (8) |
+//! | `I` | event id (16) | position (8) |
+//! | `M` | name | store metadata (format version) |
+
+use crate::types::{EventId, Position, StreamId, StreamVersion};
+
+pub(super) const LOG: u8 = b'L';
+pub(super) const STREAM: u8 = b'S';
+pub(super) const HEAD: u8 = b'H';
+pub(super) const ID: u8 = b'I';
+pub(super) const FORMAT_KEY: &[u8] = b"Mformat";
+
+pub(super) fn log_key(position: Position) -> [u8; 9] {
+    let mut key = [LOG; 9];
+    key[1..].copy_from_slice(&position.to_be_bytes());
+    key
+}
+
+/// The position in a log key, if it is one.
+pub(super) fn position_of_log_key(key: &[u8]) -> Option<Position> {
+    match key {
+        [LOG, rest @ ..] => Some(u64::from_be_bytes(rest.try_into().ok()?)),
+        _ => None,
+    }
+}
+
+pub(super) fn stream_prefix(stream: &StreamId) -> Vec<u8> {
+    let name = stream.as_str().as_bytes();
+    let mut key = Vec::with_capacity(3 + name.len() + 8);
+    key.push(STREAM);
+    // Stream ids are at most 256 bytes, so the length fits.
+    key.extend_from_slice(&(name.len() as u16).to_be_bytes());
+    key.extend_from_slice(name);
+    key
+}
+
+pub(super) fn stream_key(stream: &StreamId, version: StreamVersion) -> Vec<u8> {
+    let mut key = stream_prefix(stream);
+    key.extend_from_slice(&version.to_be_bytes());
+    key
+}
+
+/// The stream and version of a stream-index key.
+pub(super) fn parse_stream_key(key: &[u8]) -> Option<(String, StreamVersion)> {
+    let [STREAM, l0, l1, rest @ ..] = key else {
+        return None;
+    };
+    let len = u16::from_be_bytes([*l0, *l1]) as usize;
+    if rest.len() != len + 8 {
+        return None;
+    }
+    let name = std::str::from_utf8(&rest[..len]).ok()?.to_owned();
+    let version = u64::from_be_bytes(rest[len..].try_into().ok()?);
+    Some((name, version))
+}
+
+pub(super) fn head_key(stream: &StreamId) -> Vec<u8> {
+    let name = stream.as_str().as_bytes();
+    let mut key = Vec::with_capacity(1 + name.len());
+    key.push(HEAD);
+    key.extend_from_slice(name);
+    key
+}
+
+pub(super) fn id_key(id: &EventId) -> [u8; 17] {
+    let mut key = [ID; 17];
+    key[1..].copy_from_slice(id.as_bytes());
+    key
+}
+
+/// Decodes an 8-byte big-endian value (a position or a version).
+pub(super) fn be_u64(bytes: &[u8]) -> Option<u64> {
+    Some(u64::from_be_bytes(bytes.try_into().ok()?))
+}

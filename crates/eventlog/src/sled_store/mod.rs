@@ -1,0 +1,433 @@
+//! The sled backend of [`EventStore`]: one tree, one writer thread that
+//! commits appends in groups, one sync thread that makes them durable.
+
+mod keys;
+mod verify;
+mod writer;
+
+use std::collections::HashSet;
+use std::fs::File;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::Ordering;
+use std::sync::{Arc, Mutex, RwLock};
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use tokio::sync::{mpsc, oneshot, watch};
+
+use crate::envelope;
+use crate::error::StoreError;
+use crate::store::{EventStore, VerifyReport};
+use crate::types::{
+    AppendOutcome, ExpectedVersion, NewEvent, Position, RecordedEvent, StreamId, StreamVersion, MAX_EVENTS_PER_APPEND,
+    MAX_EVENT_TYPE_LEN, MAX_METADATA_FIELD_LEN, MAX_PAYLOAD_LEN,
+};
+
+use keys::*;
+use writer::{AppendRequest, Shared};
+
+/// The on-disk layout version of the store (keyspaces and envelope).
+pub const STORE_FORMAT: u32 = 1;
+
+/// When an append is acknowledged.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Durability {
+    /// An append returns once its events are on stable storage (sled flush
+    /// followed by `fdatasync` of sled's file). Concurrent appends share
+    /// one sync. The default.
+    Durable,
+    /// An append returns once its events are in sled's memory; a sync runs
+    /// every `interval`. A crash or power loss loses at most the appends of
+    /// the last `interval` (plus the sync's own duration). Readers still
+    /// see only synced events, so a projection never follows an event that
+    /// a crash could take back.
+    Buffered {
+        /// Time between syncs.
+        interval: Duration,
+    },
+}
+
+/// How to open a [`SledEventStore`].
+#[derive(Clone, Debug)]
+pub struct SledOptions {
+    /// When appends are acknowledged.
+    pub durability: Durability,
+    /// sled's page cache, in bytes.
+    pub cache_capacity_bytes: u64,
+    /// Most events committed in one group (one sled batch).
+    pub max_group_events: usize,
+}
+
+impl Default for SledOptions {
+    fn default() -> Self {
+        Self {
+            durability: Durability::Durable,
+            cache_capacity_bytes: 256 * 1024 * 1024,
+            max_group_events: 4096,
+        }
+    }
+}
+
+/// The event log on sled. Cheap to clone; all clones share one store.
+#[derive(Clone)]
+pub struct SledEventStore {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    path: PathBuf,
+    tree: sled::Tree,
+    shared: Arc<Shared>,
+    head_rx: watch::Receiver<Option<Position>>,
+    requests: RwLock<Option<mpsc::Sender<AppendRequest>>>,
+    threads: Mutex<Vec<JoinHandle<()>>>,
+}
+
+impl SledEventStore {
+    /// Opens (or creates) the store in the folder `path`.
+    pub fn open(path: impl AsRef<Path>, options: SledOptions) -> Result<Self, StoreError> {
+        let path = path.as_ref().to_path_buf();
+        std::fs::create_dir_all(&path)?;
+        let db = open_db(&path, &options)?;
+        let tree = db.open_tree("eventlog")?;
+        check_format(&tree)?;
+        let next_position = match tree.range(log_key(0)..=log_key(u64::MAX)).next_back() {
+            None => 0,
+            Some(entry) => {
+                let (key, _) = entry?;
+                let last = position_of_log_key(&key).ok_or_else(|| StoreError::Corrupt {
+                    position: 0,
+                    reason: "unreadable key at the end of the log".into(),
+                })?;
+                last + 1
+            }
+        };
+        // Only used to keep `recorded_at` from going backwards. A damaged
+        // last record must not stop the store from opening: reads and
+        // `verify` are how an operator finds and reports the damage.
+        let last_recorded_at = match next_position.checked_sub(1) {
+            None => None,
+            Some(last) => tree
+                .get(log_key(last))?
+                .and_then(|bytes| envelope::decode(last, &bytes).ok())
+                .map(|event| event.recorded_at),
+        };
+        let db_file = File::open(path.join("db"))?;
+        let shared = Arc::new(Shared::new(db.clone(), db_file, path.clone(), next_position));
+        // Whatever sled recovered, and the folder's entries, become durable
+        // before anything is shown to readers.
+        shared.sync_files()?;
+        File::open(&path)?.sync_all()?;
+
+        let head = next_position.checked_sub(1);
+        let (head_tx, head_rx) = watch::channel(head);
+        let (req_tx, req_rx) = mpsc::channel(1024);
+        let threads = writer::start(
+            tree.clone(),
+            shared.clone(),
+            head_tx,
+            req_rx,
+            options,
+            next_position,
+            last_recorded_at,
+        )?;
+        Ok(Self {
+            inner: Arc::new(Inner {
+                path,
+                tree,
+                shared,
+                head_rx,
+                requests: RwLock::new(Some(req_tx)),
+                threads: Mutex::new(threads),
+            }),
+        })
+    }
+
+    /// The data folder.
+    pub fn path(&self) -> &Path {
+        &self.inner.path
+    }
+
+    /// Stops accepting appends, finishes and syncs the ones in flight, and
+    /// stops the store's threads. Reads keep working on this handle.
+    pub fn close(&self) -> Result<(), StoreError> {
+        self.inner.close();
+        match self.inner.shared.poisoned() {
+            Some(reason) => Err(StoreError::Poisoned { reason }),
+            None => Ok(()),
+        }
+    }
+
+    /// The number of events visible to readers.
+    fn visible_len(&self) -> u64 {
+        self.inner.shared.visible_len.load(Ordering::Acquire)
+    }
+
+    fn read_record(&self, position: Position) -> Result<RecordedEvent, StoreError> {
+        let bytes = self
+            .inner
+            .tree
+            .get(log_key(position))?
+            .ok_or_else(|| StoreError::Corrupt {
+                position,
+                reason: "record is missing".into(),
+            })?;
+        envelope::decode(position, &bytes).map_err(|reason| StoreError::Corrupt { position, reason })
+    }
+}
+
+impl Inner {
+    fn close(&self) {
+        // Dropping the last sender lets the writer drain and stop, which in
+        // turn lets the sync thread make everything durable and stop.
+        if let Ok(mut requests) = self.requests.write() {
+            requests.take();
+        }
+        let threads = match self.threads.lock() {
+            Ok(mut threads) => std::mem::take(&mut *threads),
+            Err(_) => Vec::new(),
+        };
+        for thread in threads {
+            if thread.join().is_err() {
+                self.shared.poison("a store thread panicked".into());
+            }
+        }
+    }
+}
+
+impl Drop for Inner {
+    fn drop(&mut self) {
+        self.close();
+    }
+}
+
+/// Opens sled's database in `path`. sled releases its file lock only when
+/// its epoch-based garbage collector frees the last internal handle, which
+/// can be a moment after the previous `Db` of this process was dropped; a
+/// lock conflict is therefore retried for a few seconds before it is
+/// reported (another process holding the folder then gets a clear error).
+fn open_db(path: &Path, options: &SledOptions) -> Result<sled::Db, StoreError> {
+    let deadline = std::time::Instant::now() + Duration::from_secs(5);
+    loop {
+        let attempt = sled::Config::new()
+            .path(path)
+            .cache_capacity(options.cache_capacity_bytes)
+            // Durability is ours to manage: sled's periodic flusher would
+            // only blur what is and is not synced.
+            .flush_every_ms(None)
+            .open();
+        match attempt {
+            Err(sled::Error::Io(e)) if e.to_string().contains("could not acquire lock") => {
+                if std::time::Instant::now() >= deadline {
+                    return Err(StoreError::Locked {
+                        path: path.to_path_buf(),
+                    });
+                }
+                std::thread::sleep(Duration::from_millis(20));
+            }
+            other => return Ok(other?),
+        }
+    }
+}
+
+fn check_format(tree: &sled::Tree) -> Result<(), StoreError> {
+    match tree.get(FORMAT_KEY)? {
+        Some(bytes) => {
+            let found = bytes
+                .as_ref()
+                .try_into()
+                .map(u32::from_be_bytes)
+                .map_err(|_| StoreError::Corrupt {
+                    position: 0,
+                    reason: "unreadable store format marker".into(),
+                })?;
+            if found != STORE_FORMAT {
+                return Err(StoreError::UnsupportedFormat {
+                    found,
+                    supported: STORE_FORMAT,
+                });
+            }
+        }
+        None => {
+            if tree.range(log_key(0)..=log_key(u64::MAX)).next().is_some() {
+                return Err(StoreError::Corrupt {
+                    position: 0,
+                    reason: "events present but the store format marker is missing".into(),
+                });
+            }
+            tree.insert(FORMAT_KEY, &STORE_FORMAT.to_be_bytes())?;
+        }
+    }
+    Ok(())
+}
+
+/// Checks what can be checked before queueing an append: no I/O.
+fn validate_append(events: &[NewEvent]) -> Result<(), StoreError> {
+    if events.is_empty() {
+        return Err(StoreError::InvalidAppend("an append needs at least one event".into()));
+    }
+    if events.len() > MAX_EVENTS_PER_APPEND {
+        return Err(StoreError::InvalidAppend(format!(
+            "{} events in one append; at most {MAX_EVENTS_PER_APPEND}",
+            events.len()
+        )));
+    }
+    let mut ids = HashSet::with_capacity(events.len());
+    for event in events {
+        if !ids.insert(event.id) {
+            return Err(StoreError::DuplicateIdInBatch { id: event.id });
+        }
+        if event.event_type.is_empty() || event.event_type.len() > MAX_EVENT_TYPE_LEN {
+            return Err(StoreError::InvalidAppend(format!(
+                "event {}: the type name must be 1 to {MAX_EVENT_TYPE_LEN} bytes",
+                event.id
+            )));
+        }
+        if event.payload.len() > MAX_PAYLOAD_LEN {
+            return Err(StoreError::InvalidAppend(format!(
+                "event {}: payload of {} bytes; at most {MAX_PAYLOAD_LEN}",
+                event.id,
+                event.payload.len()
+            )));
+        }
+        let m = &event.metadata;
+        for (name, value) in [("actor", &m.actor), ("role", &m.role), ("channel", &m.channel)] {
+            if value.len() > MAX_METADATA_FIELD_LEN {
+                return Err(StoreError::InvalidAppend(format!(
+                    "event {}: {name} is {} bytes; at most {MAX_METADATA_FIELD_LEN}",
+                    event.id,
+                    value.len()
+                )));
+            }
+        }
+    }
+    Ok(())
+}
+
+#[async_trait]
+impl EventStore for SledEventStore {
+    async fn append(
+        &self,
+        stream: &StreamId,
+        expected: ExpectedVersion,
+        events: Vec<NewEvent>,
+    ) -> Result<AppendOutcome, StoreError> {
+        validate_append(&events)?;
+        if let Some(reason) = self.inner.shared.poisoned() {
+            return Err(StoreError::Poisoned { reason });
+        }
+        let sender = match self.inner.requests.read() {
+            Ok(guard) => guard.clone().ok_or(StoreError::Closed)?,
+            Err(_) => return Err(StoreError::Closed),
+        };
+        let (reply, response) = oneshot::channel();
+        let request = AppendRequest {
+            stream: stream.clone(),
+            expected,
+            events,
+            reply,
+        };
+        sender.send(request).await.map_err(|_| StoreError::Closed)?;
+        response.await.map_err(|_| StoreError::Closed)?
+    }
+
+    fn read_stream(
+        &self,
+        stream: &StreamId,
+        from_version: StreamVersion,
+        limit: usize,
+    ) -> Result<Vec<RecordedEvent>, StoreError> {
+        let visible = self.visible_len();
+        let start = stream_key(stream, from_version);
+        let end = stream_key(stream, u64::MAX);
+        let mut out = Vec::new();
+        for (expected_version, entry) in (from_version..).zip(self.inner.tree.range(start..=end)) {
+            if out.len() >= limit {
+                break;
+            }
+            let (key, value) = entry?;
+            let position = be_u64(&value).ok_or_else(|| StoreError::Corrupt {
+                position: visible,
+                reason: format!("unreadable stream index entry of {stream}"),
+            })?;
+            if position >= visible {
+                break;
+            }
+            let version = parse_stream_key(&key).map(|(_, v)| v);
+            let event = self.read_record(position)?;
+            if version != Some(expected_version) || event.stream != *stream || event.stream_version != expected_version
+            {
+                return Err(StoreError::Corrupt {
+                    position,
+                    reason: format!(
+                        "stream index of {stream} at version {expected_version} points to {} v{}",
+                        event.stream, event.stream_version
+                    ),
+                });
+            }
+            out.push(event);
+        }
+        Ok(out)
+    }
+
+    fn stream_version(&self, stream: &StreamId) -> Result<Option<StreamVersion>, StoreError> {
+        let visible = self.visible_len();
+        for entry in self.inner.tree.scan_prefix(stream_prefix(stream)).rev() {
+            let (key, value) = entry?;
+            let position = be_u64(&value).unwrap_or(u64::MAX);
+            if position < visible {
+                return Ok(parse_stream_key(&key).map(|(_, v)| v));
+            }
+        }
+        Ok(None)
+    }
+
+    fn read_all_batch(&self, from: Position, limit: usize) -> Result<Vec<RecordedEvent>, StoreError> {
+        let visible = self.visible_len();
+        if from >= visible || limit == 0 {
+            return Ok(Vec::new());
+        }
+        let end = from.saturating_add(limit as u64).min(visible);
+        let mut out = Vec::with_capacity((end - from) as usize);
+        let mut expected = from;
+        // On damage, the events before it are returned first; the next read
+        // starts at the damaged position and reports it.
+        for entry in self.inner.tree.range(log_key(from)..log_key(end)) {
+            let (key, value) = entry?;
+            if position_of_log_key(&key) != Some(expected) {
+                break;
+            }
+            match envelope::decode(expected, &value) {
+                Ok(event) => out.push(event),
+                Err(_) if !out.is_empty() => return Ok(out),
+                Err(reason) => {
+                    return Err(StoreError::Corrupt {
+                        position: expected,
+                        reason,
+                    })
+                }
+            }
+            expected += 1;
+        }
+        if expected < end && out.is_empty() {
+            return Err(StoreError::Corrupt {
+                position: expected,
+                reason: "record is missing: the log has a gap".into(),
+            });
+        }
+        Ok(out)
+    }
+
+    fn head(&self) -> Option<Position> {
+        self.visible_len().checked_sub(1)
+    }
+
+    fn watch_head(&self) -> watch::Receiver<Option<Position>> {
+        self.inner.head_rx.clone()
+    }
+
+    fn verify(&self) -> Result<VerifyReport, StoreError> {
+        verify::verify(&self.inner.tree, self.visible_len())
+    }
+}

@@ -1,0 +1,433 @@
+//! Group commit: the writer thread and the sync thread.
+//!
+//! One writer thread owns every write. It takes all queued appends at once
+//! (a group), checks each against the stream heads and the id index,
+//! assigns positions from its own counter, and applies the whole group as
+//! one `sled::Batch`. Because positions are allocated inside this one
+//! serialized step, they are dense and commit order is position order.
+//!
+//! The sync thread makes groups durable: `sled::Db::flush` (which only
+//! issues `sync_file_range`) followed by `fdatasync` of sled's `db` file,
+//! and only then acknowledges the appends and moves the visible head. While
+//! it syncs, the writer already applies the next group, so one sync covers
+//! every group applied before it started.
+
+use std::collections::HashMap;
+use std::fs::File;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{mpsc as std_mpsc, Arc, Mutex};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use chrono::{DateTime, Utc};
+use tokio::sync::{mpsc, oneshot, watch};
+
+use super::keys::*;
+use super::{Durability, SledOptions};
+use crate::envelope;
+use crate::error::StoreError;
+use crate::types::{
+    AppendOutcome, EventId, ExpectedVersion, NewEvent, Position, RecordedEvent, StreamId, StreamVersion,
+};
+
+pub(super) type Reply = oneshot::Sender<Result<AppendOutcome, StoreError>>;
+
+/// One queued `append` call.
+pub(super) struct AppendRequest {
+    pub stream: StreamId,
+    pub expected: ExpectedVersion,
+    pub events: Vec<NewEvent>,
+    pub reply: Reply,
+}
+
+/// State shared by the store handle, the writer and the sync thread.
+pub(super) struct Shared {
+    db: sled::Db,
+    db_file: File,
+    path: PathBuf,
+    /// Number of events readers may see (the visible head + 1).
+    pub visible_len: AtomicU64,
+    poison: Mutex<Option<String>>,
+}
+
+impl Shared {
+    pub fn new(db: sled::Db, db_file: File, path: PathBuf, visible_len: u64) -> Self {
+        Self {
+            db,
+            db_file,
+            path,
+            visible_len: AtomicU64::new(visible_len),
+            poison: Mutex::new(None),
+        }
+    }
+
+    pub fn poisoned(&self) -> Option<String> {
+        match self.poison.lock() {
+            Ok(p) => p.clone(),
+            Err(_) => Some("a store thread panicked".into()),
+        }
+    }
+
+    pub fn poison(&self, reason: String) {
+        if let Ok(mut p) = self.poison.lock() {
+            p.get_or_insert(reason);
+        }
+    }
+
+    /// Makes everything sled has applied so far durable.
+    ///
+    /// sled 0.34's `flush` writes its buffers and calls `sync_file_range`,
+    /// which neither flushes the drive's write cache nor the file's
+    /// metadata; the `fdatasync` that follows does both. Blob files (only
+    /// for values above sled's blob threshold, which the size limits keep
+    /// events below) are synced too if any exist.
+    pub fn sync_files(&self) -> Result<(), StoreError> {
+        self.db.flush()?;
+        self.db_file.sync_data()?;
+        let blobs = self.path.join("blobs");
+        if let Ok(entries) = std::fs::read_dir(&blobs) {
+            let mut any = false;
+            for entry in entries {
+                File::open(entry?.path())?.sync_all()?;
+                any = true;
+            }
+            if any {
+                File::open(&blobs)?.sync_all()?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Work handed from the writer to the sync thread: everything below
+/// `visible_len` once synced, and the replies to send then.
+struct SyncJob {
+    visible_len: u64,
+    replies: Vec<(Reply, Result<AppendOutcome, StoreError>)>,
+}
+
+pub(super) fn start(
+    tree: sled::Tree,
+    shared: Arc<Shared>,
+    head_tx: watch::Sender<Option<Position>>,
+    requests: mpsc::Receiver<AppendRequest>,
+    options: SledOptions,
+    next_position: Position,
+    last_recorded_at: Option<DateTime<Utc>>,
+) -> Result<Vec<JoinHandle<()>>, StoreError> {
+    let (sync_tx, sync_rx) = std_mpsc::channel();
+    let sync_shared = shared.clone();
+    let durability = options.durability;
+    let syncer = std::thread::Builder::new()
+        .name("eventlog-sync".into())
+        .spawn(move || match durability {
+            Durability::Durable => sync_each_group(&sync_shared, &head_tx, sync_rx),
+            Durability::Buffered { interval } => sync_on_interval(&sync_shared, &head_tx, sync_rx, interval),
+        })?;
+    let mut writer = Writer {
+        tree,
+        shared,
+        next_position,
+        last_recorded_at,
+        acknowledge_early: matches!(durability, Durability::Buffered { .. }),
+        max_group_events: options.max_group_events.max(1),
+    };
+    let writer = std::thread::Builder::new()
+        .name("eventlog-writer".into())
+        .spawn(move || writer.run(requests, sync_tx))?;
+    Ok(vec![writer, syncer])
+}
+
+fn sync_each_group(shared: &Shared, head_tx: &watch::Sender<Option<Position>>, jobs: std_mpsc::Receiver<SyncJob>) {
+    while let Ok(first) = jobs.recv() {
+        let mut group = vec![first];
+        group.extend(jobs.try_iter());
+        let result = match shared.poisoned() {
+            Some(reason) => Err(reason),
+            None => shared.sync_files().map_err(|e| format!("sync failed: {e}")),
+        };
+        let visible_len = group.iter().map(|j| j.visible_len).max().unwrap_or(0);
+        match result {
+            Ok(()) => publish(shared, head_tx, visible_len),
+            Err(reason) => shared.poison(reason),
+        }
+        let poisoned = shared.poisoned();
+        for job in group {
+            for (reply, outcome) in job.replies {
+                let outcome = match (&poisoned, outcome) {
+                    (Some(reason), Ok(_)) => Err(StoreError::Poisoned { reason: reason.clone() }),
+                    (_, outcome) => outcome,
+                };
+                // The caller may have gone away (a cancelled request): the
+                // events are durable all the same.
+                let _ = reply.send(outcome);
+            }
+        }
+    }
+}
+
+fn sync_on_interval(
+    shared: &Shared,
+    head_tx: &watch::Sender<Option<Position>>,
+    jobs: std_mpsc::Receiver<SyncJob>,
+    interval: Duration,
+) {
+    let mut pending: Option<u64> = None;
+    let mut next_sync = Instant::now() + interval;
+    loop {
+        let wait = next_sync.saturating_duration_since(Instant::now());
+        let stop = match jobs.recv_timeout(wait) {
+            Ok(job) => {
+                pending = Some(pending.unwrap_or(0).max(job.visible_len));
+                continue;
+            }
+            Err(std_mpsc::RecvTimeoutError::Timeout) => false,
+            Err(std_mpsc::RecvTimeoutError::Disconnected) => true,
+        };
+        if let Some(visible_len) = pending.take() {
+            match shared.sync_files() {
+                Ok(()) if shared.poisoned().is_none() => publish(shared, head_tx, visible_len),
+                Ok(()) => {}
+                Err(e) => shared.poison(format!("sync failed: {e}")),
+            }
+        }
+        if stop {
+            return;
+        }
+        next_sync = Instant::now() + interval;
+    }
+}
+
+fn publish(shared: &Shared, head_tx: &watch::Sender<Option<Position>>, visible_len: u64) {
+    if visible_len > shared.visible_len.load(Ordering::Acquire) {
+        shared.visible_len.store(visible_len, Ordering::Release);
+        head_tx.send_replace(visible_len.checked_sub(1));
+    }
+}
+
+struct Writer {
+    tree: sled::Tree,
+    shared: Arc<Shared>,
+    next_position: Position,
+    last_recorded_at: Option<DateTime<Utc>>,
+    acknowledge_early: bool,
+    max_group_events: usize,
+}
+
+/// What a group has written so far but not yet applied: the overlay that
+/// later requests of the same group must see.
+#[derive(Default)]
+struct GroupState {
+    start: Position,
+    records: Vec<RecordedEvent>,
+    heads: HashMap<StreamId, StreamVersion>,
+    ids: HashMap<EventId, Position>,
+    batch: sled::Batch,
+}
+
+impl Writer {
+    fn run(&mut self, mut requests: mpsc::Receiver<AppendRequest>, sync_tx: std_mpsc::Sender<SyncJob>) {
+        while let Some(first) = requests.blocking_recv() {
+            let mut group = vec![first];
+            let mut events = group[0].events.len();
+            while events < self.max_group_events {
+                match requests.try_recv() {
+                    Ok(next) => {
+                        events += next.events.len();
+                        group.push(next);
+                    }
+                    Err(_) => break,
+                }
+            }
+            let replies = self.commit_group(group);
+            let job = SyncJob {
+                visible_len: self.next_position,
+                replies,
+            };
+            if sync_tx.send(job).is_err() {
+                // The sync thread is gone: nothing more can become durable.
+                self.shared.poison("the sync thread stopped".into());
+            }
+        }
+    }
+
+    /// Applies one group as one batch and returns the replies to send once
+    /// it is durable (or at once, for refusals and in buffered mode).
+    fn commit_group(&mut self, group: Vec<AppendRequest>) -> Vec<(Reply, Result<AppendOutcome, StoreError>)> {
+        if let Some(reason) = self.shared.poisoned() {
+            return group
+                .into_iter()
+                .map(|r| (r.reply, Err(StoreError::Poisoned { reason: reason.clone() })))
+                .collect();
+        }
+        let now = self.recorded_at();
+        let mut state = GroupState {
+            start: self.next_position,
+            ..GroupState::default()
+        };
+        let mut pending = Vec::with_capacity(group.len());
+        for request in group {
+            match self.plan(&mut state, request.stream, request.expected, request.events, now) {
+                // Refusals wrote nothing and need no sync.
+                Err(e) => {
+                    let _ = request.reply.send(Err(e));
+                }
+                Ok(outcome) => pending.push((request.reply, Ok(outcome))),
+            }
+        }
+        if !state.records.is_empty() {
+            if let Err(e) = self.tree.apply_batch(std::mem::take(&mut state.batch)) {
+                // sled applies a batch whole or not at all, but after an I/O
+                // error nobody can tell which: stop writing.
+                let reason = format!("applying a batch failed: {e}");
+                self.shared.poison(reason.clone());
+                self.next_position = state.start;
+                return pending
+                    .into_iter()
+                    .map(|(reply, _)| (reply, Err(StoreError::Poisoned { reason: reason.clone() })))
+                    .collect();
+            }
+            self.last_recorded_at = Some(now);
+        }
+        if self.acknowledge_early {
+            for (reply, outcome) in pending {
+                let _ = reply.send(outcome);
+            }
+            return Vec::new();
+        }
+        pending
+    }
+
+    /// `recorded_at` for a group: now, at microsecond precision (what the
+    /// envelope stores), never earlier than the last group's.
+    fn recorded_at(&self) -> DateTime<Utc> {
+        let now = Utc::now();
+        let now = DateTime::from_timestamp_micros(now.timestamp_micros()).unwrap_or(now);
+        match self.last_recorded_at {
+            Some(last) if last > now => last,
+            _ => now,
+        }
+    }
+
+    fn plan(
+        &mut self,
+        state: &mut GroupState,
+        stream: StreamId,
+        expected: ExpectedVersion,
+        events: Vec<NewEvent>,
+        now: DateTime<Utc>,
+    ) -> Result<AppendOutcome, StoreError> {
+        if let Some(outcome) = self.deduplicate(state, &stream, &events)? {
+            return Ok(outcome);
+        }
+        let actual = match state.heads.get(&stream) {
+            Some(v) => Some(*v),
+            None => self.tree.get(head_key(&stream))?.and_then(|v| be_u64(&v)),
+        };
+        if !expected.is_satisfied_by(actual) {
+            return Err(StoreError::WrongExpectedVersion {
+                stream,
+                expected,
+                actual,
+            });
+        }
+        let mut version = actual.map_or(0, |v| v + 1);
+        let mut positions = Vec::with_capacity(events.len());
+        for event in events {
+            let position = self.next_position;
+            let record = RecordedEvent {
+                position,
+                stream: stream.clone(),
+                stream_version: version,
+                id: event.id,
+                event_type: event.event_type,
+                schema_version: event.schema_version,
+                recorded_at: now,
+                metadata: event.metadata,
+                payload: event.payload,
+            };
+            let position_bytes = position.to_be_bytes();
+            state.batch.insert(&log_key(position), envelope::encode(&record));
+            state.batch.insert(stream_key(&stream, version), &position_bytes);
+            state.batch.insert(&id_key(&record.id), &position_bytes);
+            state.ids.insert(record.id, position);
+            state.records.push(record);
+            positions.push(position);
+            self.next_position += 1;
+            version += 1;
+        }
+        let last_version = version - 1;
+        state.batch.insert(head_key(&stream), &last_version.to_be_bytes());
+        state.heads.insert(stream, last_version);
+        Ok(AppendOutcome {
+            positions,
+            stream_version: last_version,
+            deduplicated: false,
+        })
+    }
+
+    /// Recognises a retried append: `Some` with the original positions when
+    /// every id exists with the same content, `None` when none exists, and
+    /// an error for anything in between.
+    fn deduplicate(
+        &self,
+        state: &GroupState,
+        stream: &StreamId,
+        events: &[NewEvent],
+    ) -> Result<Option<AppendOutcome>, StoreError> {
+        let mut found = Vec::new();
+        for event in events {
+            let position = match state.ids.get(&event.id) {
+                Some(p) => Some(*p),
+                None => self.tree.get(id_key(&event.id))?.and_then(|v| be_u64(&v)),
+            };
+            if let Some(position) = position {
+                found.push((event, position));
+            }
+        }
+        if found.is_empty() {
+            return Ok(None);
+        }
+        let mut stream_version = 0;
+        for (event, position) in &found {
+            let stored = self.load(state, *position)?;
+            if !stored.same_content_as(stream, event) {
+                return Err(StoreError::IdReused {
+                    id: event.id,
+                    position: *position,
+                });
+            }
+            stream_version = stream_version.max(stored.stream_version);
+        }
+        if found.len() != events.len() {
+            let (first, position) = found[0];
+            return Err(StoreError::PartiallyWritten {
+                stream: stream.clone(),
+                existing: found.len(),
+                total: events.len(),
+                first_existing: first.id,
+                first_existing_position: position,
+            });
+        }
+        Ok(Some(AppendOutcome {
+            positions: found.iter().map(|(_, p)| *p).collect(),
+            stream_version,
+            deduplicated: true,
+        }))
+    }
+
+    /// A record written earlier, from this group's overlay or the tree.
+    fn load(&self, state: &GroupState, position: Position) -> Result<RecordedEvent, StoreError> {
+        if position >= state.start {
+            if let Some(record) = state.records.get((position - state.start) as usize) {
+                return Ok(record.clone());
+            }
+        }
+        let bytes = self.tree.get(log_key(position))?.ok_or_else(|| StoreError::Corrupt {
+            position,
+            reason: "the id index points to a missing record".into(),
+        })?;
+        envelope::decode(position, &bytes).map_err(|reason| StoreError::Corrupt { position, reason })
+    }
+}

@@ -1,0 +1,190 @@
+//! The `EventStore` trait every backend implements, and what is built on it
+//! once for all backends: the batched `read_all` iterator and subscriptions.
+
+use std::collections::VecDeque;
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use tokio::sync::watch;
+
+use crate::error::StoreError;
+use crate::types::{AppendOutcome, ExpectedVersion, NewEvent, Position, RecordedEvent, StreamId, StreamVersion};
+
+/// Events fetched per read when iterating or subscribing.
+pub const READ_BATCH: usize = 512;
+
+/// What `verify` found in a healthy store.
+#[derive(Clone, Copy, PartialEq, Eq, Debug, Default)]
+pub struct VerifyReport {
+    /// Events checked.
+    pub events: u64,
+    /// Streams checked.
+    pub streams: u64,
+    /// The last position (`None` for an empty log).
+    pub head: Option<Position>,
+}
+
+/// An append-only, ordered, durable event log.
+///
+/// Readers only ever see a prefix of the log: every position up to the
+/// visible head, none after it, with no gaps. In the durable mode the
+/// visible head only covers events on stable storage.
+#[async_trait]
+pub trait EventStore: Send + Sync + 'static {
+    /// Appends `events` to `stream` if the stream matches `expected`.
+    /// All events land or none does. Returns once they are durable (in the
+    /// default mode). See the crate docs for idempotency.
+    async fn append(
+        &self,
+        stream: &StreamId,
+        expected: ExpectedVersion,
+        events: Vec<NewEvent>,
+    ) -> Result<AppendOutcome, StoreError>;
+
+    /// Up to `limit` events of `stream` from `from_version` on, in order.
+    fn read_stream(
+        &self,
+        stream: &StreamId,
+        from_version: StreamVersion,
+        limit: usize,
+    ) -> Result<Vec<RecordedEvent>, StoreError>;
+
+    /// The version of the stream's last visible event (`None`: no events).
+    fn stream_version(&self, stream: &StreamId) -> Result<Option<StreamVersion>, StoreError>;
+
+    /// Up to `limit` events from position `from` on, in order, without gaps.
+    fn read_all_batch(&self, from: Position, limit: usize) -> Result<Vec<RecordedEvent>, StoreError>;
+
+    /// The last visible position (`None`: the log is empty).
+    fn head(&self) -> Option<Position>;
+
+    /// A receiver woken whenever the visible head moves. A wake-up only:
+    /// readers always read the log itself.
+    fn watch_head(&self) -> watch::Receiver<Option<Position>>;
+
+    /// Walks the whole store and checks checksums, density of positions and
+    /// the consistency of every index; the first problem is returned as
+    /// `StoreError::Corrupt` with its position.
+    fn verify(&self) -> Result<VerifyReport, StoreError>;
+}
+
+/// Reading helpers every store gets.
+pub trait EventStoreExt: EventStore {
+    /// Iterates over every event from `from` on, reading in batches of
+    /// [`READ_BATCH`]; memory stays bounded however long the log.
+    fn read_all(&self, from: Position) -> ReadAll<'_, Self>
+    where
+        Self: Sized,
+    {
+        ReadAll {
+            store: self,
+            next: from,
+            buffer: VecDeque::new(),
+            done: false,
+        }
+    }
+}
+
+impl<S: EventStore + ?Sized> EventStoreExt for S {}
+
+/// Iterator of [`EventStoreExt::read_all`]. It ends at the head visible when
+/// it reaches it, and stops after the first error.
+pub struct ReadAll<'a, S: ?Sized> {
+    store: &'a S,
+    next: Position,
+    buffer: VecDeque<RecordedEvent>,
+    done: bool,
+}
+
+impl<S: EventStore + ?Sized> Iterator for ReadAll<'_, S> {
+    type Item = Result<RecordedEvent, StoreError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        if self.buffer.is_empty() && !self.done {
+            match self.store.read_all_batch(self.next, READ_BATCH) {
+                Ok(batch) if batch.is_empty() => self.done = true,
+                Ok(batch) => {
+                    self.next += batch.len() as u64;
+                    self.buffer.extend(batch);
+                }
+                Err(e) => {
+                    self.done = true;
+                    return Some(Err(e));
+                }
+            }
+        }
+        self.buffer.pop_front().map(Ok)
+    }
+}
+
+/// Waits until the visible head reaches `position`, or `timeout` passes.
+/// Returns whether it was reached: the read-your-writes primitive.
+pub async fn wait_for_position<S: EventStore + ?Sized>(store: &S, position: Position, timeout: Duration) -> bool {
+    let mut rx = store.watch_head();
+    let reached = tokio::time::timeout(timeout, rx.wait_for(|head| head.is_some_and(|h| h >= position))).await;
+    matches!(reached, Ok(Ok(_)))
+}
+
+/// A catch-up subscription: every event from a position on, then each new
+/// event as it becomes visible, in order, with no gap and no duplicate.
+///
+/// It reads from the log in batches and uses the head watch only as a
+/// wake-up, so a slow subscriber holds one batch in memory and never slows
+/// a writer.
+pub struct Subscription {
+    store: Arc<dyn EventStore>,
+    head: watch::Receiver<Option<Position>>,
+    next: Position,
+    buffer: VecDeque<RecordedEvent>,
+}
+
+impl Subscription {
+    /// Subscribes to `store` from position `from` (inclusive).
+    pub fn new(store: Arc<dyn EventStore>, from: Position) -> Self {
+        let head = store.watch_head();
+        Self {
+            store,
+            head,
+            next: from,
+            buffer: VecDeque::new(),
+        }
+    }
+
+    /// The position of the next event this subscription will yield.
+    pub fn next_position(&self) -> Position {
+        self.next
+    }
+
+    /// The next event; waits for one if the subscriber has caught up.
+    /// Returns `None` once the store is closed and everything visible was
+    /// delivered.
+    pub async fn next(&mut self) -> Option<Result<RecordedEvent, StoreError>> {
+        loop {
+            if let Some(event) = self.buffer.pop_front() {
+                self.next = event.position + 1;
+                return Some(Ok(event));
+            }
+            // Mark the current head as seen before reading, so a head that
+            // moves after the read still wakes the wait below.
+            self.head.borrow_and_update();
+            match self.store.read_all_batch(self.next, READ_BATCH) {
+                Ok(batch) if !batch.is_empty() => self.buffer.extend(batch),
+                Ok(_) => {
+                    if self.head.changed().await.is_err() {
+                        // The store is gone; deliver what is still readable.
+                        return match self.store.read_all_batch(self.next, READ_BATCH) {
+                            Ok(batch) if !batch.is_empty() => {
+                                self.buffer.extend(batch);
+                                continue;
+                            }
+                            Ok(_) => None,
+                            Err(e) => Some(Err(e)),
+                        };
+                    }
+                }
+                Err(e) => return Some(Err(e)),
+            }
+        }
+    }
+}

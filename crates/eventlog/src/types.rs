@@ -1,0 +1,238 @@
+//! The vocabulary of the log: streams, event ids, expectations, events to
+//! append and events as recorded.
+
+use std::fmt;
+
+use chrono::{DateTime, Utc};
+use uuid::Uuid;
+
+use crate::error::StoreError;
+
+/// A global position in the log. Positions start at 0 and are dense: the
+/// n-th event ever appended has position n - 1.
+pub type Position = u64;
+
+/// A version within one stream. The first event of a stream has version 0;
+/// versions are dense.
+pub type StreamVersion = u64;
+
+/// Longest stream id, in bytes of UTF-8.
+pub const MAX_STREAM_ID_LEN: usize = 256;
+/// Longest event type name, in bytes of UTF-8.
+pub const MAX_EVENT_TYPE_LEN: usize = 256;
+/// Longest actor, role or channel in the metadata, in bytes of UTF-8.
+pub const MAX_METADATA_FIELD_LEN: usize = 1024;
+/// Largest payload of one event, in bytes. Records stay far below sled's
+/// blob threshold (a quarter of a 512 KiB segment), so that every byte of an
+/// event lives in sled's main `db` file, the file the store fsyncs.
+pub const MAX_PAYLOAD_LEN: usize = 64 * 1024;
+/// Most events one `append` call may carry.
+pub const MAX_EVENTS_PER_APPEND: usize = 1000;
+
+/// The name of a stream: one aggregate's history, such as `ticket-42`.
+///
+/// Non-empty, at most [`MAX_STREAM_ID_LEN`] bytes, no control characters.
+#[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct StreamId(String);
+
+impl StreamId {
+    /// Checks and wraps a stream name.
+    ///
+    /// ```
+    /// use eventlog::StreamId;
+    /// assert!(StreamId::new("ticket-42").is_ok());
+    /// assert!(StreamId::new("").is_err());
+    /// ```
+    pub fn new(name: impl Into<String>) -> Result<Self, StoreError> {
+        let name = name.into();
+        let reason = if name.is_empty() {
+            Some("it is empty")
+        } else if name.len() > MAX_STREAM_ID_LEN {
+            Some("it is longer than 256 bytes")
+        } else if name.chars().any(char::is_control) {
+            Some("it contains a control character")
+        } else {
+            None
+        };
+        match reason {
+            Some(reason) => Err(StoreError::InvalidStreamId {
+                stream: name.chars().take(64).collect(),
+                reason,
+            }),
+            None => Ok(Self(name)),
+        }
+    }
+
+    /// The stream name as text.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for StreamId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl fmt::Debug for StreamId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{:?}", self.0)
+    }
+}
+
+/// The caller-chosen identity of one event; the key of idempotent appends.
+///
+/// A client that retries an append after a timeout sends the same ids, and
+/// the log recognises the events it already holds.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Debug)]
+pub struct EventId(pub Uuid);
+
+impl EventId {
+    /// A fresh random id.
+    pub fn new_random() -> Self {
+        Self(Uuid::new_v4())
+    }
+
+    /// The id's 16 bytes.
+    pub fn as_bytes(&self) -> &[u8; 16] {
+        self.0.as_bytes()
+    }
+}
+
+impl fmt::Display for EventId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.0)
+    }
+}
+
+/// What the caller believes about the stream it appends to: the optimistic
+/// concurrency check of `append`.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum ExpectedVersion {
+    /// No check: append whatever the stream holds.
+    Any,
+    /// The stream must not exist yet.
+    NoStream,
+    /// The stream must already hold at least one event.
+    StreamExists,
+    /// The stream's last event must have exactly this version.
+    Exact(StreamVersion),
+}
+
+impl ExpectedVersion {
+    /// Whether a stream whose last version is `actual` satisfies this
+    /// expectation.
+    pub fn is_satisfied_by(self, actual: Option<StreamVersion>) -> bool {
+        match self {
+            Self::Any => true,
+            Self::NoStream => actual.is_none(),
+            Self::StreamExists => actual.is_some(),
+            Self::Exact(v) => actual == Some(v),
+        }
+    }
+}
+
+impl fmt::Display for ExpectedVersion {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Any => f.write_str("any version"),
+            Self::NoStream => f.write_str("no stream"),
+            Self::StreamExists => f.write_str("an existing stream"),
+            Self::Exact(v) => write!(f, "version {v}"),
+        }
+    }
+}
+
+/// Who did it, through which channel, when it really happened, and why:
+/// the audit facts stored beside every event.
+#[derive(Clone, PartialEq, Eq, Debug, Default)]
+pub struct EventMetadata {
+    /// The acting principal (user id, `system`, ...).
+    pub actor: String,
+    /// The actor's role when acting.
+    pub role: String,
+    /// The channel the action came through (hotline, app, ...).
+    pub channel: String,
+    /// When the action happened, if it differs from when it was recorded
+    /// (a phone report typed after the call, an offline app syncing later).
+    pub occurred_at: Option<DateTime<Utc>>,
+    /// The id shared by every event caused by one request.
+    pub correlation_id: Option<Uuid>,
+    /// The id of the event or command that caused this one.
+    pub causation_id: Option<Uuid>,
+}
+
+/// An event as a caller hands it to `append`.
+#[derive(Clone, PartialEq, Eq, Debug)]
+pub struct NewEvent {
+    /// Caller-chosen identity; see [`EventId`].
+    pub id: EventId,
+    /// The stored type name. A contract with every byte on disk: never
+    /// rename it; add a schema version and an upcaster instead.
+    pub event_type: String,
+    /// Version of the payload's schema, for upcasting.
+    pub schema_version: u16,
+    /// The payload bytes, usually from [`crate::codec::encode`].
+    pub payload: Vec<u8>,
+    /// Audit facts.
+    pub metadata: EventMetadata,
+}
+
+/// An event as the log holds it.
+#[derive(Clone, PartialEq, Eq, Debug)]
+pub struct RecordedEvent {
+    /// Global position.
+    pub position: Position,
+    /// The stream it belongs to.
+    pub stream: StreamId,
+    /// Its version within the stream.
+    pub stream_version: StreamVersion,
+    /// Caller-chosen identity.
+    pub id: EventId,
+    /// Stored type name.
+    pub event_type: String,
+    /// Payload schema version as written.
+    pub schema_version: u16,
+    /// When the log stored it (UTC; never decreases along positions).
+    pub recorded_at: DateTime<Utc>,
+    /// Audit facts.
+    pub metadata: EventMetadata,
+    /// Payload bytes as written.
+    pub payload: Vec<u8>,
+}
+
+impl RecordedEvent {
+    /// Whether this record holds the same content as `new` in `stream`:
+    /// the test that tells a retried append from an id reused by mistake.
+    /// Position, version and `recorded_at` are the log's, not the caller's,
+    /// so they do not take part.
+    pub fn same_content_as(&self, stream: &StreamId, new: &NewEvent) -> bool {
+        &self.stream == stream
+            && self.id == new.id
+            && self.event_type == new.event_type
+            && self.schema_version == new.schema_version
+            && self.payload == new.payload
+            && self.metadata == new.metadata
+    }
+}
+
+/// What a successful `append` tells the caller.
+#[derive(Clone, PartialEq, Eq, Debug)]
+pub struct AppendOutcome {
+    /// The position of each event, in the order given.
+    pub positions: Vec<Position>,
+    /// The stream's version after the append (the last event's version).
+    pub stream_version: StreamVersion,
+    /// True when every event was already in the log (a retried append):
+    /// nothing was written and the original positions are returned.
+    pub deduplicated: bool,
+}
+
+impl AppendOutcome {
+    /// The position of the last event appended: the one to wait for when
+    /// reading one's own write.
+    pub fn last_position(&self) -> Position {
+        self.positions.last().copied().unwrap_or_default()
+    }
+}

@@ -1,0 +1,4 @@
+//! The end-to-end suite: one test target whose modules exercise the whole
+//! product through its public boundaries.
+
+mod layering;
