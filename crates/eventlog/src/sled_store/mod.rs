@@ -69,6 +69,21 @@ impl Default for SledOptions {
     }
 }
 
+/// Counters of the write path: how well group commit is grouping.
+#[derive(Clone, Copy, PartialEq, Eq, Debug, Default)]
+pub struct WriteStats {
+    /// Groups applied (one sled batch each).
+    pub groups: u64,
+    /// Events written.
+    pub events: u64,
+    /// Time spent applying groups to sled.
+    pub apply_time: Duration,
+    /// Syncs to stable storage.
+    pub syncs: u64,
+    /// Time spent syncing.
+    pub sync_time: Duration,
+}
+
 /// The event log on sled. Cheap to clone; all clones share one store.
 #[derive(Clone)]
 pub struct SledEventStore {
@@ -142,6 +157,18 @@ impl SledEventStore {
                 threads: Mutex::new(threads),
             }),
         })
+    }
+
+    /// Counters of the write path since the store was opened.
+    pub fn stats(&self) -> WriteStats {
+        let c = &self.inner.shared.counters;
+        WriteStats {
+            groups: c.groups.load(Ordering::Relaxed),
+            events: c.events.load(Ordering::Relaxed),
+            apply_time: Duration::from_nanos(c.apply_nanos.load(Ordering::Relaxed)),
+            syncs: c.syncs.load(Ordering::Relaxed),
+            sync_time: Duration::from_nanos(c.sync_nanos.load(Ordering::Relaxed)),
+        }
     }
 
     /// The data folder.

@@ -41,8 +41,19 @@ pub(super) struct AppendRequest {
     pub reply: Reply,
 }
 
+/// Counters of the write path, for metrics and benchmarks.
+#[derive(Default)]
+pub(super) struct Counters {
+    pub groups: AtomicU64,
+    pub events: AtomicU64,
+    pub apply_nanos: AtomicU64,
+    pub syncs: AtomicU64,
+    pub sync_nanos: AtomicU64,
+}
+
 /// State shared by the store handle, the writer and the sync thread.
 pub(super) struct Shared {
+    pub counters: Counters,
     db: sled::Db,
     db_file: File,
     path: PathBuf,
@@ -54,6 +65,7 @@ pub(super) struct Shared {
 impl Shared {
     pub fn new(db: sled::Db, db_file: File, path: PathBuf, visible_len: u64) -> Self {
         Self {
+            counters: Counters::default(),
             db,
             db_file,
             path,
@@ -83,6 +95,16 @@ impl Shared {
     /// for values above sled's blob threshold, which the size limits keep
     /// events below) are synced too if any exist.
     pub fn sync_files(&self) -> Result<(), StoreError> {
+        let started = Instant::now();
+        let result = self.sync_files_untimed();
+        self.counters.syncs.fetch_add(1, Ordering::Relaxed);
+        self.counters
+            .sync_nanos
+            .fetch_add(started.elapsed().as_nanos() as u64, Ordering::Relaxed);
+        result
+    }
+
+    fn sync_files_untimed(&self) -> Result<(), StoreError> {
         self.db.flush()?;
         self.db_file.sync_data()?;
         let blobs = self.path.join("blobs");
@@ -277,7 +299,15 @@ impl Writer {
             }
         }
         if !state.records.is_empty() {
-            if let Err(e) = self.tree.apply_batch(std::mem::take(&mut state.batch)) {
+            let started = Instant::now();
+            let applied = self.tree.apply_batch(std::mem::take(&mut state.batch));
+            let counters = &self.shared.counters;
+            counters
+                .apply_nanos
+                .fetch_add(started.elapsed().as_nanos() as u64, Ordering::Relaxed);
+            counters.groups.fetch_add(1, Ordering::Relaxed);
+            counters.events.fetch_add(state.records.len() as u64, Ordering::Relaxed);
+            if let Err(e) = applied {
                 // sled applies a batch whole or not at all, but after an I/O
                 // error nobody can tell which: stop writing.
                 let reason = format!("applying a batch failed: {e}");

@@ -1,0 +1,249 @@
+//! The event log's benchmark (`cargo bench -p eventlog`): durable append
+//! throughput and latency with 1, 8 and 64 concurrent writers, beside the
+//! ceiling of raw sled on the same machine in the same run, and `read_all`
+//! replay beside raw sled iteration.
+//!
+//! A bench binary rather than criterion: the figures wanted are throughput
+//! and latency percentiles of concurrent writers, and ratios against a
+//! baseline measured in the same process, which criterion's per-iteration
+//! timing does not give.
+//!
+//! Environment: `BENCH_SECONDS` (per writer level, default 5),
+//! `BENCH_REPLAY_EVENTS` (default 200000), `BENCH_WRITERS` (comma-separated
+//! writer counts, default `1,8,64`).
+
+use std::fs::File;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use eventlog::{
+    EventId, EventMetadata, EventStore, EventStoreExt, ExpectedVersion, NewEvent, SledEventStore, SledOptions, StreamId,
+};
+
+type BenchResult<T> = Result<T, Box<dyn std::error::Error>>;
+
+const PAYLOAD: usize = 300;
+
+fn env_number(name: &str, default: u64) -> u64 {
+    std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
+}
+
+fn event(i: u64) -> NewEvent {
+    let mut payload = vec![0u8; PAYLOAD];
+    payload[..8].copy_from_slice(&i.to_be_bytes());
+    NewEvent {
+        id: EventId::new_random(),
+        event_type: "RepairReceived".into(),
+        schema_version: 1,
+        payload,
+        metadata: EventMetadata {
+            actor: "agent-0042".into(),
+            role: "agent".into(),
+            channel: "hotline".into(),
+            ..EventMetadata::default()
+        },
+    }
+}
+
+fn percentile(sorted: &[Duration], p: f64) -> Duration {
+    if sorted.is_empty() {
+        return Duration::ZERO;
+    }
+    let index = ((sorted.len() as f64 * p).ceil() as usize).clamp(1, sorted.len()) - 1;
+    sorted[index]
+}
+
+fn ms(d: Duration) -> f64 {
+    d.as_secs_f64() * 1000.0
+}
+
+/// Durable appends of one 300-byte event each, from `writers` tasks, each
+/// on its own stream, for `seconds`.
+fn durable_appends(writers: usize, seconds: u64) -> BenchResult<(f64, Duration, Duration)> {
+    let dir = tempfile::tempdir()?;
+    let store = Arc::new(SledEventStore::open(dir.path(), SledOptions::default())?);
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()?;
+    let (count, mut latencies, elapsed) = runtime.block_on(async {
+        let deadline = Instant::now() + Duration::from_secs(seconds);
+        let start = Instant::now();
+        let tasks: Vec<_> = (0..writers)
+            .map(|w| {
+                let store = store.clone();
+                tokio::spawn(async move {
+                    let stream = StreamId::new(format!("ticket-{w}"))?;
+                    let mut latencies = Vec::new();
+                    let mut i = 0;
+                    while Instant::now() < deadline {
+                        let t = Instant::now();
+                        store.append(&stream, ExpectedVersion::Any, vec![event(i)]).await?;
+                        latencies.push(t.elapsed());
+                        i += 1;
+                    }
+                    Ok::<_, eventlog::StoreError>(latencies)
+                })
+            })
+            .collect();
+        let mut all = Vec::new();
+        for task in tasks {
+            all.extend(task.await??);
+        }
+        Ok::<_, Box<dyn std::error::Error>>((all.len(), all, start.elapsed()))
+    })?;
+    store.close()?;
+    let stats = store.stats();
+    if std::env::var_os("BENCH_VERBOSE").is_some() {
+        println!(
+            "  {writers} writers: {stats:?}, mean group {:.1} events",
+            stats.events as f64 / stats.groups.max(1) as f64
+        );
+    }
+    latencies.sort_unstable();
+    let throughput = count as f64 / elapsed.as_secs_f64();
+    Ok((throughput, percentile(&latencies, 0.50), percentile(&latencies, 0.99)))
+}
+
+/// The ceiling: raw sled inserting records of the same size as the log's
+/// envelopes, one batch of 64, then `flush` and `fdatasync`, repeated.
+fn raw_sled_ceiling(record_len: usize, seconds: u64) -> BenchResult<f64> {
+    let dir = tempfile::tempdir()?;
+    let db = sled::Config::new().path(dir.path()).flush_every_ms(None).open()?;
+    let tree = db.open_tree("raw")?;
+    let file = File::open(dir.path().join("db"))?;
+    let value = vec![7u8; record_len];
+    let deadline = Instant::now() + Duration::from_secs(seconds);
+    let start = Instant::now();
+    let mut n: u64 = 0;
+    while Instant::now() < deadline {
+        let mut batch = sled::Batch::default();
+        for _ in 0..64 {
+            batch.insert(&n.to_be_bytes(), value.as_slice());
+            n += 1;
+        }
+        tree.apply_batch(batch)?;
+        db.flush()?;
+        file.sync_data()?;
+    }
+    Ok(n as f64 / start.elapsed().as_secs_f64())
+}
+
+/// `read_all` over `events` stored events, and raw sled iteration over as
+/// many records of the same size, best of three passes each.
+fn replay(events: u64) -> BenchResult<(f64, f64, usize)> {
+    let dir = tempfile::tempdir()?;
+    let store = Arc::new(SledEventStore::open(dir.path(), SledOptions::default())?);
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()?;
+    runtime.block_on(async {
+        let mut i = 0;
+        while i < events {
+            let batch: Vec<_> = (i..(i + 500).min(events)).map(event).collect();
+            i += batch.len() as u64;
+            let stream = StreamId::new(format!("ticket-{}", i % 1000))?;
+            store.append(&stream, ExpectedVersion::Any, batch).await?;
+        }
+        Ok::<_, Box<dyn std::error::Error>>(())
+    })?;
+    let sample = store.read_all_batch(0, 1)?;
+    let record_len = sample.first().map_or(0, |e| {
+        // The envelope's size: header, fixed fields, texts and payload.
+        5 + 8
+            + 8
+            + 16
+            + 8
+            + 2
+            + 5 * 2
+            + e.stream.as_str().len()
+            + e.event_type.len()
+            + e.metadata.actor.len()
+            + e.metadata.role.len()
+            + e.metadata.channel.len()
+            + 1
+            + 4
+            + e.payload.len()
+    });
+
+    let raw_dir = tempfile::tempdir()?;
+    let raw_db = sled::Config::new().path(raw_dir.path()).flush_every_ms(None).open()?;
+    let raw = raw_db.open_tree("raw")?;
+    let value = vec![7u8; record_len];
+    for chunk in (0..events).collect::<Vec<_>>().chunks(10_000) {
+        let mut batch = sled::Batch::default();
+        for n in chunk {
+            batch.insert(&n.to_be_bytes(), value.as_slice());
+        }
+        raw.apply_batch(batch)?;
+    }
+
+    let mut ours = f64::MAX;
+    let mut theirs = f64::MAX;
+    for _ in 0..3 {
+        let t = Instant::now();
+        let mut count = 0u64;
+        let mut bytes = 0usize;
+        for e in store.read_all(0) {
+            bytes += e?.payload.len();
+            count += 1;
+        }
+        assert_eq!(count, events, "replay read every event");
+        std::hint::black_box(bytes);
+        ours = ours.min(t.elapsed().as_secs_f64());
+
+        let t = Instant::now();
+        let mut count = 0u64;
+        let mut bytes = 0usize;
+        for entry in raw.iter() {
+            let (_, v) = entry?;
+            bytes += v.len();
+            count += 1;
+        }
+        assert_eq!(count, events);
+        std::hint::black_box(bytes);
+        theirs = theirs.min(t.elapsed().as_secs_f64());
+    }
+    store.close()?;
+    Ok((events as f64 / ours, events as f64 / theirs, record_len))
+}
+
+fn main() -> BenchResult<()> {
+    // `cargo bench` passes `--bench`; a name filter is not supported.
+    let seconds = env_number("BENCH_SECONDS", 5);
+    let replay_events = env_number("BENCH_REPLAY_EVENTS", 200_000);
+    let cpus = std::thread::available_parallelism().map_or(0, |n| n.get());
+    println!("eventlog benchmark: {cpus} CPUs, {seconds} s per level, {PAYLOAD}-byte payloads, durable mode");
+
+    let record_len = {
+        let (_, _, len) = replay(1)?;
+        len
+    };
+    let ceiling = raw_sled_ceiling(record_len, seconds)?;
+    println!(
+        "ceiling: raw sled, batches of 64 {record_len}-byte records, flush + fdatasync each: {ceiling:.0} records/s"
+    );
+    println!("| writers | events/s | p50 ms | p99 ms | vs ceiling |");
+    println!("|---:|---:|---:|---:|---:|");
+    let levels: Vec<usize> = std::env::var("BENCH_WRITERS")
+        .ok()
+        .map(|v| v.split(',').filter_map(|n| n.trim().parse().ok()).collect())
+        .unwrap_or_else(|| vec![1, 8, 64]);
+    for writers in levels {
+        let (throughput, p50, p99) = durable_appends(writers, seconds)?;
+        println!(
+            "| {writers} | {throughput:.0} | {:.2} | {:.2} | {:.0}% |",
+            ms(p50),
+            ms(p99),
+            100.0 * throughput / ceiling
+        );
+    }
+
+    let (ours, raw, _) = replay(replay_events)?;
+    println!(
+        "replay of {replay_events} events: read_all {ours:.0} events/s, raw sled iteration {raw:.0} records/s, ratio {:.0}%",
+        100.0 * ours / raw
+    );
+    Ok(())
+}
