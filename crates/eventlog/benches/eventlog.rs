@@ -181,7 +181,7 @@ fn replay(events: u64) -> BenchResult<(f64, f64, usize)> {
 
     let mut ours = f64::MAX;
     let mut theirs = f64::MAX;
-    for _ in 0..3 {
+    for _ in 0..env_number("BENCH_REPLAY_ROUNDS", 3) {
         let t = Instant::now();
         let mut count = 0u64;
         let mut bytes = 0usize;

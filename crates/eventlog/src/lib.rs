@@ -87,6 +87,6 @@ mod store;
 mod types;
 
 pub use error::StoreError;
-pub use sled_store::{Durability, SledEventStore, SledOptions, WriteStats, STORE_FORMAT};
+pub use sled_store::{Durability, RecoveryReport, SledEventStore, SledOptions, WriteStats, STORE_FORMAT};
 pub use store::{wait_for_position, EventStore, EventStoreExt, ReadAll, Subscription, VerifyReport, READ_BATCH};
 pub use types::*;

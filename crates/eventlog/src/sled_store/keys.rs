@@ -1,14 +1,16 @@
 //! The keyspaces of the one sled tree that holds the log.
 //!
-//! All four live in one tree so that one `sled::Batch` (atomic, also across
-//! a crash) covers an append's every write. Integers are big-endian, so
-//! sled's byte order is numeric order.
+//! All live in one tree so that one `sled::Batch` (atomic, also across a
+//! crash) covers an append's every write. Integers are big-endian, so
+//! sled's byte order is numeric order. A stream's head (its last version)
+//! is not stored separately: it is the last entry of the stream's range in
+//! the stream index, one reverse seek away; storing it again would cost
+//! every append a fourth write for nothing.
 //!
 //! | prefix | key | value |
 //! |---|---|---|
 //! | `L` | position (8) | the envelope ([`crate::envelope`]) |
 //! | `S` | stream length (2), stream, version (8) | position (8) |
-//! | `H` | stream | last version (8) |
 //! | `I` | event id (16) | position (8) |
 //! | `M` | name | store metadata (format version) |
 
@@ -16,7 +18,6 @@ use crate::types::{EventId, Position, StreamId, StreamVersion};
 
 pub(super) const LOG: u8 = b'L';
 pub(super) const STREAM: u8 = b'S';
-pub(super) const HEAD: u8 = b'H';
 pub(super) const ID: u8 = b'I';
 pub(super) const FORMAT_KEY: &[u8] = b"Mformat";
 
@@ -62,14 +63,6 @@ pub(super) fn parse_stream_key(key: &[u8]) -> Option<(String, StreamVersion)> {
     let name = std::str::from_utf8(&rest[..len]).ok()?.to_owned();
     let version = u64::from_be_bytes(rest[len..].try_into().ok()?);
     Some((name, version))
-}
-
-pub(super) fn head_key(stream: &StreamId) -> Vec<u8> {
-    let name = stream.as_str().as_bytes();
-    let mut key = Vec::with_capacity(1 + name.len());
-    key.push(HEAD);
-    key.extend_from_slice(name);
-    key
 }
 
 pub(super) fn id_key(id: &EventId) -> [u8; 17] {

@@ -3,6 +3,9 @@
 
 mod keys;
 mod verify;
+mod wal;
+
+pub use wal::RecoveryReport;
 mod writer;
 
 use std::collections::HashSet;
@@ -29,6 +32,12 @@ use writer::{AppendRequest, Shared};
 
 /// The on-disk layout version of the store (keyspaces and envelope).
 pub const STORE_FORMAT: u32 = 1;
+
+/// sled's segment (and IO buffer) size. The default 512 KiB makes sled
+/// write its log in many small synchronous pieces; with durability carried
+/// by the write-ahead file, larger pieces cost less. Fixed when a data
+/// folder is created.
+const SEGMENT_BYTES: usize = 8 * 1024 * 1024;
 
 /// When an append is acknowledged.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -91,6 +100,7 @@ pub struct SledEventStore {
 }
 
 struct Inner {
+    recovery: RecoveryReport,
     path: PathBuf,
     tree: sled::Tree,
     shared: Arc<Shared>,
@@ -118,6 +128,8 @@ impl SledEventStore {
                 last + 1
             }
         };
+        let wal_dir = path.join("wal");
+        let (next_position, recovery) = wal::recover(&wal_dir, &tree, next_position)?;
         // Only used to keep `recorded_at` from going backwards. A damaged
         // last record must not stop the store from opening: reads and
         // `verify` are how an operator finds and reports the damage.
@@ -130,10 +142,11 @@ impl SledEventStore {
         };
         let db_file = File::open(path.join("db"))?;
         let shared = Arc::new(Shared::new(db.clone(), db_file, path.clone(), next_position));
-        // Whatever sled recovered, and the folder's entries, become durable
-        // before anything is shown to readers.
+        // Whatever was recovered becomes durable in sled before anything is
+        // shown to readers; then the write-ahead file starts afresh.
         shared.sync_files()?;
         File::open(&path)?.sync_all()?;
+        let wal = wal::Wal::start(&wal_dir, next_position)?;
 
         let head = next_position.checked_sub(1);
         let (head_tx, head_rx) = watch::channel(head);
@@ -144,11 +157,15 @@ impl SledEventStore {
             head_tx,
             req_rx,
             options,
-            next_position,
-            last_recorded_at,
+            writer::Recovered {
+                next_position,
+                last_recorded_at,
+                wal,
+            },
         )?;
         Ok(Self {
             inner: Arc::new(Inner {
+                recovery,
                 path,
                 tree,
                 shared,
@@ -169,6 +186,11 @@ impl SledEventStore {
             syncs: c.syncs.load(Ordering::Relaxed),
             sync_time: Duration::from_nanos(c.sync_nanos.load(Ordering::Relaxed)),
         }
+    }
+
+    /// What recovery did when this store was opened.
+    pub fn recovery(&self) -> RecoveryReport {
+        self.inner.recovery
     }
 
     /// The data folder.
@@ -243,6 +265,7 @@ fn open_db(path: &Path, options: &SledOptions) -> Result<sled::Db, StoreError> {
             // Durability is ours to manage: sled's periodic flusher would
             // only blur what is and is not synced.
             .flush_every_ms(None)
+            .segment_size(SEGMENT_BYTES)
             .open();
         match attempt {
             Err(sled::Error::Io(e)) if e.to_string().contains("could not acquire lock") => {

@@ -6,7 +6,7 @@
 //!    from the id index, and its stream's previous version sits at an
 //!    earlier position (so versions are dense).
 //! 3. Every stream-index and id-index entry points back to a record that
-//!    names it, and every stream head names the stream's last version.
+//!    names it.
 //!
 //! Memory stays constant: each check is a lookup, not a table in memory.
 
@@ -14,7 +14,7 @@ use super::keys::*;
 use crate::envelope;
 use crate::error::StoreError;
 use crate::store::VerifyReport;
-use crate::types::{Position, RecordedEvent, StreamId};
+use crate::types::{Position, RecordedEvent};
 
 fn corrupt(position: Position, reason: impl Into<String>) -> StoreError {
     StoreError::Corrupt {
@@ -112,23 +112,6 @@ pub(super) fn verify(tree: &sled::Tree, visible_len: u64) -> Result<VerifyReport
         match record(tree, position)? {
             Some(e) if key.get(1..) == Some(e.id.as_bytes().as_slice()) => {}
             _ => return Err(corrupt(position, "id index entry points to a record of another event")),
-        }
-    }
-    for entry in tree.scan_prefix([HEAD]) {
-        let (key, value) = entry?;
-        let name = std::str::from_utf8(&key[1..]).map_err(|_| corrupt(visible_len, "unreadable stream head key"))?;
-        let stream = StreamId::new(name).map_err(|e| corrupt(visible_len, e.to_string()))?;
-        let head = be_u64(&value).ok_or_else(|| corrupt(visible_len, format!("unreadable head of {stream}")))?;
-        let last = index_position(tree, &stream_key(&stream, head))?;
-        let after = index_position(tree, &stream_key(&stream, head + 1))?;
-        match (last, after) {
-            (Some(_), None) => {}
-            (last, _) => {
-                return Err(corrupt(
-                    last.unwrap_or(visible_len),
-                    format!("head of {stream} says version {head}, the stream index disagrees"),
-                ))
-            }
         }
     }
     Ok(report)

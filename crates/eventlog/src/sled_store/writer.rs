@@ -2,15 +2,15 @@
 //!
 //! One writer thread owns every write. It takes all queued appends at once
 //! (a group), checks each against the stream heads and the id index,
-//! assigns positions from its own counter, and applies the whole group as
-//! one `sled::Batch`. Because positions are allocated inside this one
+//! assigns positions from its own counter, writes the group as one frame
+//! to the write-ahead file ([`super::wal`]) and applies it to sled as one
+//! `sled::Batch`. Because positions are allocated inside this one
 //! serialized step, they are dense and commit order is position order.
 //!
-//! The sync thread makes groups durable: `sled::Db::flush` (which only
-//! issues `sync_file_range`) followed by `fdatasync` of sled's `db` file,
-//! and only then acknowledges the appends and moves the visible head. While
-//! it syncs, the writer already applies the next group, so one sync covers
-//! every group applied before it started.
+//! The sync thread makes groups durable with one `fdatasync` of the
+//! write-ahead file, and only then acknowledges the appends and moves the
+//! visible head. While it syncs, the writer already prepares the next
+//! group, so one sync covers every group written before it started.
 
 use std::collections::HashMap;
 use std::fs::File;
@@ -24,6 +24,7 @@ use chrono::{DateTime, Utc};
 use tokio::sync::{mpsc, oneshot, watch};
 
 use super::keys::*;
+use super::wal::{FrameBuilder, Wal};
 use super::{Durability, SledOptions};
 use crate::envelope;
 use crate::error::StoreError;
@@ -87,7 +88,8 @@ impl Shared {
         }
     }
 
-    /// Makes everything sled has applied so far durable.
+    /// Makes everything sled has applied so far durable: the checkpoint
+    /// that lets the write-ahead files go.
     ///
     /// sled 0.34's `flush` writes its buffers and calls `sync_file_range`,
     /// which neither flushes the drive's write cache nor the file's
@@ -95,16 +97,6 @@ impl Shared {
     /// for values above sled's blob threshold, which the size limits keep
     /// events below) are synced too if any exist.
     pub fn sync_files(&self) -> Result<(), StoreError> {
-        let started = Instant::now();
-        let result = self.sync_files_untimed();
-        self.counters.syncs.fetch_add(1, Ordering::Relaxed);
-        self.counters
-            .sync_nanos
-            .fetch_add(started.elapsed().as_nanos() as u64, Ordering::Relaxed);
-        result
-    }
-
-    fn sync_files_untimed(&self) -> Result<(), StoreError> {
         self.db.flush()?;
         self.db_file.sync_data()?;
         let blobs = self.path.join("blobs");
@@ -123,10 +115,38 @@ impl Shared {
 }
 
 /// Work handed from the writer to the sync thread: everything below
-/// `visible_len` once synced, and the replies to send then.
+/// `visible_len` is durable once `wal` is synced; then send `replies`.
 struct SyncJob {
     visible_len: u64,
+    wal: Arc<File>,
     replies: Vec<(Reply, Result<AppendOutcome, StoreError>)>,
+}
+
+/// Syncs each distinct WAL file of `jobs` (normally just one).
+fn sync_wal_files<'a>(shared: &Shared, files: impl Iterator<Item = &'a Arc<File>>) -> Result<(), String> {
+    let started = Instant::now();
+    let mut done: Vec<&Arc<File>> = Vec::new();
+    for file in files {
+        if done.iter().any(|d| Arc::ptr_eq(d, file)) {
+            continue;
+        }
+        file.sync_data()
+            .map_err(|e| format!("syncing the write-ahead file failed: {e}"))?;
+        done.push(file);
+    }
+    shared.counters.syncs.fetch_add(1, Ordering::Relaxed);
+    shared
+        .counters
+        .sync_nanos
+        .fetch_add(started.elapsed().as_nanos() as u64, Ordering::Relaxed);
+    Ok(())
+}
+
+/// Where the writer resumes after `open` recovered the store.
+pub(super) struct Recovered {
+    pub next_position: Position,
+    pub last_recorded_at: Option<DateTime<Utc>>,
+    pub wal: Wal,
 }
 
 pub(super) fn start(
@@ -135,9 +155,13 @@ pub(super) fn start(
     head_tx: watch::Sender<Option<Position>>,
     requests: mpsc::Receiver<AppendRequest>,
     options: SledOptions,
-    next_position: Position,
-    last_recorded_at: Option<DateTime<Utc>>,
+    recovered: Recovered,
 ) -> Result<Vec<JoinHandle<()>>, StoreError> {
+    let Recovered {
+        next_position,
+        last_recorded_at,
+        wal,
+    } = recovered;
     let (sync_tx, sync_rx) = std_mpsc::channel();
     let sync_shared = shared.clone();
     let durability = options.durability;
@@ -149,6 +173,8 @@ pub(super) fn start(
         })?;
     let mut writer = Writer {
         tree,
+        wal,
+        heads: HashMap::new(),
         shared,
         next_position,
         last_recorded_at,
@@ -167,7 +193,7 @@ fn sync_each_group(shared: &Shared, head_tx: &watch::Sender<Option<Position>>, j
         group.extend(jobs.try_iter());
         let result = match shared.poisoned() {
             Some(reason) => Err(reason),
-            None => shared.sync_files().map_err(|e| format!("sync failed: {e}")),
+            None => sync_wal_files(shared, group.iter().map(|j| &j.wal)),
         };
         let visible_len = group.iter().map(|j| j.visible_len).max().unwrap_or(0);
         match result {
@@ -195,24 +221,25 @@ fn sync_on_interval(
     jobs: std_mpsc::Receiver<SyncJob>,
     interval: Duration,
 ) {
-    let mut pending: Option<u64> = None;
+    let mut pending: Vec<SyncJob> = Vec::new();
     let mut next_sync = Instant::now() + interval;
     loop {
         let wait = next_sync.saturating_duration_since(Instant::now());
         let stop = match jobs.recv_timeout(wait) {
             Ok(job) => {
-                pending = Some(pending.unwrap_or(0).max(job.visible_len));
+                pending.push(job);
                 continue;
             }
             Err(std_mpsc::RecvTimeoutError::Timeout) => false,
             Err(std_mpsc::RecvTimeoutError::Disconnected) => true,
         };
-        if let Some(visible_len) = pending.take() {
-            match shared.sync_files() {
+        if let Some(visible_len) = pending.iter().map(|j| j.visible_len).max() {
+            match sync_wal_files(shared, pending.iter().map(|j| &j.wal)) {
                 Ok(()) if shared.poisoned().is_none() => publish(shared, head_tx, visible_len),
                 Ok(()) => {}
-                Err(e) => shared.poison(format!("sync failed: {e}")),
+                Err(reason) => shared.poison(reason),
             }
+            pending.clear();
         }
         if stop {
             return;
@@ -228,8 +255,15 @@ fn publish(shared: &Shared, head_tx: &watch::Sender<Option<Position>>, visible_l
     }
 }
 
+/// Streams whose head the writer remembers; past this it forgets them all
+/// (the stream index remains the truth), so memory stays bounded.
+const HEAD_CACHE_STREAMS: usize = 100_000;
+
 struct Writer {
     tree: sled::Tree,
+    wal: Wal,
+    /// Heads of recently appended streams, as applied to the tree.
+    heads: HashMap<StreamId, StreamVersion>,
     shared: Arc<Shared>,
     next_position: Position,
     last_recorded_at: Option<DateTime<Utc>>,
@@ -246,6 +280,7 @@ struct GroupState {
     heads: HashMap<StreamId, StreamVersion>,
     ids: HashMap<EventId, Position>,
     batch: sled::Batch,
+    frame: Option<FrameBuilder>,
 }
 
 impl Writer {
@@ -265,12 +300,35 @@ impl Writer {
             let replies = self.commit_group(group);
             let job = SyncJob {
                 visible_len: self.next_position,
+                wal: self.wal.file(),
                 replies,
             };
             if sync_tx.send(job).is_err() {
                 // The sync thread is gone: nothing more can become durable.
                 self.shared.poison("the sync thread stopped".into());
             }
+            if self.wal.needs_checkpoint() {
+                self.checkpoint();
+            }
+        }
+        // Closing: leave sled durable and the write-ahead file empty, so the
+        // next open has nothing to replay.
+        self.checkpoint();
+    }
+
+    /// Makes sled durable and starts a fresh write-ahead file. A failure
+    /// poisons the store: what is durable can no longer be told.
+    fn checkpoint(&mut self) {
+        if self.shared.poisoned().is_some() {
+            return;
+        }
+        let result = self
+            .shared
+            .sync_files()
+            .and_then(|()| Wal::start(self.wal.dir(), self.next_position));
+        match result {
+            Ok(wal) => self.wal = wal,
+            Err(e) => self.shared.poison(format!("checkpoint failed: {e}")),
         }
     }
 
@@ -298,9 +356,12 @@ impl Writer {
                 Ok(outcome) => pending.push((request.reply, Ok(outcome))),
             }
         }
-        if !state.records.is_empty() {
+        if let Some(frame) = state.frame.take() {
             let started = Instant::now();
-            let applied = self.tree.apply_batch(std::mem::take(&mut state.batch));
+            let applied = self
+                .wal
+                .write(&frame.finish())
+                .and_then(|()| Ok(self.tree.apply_batch(std::mem::take(&mut state.batch))?));
             let counters = &self.shared.counters;
             counters
                 .apply_nanos
@@ -308,9 +369,9 @@ impl Writer {
             counters.groups.fetch_add(1, Ordering::Relaxed);
             counters.events.fetch_add(state.records.len() as u64, Ordering::Relaxed);
             if let Err(e) = applied {
-                // sled applies a batch whole or not at all, but after an I/O
-                // error nobody can tell which: stop writing.
-                let reason = format!("applying a batch failed: {e}");
+                // After an I/O error nobody can tell what reached the disk:
+                // stop writing.
+                let reason = format!("writing a group failed: {e}");
                 self.shared.poison(reason.clone());
                 self.next_position = state.start;
                 return pending
@@ -319,6 +380,10 @@ impl Writer {
                     .collect();
             }
             self.last_recorded_at = Some(now);
+            if self.heads.len() + state.heads.len() > HEAD_CACHE_STREAMS {
+                self.heads.clear();
+            }
+            self.heads.extend(state.heads.drain());
         }
         if self.acknowledge_early {
             for (reply, outcome) in pending {
@@ -353,7 +418,7 @@ impl Writer {
         }
         let actual = match state.heads.get(&stream) {
             Some(v) => Some(*v),
-            None => self.tree.get(head_key(&stream))?.and_then(|v| be_u64(&v)),
+            None => self.stream_head(&stream)?,
         };
         if !expected.is_satisfied_by(actual) {
             return Err(StoreError::WrongExpectedVersion {
@@ -378,7 +443,9 @@ impl Writer {
                 payload: event.payload,
             };
             let position_bytes = position.to_be_bytes();
-            state.batch.insert(&log_key(position), envelope::encode(&record));
+            let bytes = envelope::encode(&record);
+            state.frame.get_or_insert_with(FrameBuilder::new).push(&bytes);
+            state.batch.insert(&log_key(position), bytes);
             state.batch.insert(stream_key(&stream, version), &position_bytes);
             state.batch.insert(&id_key(&record.id), &position_bytes);
             state.ids.insert(record.id, position);
@@ -388,7 +455,6 @@ impl Writer {
             version += 1;
         }
         let last_version = version - 1;
-        state.batch.insert(head_key(&stream), &last_version.to_be_bytes());
         state.heads.insert(stream, last_version);
         Ok(AppendOutcome {
             positions,
@@ -445,6 +511,27 @@ impl Writer {
             stream_version,
             deduplicated: true,
         }))
+    }
+
+    /// The last version of `stream` as applied to the tree: from the cache
+    /// of recent streams, or the last entry of its stream-index range.
+    fn stream_head(&mut self, stream: &StreamId) -> Result<Option<StreamVersion>, StoreError> {
+        if let Some(v) = self.heads.get(stream) {
+            return Ok(Some(*v));
+        }
+        match self.tree.scan_prefix(stream_prefix(stream)).next_back() {
+            None => Ok(None),
+            Some(entry) => {
+                let (key, _) = entry?;
+                let version = parse_stream_key(&key)
+                    .map(|(_, v)| v)
+                    .ok_or_else(|| StoreError::Corrupt {
+                        position: self.next_position,
+                        reason: format!("unreadable stream index key of {stream}"),
+                    })?;
+                Ok(Some(version))
+            }
+        }
     }
 
     /// A record written earlier, from this group's overlay or the tree.
