@@ -89,19 +89,20 @@ fn parse_expected(text: &str) -> Result<ExpectedVersion> {
 }
 
 fn to_json(e: &RecordedEvent) -> serde_json::Value {
-    let text: Option<String> = codec::decode(&e.event_type, e.schema_version, &e.payload).ok();
+    let text: Option<String> = codec::decode(e.event_type(), e.schema_version, e.payload()).ok();
     serde_json::json!({
         "position": e.position,
-        "stream": e.stream.as_str(),
+        "stream": e.stream(),
         "version": e.stream_version,
         "id": e.id.to_string(),
-        "type": e.event_type,
+        "type": e.event_type(),
         "schemaVersion": e.schema_version,
         "recordedAt": e.recorded_at.to_rfc3339(),
-        "actor": e.metadata.actor,
-        "role": e.metadata.role,
-        "channel": e.metadata.channel,
-        "payloadBytes": e.payload.len(),
+        "occurredAt": e.occurred_at.map(|t| t.to_rfc3339()),
+        "actor": e.actor(),
+        "role": e.role(),
+        "channel": e.channel(),
+        "payloadBytes": e.payload().len(),
         "text": text,
     })
 }

@@ -149,23 +149,7 @@ fn replay(events: u64) -> BenchResult<(f64, f64, usize)> {
         Ok::<_, Box<dyn std::error::Error>>(())
     })?;
     let sample = store.read_all_batch(0, 1)?;
-    let record_len = sample.first().map_or(0, |e| {
-        // The envelope's size: header, fixed fields, texts and payload.
-        5 + 8
-            + 8
-            + 16
-            + 8
-            + 2
-            + 5 * 2
-            + e.stream.as_str().len()
-            + e.event_type.len()
-            + e.metadata.actor.len()
-            + e.metadata.role.len()
-            + e.metadata.channel.len()
-            + 1
-            + 4
-            + e.payload.len()
-    });
+    let record_len = sample.first().map_or(0, |e| e.envelope_bytes().len());
 
     let raw_dir = tempfile::tempdir()?;
     let raw_db = sled::Config::new().path(raw_dir.path()).flush_every_ms(None).open()?;
@@ -186,7 +170,7 @@ fn replay(events: u64) -> BenchResult<(f64, f64, usize)> {
         let mut count = 0u64;
         let mut bytes = 0usize;
         for e in store.read_all(0) {
-            bytes += e?.payload.len();
+            bytes += e?.payload().len();
             count += 1;
         }
         assert_eq!(count, events, "replay read every event");

@@ -27,7 +27,7 @@
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
-use crate::types::{EventId, EventMetadata, Position, RecordedEvent, StreamId};
+use crate::types::{EventId, NewEvent, Position, RawRecord, RecordedEvent, StreamId, StreamVersion};
 
 /// The envelope format this build writes.
 pub const FORMAT_VERSION: u8 = 1;
@@ -37,12 +37,20 @@ const FLAG_CORRELATION: u8 = 2;
 const FLAG_CAUSATION: u8 = 4;
 const HEADER_LEN: usize = 1 + 4;
 
+/// What the log adds to a [`NewEvent`] when it stores it.
+pub(crate) struct Placement<'a> {
+    pub position: Position,
+    pub stream: &'a StreamId,
+    pub stream_version: StreamVersion,
+    pub recorded_at: DateTime<Utc>,
+}
+
 /// Encodes a record. The caller has checked the size limits, so every
 /// length fits its prefix.
-pub(crate) fn encode(event: &RecordedEvent) -> Vec<u8> {
+pub(crate) fn encode(at: &Placement<'_>, event: &NewEvent) -> Vec<u8> {
     let m = &event.metadata;
     let mut out = Vec::with_capacity(
-        96 + event.stream.as_str().len()
+        96 + at.stream.as_str().len()
             + event.event_type.len()
             + m.actor.len()
             + m.role.len()
@@ -51,12 +59,12 @@ pub(crate) fn encode(event: &RecordedEvent) -> Vec<u8> {
     );
     out.push(FORMAT_VERSION);
     out.extend_from_slice(&[0; 4]);
-    out.extend_from_slice(&event.position.to_be_bytes());
-    out.extend_from_slice(&event.stream_version.to_be_bytes());
+    out.extend_from_slice(&at.position.to_be_bytes());
+    out.extend_from_slice(&at.stream_version.to_be_bytes());
     out.extend_from_slice(event.id.as_bytes());
-    out.extend_from_slice(&event.recorded_at.timestamp_micros().to_be_bytes());
+    out.extend_from_slice(&at.recorded_at.timestamp_micros().to_be_bytes());
     out.extend_from_slice(&event.schema_version.to_be_bytes());
-    for text in [event.stream.as_str(), &event.event_type, &m.actor, &m.role, &m.channel] {
+    for text in [at.stream.as_str(), &event.event_type, &m.actor, &m.role, &m.channel] {
         // Lengths were checked against limits far below u16::MAX.
         out.extend_from_slice(&(text.len() as u16).to_be_bytes());
         out.extend_from_slice(text.as_bytes());
@@ -92,8 +100,21 @@ pub(crate) fn encode(event: &RecordedEvent) -> Vec<u8> {
 /// with the position by the caller.
 pub(crate) type DecodeError = String;
 
-/// Decodes and checks a record stored under `position`.
-pub(crate) fn decode(position: Position, bytes: &[u8]) -> Result<RecordedEvent, DecodeError> {
+/// How much of a record to check when decoding it.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Check {
+    /// Checksum, layout, position: what every read does. The checksum
+    /// vouches for the texts, which were written from valid `String`s.
+    Read,
+    /// Everything, also the UTF-8 of every text and the stream id's
+    /// rules: what `verify` does.
+    Full,
+}
+
+/// Decodes and checks a record stored under `position`, keeping `raw` as
+/// the record's storage (no copy).
+pub(crate) fn decode_raw(position: Position, raw: RawRecord, check: Check) -> Result<RecordedEvent, DecodeError> {
+    let bytes = raw.as_slice();
     if bytes.len() < HEADER_LEN {
         return Err(format!("record is {} bytes, shorter than its header", bytes.len()));
     }
@@ -107,7 +128,11 @@ pub(crate) fn decode(position: Position, bytes: &[u8]) -> Result<RecordedEvent, 
             "checksum mismatch (stored {stored_crc:08x}, computed {actual_crc:08x})"
         ));
     }
-    let mut r = Reader { bytes, at: HEADER_LEN };
+    let mut r = Reader {
+        bytes,
+        at: HEADER_LEN,
+        check,
+    };
     let stored_position = r.u64()?;
     if stored_position != position {
         return Err(format!("record says position {stored_position}"));
@@ -117,7 +142,10 @@ pub(crate) fn decode(position: Position, bytes: &[u8]) -> Result<RecordedEvent, 
     let recorded_at = micros_to_time(r.i64()?)?;
     let schema_version = r.u16()?;
     let stream = r.text16()?;
-    let stream = StreamId::new(stream).map_err(|e| e.to_string())?;
+    if check == Check::Full {
+        let text = std::str::from_utf8(&bytes[stream.0 as usize..stream.1 as usize]).unwrap_or_default();
+        StreamId::new(text).map_err(|e| e.to_string())?;
+    }
     let event_type = r.text16()?;
     let actor = r.text16()?;
     let role = r.text16()?;
@@ -142,28 +170,34 @@ pub(crate) fn decode(position: Position, bytes: &[u8]) -> Result<RecordedEvent, 
         None
     };
     let payload_len = r.u32()? as usize;
-    let payload = r.take(payload_len)?.to_vec();
+    let payload_start = r.at;
+    r.take(payload_len)?;
+    let payload = (payload_start as u32, r.at as u32);
     if r.at != bytes.len() {
         return Err(format!("{} unexpected bytes after the payload", bytes.len() - r.at));
     }
     Ok(RecordedEvent {
         position,
-        stream,
         stream_version,
         id,
-        event_type,
         schema_version,
         recorded_at,
-        metadata: EventMetadata {
-            actor,
-            role,
-            channel,
-            occurred_at,
-            correlation_id,
-            causation_id,
-        },
-        payload,
+        occurred_at,
+        correlation_id,
+        causation_id,
+        ranges: [stream, event_type, actor, role, channel, payload],
+        raw,
     })
+}
+
+/// Decodes bytes from the write path or the write-ahead file.
+pub(crate) fn decode(position: Position, bytes: bytes::Bytes) -> Result<RecordedEvent, DecodeError> {
+    decode_raw(position, RawRecord::Bytes(bytes), Check::Read)
+}
+
+/// Decodes a record read from sled without copying it.
+pub(crate) fn decode_ivec(position: Position, value: sled::IVec) -> Result<RecordedEvent, DecodeError> {
+    decode_raw(position, RawRecord::Sled(value), Check::Read)
 }
 
 fn micros_to_time(micros: i64) -> Result<DateTime<Utc>, DecodeError> {
@@ -173,6 +207,7 @@ fn micros_to_time(micros: i64) -> Result<DateTime<Utc>, DecodeError> {
 struct Reader<'a> {
     bytes: &'a [u8],
     at: usize,
+    check: Check,
 }
 
 impl<'a> Reader<'a> {
@@ -217,27 +252,33 @@ impl<'a> Reader<'a> {
         self.array()
     }
 
-    fn text16(&mut self) -> Result<String, DecodeError> {
+    /// A length-prefixed UTF-8 text: its byte range in the record.
+    fn text16(&mut self) -> Result<(u32, u32), DecodeError> {
         let len = self.u16()? as usize;
-        let at = self.at;
+        let start = self.at;
         let raw = self.take(len)?;
-        String::from_utf8(raw.to_vec()).map_err(|_| format!("invalid UTF-8 in a text field at byte {at}"))
+        if self.check == Check::Full {
+            std::str::from_utf8(raw).map_err(|_| format!("invalid UTF-8 in a text field at byte {start}"))?;
+        }
+        Ok((start as u32, self.at as u32))
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::types::EventMetadata;
 
-    fn sample() -> RecordedEvent {
-        RecordedEvent {
-            position: 7,
-            stream: StreamId::new("ticket-1").unwrap_or_else(|e| panic!("{e}")),
-            stream_version: 2,
+    fn stream() -> StreamId {
+        StreamId::new("ticket-1").unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    fn sample() -> (NewEvent, DateTime<Utc>) {
+        let event = NewEvent {
             id: EventId(Uuid::from_u128(0x0123_4567_89ab_cdef_0011_2233_4455_6677)),
             event_type: "Received".into(),
             schema_version: 1,
-            recorded_at: DateTime::from_timestamp_micros(1_700_000_000_123_456).unwrap_or_else(|| panic!("time")),
+            payload: vec![1, 2, 3],
             metadata: EventMetadata {
                 actor: "u1".into(),
                 role: "agent".into(),
@@ -246,15 +287,36 @@ mod tests {
                 correlation_id: Some(Uuid::from_u128(1)),
                 causation_id: None,
             },
-            payload: vec![1, 2, 3],
-        }
+        };
+        let recorded_at = DateTime::from_timestamp_micros(1_700_000_000_123_456).unwrap_or_else(|| panic!("time"));
+        (event, recorded_at)
+    }
+
+    fn sample_bytes() -> Vec<u8> {
+        let (event, recorded_at) = sample();
+        let stream = stream();
+        let at = Placement {
+            position: 7,
+            stream: &stream,
+            stream_version: 2,
+            recorded_at,
+        };
+        encode(&at, &event)
+    }
+
+    fn try_decode(position: Position, bytes: &[u8]) -> Result<RecordedEvent, DecodeError> {
+        let raw = RawRecord::Bytes(bytes::Bytes::copy_from_slice(bytes));
+        let read = decode_raw(position, raw.clone(), Check::Read);
+        let full = decode_raw(position, raw, Check::Full);
+        assert_eq!(read.is_ok(), full.is_ok(), "reads and verify agree on every record");
+        full
     }
 
     /// The bytes of stored history must never change: if this fails, the
     /// envelope encoding changed and old data folders would no longer read.
     #[test]
     fn golden_bytes_of_format_1() {
-        let bytes = encode(&sample());
+        let bytes = sample_bytes();
         let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
         assert_eq!(
             hex,
@@ -274,18 +336,25 @@ mod tests {
              00000000000000000000000000000001\
              00000003010203"
         );
-        assert_eq!(decode(7, &bytes), Ok(sample()));
+        let decoded = try_decode(7, &bytes).unwrap_or_else(|e| panic!("{e}"));
+        let (event, recorded_at) = sample();
+        assert!(decoded.same_content_as(&stream(), &event));
+        assert_eq!(
+            (decoded.position, decoded.stream_version, decoded.recorded_at),
+            (7, 2, recorded_at)
+        );
+        assert_eq!(decoded.envelope_bytes(), &bytes[..]);
     }
 
     #[test]
     fn every_single_bit_flip_is_detected() {
-        let bytes = encode(&sample());
+        let bytes = sample_bytes();
         for i in 0..bytes.len() {
             for bit in 0..8 {
                 let mut damaged = bytes.clone();
                 damaged[i] ^= 1 << bit;
                 assert!(
-                    decode(7, &damaged).is_err(),
+                    try_decode(7, &damaged).is_err(),
                     "flip of bit {bit} in byte {i} went unnoticed"
                 );
             }
@@ -294,10 +363,10 @@ mod tests {
 
     #[test]
     fn every_truncation_is_detected() {
-        let bytes = encode(&sample());
+        let bytes = sample_bytes();
         for len in 0..bytes.len() {
             assert!(
-                decode(7, &bytes[..len]).is_err(),
+                try_decode(7, &bytes[..len]).is_err(),
                 "truncation to {len} bytes went unnoticed"
             );
         }
@@ -305,8 +374,8 @@ mod tests {
 
     #[test]
     fn a_record_under_the_wrong_key_is_detected() {
-        let bytes = encode(&sample());
-        let err = decode(8, &bytes).err().unwrap_or_default();
+        let bytes = sample_bytes();
+        let err = try_decode(8, &bytes).err().unwrap_or_default();
         assert!(err.contains("position 7"), "{err}");
     }
 }

@@ -12,7 +12,7 @@ use crate::error::StoreError;
 use crate::types::{AppendOutcome, ExpectedVersion, NewEvent, Position, RecordedEvent, StreamId, StreamVersion};
 
 /// Events fetched per read when iterating or subscribing.
-pub const READ_BATCH: usize = 512;
+pub const READ_BATCH: usize = 256;
 
 /// What `verify` found in a healthy store.
 #[derive(Clone, Copy, PartialEq, Eq, Debug, Default)]
@@ -80,7 +80,7 @@ pub trait EventStoreExt: EventStore {
         ReadAll {
             store: self,
             next: from,
-            buffer: VecDeque::new(),
+            buffer: Vec::new().into_iter(),
             done: false,
         }
     }
@@ -93,7 +93,7 @@ impl<S: EventStore + ?Sized> EventStoreExt for S {}
 pub struct ReadAll<'a, S: ?Sized> {
     store: &'a S,
     next: Position,
-    buffer: VecDeque<RecordedEvent>,
+    buffer: std::vec::IntoIter<RecordedEvent>,
     done: bool,
 }
 
@@ -101,20 +101,27 @@ impl<S: EventStore + ?Sized> Iterator for ReadAll<'_, S> {
     type Item = Result<RecordedEvent, StoreError>;
 
     fn next(&mut self) -> Option<Self::Item> {
-        if self.buffer.is_empty() && !self.done {
-            match self.store.read_all_batch(self.next, READ_BATCH) {
-                Ok(batch) if batch.is_empty() => self.done = true,
-                Ok(batch) => {
-                    self.next += batch.len() as u64;
-                    self.buffer.extend(batch);
-                }
-                Err(e) => {
-                    self.done = true;
-                    return Some(Err(e));
-                }
+        if let Some(event) = self.buffer.next() {
+            return Some(Ok(event));
+        }
+        if self.done {
+            return None;
+        }
+        match self.store.read_all_batch(self.next, READ_BATCH) {
+            Ok(batch) if batch.is_empty() => {
+                self.done = true;
+                None
+            }
+            Ok(batch) => {
+                self.next += batch.len() as u64;
+                self.buffer = batch.into_iter();
+                self.buffer.next().map(Ok)
+            }
+            Err(e) => {
+                self.done = true;
+                Some(Err(e))
             }
         }
-        self.buffer.pop_front().map(Ok)
     }
 }
 

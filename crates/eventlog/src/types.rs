@@ -179,41 +179,162 @@ pub struct NewEvent {
     pub metadata: EventMetadata,
 }
 
+/// The stored bytes of a record: shared, never copied on read.
+#[derive(Clone)]
+pub(crate) enum RawRecord {
+    /// A value read from sled (reference-counted by sled).
+    Sled(sled::IVec),
+    /// Bytes from anywhere else (the write path, the write-ahead file).
+    Bytes(bytes::Bytes),
+}
+
+impl RawRecord {
+    pub(crate) fn as_slice(&self) -> &[u8] {
+        match self {
+            Self::Sled(v) => v,
+            Self::Bytes(b) => b,
+        }
+    }
+}
+
+impl PartialEq for RawRecord {
+    fn eq(&self, other: &Self) -> bool {
+        self.as_slice() == other.as_slice()
+    }
+}
+
+impl Eq for RawRecord {}
+
 /// An event as the log holds it.
-#[derive(Clone, PartialEq, Eq, Debug)]
+///
+/// It keeps the stored envelope's bytes and reads its texts and payload
+/// straight from them (checked once, when the record was read), so that
+/// replaying millions of events costs one small allocation each rather
+/// than one per field.
+#[derive(Clone, PartialEq, Eq)]
 pub struct RecordedEvent {
     /// Global position.
     pub position: Position,
-    /// The stream it belongs to.
-    pub stream: StreamId,
     /// Its version within the stream.
     pub stream_version: StreamVersion,
     /// Caller-chosen identity.
     pub id: EventId,
-    /// Stored type name.
-    pub event_type: String,
     /// Payload schema version as written.
     pub schema_version: u16,
     /// When the log stored it (UTC; never decreases along positions).
     pub recorded_at: DateTime<Utc>,
-    /// Audit facts.
-    pub metadata: EventMetadata,
-    /// Payload bytes as written.
-    pub payload: Vec<u8>,
+    /// When the action happened, if the caller said so.
+    pub occurred_at: Option<DateTime<Utc>>,
+    /// The id shared by every event caused by one request.
+    pub correlation_id: Option<Uuid>,
+    /// The id of the event or command that caused this one.
+    pub causation_id: Option<Uuid>,
+    pub(crate) raw: RawRecord,
+    /// Byte ranges in `raw` of the stream id, type, actor, role, channel
+    /// and payload, in that order; validated UTF-8 for the texts.
+    pub(crate) ranges: [(u32, u32); 6],
 }
 
 impl RecordedEvent {
+    fn field(&self, index: usize) -> &[u8] {
+        let (start, end) = self.ranges[index];
+        self.raw
+            .as_slice()
+            .get(start as usize..end as usize)
+            .unwrap_or_default()
+    }
+
+    fn text(&self, index: usize) -> &str {
+        // The checksum vouches that these are the bytes written from a
+        // `String`; `verify` checks the UTF-8 of every record as well.
+        std::str::from_utf8(self.field(index)).unwrap_or_default()
+    }
+
+    /// The stream it belongs to.
+    pub fn stream(&self) -> &str {
+        self.text(0)
+    }
+
+    /// The stream it belongs to, as a [`StreamId`].
+    pub fn stream_id(&self) -> StreamId {
+        StreamId(self.stream().to_owned())
+    }
+
+    /// Stored type name.
+    pub fn event_type(&self) -> &str {
+        self.text(1)
+    }
+
+    /// The acting principal.
+    pub fn actor(&self) -> &str {
+        self.text(2)
+    }
+
+    /// The actor's role when acting.
+    pub fn role(&self) -> &str {
+        self.text(3)
+    }
+
+    /// The channel the action came through.
+    pub fn channel(&self) -> &str {
+        self.text(4)
+    }
+
+    /// Payload bytes as written.
+    pub fn payload(&self) -> &[u8] {
+        self.field(5)
+    }
+
+    /// The audit facts as one owned value.
+    pub fn metadata(&self) -> EventMetadata {
+        EventMetadata {
+            actor: self.actor().to_owned(),
+            role: self.role().to_owned(),
+            channel: self.channel().to_owned(),
+            occurred_at: self.occurred_at,
+            correlation_id: self.correlation_id,
+            causation_id: self.causation_id,
+        }
+    }
+
+    /// The stored envelope, exactly as on disk.
+    pub fn envelope_bytes(&self) -> &[u8] {
+        self.raw.as_slice()
+    }
+
     /// Whether this record holds the same content as `new` in `stream`:
     /// the test that tells a retried append from an id reused by mistake.
     /// Position, version and `recorded_at` are the log's, not the caller's,
     /// so they do not take part.
     pub fn same_content_as(&self, stream: &StreamId, new: &NewEvent) -> bool {
-        &self.stream == stream
+        let m = &new.metadata;
+        self.stream() == stream.as_str()
             && self.id == new.id
-            && self.event_type == new.event_type
+            && self.event_type() == new.event_type
             && self.schema_version == new.schema_version
-            && self.payload == new.payload
-            && self.metadata == new.metadata
+            && self.payload() == new.payload
+            && self.actor() == m.actor
+            && self.role() == m.role
+            && self.channel() == m.channel
+            && self.occurred_at == m.occurred_at
+            && self.correlation_id == m.correlation_id
+            && self.causation_id == m.causation_id
+    }
+}
+
+impl fmt::Debug for RecordedEvent {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RecordedEvent")
+            .field("position", &self.position)
+            .field("stream", &self.stream())
+            .field("stream_version", &self.stream_version)
+            .field("id", &self.id)
+            .field("event_type", &self.event_type())
+            .field("schema_version", &self.schema_version)
+            .field("recorded_at", &self.recorded_at)
+            .field("metadata", &self.metadata())
+            .field("payload_len", &self.payload().len())
+            .finish()
     }
 }
 

@@ -175,13 +175,13 @@ fn check_store(dir: &Path, acked: &BTreeMap<u64, Ack>, round: u64) -> Result<u64
     for (i, event) in all.iter().enumerate() {
         assert_eq!(event.position, i as u64, "round {round}: positions are not dense");
         assert!(ids.insert(event.id), "round {round}: id {} appears twice", event.id);
-        assert_eq!(event.event_type, "CrashTest", "round {round}: position {i}");
+        assert_eq!(event.event_type(), "CrashTest", "round {round}: position {i}");
         assert!(
-            event.payload == payload_for(&event.id),
+            event.payload() == payload_for(&event.id),
             "round {round}: the payload at position {i} (id {}) is damaged",
             event.id
         );
-        by_stream.entry(event.stream.as_str()).or_default().push(event);
+        by_stream.entry(event.stream()).or_default().push(event);
     }
 
     for (position, ack) in acked {
@@ -193,7 +193,7 @@ fn check_store(dir: &Path, acked: &BTreeMap<u64, Ack>, round: u64) -> Result<u64
             )
         });
         assert_eq!(
-            (&event.id, event.stream.as_str(), event.stream_version),
+            (&event.id, event.stream(), event.stream_version),
             (&ack.id, ack.stream.as_str(), ack.version),
             "round {round}: position {position} holds another event than the one acknowledged in round {}",
             ack.round

@@ -94,7 +94,7 @@ async fn expectations_are_enforced_and_refusals_write_nothing() -> TestResult {
     let types: Vec<_> = store
         .read_stream(&t1, 0, 100)?
         .into_iter()
-        .map(|e| e.event_type)
+        .map(|e| e.event_type().to_owned())
         .collect();
     assert_eq!(types, ["A", "B", "C", "D", "E"]);
     assert_eq!(store.stream_version(&t1)?, Some(4));
@@ -122,7 +122,7 @@ async fn records_round_trip_with_metadata_and_monotonic_recorded_at() -> TestRes
     assert_eq!(all.len(), 21);
     assert!(all[0].same_content_as(&stream("t"), &sent));
     assert_eq!(
-        codec::decode::<String>("Received", 1, &all[0].payload)?,
+        codec::decode::<String>("Received", 1, all[0].payload())?,
         "漏水 in the bathroom"
     );
     assert!(all.windows(2).all(|w| w[0].recorded_at <= w[1].recorded_at));
@@ -298,7 +298,7 @@ async fn contention_on_one_stream_has_exactly_one_winner_per_version() -> TestRe
     for (event, (version, task)) in events.iter().zip(&winners) {
         assert_eq!(event.stream_version, *version);
         assert_eq!(
-            codec::decode::<String>("Bid", 1, &event.payload)?,
+            codec::decode::<String>("Bid", 1, event.payload())?,
             format!("{task}:{version}")
         );
     }
@@ -550,7 +550,7 @@ async fn upcasting_round_trip_through_the_store() -> TestResult {
     let decoded: Vec<OwnerRegisteredV2> = store
         .read_stream(&stream("owner-1"), 0, 10)?
         .iter()
-        .map(|e| upcasters.decode(&e.event_type, e.schema_version, &e.payload, 2))
+        .map(|e| upcasters.decode(e.event_type(), e.schema_version, e.payload(), 2))
         .collect::<Result<_, _>>()?;
     assert_eq!(
         decoded,

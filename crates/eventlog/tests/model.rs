@@ -85,11 +85,11 @@ struct Stored {
 impl Stored {
     fn of(e: &RecordedEvent) -> Self {
         Self {
-            stream: e.stream.as_str().to_owned(),
+            stream: e.stream().to_owned(),
             version: e.stream_version,
             id: e.id,
-            event_type: e.event_type.clone(),
-            payload: e.payload.clone(),
+            event_type: e.event_type().to_owned(),
+            payload: e.payload().to_vec(),
         }
     }
 }

@@ -14,7 +14,7 @@
 //! | `I` | event id (16) | position (8) |
 //! | `M` | name | store metadata (format version) |
 
-use crate::types::{EventId, Position, StreamId, StreamVersion};
+use crate::types::{EventId, Position, StreamVersion};
 
 pub(super) const LOG: u8 = b'L';
 pub(super) const STREAM: u8 = b'S';
@@ -35,8 +35,8 @@ pub(super) fn position_of_log_key(key: &[u8]) -> Option<Position> {
     }
 }
 
-pub(super) fn stream_prefix(stream: &StreamId) -> Vec<u8> {
-    let name = stream.as_str().as_bytes();
+pub(super) fn stream_prefix(stream: &str) -> Vec<u8> {
+    let name = stream.as_bytes();
     let mut key = Vec::with_capacity(3 + name.len() + 8);
     key.push(STREAM);
     // Stream ids are at most 256 bytes, so the length fits.
@@ -45,7 +45,7 @@ pub(super) fn stream_prefix(stream: &StreamId) -> Vec<u8> {
     key
 }
 
-pub(super) fn stream_key(stream: &StreamId, version: StreamVersion) -> Vec<u8> {
+pub(super) fn stream_key(stream: &str, version: StreamVersion) -> Vec<u8> {
     let mut key = stream_prefix(stream);
     key.extend_from_slice(&version.to_be_bytes());
     key

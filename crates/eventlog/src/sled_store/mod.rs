@@ -137,7 +137,7 @@ impl SledEventStore {
             None => None,
             Some(last) => tree
                 .get(log_key(last))?
-                .and_then(|bytes| envelope::decode(last, &bytes).ok())
+                .and_then(|bytes| envelope::decode_ivec(last, bytes).ok())
                 .map(|event| event.recorded_at),
         };
         let db_file = File::open(path.join("db"))?;
@@ -222,7 +222,7 @@ impl SledEventStore {
                 position,
                 reason: "record is missing".into(),
             })?;
-        envelope::decode(position, &bytes).map_err(|reason| StoreError::Corrupt { position, reason })
+        envelope::decode_ivec(position, bytes).map_err(|reason| StoreError::Corrupt { position, reason })
     }
 }
 
@@ -389,8 +389,8 @@ impl EventStore for SledEventStore {
         limit: usize,
     ) -> Result<Vec<RecordedEvent>, StoreError> {
         let visible = self.visible_len();
-        let start = stream_key(stream, from_version);
-        let end = stream_key(stream, u64::MAX);
+        let start = stream_key(stream.as_str(), from_version);
+        let end = stream_key(stream.as_str(), u64::MAX);
         let mut out = Vec::new();
         for (expected_version, entry) in (from_version..).zip(self.inner.tree.range(start..=end)) {
             if out.len() >= limit {
@@ -406,13 +406,16 @@ impl EventStore for SledEventStore {
             }
             let version = parse_stream_key(&key).map(|(_, v)| v);
             let event = self.read_record(position)?;
-            if version != Some(expected_version) || event.stream != *stream || event.stream_version != expected_version
+            if version != Some(expected_version)
+                || event.stream() != stream.as_str()
+                || event.stream_version != expected_version
             {
                 return Err(StoreError::Corrupt {
                     position,
                     reason: format!(
                         "stream index of {stream} at version {expected_version} points to {} v{}",
-                        event.stream, event.stream_version
+                        event.stream(),
+                        event.stream_version
                     ),
                 });
             }
@@ -423,7 +426,7 @@ impl EventStore for SledEventStore {
 
     fn stream_version(&self, stream: &StreamId) -> Result<Option<StreamVersion>, StoreError> {
         let visible = self.visible_len();
-        for entry in self.inner.tree.scan_prefix(stream_prefix(stream)).rev() {
+        for entry in self.inner.tree.scan_prefix(stream_prefix(stream.as_str())).rev() {
             let (key, value) = entry?;
             let position = be_u64(&value).unwrap_or(u64::MAX);
             if position < visible {
@@ -448,7 +451,7 @@ impl EventStore for SledEventStore {
             if position_of_log_key(&key) != Some(expected) {
                 break;
             }
-            match envelope::decode(expected, &value) {
+            match envelope::decode_ivec(expected, value) {
                 Ok(event) => out.push(event),
                 Err(_) if !out.is_empty() => return Ok(out),
                 Err(reason) => {

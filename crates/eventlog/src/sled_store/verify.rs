@@ -14,7 +14,7 @@ use super::keys::*;
 use crate::envelope;
 use crate::error::StoreError;
 use crate::store::VerifyReport;
-use crate::types::{Position, RecordedEvent};
+use crate::types::{Position, RawRecord, RecordedEvent};
 
 fn corrupt(position: Position, reason: impl Into<String>) -> StoreError {
     StoreError::Corrupt {
@@ -26,7 +26,7 @@ fn corrupt(position: Position, reason: impl Into<String>) -> StoreError {
 fn record(tree: &sled::Tree, position: Position) -> Result<Option<RecordedEvent>, StoreError> {
     match tree.get(log_key(position))? {
         None => Ok(None),
-        Some(bytes) => envelope::decode(position, &bytes)
+        Some(bytes) => envelope::decode_ivec(position, bytes)
             .map(Some)
             .map_err(|reason| corrupt(position, reason)),
     }
@@ -50,8 +50,9 @@ pub(super) fn verify(tree: &sled::Tree, visible_len: u64) -> Result<VerifyReport
         if position != expected {
             return Err(corrupt(expected, "record is missing: the log has a gap"));
         }
-        let event = envelope::decode(position, &bytes).map_err(|reason| corrupt(position, reason))?;
-        let stream = &event.stream;
+        let event = envelope::decode_raw(position, RawRecord::Sled(bytes), envelope::Check::Full)
+            .map_err(|reason| corrupt(position, reason))?;
+        let stream = event.stream();
         let version = event.stream_version;
         if index_position(tree, &stream_key(stream, version))? != Some(position) {
             return Err(corrupt(
@@ -94,7 +95,7 @@ pub(super) fn verify(tree: &sled::Tree, visible_len: u64) -> Result<VerifyReport
         }
         let (name, version) = parse_stream_key(&key).ok_or_else(|| corrupt(position, "unreadable stream index key"))?;
         match record(tree, position)? {
-            Some(e) if e.stream.as_str() == name && e.stream_version == version => {}
+            Some(e) if e.stream() == name && e.stream_version == version => {}
             _ => {
                 return Err(corrupt(
                     position,

@@ -228,11 +228,11 @@ pub(super) fn recover(
                         ),
                     });
                 }
-                let event =
-                    envelope::decode(position, bytes).map_err(|reason| StoreError::Corrupt { position, reason })?;
+                let event = envelope::decode(position, bytes::Bytes::copy_from_slice(bytes))
+                    .map_err(|reason| StoreError::Corrupt { position, reason })?;
                 let position_bytes = position.to_be_bytes();
                 batch.insert(&log_key(position), bytes);
-                batch.insert(stream_key(&event.stream, event.stream_version), &position_bytes);
+                batch.insert(stream_key(event.stream(), event.stream_version), &position_bytes);
                 batch.insert(&id_key(&event.id), &position_bytes);
                 next_position += 1;
                 report.replayed += 1;

@@ -276,7 +276,8 @@ struct Writer {
 #[derive(Default)]
 struct GroupState {
     start: Position,
-    records: Vec<RecordedEvent>,
+    /// The group's encoded records, in position order.
+    records: Vec<bytes::Bytes>,
     heads: HashMap<StreamId, StreamVersion>,
     ids: HashMap<EventId, Position>,
     batch: sled::Batch,
@@ -431,25 +432,22 @@ impl Writer {
         let mut positions = Vec::with_capacity(events.len());
         for event in events {
             let position = self.next_position;
-            let record = RecordedEvent {
+            let placement = envelope::Placement {
                 position,
-                stream: stream.clone(),
+                stream: &stream,
                 stream_version: version,
-                id: event.id,
-                event_type: event.event_type,
-                schema_version: event.schema_version,
                 recorded_at: now,
-                metadata: event.metadata,
-                payload: event.payload,
             };
+            let bytes = bytes::Bytes::from(envelope::encode(&placement, &event));
             let position_bytes = position.to_be_bytes();
-            let bytes = envelope::encode(&record);
             state.frame.get_or_insert_with(FrameBuilder::new).push(&bytes);
-            state.batch.insert(&log_key(position), bytes);
-            state.batch.insert(stream_key(&stream, version), &position_bytes);
-            state.batch.insert(&id_key(&record.id), &position_bytes);
-            state.ids.insert(record.id, position);
-            state.records.push(record);
+            state.batch.insert(&log_key(position), bytes.as_ref());
+            state
+                .batch
+                .insert(stream_key(stream.as_str(), version), &position_bytes);
+            state.batch.insert(&id_key(&event.id), &position_bytes);
+            state.ids.insert(event.id, position);
+            state.records.push(bytes);
             positions.push(position);
             self.next_position += 1;
             version += 1;
@@ -519,7 +517,7 @@ impl Writer {
         if let Some(v) = self.heads.get(stream) {
             return Ok(Some(*v));
         }
-        match self.tree.scan_prefix(stream_prefix(stream)).next_back() {
+        match self.tree.scan_prefix(stream_prefix(stream.as_str())).next_back() {
             None => Ok(None),
             Some(entry) => {
                 let (key, _) = entry?;
@@ -537,14 +535,15 @@ impl Writer {
     /// A record written earlier, from this group's overlay or the tree.
     fn load(&self, state: &GroupState, position: Position) -> Result<RecordedEvent, StoreError> {
         if position >= state.start {
-            if let Some(record) = state.records.get((position - state.start) as usize) {
-                return Ok(record.clone());
+            if let Some(bytes) = state.records.get((position - state.start) as usize) {
+                return envelope::decode(position, bytes.clone())
+                    .map_err(|reason| StoreError::Corrupt { position, reason });
             }
         }
         let bytes = self.tree.get(log_key(position))?.ok_or_else(|| StoreError::Corrupt {
             position,
             reason: "the id index points to a missing record".into(),
         })?;
-        envelope::decode(position, &bytes).map_err(|reason| StoreError::Corrupt { position, reason })
+        envelope::decode_ivec(position, bytes).map_err(|reason| StoreError::Corrupt { position, reason })
     }
 }
