@@ -11,37 +11,46 @@
 //! allocates positions inside the same serialized step that stores the
 //! events; sled's `generate_id` is not used (it skips ids after a crash).
 //! Readers (`read_all`, `read_stream`, subscriptions) only see events below
-//! the *visible head*, which moves only after a whole group is stored (and,
-//! in the durable mode, synced), so no reader can see position N+1 before
-//! N — the race that made several event stores' subscriptions skip events.
+//! the *visible head*, which moves only after a whole group is stored and
+//! synced, so no reader can see position N+1 before N (the race that made
+//! several event stores' subscriptions skip events), nor an event that a
+//! crash could take back.
 //!
 //! **Atomicity.** The events of one `append` land together or not at all,
-//! with every index they touch (log, stream index, stream head, id index):
-//! all four are keyspaces of one sled tree written with one `sled::Batch`,
-//! which sled recovers whole or not at all after a crash. A refused append
+//! with every index they touch (log, stream index, id index): one frame of
+//! the write-ahead file, checksummed as a whole, and one `sled::Batch`
+//! over the keyspaces of one sled tree, which sled recovers whole or not
+//! at all after a crash. A stream's head is the last entry of its range in
+//! the stream index, so it cannot disagree with it. A refused append
 //! (`WrongExpectedVersion`, a partly written or conflicting retry, invalid
 //! input) writes nothing.
 //!
 //! **Durability.** In [`Durability::Durable`] (the default) `append`
-//! returns only after its events are on stable storage. sled 0.34's own
-//! `flush` only calls `sync_file_range`, which flushes neither the drive's
-//! write cache nor file metadata (sled issues #1452 and #654), and its
-//! background flusher runs on a timer; the store therefore disables that
-//! flusher and follows every `flush` with an `fdatasync` of sled's `db`
-//! file before acknowledging. Concurrent appends share one flush and sync
-//! (group commit), so throughput grows with the number of writers.
+//! returns only after its events are on stable storage: each group of
+//! appends is written as one frame to an own write-ahead file and made
+//! durable by one `fdatasync` of it before anyone is acknowledged.
+//! Concurrent appends share that one sync (group commit), so throughput
+//! grows with the number of writers. sled holds the same records and is
+//! made durable at checkpoints (open, close, every 64 MiB of write-ahead
+//! file) by `flush` followed by `fdatasync` of its `db` file; at open,
+//! frames past what sled recovered are applied again. sled's own `flush`
+//! is never trusted alone: in 0.34 it only calls `sync_file_range`, which
+//! flushes neither the drive's write cache nor file metadata (sled issues
+//! #1452 and #654), and its background flusher (off here) runs on a timer.
 //! [`Durability::Buffered`] acknowledges at once and syncs on an interval:
 //! a crash loses at most that interval's appends, and readers still see
-//! only synced events. A failed sync poisons the store: it refuses all
-//! further writes until the process reopens it.
+//! only synced events. A failed write or sync poisons the store: it
+//! refuses all further writes until the process reopens it.
 //!
 //! sled caveats, written down because the log depends on them: sled 0.34
 //! is a beta whose on-disk format may change in later versions (we pin
-//! 0.34.7); values above a quarter of its segment size go to separate blob
-//! files, which sled does not sync (our size limits keep events far below
-//! that, and the sync step fsyncs any blob file it finds anyway); a crash
-//! may lose sled's tail that was never synced, which is exactly what the
-//! durable mode never acknowledged.
+//! 0.34.7, and its segment size, 8 MiB here, is fixed per data folder);
+//! values above a quarter of a segment go to separate blob files, which
+//! sled does not sync (our size limits keep events far below that, and a
+//! checkpoint fsyncs any blob file it finds anyway); sled releases its
+//! file lock only when its epoch-based collector frees the last internal
+//! handle, so reopening a folder in the same process retries the lock for
+//! a few seconds.
 //!
 //! **Idempotency.** Every event carries a caller-chosen [`EventId`], kept
 //! in a permanent index. Re-appending a batch whose events are all already
@@ -54,7 +63,8 @@
 //! **Integrity.** Each record is a versioned envelope ([`envelope`]) with a
 //! crc32c over its bytes. A damaged or missing record is reported as
 //! [`StoreError::Corrupt`] with its position, never skipped and never a
-//! panic; [`EventStore::verify`] walks the whole store.
+//! panic; [`EventStore::verify`] walks the whole store. Reads hand out
+//! [`RecordedEvent`]s that view the stored bytes without copying them.
 //!
 //! # Example
 //!
