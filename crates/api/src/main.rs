@@ -98,7 +98,7 @@ fn to_json(e: &RecordedEvent) -> serde_json::Value {
         "type": e.event_type(),
         "schemaVersion": e.schema_version,
         "recordedAt": e.recorded_at.to_rfc3339(),
-        "occurredAt": e.occurred_at.map(|t| t.to_rfc3339()),
+        "occurredAt": e.occurred_at().map(|t| t.to_rfc3339()),
         "actor": e.actor(),
         "role": e.role(),
         "channel": e.channel(),

@@ -27,15 +27,20 @@
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
-use crate::types::{EventId, NewEvent, Position, RawRecord, RecordedEvent, StreamId, StreamVersion};
+use crate::types::{EventId, NewEvent, Position, RecordedEvent, StreamId, StreamVersion};
 
 /// The envelope format this build writes.
 pub const FORMAT_VERSION: u8 = 1;
 
-const FLAG_OCCURRED: u8 = 1;
-const FLAG_CORRELATION: u8 = 2;
-const FLAG_CAUSATION: u8 = 4;
+pub(crate) const FLAG_OCCURRED: u8 = 1;
+pub(crate) const FLAG_CORRELATION: u8 = 2;
+pub(crate) const FLAG_CAUSATION: u8 = 4;
+/// The optional fields after the flags byte: flag and length, in order.
+pub(crate) const OPTIONAL_FIELDS: [(u8, usize); 3] = [(FLAG_OCCURRED, 8), (FLAG_CORRELATION, 16), (FLAG_CAUSATION, 16)];
 const HEADER_LEN: usize = 1 + 4;
+/// Where the first length-prefixed text starts: after the header, the
+/// position, version, id, `recorded_at` and schema version.
+pub(crate) const TEXTS_AT: usize = HEADER_LEN + 8 + 8 + 16 + 8 + 2;
 
 /// What the log adds to a [`NewEvent`] when it stores it.
 pub(crate) struct Placement<'a> {
@@ -113,8 +118,8 @@ pub(crate) enum Check {
 
 /// Decodes and checks a record stored under `position`, keeping `raw` as
 /// the record's storage (no copy).
-pub(crate) fn decode_raw(position: Position, raw: RawRecord, check: Check) -> Result<RecordedEvent, DecodeError> {
-    let bytes = raw.as_slice();
+pub(crate) fn decode_raw(position: Position, raw: sled::IVec, check: Check) -> Result<RecordedEvent, DecodeError> {
+    let bytes: &[u8] = &raw;
     if bytes.len() < HEADER_LEN {
         return Err(format!("record is {} bytes, shorter than its header", bytes.len()));
     }
@@ -141,38 +146,32 @@ pub(crate) fn decode_raw(position: Position, raw: RawRecord, check: Check) -> Re
     let id = EventId(Uuid::from_bytes(r.array16()?));
     let recorded_at = micros_to_time(r.i64()?)?;
     let schema_version = r.u16()?;
-    let stream = r.text16()?;
-    if check == Check::Full {
-        let text = std::str::from_utf8(&bytes[stream.0 as usize..stream.1 as usize]).unwrap_or_default();
-        StreamId::new(text).map_err(|e| e.to_string())?;
+    let mut text_lens = [0u16; 5];
+    for (i, len) in text_lens.iter_mut().enumerate() {
+        let (start, end) = r.text16()?;
+        if i == 0 && check == Check::Full {
+            let text = std::str::from_utf8(&bytes[start as usize..end as usize]).unwrap_or_default();
+            StreamId::new(text).map_err(|e| e.to_string())?;
+        }
+        *len = (end - start) as u16;
     }
-    let event_type = r.text16()?;
-    let actor = r.text16()?;
-    let role = r.text16()?;
-    let channel = r.text16()?;
+    let flags_at = r.at as u32;
     let flags = r.u8()?;
     if flags & !(FLAG_OCCURRED | FLAG_CORRELATION | FLAG_CAUSATION) != 0 {
         return Err(format!("unknown metadata flags {flags:#04x}"));
     }
-    let occurred_at = if flags & FLAG_OCCURRED != 0 {
-        Some(micros_to_time(r.i64()?)?)
-    } else {
-        None
-    };
-    let correlation_id = if flags & FLAG_CORRELATION != 0 {
-        Some(Uuid::from_bytes(r.array16()?))
-    } else {
-        None
-    };
-    let causation_id = if flags & FLAG_CAUSATION != 0 {
-        Some(Uuid::from_bytes(r.array16()?))
-    } else {
-        None
-    };
-    let payload_len = r.u32()? as usize;
-    let payload_start = r.at;
-    r.take(payload_len)?;
-    let payload = (payload_start as u32, r.at as u32);
+    for (flag, len) in OPTIONAL_FIELDS {
+        if flags & flag != 0 {
+            let field = r.take(len)?;
+            if flag == FLAG_OCCURRED && check == Check::Full {
+                let micros = field.try_into().map(i64::from_be_bytes).unwrap_or(i64::MIN);
+                micros_to_time(micros)?;
+            }
+        }
+    }
+    let payload_len = r.u32()?;
+    let payload_at = r.at as u32;
+    r.take(payload_len as usize)?;
     if r.at != bytes.len() {
         return Err(format!("{} unexpected bytes after the payload", bytes.len() - r.at));
     }
@@ -180,24 +179,19 @@ pub(crate) fn decode_raw(position: Position, raw: RawRecord, check: Check) -> Re
         position,
         stream_version,
         id,
-        schema_version,
         recorded_at,
-        occurred_at,
-        correlation_id,
-        causation_id,
-        ranges: [stream, event_type, actor, role, channel, payload],
+        schema_version,
+        text_lens,
+        flags_at,
+        payload_at,
+        payload_len,
         raw,
     })
 }
 
-/// Decodes bytes from the write path or the write-ahead file.
-pub(crate) fn decode(position: Position, bytes: bytes::Bytes) -> Result<RecordedEvent, DecodeError> {
-    decode_raw(position, RawRecord::Bytes(bytes), Check::Read)
-}
-
-/// Decodes a record read from sled without copying it.
-pub(crate) fn decode_ivec(position: Position, value: sled::IVec) -> Result<RecordedEvent, DecodeError> {
-    decode_raw(position, RawRecord::Sled(value), Check::Read)
+/// Decodes a record read from sled (or built for it) without copying it.
+pub(crate) fn decode(position: Position, value: sled::IVec) -> Result<RecordedEvent, DecodeError> {
+    decode_raw(position, value, Check::Read)
 }
 
 fn micros_to_time(micros: i64) -> Result<DateTime<Utc>, DecodeError> {
@@ -252,7 +246,8 @@ impl<'a> Reader<'a> {
         self.array()
     }
 
-    /// A length-prefixed UTF-8 text: its byte range in the record.
+    /// A length-prefixed UTF-8 text: its byte range in the record (the
+    /// UTF-8 is checked in the full check only).
     fn text16(&mut self) -> Result<(u32, u32), DecodeError> {
         let len = self.u16()? as usize;
         let start = self.at;
@@ -305,7 +300,7 @@ mod tests {
     }
 
     fn try_decode(position: Position, bytes: &[u8]) -> Result<RecordedEvent, DecodeError> {
-        let raw = RawRecord::Bytes(bytes::Bytes::copy_from_slice(bytes));
+        let raw = sled::IVec::from(bytes);
         let read = decode_raw(position, raw.clone(), Check::Read);
         let full = decode_raw(position, raw, Check::Full);
         assert_eq!(read.is_ok(), full.is_ok(), "reads and verify agree on every record");

@@ -179,38 +179,13 @@ pub struct NewEvent {
     pub metadata: EventMetadata,
 }
 
-/// The stored bytes of a record: shared, never copied on read.
-#[derive(Clone)]
-pub(crate) enum RawRecord {
-    /// A value read from sled (reference-counted by sled).
-    Sled(sled::IVec),
-    /// Bytes from anywhere else (the write path, the write-ahead file).
-    Bytes(bytes::Bytes),
-}
-
-impl RawRecord {
-    pub(crate) fn as_slice(&self) -> &[u8] {
-        match self {
-            Self::Sled(v) => v,
-            Self::Bytes(b) => b,
-        }
-    }
-}
-
-impl PartialEq for RawRecord {
-    fn eq(&self, other: &Self) -> bool {
-        self.as_slice() == other.as_slice()
-    }
-}
-
-impl Eq for RawRecord {}
-
 /// An event as the log holds it.
 ///
-/// It keeps the stored envelope's bytes and reads its texts and payload
-/// straight from them (checked once, when the record was read), so that
-/// replaying millions of events costs one small allocation each rather
-/// than one per field.
+/// It keeps the stored envelope's bytes (shared with sled's cache, never
+/// copied on read) and reads its texts, payload and optional metadata
+/// straight from them; the layout was checked once, when the record was
+/// read. Replaying millions of events thus costs no allocation per field
+/// and moves a small value.
 #[derive(Clone, PartialEq, Eq)]
 pub struct RecordedEvent {
     /// Global position.
@@ -219,35 +194,57 @@ pub struct RecordedEvent {
     pub stream_version: StreamVersion,
     /// Caller-chosen identity.
     pub id: EventId,
-    /// Payload schema version as written.
-    pub schema_version: u16,
     /// When the log stored it (UTC; never decreases along positions).
     pub recorded_at: DateTime<Utc>,
-    /// When the action happened, if the caller said so.
-    pub occurred_at: Option<DateTime<Utc>>,
-    /// The id shared by every event caused by one request.
-    pub correlation_id: Option<Uuid>,
-    /// The id of the event or command that caused this one.
-    pub causation_id: Option<Uuid>,
-    pub(crate) raw: RawRecord,
-    /// Byte ranges in `raw` of the stream id, type, actor, role, channel
-    /// and payload, in that order; validated UTF-8 for the texts.
-    pub(crate) ranges: [(u32, u32); 6],
+    /// Payload schema version as written.
+    pub schema_version: u16,
+    /// Lengths of the stream id, type, actor, role and channel texts.
+    pub(crate) text_lens: [u16; 5],
+    /// Offset of the metadata flags byte in `raw`.
+    pub(crate) flags_at: u32,
+    /// Offset and length of the payload in `raw`.
+    pub(crate) payload_at: u32,
+    pub(crate) payload_len: u32,
+    pub(crate) raw: sled::IVec,
 }
 
 impl RecordedEvent {
-    fn field(&self, index: usize) -> &[u8] {
-        let (start, end) = self.ranges[index];
+    fn text(&self, index: usize) -> &str {
+        let mut start = crate::envelope::TEXTS_AT;
+        for len in &self.text_lens[..index] {
+            start += 2 + *len as usize;
+        }
+        start += 2;
+        let end = start + self.text_lens[index] as usize;
+        // The checksum vouches that these are the bytes written from a
+        // `String`; `verify` checks the UTF-8 of every record as well.
         self.raw
-            .as_slice()
-            .get(start as usize..end as usize)
+            .get(start..end)
+            .and_then(|b| std::str::from_utf8(b).ok())
             .unwrap_or_default()
     }
 
-    fn text(&self, index: usize) -> &str {
-        // The checksum vouches that these are the bytes written from a
-        // `String`; `verify` checks the UTF-8 of every record as well.
-        std::str::from_utf8(self.field(index)).unwrap_or_default()
+    fn flags(&self) -> u8 {
+        self.raw.get(self.flags_at as usize).copied().unwrap_or_default()
+    }
+
+    /// The bytes of the optional field `flag` (occurred_at, correlation,
+    /// causation, in that order after the flags byte), if present.
+    fn optional(&self, flag: u8) -> Option<&[u8]> {
+        let flags = self.flags();
+        if flags & flag == 0 {
+            return None;
+        }
+        let mut at = self.flags_at as usize + 1;
+        for (bit, len) in crate::envelope::OPTIONAL_FIELDS {
+            if bit == flag {
+                return self.raw.get(at..at + len);
+            }
+            if flags & bit != 0 {
+                at += len;
+            }
+        }
+        None
     }
 
     /// The stream it belongs to.
@@ -280,9 +277,30 @@ impl RecordedEvent {
         self.text(4)
     }
 
+    /// When the action happened, if the caller said so.
+    pub fn occurred_at(&self) -> Option<DateTime<Utc>> {
+        let bytes: [u8; 8] = self.optional(crate::envelope::FLAG_OCCURRED)?.try_into().ok()?;
+        DateTime::from_timestamp_micros(i64::from_be_bytes(bytes))
+    }
+
+    /// The id shared by every event caused by one request.
+    pub fn correlation_id(&self) -> Option<Uuid> {
+        let bytes: [u8; 16] = self.optional(crate::envelope::FLAG_CORRELATION)?.try_into().ok()?;
+        Some(Uuid::from_bytes(bytes))
+    }
+
+    /// The id of the event or command that caused this one.
+    pub fn causation_id(&self) -> Option<Uuid> {
+        let bytes: [u8; 16] = self.optional(crate::envelope::FLAG_CAUSATION)?.try_into().ok()?;
+        Some(Uuid::from_bytes(bytes))
+    }
+
     /// Payload bytes as written.
     pub fn payload(&self) -> &[u8] {
-        self.field(5)
+        let start = self.payload_at as usize;
+        self.raw
+            .get(start..start + self.payload_len as usize)
+            .unwrap_or_default()
     }
 
     /// The audit facts as one owned value.
@@ -291,15 +309,15 @@ impl RecordedEvent {
             actor: self.actor().to_owned(),
             role: self.role().to_owned(),
             channel: self.channel().to_owned(),
-            occurred_at: self.occurred_at,
-            correlation_id: self.correlation_id,
-            causation_id: self.causation_id,
+            occurred_at: self.occurred_at(),
+            correlation_id: self.correlation_id(),
+            causation_id: self.causation_id(),
         }
     }
 
     /// The stored envelope, exactly as on disk.
     pub fn envelope_bytes(&self) -> &[u8] {
-        self.raw.as_slice()
+        &self.raw
     }
 
     /// Whether this record holds the same content as `new` in `stream`:
@@ -316,9 +334,9 @@ impl RecordedEvent {
             && self.actor() == m.actor
             && self.role() == m.role
             && self.channel() == m.channel
-            && self.occurred_at == m.occurred_at
-            && self.correlation_id == m.correlation_id
-            && self.causation_id == m.causation_id
+            && self.occurred_at() == m.occurred_at
+            && self.correlation_id() == m.correlation_id
+            && self.causation_id() == m.causation_id
     }
 }
 

@@ -137,7 +137,7 @@ impl SledEventStore {
             None => None,
             Some(last) => tree
                 .get(log_key(last))?
-                .and_then(|bytes| envelope::decode_ivec(last, bytes).ok())
+                .and_then(|bytes| envelope::decode(last, bytes).ok())
                 .map(|event| event.recorded_at),
         };
         let db_file = File::open(path.join("db"))?;
@@ -222,7 +222,7 @@ impl SledEventStore {
                 position,
                 reason: "record is missing".into(),
             })?;
-        envelope::decode_ivec(position, bytes).map_err(|reason| StoreError::Corrupt { position, reason })
+        envelope::decode(position, bytes).map_err(|reason| StoreError::Corrupt { position, reason })
     }
 }
 
@@ -451,7 +451,7 @@ impl EventStore for SledEventStore {
             if position_of_log_key(&key) != Some(expected) {
                 break;
             }
-            match envelope::decode_ivec(expected, value) {
+            match envelope::decode(expected, value) {
                 Ok(event) => out.push(event),
                 Err(_) if !out.is_empty() => return Ok(out),
                 Err(reason) => {

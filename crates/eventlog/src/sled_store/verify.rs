@@ -14,7 +14,7 @@ use super::keys::*;
 use crate::envelope;
 use crate::error::StoreError;
 use crate::store::VerifyReport;
-use crate::types::{Position, RawRecord, RecordedEvent};
+use crate::types::{Position, RecordedEvent};
 
 fn corrupt(position: Position, reason: impl Into<String>) -> StoreError {
     StoreError::Corrupt {
@@ -26,7 +26,7 @@ fn corrupt(position: Position, reason: impl Into<String>) -> StoreError {
 fn record(tree: &sled::Tree, position: Position) -> Result<Option<RecordedEvent>, StoreError> {
     match tree.get(log_key(position))? {
         None => Ok(None),
-        Some(bytes) => envelope::decode_ivec(position, bytes)
+        Some(bytes) => envelope::decode(position, bytes)
             .map(Some)
             .map_err(|reason| corrupt(position, reason)),
     }
@@ -50,8 +50,8 @@ pub(super) fn verify(tree: &sled::Tree, visible_len: u64) -> Result<VerifyReport
         if position != expected {
             return Err(corrupt(expected, "record is missing: the log has a gap"));
         }
-        let event = envelope::decode_raw(position, RawRecord::Sled(bytes), envelope::Check::Full)
-            .map_err(|reason| corrupt(position, reason))?;
+        let event =
+            envelope::decode_raw(position, bytes, envelope::Check::Full).map_err(|reason| corrupt(position, reason))?;
         let stream = event.stream();
         let version = event.stream_version;
         if index_position(tree, &stream_key(stream, version))? != Some(position) {

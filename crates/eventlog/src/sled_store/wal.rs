@@ -228,7 +228,7 @@ pub(super) fn recover(
                         ),
                     });
                 }
-                let event = envelope::decode(position, bytes::Bytes::copy_from_slice(bytes))
+                let event = envelope::decode(position, sled::IVec::from(bytes))
                     .map_err(|reason| StoreError::Corrupt { position, reason })?;
                 let position_bytes = position.to_be_bytes();
                 batch.insert(&log_key(position), bytes);

@@ -277,7 +277,7 @@ struct Writer {
 struct GroupState {
     start: Position,
     /// The group's encoded records, in position order.
-    records: Vec<bytes::Bytes>,
+    records: Vec<sled::IVec>,
     heads: HashMap<StreamId, StreamVersion>,
     ids: HashMap<EventId, Position>,
     batch: sled::Batch,
@@ -438,10 +438,10 @@ impl Writer {
                 stream_version: version,
                 recorded_at: now,
             };
-            let bytes = bytes::Bytes::from(envelope::encode(&placement, &event));
+            let bytes = sled::IVec::from(envelope::encode(&placement, &event));
             let position_bytes = position.to_be_bytes();
             state.frame.get_or_insert_with(FrameBuilder::new).push(&bytes);
-            state.batch.insert(&log_key(position), bytes.as_ref());
+            state.batch.insert(&log_key(position), bytes.clone());
             state
                 .batch
                 .insert(stream_key(stream.as_str(), version), &position_bytes);
@@ -544,6 +544,6 @@ impl Writer {
             position,
             reason: "the id index points to a missing record".into(),
         })?;
-        envelope::decode_ivec(position, bytes).map_err(|reason| StoreError::Corrupt { position, reason })
+        envelope::decode(position, bytes).map_err(|reason| StoreError::Corrupt { position, reason })
     }
 }
