@@ -133,6 +133,11 @@ async fn run(cli: Cli) -> Result<()> {
             println!("data folder: {}", cli.data.display());
             println!("head position: {head}");
             println!("size on disk: {} bytes", folder_size(&cli.data));
+            let recovery = store.recovery();
+            println!(
+                "recovery at open: {} events replayed from the write-ahead file, {} torn bytes dropped",
+                recovery.replayed, recovery.discarded_bytes
+            );
         }
         Command::Log(LogCommand::Append {
             stream,

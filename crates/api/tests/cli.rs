@@ -106,4 +106,8 @@ fn append_read_verify_and_refusals_through_the_binary() {
         "{}",
         stdout(&verify)
     );
+
+    let stats = stdout(&aftersales(&data, &["log", "stats"]));
+    assert!(stats.contains("head position: 1"), "{stats}");
+    assert!(stats.contains("0 torn bytes dropped"), "{stats}");
 }

@@ -42,15 +42,16 @@ const SEGMENT_BYTES: usize = 8 * 1024 * 1024;
 /// When an append is acknowledged.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 pub enum Durability {
-    /// An append returns once its events are on stable storage (sled flush
-    /// followed by `fdatasync` of sled's file). Concurrent appends share
-    /// one sync. The default.
+    /// An append returns once its events are on stable storage: written to
+    /// the write-ahead file and covered by an `fdatasync` of it. Concurrent
+    /// appends share one sync. The default.
     Durable,
-    /// An append returns once its events are in sled's memory; a sync runs
-    /// every `interval`. A crash or power loss loses at most the appends of
-    /// the last `interval` (plus the sync's own duration). Readers still
-    /// see only synced events, so a projection never follows an event that
-    /// a crash could take back.
+    /// An append returns once its events are written to the write-ahead
+    /// file (the operating system's cache) and applied to sled; a sync runs
+    /// every `interval`. A killed process loses nothing; a power loss or
+    /// kernel crash loses at most the appends of the last `interval` (plus
+    /// the sync's own duration). Readers still see only synced events, so a
+    /// projection never follows an event that a crash could take back.
     Buffered {
         /// Time between syncs.
         interval: Duration,
