@@ -88,10 +88,12 @@ pub enum StoreError {
     #[error("i/o: {0}")]
     Io(#[from] std::io::Error),
 
-    /// An earlier sync to stable storage failed, so the store can no longer
-    /// tell what is durable; it refuses writes until it is reopened (and
-    /// `verify` has run).
-    #[error("the log refuses writes after a failed sync ({reason}); restart the process")]
+    /// A write, sync or store thread failed, so the store can no longer
+    /// tell what is durable; it refuses writes until it is reopened. The
+    /// outcome of the appends in flight at that moment is unknown: they
+    /// may be in the log after the reopen. Retry them with the same event
+    /// ids, which the log recognises.
+    #[error("the log stopped accepting writes ({reason}); reopen it and retry with the same event ids")]
     Poisoned {
         /// The failure that poisoned the store.
         reason: String,

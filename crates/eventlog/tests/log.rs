@@ -629,3 +629,101 @@ async fn write_ahead_file_is_replayed_and_a_torn_tail_dropped() -> TestResult {
     assert_eq!(next.positions, vec![head + 1]);
     Ok(())
 }
+
+/// Closing while an append waits for its acknowledgement finishes the
+/// append and returns, even when `close` blocks the only thread of a
+/// single-threaded runtime (so the appending task cannot run meanwhile).
+#[test]
+fn close_with_an_append_in_flight_does_not_hang() -> TestResult {
+    let dir = tempfile::tempdir()?;
+    let path = dir.path().to_path_buf();
+    let (done_tx, done_rx) = std::sync::mpsc::channel();
+    // A hang must fail the test, not block it: the scenario runs on its
+    // own thread and the test waits for it with a deadline.
+    std::thread::spawn(move || {
+        let result = (|| -> Result<Option<Result<eventlog::AppendOutcome, StoreError>>, String> {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .map_err(|e| e.to_string())?;
+            runtime.block_on(async {
+                let store = Arc::new(open(&path).map_err(|e| e.to_string())?);
+                let mut appender = {
+                    let store = store.clone();
+                    tokio::spawn(async move {
+                        store
+                            .append(&stream("s"), ExpectedVersion::Any, vec![event("A", "1")])
+                            .await
+                    })
+                };
+                // Let the append reach the writer and start waiting.
+                for _ in 0..10 {
+                    tokio::task::yield_now().await;
+                }
+                store.close().map_err(|e| e.to_string())?;
+                Ok(futures_util::FutureExt::now_or_never(&mut appender).map(|r| r.unwrap_or(Err(StoreError::Closed))))
+            })
+        })();
+        let _ = done_tx.send(result);
+    });
+    let result = done_rx
+        .recv_timeout(Duration::from_secs(20))
+        .map_err(|_| "close() hung with an append in flight")?;
+    // The append was acknowledged, refused as closed, or not yet polled to
+    // its end: never lost half-way (the reopen below shows what landed).
+    let outcome = result?;
+    if let Some(Err(e)) = &outcome {
+        assert!(matches!(e, StoreError::Closed), "{e:?}");
+    }
+    let store = open(dir.path())?;
+    if let Some(Ok(o)) = outcome {
+        assert_eq!(store.head(), Some(o.positions[0]));
+    }
+    store.verify()?;
+    Ok(())
+}
+
+/// `occurred_at` is kept at microsecond precision, and a blind retry with
+/// the caller's original nanosecond value is recognised as the same event.
+#[tokio::test]
+async fn retry_with_a_nanosecond_occurred_at_is_a_retry() -> TestResult {
+    let dir = tempfile::tempdir()?;
+    let store = open(dir.path())?;
+    let mut e = event("A", "x");
+    e.metadata.occurred_at = chrono::DateTime::from_timestamp(1_700_000_000, 123_456_789);
+    let first = store
+        .append(&stream("s"), ExpectedVersion::Any, vec![e.clone()])
+        .await?;
+    let retry = store.append(&stream("s"), ExpectedVersion::Any, vec![e]).await?;
+    assert!(retry.deduplicated);
+    assert_eq!(retry.positions, first.positions);
+    let stored = store.read_stream(&stream("s"), 0, 10)?;
+    assert_eq!(
+        stored[0].occurred_at(),
+        chrono::DateTime::from_timestamp(1_700_000_000, 123_456_000)
+    );
+    // Versions at the very end of the range read as empty, not as a panic.
+    assert!(store.read_stream(&stream("s"), u64::MAX, 10)?.is_empty());
+    Ok(())
+}
+
+/// A store with events whose write-ahead folder vanished refuses to open
+/// rather than silently forgetting what it last acknowledged.
+#[tokio::test]
+async fn a_missing_write_ahead_folder_is_reported() -> TestResult {
+    let dir = tempfile::tempdir()?;
+    {
+        let store = open(dir.path())?;
+        store
+            .append(&stream("s"), ExpectedVersion::Any, vec![event("A", "1")])
+            .await?;
+        store.close()?;
+    }
+    std::fs::remove_dir_all(dir.path().join("wal"))?;
+    let err = open(dir.path()).err();
+    assert!(
+        matches!(&err, Some(StoreError::Corrupt { reason, .. }) if reason.contains("write-ahead folder")),
+        "{err:?}"
+    );
+    Ok(())
+}

@@ -17,6 +17,7 @@ use std::thread::JoinHandle;
 use std::time::Duration;
 
 use async_trait::async_trait;
+use chrono::DateTime;
 use tokio::sync::{mpsc, oneshot, watch};
 
 use crate::envelope;
@@ -362,9 +363,16 @@ impl EventStore for SledEventStore {
         &self,
         stream: &StreamId,
         expected: ExpectedVersion,
-        events: Vec<NewEvent>,
+        mut events: Vec<NewEvent>,
     ) -> Result<AppendOutcome, StoreError> {
         validate_append(&events)?;
+        // The envelope keeps microseconds; normalise now, so that a retry
+        // compares equal to what was stored.
+        for event in &mut events {
+            if let Some(t) = event.metadata.occurred_at {
+                event.metadata.occurred_at = Some(DateTime::from_timestamp_micros(t.timestamp_micros()).unwrap_or(t));
+            }
+        }
         if let Some(reason) = self.inner.shared.poisoned() {
             return Err(StoreError::Poisoned { reason });
         }
@@ -380,6 +388,9 @@ impl EventStore for SledEventStore {
             reply,
         };
         sender.send(request).await.map_err(|_| StoreError::Closed)?;
+        // Holding the sender while waiting would keep `close` from ever
+        // seeing the last one go.
+        drop(sender);
         response.await.map_err(|_| StoreError::Closed)?
     }
 
@@ -389,6 +400,10 @@ impl EventStore for SledEventStore {
         from_version: StreamVersion,
         limit: usize,
     ) -> Result<Vec<RecordedEvent>, StoreError> {
+        if from_version == u64::MAX {
+            // No stream can reach that version; counting past it would overflow.
+            return Ok(Vec::new());
+        }
         let visible = self.visible_len();
         let start = stream_key(stream.as_str(), from_version);
         let end = stream_key(stream.as_str(), u64::MAX);
@@ -443,7 +458,7 @@ impl EventStore for SledEventStore {
             return Ok(Vec::new());
         }
         let end = from.saturating_add(limit as u64).min(visible);
-        let mut out = Vec::with_capacity((end - from) as usize);
+        let mut out = Vec::with_capacity(((end - from) as usize).min(crate::store::READ_BATCH));
         let mut expected = from;
         // On damage, the events before it are returned first; the next read
         // starts at the damaged position and reports it.

@@ -76,7 +76,14 @@ impl Wal {
     /// Starts a fresh WAL file for records from `next_position` on and
     /// removes the older ones. The caller has made sled durable first.
     pub fn start(dir: &Path, next_position: Position) -> Result<Self, StoreError> {
-        std::fs::create_dir_all(dir)?;
+        if !dir.exists() {
+            std::fs::create_dir_all(dir)?;
+            // The folder's own entry must be durable too, or a power loss
+            // could take the whole write-ahead folder with it.
+            if let Some(parent) = dir.parent() {
+                sync_dir(parent)?;
+            }
+        }
         let path = dir.join(file_name(next_position));
         let file = OpenOptions::new().create(true).append(true).open(&path)?;
         // A file left from an earlier start at the same position held
@@ -138,6 +145,7 @@ impl FrameBuilder {
     }
 
     pub fn finish(mut self) -> Vec<u8> {
+        // Groups are capped far below 4 GiB (`MAX_GROUP_BYTES`).
         let payload_len = (self.bytes.len() - FRAME_HEADER) as u32;
         let crc = crc32c::crc32c(&self.bytes[FRAME_HEADER..]);
         self.bytes[4..8].copy_from_slice(&payload_len.to_be_bytes());
@@ -191,6 +199,17 @@ pub(super) fn recover(
 ) -> Result<(Position, RecoveryReport), StoreError> {
     let mut report = RecoveryReport::default();
     if !dir.exists() {
+        if next_position > 0 {
+            // Every open creates the folder before the first append; a store
+            // with events but without it has lost what it last acknowledged.
+            return Err(StoreError::Corrupt {
+                position: next_position,
+                reason: format!(
+                    "the write-ahead folder {} is missing; events acknowledged since the last checkpoint may be lost",
+                    dir.display()
+                ),
+            });
+        }
         return Ok((next_position, report));
     }
     for path in wal_files(dir)? {

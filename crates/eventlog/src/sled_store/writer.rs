@@ -212,6 +212,11 @@ fn sync_each_group(shared: &Shared, head_tx: &watch::Sender<Option<Position>>, j
                 let _ = reply.send(outcome);
             }
         }
+        if poisoned.is_some() {
+            // Nothing will become visible any more: ending here closes the
+            // head watch, so subscriptions end instead of waiting forever.
+            return;
+        }
     }
 }
 
@@ -255,6 +260,15 @@ fn publish(shared: &Shared, head_tx: &watch::Sender<Option<Position>>, visible_l
     }
 }
 
+/// A group stops taking requests past this many payload bytes, so a
+/// write-ahead frame stays far below its 4 GiB length field (one request
+/// is at most 1,000 events of 64 KiB).
+const MAX_GROUP_BYTES: usize = 16 * 1024 * 1024;
+
+fn request_bytes(request: &AppendRequest) -> usize {
+    request.events.iter().map(|e| e.payload.len() + 256).sum()
+}
+
 /// Streams whose head the writer remembers; past this it forgets them all
 /// (the stream index remains the truth), so memory stays bounded.
 const HEAD_CACHE_STREAMS: usize = 100_000;
@@ -289,10 +303,12 @@ impl Writer {
         while let Some(first) = requests.blocking_recv() {
             let mut group = vec![first];
             let mut events = group[0].events.len();
-            while events < self.max_group_events {
+            let mut bytes = request_bytes(&group[0]);
+            while events < self.max_group_events && bytes < MAX_GROUP_BYTES {
                 match requests.try_recv() {
                     Ok(next) => {
                         events += next.events.len();
+                        bytes += request_bytes(&next);
                         group.push(next);
                     }
                     Err(_) => break,
@@ -474,7 +490,13 @@ impl Writer {
         for event in events {
             let position = match state.ids.get(&event.id) {
                 Some(p) => Some(*p),
-                None => self.tree.get(id_key(&event.id))?.and_then(|v| be_u64(&v)),
+                None => match self.tree.get(id_key(&event.id))? {
+                    None => None,
+                    Some(v) => Some(be_u64(&v).ok_or_else(|| StoreError::Corrupt {
+                        position: self.next_position,
+                        reason: format!("unreadable id index entry of {}", event.id),
+                    })?),
+                },
             };
             if let Some(position) = position {
                 found.push((event, position));
