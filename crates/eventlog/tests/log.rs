@@ -274,7 +274,11 @@ async fn contention_on_one_stream_has_exactly_one_winner_per_version() -> TestRe
                         .await
                     {
                         Ok(o) => wins.push((o.stream_version, task)),
-                        Err(StoreError::WrongExpectedVersion { .. }) => refusals += 1,
+                        Err(StoreError::WrongExpectedVersion { actual, .. }) => {
+                            // A refusal never names a version readers cannot see yet.
+                            assert!(store.stream_version(&s)? >= actual);
+                            refusals += 1
+                        }
                         Err(e) => return Err(e),
                     }
                 }

@@ -235,11 +235,12 @@ impl Inner {
         if let Ok(mut requests) = self.requests.write() {
             requests.take();
         }
-        let threads = match self.threads.lock() {
-            Ok(mut threads) => std::mem::take(&mut *threads),
-            Err(_) => Vec::new(),
+        // The lock is held while joining, so a second `close` returns only
+        // once the first has finished the final checkpoint.
+        let Ok(mut threads) = self.threads.lock() else {
+            return;
         };
-        for thread in threads {
+        for thread in std::mem::take(&mut *threads) {
             if thread.join().is_err() {
                 self.shared.poison("a store thread panicked".into());
             }

@@ -203,9 +203,9 @@ fn sync_each_group(shared: &Shared, head_tx: &watch::Sender<Option<Position>>, j
         let poisoned = shared.poisoned();
         for job in group {
             for (reply, outcome) in job.replies {
-                let outcome = match (&poisoned, outcome) {
-                    (Some(reason), Ok(_)) => Err(StoreError::Poisoned { reason: reason.clone() }),
-                    (_, outcome) => outcome,
+                let outcome = match &poisoned {
+                    Some(reason) => Err(StoreError::Poisoned { reason: reason.clone() }),
+                    None => outcome,
                 };
                 // The caller may have gone away (a cancelled request): the
                 // events are durable all the same.
@@ -365,13 +365,12 @@ impl Writer {
         };
         let mut pending = Vec::with_capacity(group.len());
         for request in group {
-            match self.plan(&mut state, request.stream, request.expected, request.events, now) {
-                // Refusals wrote nothing and need no sync.
-                Err(e) => {
-                    let _ = request.reply.send(Err(e));
-                }
-                Ok(outcome) => pending.push((request.reply, Ok(outcome))),
-            }
+            // Refusals wrote nothing, but they were judged against state
+            // that is not yet durable: they too are answered after the sync
+            // (and become `Poisoned` if it fails), so that no caller is told
+            // about a version that may never become visible.
+            let outcome = self.plan(&mut state, request.stream, request.expected, request.events, now);
+            pending.push((request.reply, outcome));
         }
         if let Some(frame) = state.frame.take() {
             let started = Instant::now();
