@@ -57,15 +57,20 @@ fn ms(d: Duration) -> f64 {
     d.as_secs_f64() * 1000.0
 }
 
+/// The runtime the writers run on: two workers, one per core.
+fn runtime() -> std::io::Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+}
+
 /// Durable appends of one 300-byte event each, from `writers` tasks, each
 /// on its own stream, for `seconds`.
 fn durable_appends(writers: usize, seconds: u64) -> BenchResult<(f64, Duration, Duration)> {
     let dir = tempfile::tempdir()?;
     let store = Arc::new(SledEventStore::open(dir.path(), SledOptions::default())?);
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()?;
+    let runtime = runtime()?;
     let (count, mut latencies, elapsed) = runtime.block_on(async {
         let deadline = Instant::now() + Duration::from_secs(seconds);
         let start = Instant::now();
@@ -134,10 +139,7 @@ fn raw_sled_ceiling(record_len: usize, seconds: u64) -> BenchResult<f64> {
 fn replay(events: u64) -> BenchResult<(f64, f64, usize)> {
     let dir = tempfile::tempdir()?;
     let store = Arc::new(SledEventStore::open(dir.path(), SledOptions::default())?);
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()?;
+    let runtime = runtime()?;
     runtime.block_on(async {
         let mut i = 0;
         while i < events {

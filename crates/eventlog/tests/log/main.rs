@@ -1,0 +1,7 @@
+//! Behaviour of the sled event log through its public interface: one test
+//! target, one module per concern.
+
+mod appends;
+mod reads;
+mod recovery;
+mod support;
