@@ -111,3 +111,34 @@ fn append_read_verify_and_refusals_through_the_binary() {
     assert!(stats.contains("head position: 1"), "{stats}");
     assert!(stats.contains("0 torn bytes dropped"), "{stats}");
 }
+
+/// A second process on a data folder in use gets a one-line error naming
+/// the folder, not a hang or a sled backtrace.
+#[test]
+fn a_data_folder_in_use_is_refused_clearly() {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let data = dir.path().join("data");
+    let first = aftersales(&data, &["log", "append", "--stream", "t", "--type", "Received"]);
+    assert!(first.status.success(), "{first:?}");
+
+    // `log tail` holds the store open; its first line shows it has opened it.
+    let mut tail = Command::new(env!("CARGO_BIN_EXE_aftersales"))
+        .arg("--data")
+        .arg(&data)
+        .args(["log", "tail"])
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| panic!("{e}"));
+    let mut line = String::new();
+    let stdout = tail.stdout.take().unwrap_or_else(|| panic!("no stdout"));
+    std::io::BufRead::read_line(&mut std::io::BufReader::new(stdout), &mut line).unwrap_or_else(|e| panic!("{e}"));
+    assert!(line.contains("\"position\":0"), "{line}");
+
+    let second = aftersales(&data, &["log", "stats"]);
+    let _ = tail.kill();
+    let _ = tail.wait();
+    assert!(!second.status.success());
+    let message = String::from_utf8_lossy(&second.stderr);
+    assert!(message.contains("in use by another process"), "{message}");
+    assert_eq!(message.trim().lines().count(), 1, "{message}");
+}
