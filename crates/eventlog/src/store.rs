@@ -71,6 +71,15 @@ pub trait EventStore: Send + Sync + 'static {
 
 /// Reading helpers every store gets.
 pub trait EventStoreExt: EventStore {
+    /// Subscribes from position `from` (inclusive): every event from there
+    /// on, then each new one as it becomes visible. See [`Subscription`].
+    fn subscribe(self: Arc<Self>, from: Position) -> Subscription
+    where
+        Self: Sized,
+    {
+        Subscription::new(self, from)
+    }
+
     /// Iterates over every event from `from` on, reading in batches of
     /// [`READ_BATCH`]; memory stays bounded however long the log.
     fn read_all(&self, from: Position) -> ReadAll<'_, Self>

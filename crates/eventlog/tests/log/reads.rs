@@ -43,8 +43,7 @@ async fn subscription_has_no_gap_and_no_duplicate_under_load() -> TestResult {
             .append(&stream("warm"), ExpectedVersion::Any, vec![event("W", &i.to_string())])
             .await?;
     }
-    let dynstore: Arc<dyn EventStore> = store.clone();
-    let mut sub = Subscription::new(dynstore, 100);
+    let mut sub = store.clone().subscribe(100);
     let writers: Vec<_> = (0..8)
         .map(|w| {
             let store = store.clone();
