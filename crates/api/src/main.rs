@@ -8,8 +8,8 @@ use std::sync::Arc;
 use anyhow::{anyhow, Context, Result};
 use clap::{Parser, Subcommand};
 use eventlog::{
-    codec, EventId, EventMetadata, EventStore, EventStoreExt, ExpectedVersion, NewEvent, RecordedEvent, SledEventStore,
-    SledOptions, StreamId, Subscription,
+    codec, EventId, EventMetadata, EventStore, ExpectedVersion, NewEvent, RecordedEvent, SledEventStore, SledOptions,
+    StreamId, Subscription,
 };
 
 #[derive(Parser)]

@@ -16,9 +16,7 @@ use std::fs::File;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use eventlog::{
-    EventId, EventMetadata, EventStore, EventStoreExt, ExpectedVersion, NewEvent, SledEventStore, SledOptions, StreamId,
-};
+use eventlog::{EventId, EventMetadata, EventStore, ExpectedVersion, NewEvent, SledEventStore, SledOptions, StreamId};
 
 type BenchResult<T> = Result<T, Box<dyn std::error::Error>>;
 

@@ -98,5 +98,7 @@ mod types;
 
 pub use error::StoreError;
 pub use sled_store::{Durability, RecoveryReport, SledEventStore, SledOptions, WriteStats, STORE_FORMAT};
-pub use store::{wait_for_position, EventStore, EventStoreExt, ReadAll, Subscription, VerifyReport, READ_BATCH};
+pub use store::{
+    wait_for_position, EventIter, EventStore, EventStoreExt, ReadAll, Subscription, VerifyReport, READ_BATCH,
+};
 pub use types::*;

@@ -56,6 +56,19 @@ pub trait EventStore: Send + Sync + 'static {
     /// Up to `limit` events from position `from` on, in order, without gaps.
     fn read_all_batch(&self, from: Position, limit: usize) -> Result<Vec<RecordedEvent>, StoreError>;
 
+    /// Every event from position `from` on, in order, up to the head
+    /// visible when the iterator was made; memory stays bounded however
+    /// long the log. It stops after the first error. The default reads in
+    /// batches of [`READ_BATCH`]; a backend may stream instead.
+    fn read_all(&self, from: Position) -> EventIter<'_> {
+        Box::new(ReadAll {
+            store: self,
+            next: from,
+            buffer: Vec::new().into_iter(),
+            done: false,
+        })
+    }
+
     /// The last visible position (`None`: the log is empty).
     fn head(&self) -> Option<Position>;
 
@@ -79,26 +92,16 @@ pub trait EventStoreExt: EventStore {
     {
         Subscription::new(self, from)
     }
-
-    /// Iterates over every event from `from` on, reading in batches of
-    /// [`READ_BATCH`]; memory stays bounded however long the log.
-    fn read_all(&self, from: Position) -> ReadAll<'_, Self>
-    where
-        Self: Sized,
-    {
-        ReadAll {
-            store: self,
-            next: from,
-            buffer: Vec::new().into_iter(),
-            done: false,
-        }
-    }
 }
 
 impl<S: EventStore + ?Sized> EventStoreExt for S {}
 
-/// Iterator of [`EventStoreExt::read_all`]. It ends at the head visible when
-/// it reaches it, and stops after the first error.
+/// What [`EventStore::read_all`] returns.
+pub type EventIter<'a> = Box<dyn Iterator<Item = Result<RecordedEvent, StoreError>> + Send + 'a>;
+
+/// The batched iterator behind the default [`EventStore::read_all`]. It
+/// ends at the head visible when it reaches it, and stops after the first
+/// error.
 pub struct ReadAll<'a, S: ?Sized> {
     store: &'a S,
     next: Position,

@@ -14,7 +14,7 @@ use std::sync::mpsc;
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-use eventlog::{EventId, EventStore, EventStoreExt, RecordedEvent, SledEventStore, SledOptions, StreamId};
+use eventlog::{EventId, EventStore, RecordedEvent, SledEventStore, SledOptions, StreamId};
 
 type TestResult = Result<(), Box<dyn std::error::Error>>;
 

@@ -7,8 +7,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use eventlog::{
-    EventId, EventMetadata, EventStore, EventStoreExt, ExpectedVersion, NewEvent, RecordedEvent, SledEventStore,
-    SledOptions, StoreError, StreamId, Subscription,
+    EventId, EventMetadata, EventStore, ExpectedVersion, NewEvent, RecordedEvent, SledEventStore, SledOptions,
+    StoreError, StreamId, Subscription,
 };
 use proptest::prelude::*;
 

@@ -22,7 +22,7 @@ use tokio::sync::{mpsc, oneshot, watch};
 
 use crate::envelope;
 use crate::error::StoreError;
-use crate::store::{EventStore, VerifyReport};
+use crate::store::{EventIter, EventStore, VerifyReport};
 use crate::types::{
     AppendOutcome, ExpectedVersion, NewEvent, Position, RecordedEvent, StreamId, StreamVersion, MAX_EVENTS_PER_APPEND,
     MAX_EVENT_TYPE_LEN, MAX_METADATA_FIELD_LEN, MAX_PAYLOAD_LEN,
@@ -284,6 +284,48 @@ fn open_db(path: &Path, options: &SledOptions) -> Result<sled::Db, StoreError> {
     }
 }
 
+/// The streaming `read_all` of the sled store.
+struct StreamingReadAll {
+    entries: sled::Iter,
+    expected: Position,
+    end: Position,
+    done: bool,
+}
+
+impl Iterator for StreamingReadAll {
+    type Item = Result<RecordedEvent, StoreError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        if self.done {
+            return None;
+        }
+        let position = self.expected;
+        let result = match self.entries.next() {
+            None if position < self.end => Err(StoreError::Corrupt {
+                position,
+                reason: "record is missing: the log has a gap".into(),
+            }),
+            None => {
+                self.done = true;
+                return None;
+            }
+            Some(Err(e)) => Err(e.into()),
+            Some(Ok((key, _))) if position_of_log_key(&key) != Some(position) => Err(StoreError::Corrupt {
+                position,
+                reason: "record is missing: the log has a gap".into(),
+            }),
+            Some(Ok((_, value))) => {
+                envelope::decode(position, value).map_err(|reason| StoreError::Corrupt { position, reason })
+            }
+        };
+        match &result {
+            Ok(_) => self.expected += 1,
+            Err(_) => self.done = true,
+        }
+        Some(result)
+    }
+}
+
 fn check_format(tree: &sled::Tree) -> Result<(), StoreError> {
     match tree.get(FORMAT_KEY)? {
         Some(bytes) => {
@@ -487,6 +529,19 @@ impl EventStore for SledEventStore {
             });
         }
         Ok(out)
+    }
+
+    /// Streams straight from one sled range: each event is decoded as it
+    /// is read and dropped by the caller before the next, so replay holds
+    /// no batch in memory and pays no seek per batch.
+    fn read_all(&self, from: Position) -> EventIter<'_> {
+        let end = self.visible_len().max(from);
+        Box::new(StreamingReadAll {
+            entries: self.inner.tree.range(log_key(from)..log_key(end)),
+            expected: from,
+            end,
+            done: false,
+        })
     }
 
     fn head(&self) -> Option<Position> {
