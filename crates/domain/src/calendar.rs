@@ -1,0 +1,441 @@
+//! The business calendar: which instants are working time.
+//!
+//! A [`BusinessCalendar`] has a time zone (Asia/Shanghai by default), daily
+//! working hours (09:00–12:00 and 13:30–18:00 by default), working weekdays,
+//! statutory holidays and adjusted working days (调休). Business-time clocks
+//! run only inside working hours of working days, in the calendar's time
+//! zone; instants themselves are always UTC.
+//!
+//! Two functions carry all the arithmetic and are exact at every edge (a
+//! start inside the lunch break, on a holiday, on an adjusted working
+//! Saturday, across a year end, or exactly on a boundary):
+//! [`BusinessCalendar::add_business_time`] and
+//! [`BusinessCalendar::business_time_between`]. For every instant `t` and
+//! duration `d > 0`, `business_time_between(t, add_business_time(t, d)) == d`.
+//!
+//! Calendars are versioned data ([`CalendarRef`]): a published version is
+//! never edited, so that a ticket's clocks replay to the same deadlines years
+//! later. Mainland China's arrangements for 2024–2026 ship in
+//! `crates/domain/calendars/cn-mainland.toml`; users load their own with
+//! [`BusinessCalendar::from_toml`]. Outside the years a calendar lists
+//! (`years`), only weekdays and working hours apply, because holidays have
+//! not been announced yet.
+//!
+//! ```
+//! use chrono::{TimeDelta, TimeZone, Utc};
+//! use domain::calendar::BusinessCalendar;
+//! let cal = BusinessCalendar::cn_mainland();
+//! // 17:00 Beijing time on Tuesday 30 September 2025, the last working day
+//! // before the National Day holiday; 2 business hours later is 10:00 on
+//! // Thursday 9 October, the first working day after it.
+//! let start = Utc.with_ymd_and_hms(2025, 9, 30, 9, 0, 0).unwrap();
+//! let due = cal.add_business_time(start, TimeDelta::hours(2));
+//! assert_eq!(due, Utc.with_ymd_and_hms(2025, 10, 9, 2, 0, 0).unwrap());
+//! assert_eq!(cal.business_time_between(start, due), TimeDelta::hours(2));
+//! ```
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt;
+use std::sync::Arc;
+
+use chrono::{DateTime, Datelike, NaiveDate, TimeDelta, TimeZone, Utc, Weekday};
+use chrono_tz::Tz;
+use serde::{Deserialize, Serialize};
+
+use crate::error::DomainError;
+
+/// Which calendar, in which version, a clock was computed with. Recorded in
+/// ticket events when a clock starts or is re-targeted.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub struct CalendarRef {
+    /// The calendar's name, e.g. `cn-mainland`.
+    pub id: String,
+    /// Its version, e.g. `2026.1`.
+    pub version: String,
+}
+
+impl fmt::Display for CalendarRef {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} {}", self.id, self.version)
+    }
+}
+
+/// One holiday period as the State Council notice lists it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HolidaySpec {
+    /// Its name, e.g. `国庆节 National Day`.
+    pub name: String,
+    /// First day off (`YYYY-MM-DD`).
+    pub from: NaiveDate,
+    /// Last day off, inclusive.
+    pub to: NaiveDate,
+    /// Weekend days turned into working days (调休) for this holiday.
+    #[serde(default)]
+    pub working_days: Vec<NaiveDate>,
+}
+
+/// The calendar as data: what the TOML file holds, and what is stored when
+/// a calendar version is published.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CalendarSpec {
+    /// Name of the calendar.
+    pub id: String,
+    /// Version; a published version is never edited.
+    pub version: String,
+    /// Human-readable title.
+    #[serde(default)]
+    pub name: String,
+    /// IANA time zone, e.g. `Asia/Shanghai`.
+    pub time_zone: String,
+    /// Daily working hours, `HH:MM-HH:MM` each, in order, not overlapping;
+    /// `24:00` may end the last one.
+    pub working_hours: Vec<String>,
+    /// Working weekdays, `Mon` … `Sun`.
+    pub working_weekdays: Vec<String>,
+    /// Years whose official arrangement the calendar contains.
+    #[serde(default)]
+    pub years: Vec<i32>,
+    /// Holidays and their adjusted working days.
+    #[serde(default)]
+    pub holidays: Vec<HolidaySpec>,
+}
+
+/// How a date counts.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DayKind {
+    /// A working weekday.
+    Workday,
+    /// A weekend (non-working weekday) with nothing special.
+    RestDay,
+    /// A statutory holiday.
+    Holiday(String),
+    /// A weekend day that is a working day because of a holiday (调休).
+    AdjustedWorkday(String),
+}
+
+impl DayKind {
+    /// Whether working hours apply on this day.
+    pub fn is_working(&self) -> bool {
+        matches!(self, DayKind::Workday | DayKind::AdjustedWorkday(_))
+    }
+}
+
+/// Minutes after local midnight; 1440 is the end of the day.
+type Minute = u16;
+
+/// A validated business calendar. Cheap to share behind an [`Arc`].
+#[derive(Debug, Clone)]
+pub struct BusinessCalendar {
+    spec: CalendarSpec,
+    tz: Tz,
+    hours: Vec<(Minute, Minute)>,
+    weekdays: [bool; 7],
+    holidays: BTreeMap<NaiveDate, String>,
+    adjusted: BTreeMap<NaiveDate, String>,
+    years: BTreeSet<i32>,
+}
+
+/// The bundled mainland China calendar file.
+pub const CN_MAINLAND_TOML: &str = include_str!("../calendars/cn-mainland.toml");
+
+/// Days searched forward before [`BusinessCalendar::add_business_time`]
+/// gives up (about 30 years); validation makes it unreachable in practice.
+const MAX_DAYS_SEARCHED: u32 = 11_000;
+
+fn parse_minute(text: &str) -> Option<Minute> {
+    let (h, m) = text.trim().split_once(':')?;
+    if h.len() != 2 || m.len() != 2 {
+        return None;
+    }
+    let (h, m): (u16, u16) = (h.parse().ok()?, m.parse().ok()?);
+    match (h, m) {
+        (24, 0) => Some(1440),
+        (0..=23, 0..=59) => Some(h * 60 + m),
+        _ => None,
+    }
+}
+
+fn parse_weekday(text: &str) -> Option<Weekday> {
+    text.trim().parse().ok()
+}
+
+impl BusinessCalendar {
+    /// Mainland China (Asia/Shanghai, 09:00–12:00 and 13:30–18:00,
+    /// Monday–Friday, official holidays and 调休 for 2024–2026).
+    pub fn cn_mainland() -> Arc<Self> {
+        // The bundled file is checked by a test; failing here would mean the
+        // binary was built from a broken tree.
+        #[allow(clippy::expect_used)]
+        Arc::new(Self::from_toml(CN_MAINLAND_TOML).expect("bundled calendars/cn-mainland.toml is valid"))
+    }
+
+    /// Parses and validates a calendar file (see `calendars/cn-mainland.toml`
+    /// for the format).
+    pub fn from_toml(text: &str) -> Result<Self, DomainError> {
+        let spec: CalendarSpec = toml::from_str(text).map_err(|e| DomainError::InvalidReferenceData {
+            what: "business calendar file".into(),
+            reason: e.to_string(),
+        })?;
+        Self::from_spec(spec)
+    }
+
+    /// Validates a calendar given as data.
+    pub fn from_spec(spec: CalendarSpec) -> Result<Self, DomainError> {
+        let what = format!("business calendar {} {}", spec.id, spec.version);
+        let bad = |reason: String| DomainError::InvalidReferenceData {
+            what: what.clone(),
+            reason,
+        };
+        if spec.id.trim().is_empty() || spec.version.trim().is_empty() {
+            return Err(bad("id and version must not be empty".into()));
+        }
+        let tz: Tz = spec
+            .time_zone
+            .parse()
+            .map_err(|_| bad(format!("unknown time zone {:?}", spec.time_zone)))?;
+        let mut hours = Vec::new();
+        for range in &spec.working_hours {
+            let parsed = range
+                .split_once('-')
+                .and_then(|(a, b)| Some((parse_minute(a)?, parse_minute(b)?)));
+            let Some((start, end)) = parsed else {
+                return Err(bad(format!("working hours {range:?} are not HH:MM-HH:MM")));
+            };
+            if start >= end {
+                return Err(bad(format!("working hours {range:?} end before they start")));
+            }
+            if let Some(&(_, prev_end)) = hours.last() {
+                if start < prev_end {
+                    return Err(bad(format!("working hours {range:?} overlap or are out of order")));
+                }
+            }
+            hours.push((start, end));
+        }
+        if hours.is_empty() {
+            return Err(bad("no working hours".into()));
+        }
+        let mut weekdays = [false; 7];
+        for day in &spec.working_weekdays {
+            let wd = parse_weekday(day).ok_or_else(|| bad(format!("{day:?} is not a weekday")))?;
+            weekdays[wd.num_days_from_monday() as usize] = true;
+        }
+        if !weekdays.iter().any(|w| *w) {
+            return Err(bad("no working weekdays".into()));
+        }
+        let mut holidays = BTreeMap::new();
+        let mut adjusted = BTreeMap::new();
+        for h in &spec.holidays {
+            if h.to < h.from {
+                return Err(bad(format!("holiday {:?} ends before it starts", h.name)));
+            }
+            if (h.to - h.from).num_days() > 366 {
+                return Err(bad(format!("holiday {:?} is longer than a year", h.name)));
+            }
+            for day in h.from.iter_days().take_while(|d| *d <= h.to) {
+                if holidays.insert(day, h.name.clone()).is_some() {
+                    return Err(bad(format!("{day} is listed in two holidays")));
+                }
+            }
+            for day in &h.working_days {
+                if adjusted.insert(*day, h.name.clone()).is_some() {
+                    return Err(bad(format!("{day} is listed twice as an adjusted working day")));
+                }
+            }
+        }
+        if let Some(day) = adjusted.keys().find(|d| holidays.contains_key(d)) {
+            return Err(bad(format!("{day} is both a holiday and an adjusted working day")));
+        }
+        let years = spec.years.iter().copied().collect();
+        Ok(Self {
+            spec,
+            tz,
+            hours,
+            weekdays,
+            holidays,
+            adjusted,
+            years,
+        })
+    }
+
+    /// The calendar as data, for storing a published version.
+    pub fn spec(&self) -> &CalendarSpec {
+        &self.spec
+    }
+
+    /// Which calendar and version this is.
+    pub fn reference(&self) -> CalendarRef {
+        CalendarRef {
+            id: self.spec.id.clone(),
+            version: self.spec.version.clone(),
+        }
+    }
+
+    /// The calendar's time zone.
+    pub fn time_zone(&self) -> Tz {
+        self.tz
+    }
+
+    /// Whether the calendar contains the official arrangement of `year`.
+    pub fn covers_year(&self, year: i32) -> bool {
+        self.years.contains(&year)
+    }
+
+    /// The local date of an instant in the calendar's time zone.
+    pub fn local_date(&self, at: DateTime<Utc>) -> NaiveDate {
+        at.with_timezone(&self.tz).date_naive()
+    }
+
+    /// The working time of one ordinary working day (7 h 30 min with the
+    /// defaults): what "1 business day" means in a service target.
+    pub fn working_day_length(&self) -> TimeDelta {
+        TimeDelta::minutes(self.hours.iter().map(|(s, e)| i64::from(e - s)).sum())
+    }
+
+    /// How `date` counts: workday, rest day, holiday or adjusted workday.
+    pub fn day_kind(&self, date: NaiveDate) -> DayKind {
+        if let Some(name) = self.adjusted.get(&date) {
+            DayKind::AdjustedWorkday(name.clone())
+        } else if let Some(name) = self.holidays.get(&date) {
+            DayKind::Holiday(name.clone())
+        } else if self.weekdays[date.weekday().num_days_from_monday() as usize] {
+            DayKind::Workday
+        } else {
+            DayKind::RestDay
+        }
+    }
+
+    /// Whether working hours apply on `date`.
+    pub fn is_working_day(&self, date: NaiveDate) -> bool {
+        self.day_kind(date).is_working()
+    }
+
+    /// The working days from `from` to `to`, both included.
+    pub fn workdays(&self, from: NaiveDate, to: NaiveDate) -> Vec<NaiveDate> {
+        from.iter_days()
+            .take_while(|d| *d <= to)
+            .filter(|d| self.is_working_day(*d))
+            .collect()
+    }
+
+    /// The instant at which local `minute` of `date` happens. A local time
+    /// that does not exist (a daylight-saving gap) maps to the first instant
+    /// after the gap; an ambiguous one to its first occurrence.
+    fn instant(&self, date: NaiveDate, minute: Minute) -> DateTime<Utc> {
+        let midnight = date.and_time(chrono::NaiveTime::MIN);
+        let mut local = midnight + TimeDelta::minutes(i64::from(minute));
+        for _ in 0..240 {
+            if let Some(t) = self.tz.from_local_datetime(&local).earliest() {
+                return t.with_timezone(&Utc);
+            }
+            local += TimeDelta::minutes(1);
+        }
+        // No zone has a gap longer than four hours; fall back to UTC.
+        Utc.from_utc_datetime(&local)
+    }
+
+    /// The working intervals `[start, end)` of `date`, in order.
+    fn intervals(&self, date: NaiveDate) -> impl Iterator<Item = (DateTime<Utc>, DateTime<Utc>)> + '_ {
+        let working = self.is_working_day(date);
+        self.hours
+            .iter()
+            .filter(move |_| working)
+            .map(move |&(s, e)| (self.instant(date, s), self.instant(date, e)))
+    }
+
+    /// Working time between two instants (zero when `to <= from`).
+    pub fn business_time_between(&self, from: DateTime<Utc>, to: DateTime<Utc>) -> TimeDelta {
+        if to <= from {
+            return TimeDelta::zero();
+        }
+        // Start a day early: in zones west of UTC a local day's hours can
+        // begin before the UTC date of `from`.
+        let first = self.local_date(from).pred_opt().unwrap_or(NaiveDate::MIN);
+        let last = self.local_date(to);
+        let mut total = TimeDelta::zero();
+        for day in first.iter_days().take_while(|d| *d <= last) {
+            for (s, e) in self.intervals(day) {
+                let (s, e) = (s.max(from), e.min(to));
+                if e > s {
+                    total += e - s;
+                }
+            }
+        }
+        total
+    }
+
+    /// The instant at which `amount` of working time has passed since
+    /// `start`. Adding zero returns `start` itself; a positive amount that
+    /// ends exactly at the end of a working interval returns that end (a
+    /// 3-hour target from 09:00 is due at 12:00, not at 13:30).
+    pub fn add_business_time(&self, start: DateTime<Utc>, amount: TimeDelta) -> DateTime<Utc> {
+        if amount <= TimeDelta::zero() {
+            return start;
+        }
+        let mut remaining = amount;
+        let first = self.local_date(start).pred_opt().unwrap_or(NaiveDate::MIN);
+        for day in first.iter_days().take(MAX_DAYS_SEARCHED as usize) {
+            for (s, e) in self.intervals(day) {
+                if e <= start {
+                    continue;
+                }
+                let s = s.max(start);
+                let available = e - s;
+                if remaining <= available {
+                    return s + remaining;
+                }
+                remaining -= available;
+            }
+        }
+        DateTime::<Utc>::MAX_UTC
+    }
+}
+
+/// Every calendar version known to a deployment, so that each ticket's
+/// clocks are computed with the version recorded in its events.
+#[derive(Debug, Clone, Default)]
+pub struct CalendarRegistry {
+    calendars: BTreeMap<CalendarRef, Arc<BusinessCalendar>>,
+}
+
+impl CalendarRegistry {
+    /// A registry holding the bundled mainland China calendar.
+    pub fn with_cn_mainland() -> Self {
+        let mut registry = Self::default();
+        let cal = BusinessCalendar::cn_mainland();
+        registry.calendars.insert(cal.reference(), cal);
+        registry
+    }
+
+    /// Adds a calendar version. Adding the same version again with the same
+    /// content is a no-op; with different content it is refused, because a
+    /// published version must never change.
+    pub fn insert(&mut self, calendar: Arc<BusinessCalendar>) -> Result<(), DomainError> {
+        let key = calendar.reference();
+        match self.calendars.get(&key) {
+            Some(existing) if existing.spec() != calendar.spec() => Err(DomainError::InvalidReferenceData {
+                what: format!("business calendar {key}"),
+                reason: "this version is already published with different content; publish a new version".into(),
+            }),
+            Some(_) => Ok(()),
+            None => {
+                self.calendars.insert(key, calendar);
+                Ok(())
+            }
+        }
+    }
+
+    /// The calendar of a recorded reference.
+    pub fn get(&self, reference: &CalendarRef) -> Option<&Arc<BusinessCalendar>> {
+        self.calendars.get(reference)
+    }
+
+    /// The newest version of calendar `id` (versions compare as text, so
+    /// use sortable versions such as `2026.1`).
+    pub fn latest(&self, id: &str) -> Option<&Arc<BusinessCalendar>> {
+        self.calendars
+            .iter()
+            .filter(|(k, _)| k.id == id)
+            .map(|(_, v)| v)
+            .next_back()
+    }
+}

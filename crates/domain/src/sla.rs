@@ -1,0 +1,477 @@
+//! Service-level clocks: a pure function from a ticket's events, the
+//! calendars they recorded, and an instant, to each clock's due instant,
+//! elapsed and paused time, and status.
+//!
+//! # Clock semantics
+//!
+//! - **Start and stop.** Every clock starts at `Received` (its occurred
+//!   time). First response stops at `Acknowledged` (inquiries: or
+//!   `Answered`), on-site at `Arrived`, resolution at `Repaired`
+//!   (complaints: `ResolutionProposed`; inquiries: `Answered`). Clocks run
+//!   on when things happened, not on when they were entered.
+//! - **Pause with credit.** While the ticket is on hold waiting for the
+//!   owner (owner unreachable, waiting for the owner's decision) running
+//!   clocks stop and the paused time is not counted. Waiting for material
+//!   is our own problem: clocks keep running. A hold during non-working time
+//!   adds nothing to a business clock, because no working time passes.
+//!   Deadline clocks (a promised rectification date) never pause.
+//! - **Re-targeting.** `PriorityChanged` gives running clocks their new
+//!   targets and keeps the time already used: received 10:00 with a 3 h
+//!   target, raised at 11:00 to a 2 h target, due 12:00. A clock whose used
+//!   time already exceeds its new target breaches at the change. A clock the
+//!   new targets no longer have is cancelled; one they add starts at the
+//!   change unless its stop event already happened.
+//! - **Rework.** `Rejected` (complaints: `OwnerDisagreed`) sets the
+//!   resolution clock running again, continuing from the time already used.
+//!   The report gives both the first-resolution time (to the first stop, not
+//!   restarted by a reopen) and the total time over every cycle.
+//! - **Breach is sticky.** A clock that passed its due instant while running
+//!   stays breached, whatever happens later (a stop, a lower priority).
+//! - **At risk** means running, not breached, with at least 80% of the
+//!   target used.
+//! - **Cancelled**: stopped by `Withdrawn`, `MergedInto` or `Closed` before
+//!   its stop event; counts neither as met nor as breached.
+//! - **Versioned data.** Each `Received` and `PriorityChanged` records its
+//!   targets, policy and calendar version ([`ClockSetup`]); the evaluation
+//!   uses exactly those, looked up in a [`CalendarRegistry`], so history
+//!   replays to the same deadlines after calendars or policies change.
+//!
+//! ```
+//! # use domain::testing::fixtures::*;
+//! use domain::sla::{evaluate, ClockStatus};
+//! use domain::calendar::CalendarRegistry;
+//! let events = repair_received_and_acknowledged();
+//! let report = evaluate(&events, &CalendarRegistry::with_cn_mainland(), events[1].occurred_at).unwrap();
+//! assert_eq!(report.first_response.unwrap().status, ClockStatus::Met);
+//! ```
+
+use std::sync::Arc;
+
+use chrono::{DateTime, TimeDelta, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::calendar::{BusinessCalendar, CalendarRef, CalendarRegistry};
+use crate::error::DomainError;
+use crate::policy::{advance, measure, ClockKind, ClockSetup, ClockTarget, PolicyRef, TimeBasis};
+use crate::ticket::{Stamped, TicketEvent, TicketKind};
+
+/// Where a clock stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum ClockStatus {
+    /// Running with less than 80% of the target used (or paused so).
+    Running,
+    /// Running (or paused) with at least 80% of the target used.
+    AtRisk,
+    /// Stopped within the target.
+    Met,
+    /// Passed its due instant while running. Sticky.
+    Breached,
+    /// Stopped before its goal by withdrawal, merge or closing.
+    Cancelled,
+}
+
+impl ClockStatus {
+    /// Name as reports spell it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ClockStatus::Running => "running",
+            ClockStatus::AtRisk => "at_risk",
+            ClockStatus::Met => "met",
+            ClockStatus::Breached => "breached",
+            ClockStatus::Cancelled => "cancelled",
+        }
+    }
+}
+
+/// One clock of one ticket at one instant.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ClockReport {
+    /// Which clock.
+    pub clock: ClockKind,
+    /// Its target in force.
+    pub target: ClockTarget,
+    /// The policy the target came from.
+    pub policy: PolicyRef,
+    /// The calendar business time is counted on.
+    pub calendar: CalendarRef,
+    /// When it started.
+    pub started_at: DateTime<Utc>,
+    /// When it is (or was, once stopped) due. `None` while paused: the due
+    /// instant moves with the pause.
+    pub due_at: Option<DateTime<Utc>>,
+    /// Time counted against the target (business or wall time, after
+    /// pauses), over every cycle.
+    pub elapsed: TimeDelta,
+    /// Time not counted because the ticket waited on the owner, measured
+    /// the same way.
+    pub paused: TimeDelta,
+    /// Whether it is paused now.
+    pub is_paused: bool,
+    /// Status.
+    pub status: ClockStatus,
+    /// When it breached.
+    pub breached_at: Option<DateTime<Utc>>,
+    /// When it last stopped, if stopped.
+    pub stopped_at: Option<DateTime<Utc>>,
+    /// Time counted up to the first stop (first-resolution time): not
+    /// restarted by a reopen.
+    pub first_cycle_elapsed: Option<TimeDelta>,
+    /// How many times it stopped (resolution: rework cycles + 1).
+    pub stops: u32,
+}
+
+/// The three clocks of a ticket; `None` where a clock does not apply.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct SlaReport {
+    /// First response.
+    pub first_response: Option<ClockReport>,
+    /// On-site arrival.
+    pub on_site: Option<ClockReport>,
+    /// Resolution.
+    pub resolution: Option<ClockReport>,
+}
+
+impl SlaReport {
+    /// The report of one clock.
+    pub fn clock(&self, kind: ClockKind) -> Option<&ClockReport> {
+        match kind {
+            ClockKind::FirstResponse => self.first_response.as_ref(),
+            ClockKind::OnSite => self.on_site.as_ref(),
+            ClockKind::Resolution => self.resolution.as_ref(),
+        }
+    }
+
+    /// All clocks that apply.
+    pub fn clocks(&self) -> impl Iterator<Item = &ClockReport> {
+        [&self.first_response, &self.on_site, &self.resolution]
+            .into_iter()
+            .flatten()
+    }
+}
+
+#[derive(Debug, Clone)]
+struct Clock {
+    kind: ClockKind,
+    target: ClockTarget,
+    policy: PolicyRef,
+    calendar: Arc<BusinessCalendar>,
+    started_at: DateTime<Utc>,
+    running: bool,
+    paused_since: Option<DateTime<Utc>>,
+    /// Accounting is up to date until here.
+    mark: DateTime<Utc>,
+    used: TimeDelta,
+    paused: TimeDelta,
+    breached_at: Option<DateTime<Utc>>,
+    stopped_at: Option<DateTime<Utc>>,
+    cancelled: bool,
+    first_cycle: Option<TimeDelta>,
+    stops: u32,
+    last_due: Option<DateTime<Utc>>,
+}
+
+impl Clock {
+    fn basis(&self) -> TimeBasis {
+        self.target.basis().unwrap_or(TimeBasis::WallClock)
+    }
+
+    fn measure(&self, from: DateTime<Utc>, to: DateTime<Utc>) -> TimeDelta {
+        measure(&self.calendar, self.basis(), from, to)
+    }
+
+    /// The due instant given the accounting at `mark`, if running and not
+    /// paused.
+    fn due(&self) -> Option<DateTime<Utc>> {
+        if !self.running || self.paused_since.is_some() {
+            return None;
+        }
+        Some(match self.target {
+            ClockTarget::Deadline { due } => due,
+            ClockTarget::Duration { minutes, basis } => {
+                let remaining = TimeDelta::minutes(i64::from(minutes)) - self.used;
+                if remaining > TimeDelta::zero() {
+                    advance(&self.calendar, basis, self.mark, remaining)
+                } else {
+                    self.breached_at.unwrap_or(self.mark)
+                }
+            }
+        })
+    }
+
+    /// Brings the accounting up to `t`.
+    fn advance_to(&mut self, t: DateTime<Utc>) {
+        if !self.running || t <= self.mark {
+            return;
+        }
+        if let Some(since) = self.paused_since {
+            self.paused += self.measure(since.max(self.mark), t);
+            self.paused_since = Some(t);
+            self.mark = t;
+            return;
+        }
+        if let Some(due) = self.due() {
+            self.last_due = Some(due);
+            if self.breached_at.is_none() && t > due {
+                self.breached_at = Some(due);
+            }
+        }
+        self.used += match self.target {
+            ClockTarget::Deadline { .. } => (t - self.mark).max(TimeDelta::zero()),
+            ClockTarget::Duration { .. } => self.measure(self.mark, t),
+        };
+        self.mark = t;
+    }
+
+    fn pause(&mut self, t: DateTime<Utc>) {
+        self.advance_to(t);
+        if self.running && self.paused_since.is_none() && matches!(self.target, ClockTarget::Duration { .. }) {
+            self.paused_since = Some(t);
+        }
+    }
+
+    fn resume(&mut self, t: DateTime<Utc>) {
+        self.advance_to(t);
+        if self.paused_since.take().is_some() {
+            self.mark = self.mark.max(t);
+        }
+    }
+
+    fn stop(&mut self, t: DateTime<Utc>) {
+        self.advance_to(t);
+        if self.running {
+            self.last_due = self.due().or(self.last_due);
+            self.running = false;
+            self.paused_since = None;
+            self.stopped_at = Some(t);
+            self.stops += 1;
+            self.first_cycle.get_or_insert(self.used);
+        }
+    }
+
+    fn cancel(&mut self, t: DateTime<Utc>) {
+        self.advance_to(t);
+        if self.running {
+            self.running = false;
+            self.paused_since = None;
+            self.stopped_at = Some(t);
+            self.cancelled = true;
+        }
+    }
+
+    fn restart(&mut self, t: DateTime<Utc>) {
+        if !self.running && !self.cancelled {
+            self.running = true;
+            self.stopped_at = None;
+            self.mark = self.mark.max(t);
+        }
+    }
+
+    fn retarget(&mut self, t: DateTime<Utc>, target: ClockTarget, policy: &PolicyRef, calendar: Arc<BusinessCalendar>) {
+        self.advance_to(t);
+        if !self.running {
+            return;
+        }
+        self.target = target;
+        self.policy = policy.clone();
+        self.calendar = calendar;
+        if let ClockTarget::Duration { minutes, .. } = target {
+            if self.breached_at.is_none() && self.used > TimeDelta::minutes(i64::from(minutes)) {
+                self.breached_at = Some(t);
+            }
+        }
+    }
+
+    fn report(&self) -> ClockReport {
+        let at_risk = match self.target {
+            ClockTarget::Duration { minutes, .. } => self.used * 5 >= TimeDelta::minutes(i64::from(minutes)) * 4,
+            ClockTarget::Deadline { due } => self.used * 5 >= (due - self.started_at) * 4,
+        };
+        let status = if self.breached_at.is_some() {
+            ClockStatus::Breached
+        } else if self.cancelled {
+            ClockStatus::Cancelled
+        } else if !self.running {
+            ClockStatus::Met
+        } else if at_risk {
+            ClockStatus::AtRisk
+        } else {
+            ClockStatus::Running
+        };
+        ClockReport {
+            clock: self.kind,
+            target: self.target,
+            policy: self.policy.clone(),
+            calendar: self.calendar.reference(),
+            started_at: self.started_at,
+            due_at: if self.running { self.due() } else { self.last_due },
+            elapsed: self.used,
+            paused: self.paused,
+            is_paused: self.paused_since.is_some(),
+            status,
+            breached_at: self.breached_at,
+            stopped_at: self.stopped_at,
+            first_cycle_elapsed: self.first_cycle,
+            stops: self.stops,
+        }
+    }
+}
+
+struct Clocks<'r> {
+    registry: &'r CalendarRegistry,
+    kind: TicketKind,
+    clocks: [Option<Clock>; 3],
+    /// Stop events seen per clock, so that a re-target does not start a
+    /// clock whose goal was already reached.
+    reached: [bool; 3],
+}
+
+fn slot(kind: ClockKind) -> usize {
+    match kind {
+        ClockKind::FirstResponse => 0,
+        ClockKind::OnSite => 1,
+        ClockKind::Resolution => 2,
+    }
+}
+
+impl Clocks<'_> {
+    fn calendar(&self, setup: &ClockSetup) -> Result<Arc<BusinessCalendar>, DomainError> {
+        self.registry
+            .get(&setup.calendar)
+            .cloned()
+            .ok_or_else(|| DomainError::MissingReference {
+                what: format!("business calendar {} recorded in the ticket's events", setup.calendar),
+            })
+    }
+
+    fn start(&mut self, t: DateTime<Utc>, setup: &ClockSetup) -> Result<(), DomainError> {
+        let calendar = self.calendar(setup)?;
+        for kind in ClockKind::ALL {
+            self.clocks[slot(kind)] = setup.target(kind).map(|target| Clock {
+                kind,
+                target,
+                policy: setup.policy.clone(),
+                calendar: calendar.clone(),
+                started_at: t,
+                running: true,
+                paused_since: None,
+                mark: t,
+                used: TimeDelta::zero(),
+                paused: TimeDelta::zero(),
+                breached_at: None,
+                stopped_at: None,
+                cancelled: false,
+                first_cycle: None,
+                stops: 0,
+                last_due: None,
+            });
+        }
+        Ok(())
+    }
+
+    fn retarget(&mut self, t: DateTime<Utc>, setup: &ClockSetup) -> Result<(), DomainError> {
+        let calendar = self.calendar(setup)?;
+        for kind in ClockKind::ALL {
+            let i = slot(kind);
+            match (&mut self.clocks[i], setup.target(kind)) {
+                (Some(clock), Some(target)) => clock.retarget(t, target, &setup.policy, calendar.clone()),
+                (Some(clock), None) => clock.cancel(t),
+                (None, Some(target)) if !self.reached[i] => {
+                    let mut fresh = Clocks {
+                        registry: self.registry,
+                        kind: self.kind,
+                        clocks: [None, None, None],
+                        reached: [false; 3],
+                    };
+                    let mut one = setup.clone();
+                    one.first_response = None;
+                    one.on_site = None;
+                    one.resolution = None;
+                    match kind {
+                        ClockKind::FirstResponse => one.first_response = Some(target),
+                        ClockKind::OnSite => one.on_site = Some(target),
+                        ClockKind::Resolution => one.resolution = Some(target),
+                    }
+                    fresh.start(t, &one)?;
+                    self.clocks[i] = fresh.clocks[i].take();
+                }
+                (None, _) => {}
+            }
+        }
+        Ok(())
+    }
+
+    fn each(&mut self, t: DateTime<Utc>, f: impl Fn(&mut Clock, DateTime<Utc>)) {
+        for clock in self.clocks.iter_mut().flatten() {
+            f(clock, t);
+        }
+    }
+
+    fn one(&mut self, kind: ClockKind, t: DateTime<Utc>, f: impl Fn(&mut Clock, DateTime<Utc>)) {
+        if let Some(clock) = &mut self.clocks[slot(kind)] {
+            f(clock, t);
+        }
+    }
+
+    fn reach(&mut self, kind: ClockKind, t: DateTime<Utc>) {
+        self.reached[slot(kind)] = true;
+        self.one(kind, t, Clock::stop);
+    }
+
+    fn apply(&mut self, stamped: &Stamped<TicketEvent>) -> Result<(), DomainError> {
+        let t = stamped.occurred_at;
+        match &stamped.event {
+            TicketEvent::Received { kind, clocks, .. } => {
+                self.kind = *kind;
+                self.start(t, clocks)?;
+            }
+            TicketEvent::PriorityChanged { clocks, .. } => self.retarget(t, clocks)?,
+            TicketEvent::Acknowledged { .. } => self.reach(ClockKind::FirstResponse, t),
+            TicketEvent::Arrived { .. } => self.reach(ClockKind::OnSite, t),
+            TicketEvent::Repaired { .. } => self.reach(ClockKind::Resolution, t),
+            TicketEvent::ResolutionProposed { .. } => self.reach(ClockKind::Resolution, t),
+            TicketEvent::Answered { .. } => {
+                self.reach(ClockKind::FirstResponse, t);
+                self.reach(ClockKind::Resolution, t);
+            }
+            TicketEvent::Rejected { .. } | TicketEvent::OwnerDisagreed { .. } | TicketEvent::Reopened { .. } => {
+                self.reached[slot(ClockKind::Resolution)] = false;
+                self.one(ClockKind::Resolution, t, Clock::restart);
+            }
+            TicketEvent::PutOnHold { reason, .. } if reason.pauses_clocks() => self.each(t, Clock::pause),
+            TicketEvent::Resumed { .. } => self.each(t, Clock::resume),
+            TicketEvent::Withdrawn { .. } | TicketEvent::MergedInto { .. } | TicketEvent::Closed { .. } => {
+                self.each(t, Clock::cancel)
+            }
+            _ => {}
+        }
+        Ok(())
+    }
+}
+
+/// Each clock of a ticket as of `at`: only events that occurred at or
+/// before `at` count, so the same call answers "where did this ticket stand
+/// last Tuesday at noon". Fails only when a recorded calendar version is not
+/// in `calendars`.
+pub fn evaluate(
+    events: &[Stamped<TicketEvent>],
+    calendars: &CalendarRegistry,
+    at: DateTime<Utc>,
+) -> Result<SlaReport, DomainError> {
+    let mut clocks = Clocks {
+        registry: calendars,
+        kind: TicketKind::Repair,
+        clocks: [None, None, None],
+        reached: [false; 3],
+    };
+    for stamped in events.iter().filter(|e| e.occurred_at <= at) {
+        clocks.apply(stamped)?;
+    }
+    clocks.each(at, Clock::advance_to);
+    let mut report = clocks.clocks.map(|c| c.map(|c| c.report()));
+    let [first_response, on_site, resolution] = std::mem::take(&mut report);
+    Ok(SlaReport {
+        first_response,
+        on_site,
+        resolution,
+    })
+}

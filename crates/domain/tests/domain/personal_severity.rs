@@ -1,0 +1,1 @@
+//! Tests of personal_severity (being written).
