@@ -843,3 +843,28 @@ fn a_report_said_to_be_received_in_the_future_is_refused() {
         .when(receive(TicketKind::Complaint, Priority::Normal), &ctx)
         .then_error_containing("future");
 }
+
+#[test]
+fn zz_probe() {
+    let refs = refs();
+    let e = given::<TicketDecider>(complaint_acknowledged(&refs))
+        .when(dispatch_to_c1(), &at(&refs, manager(), "2025-09-26 11:00")).result();
+    println!("{}", e.unwrap_err());
+    let e = given::<TicketDecider>(complaint_acknowledged(&refs))
+        .when(answer(true), &at(&refs, manager(), "2025-09-26 11:00")).result();
+    println!("{}", e.unwrap_err());
+    let e = given::<TicketDecider>(complaint_disagreed(&refs))
+        .when(close(), &at(&refs, manager(), "2025-09-30 11:00")).result();
+    println!("{}", e.unwrap_err());
+    let e = given::<TicketDecider>(complaint_proposed(&refs))
+        .when(owner_response(true), &at(&refs, contractor("C-1"), "2025-09-30 11:00")).result();
+    println!("{}", e.unwrap_err());
+    let mut ctx = at(&refs, manager(), "2025-09-26 11:00");
+    ctx.occurred_at = Some(bj("2025-09-26 10:15"));
+    let e = given::<TicketDecider>(complaint_acknowledged(&refs)).when(investigate("x"), &ctx).result();
+    println!("{}", e.unwrap_err());
+    // SLA of a disagreed complaint
+    let ev = complaint_disagreed(&refs);
+    let r = evaluate(&ev, &CalendarRegistry::with_cn_mainland(), bj("2025-09-30 12:00")).unwrap();
+    println!("{:?}", r.resolution);
+}
