@@ -15,8 +15,9 @@
 //!   is our own problem: clocks keep running. A hold during non-working time
 //!   adds nothing to a business clock, because no working time passes.
 //!   Deadline clocks (a promised rectification date) never pause.
-//! - **Re-targeting.** `PriorityChanged` gives running clocks their new
-//!   targets and keeps the time already used: received 10:00 with a 3 h
+//! - **Re-targeting.** `PriorityChanged` gives the clocks their new
+//!   targets and keeps the time already used (a stopped clock keeps the new
+//!   target for when a rejection restarts it): received 10:00 with a 3 h
 //!   target, raised at 11:00 to a 2 h target, due 12:00. A clock whose used
 //!   time already exceeds its new target breaches at the change. A clock the
 //!   new targets no longer have is cancelled; one they add starts at the
@@ -268,14 +269,16 @@ impl Clock {
 
     fn retarget(&mut self, t: DateTime<Utc>, target: ClockTarget, policy: &PolicyRef, calendar: Arc<BusinessCalendar>) {
         self.advance_to(t);
-        if !self.running {
+        if self.cancelled {
             return;
         }
+        // A stopped clock takes the new target too, so that a rejection
+        // restarting it runs against the priority in force.
         self.target = target;
         self.policy = policy.clone();
         self.calendar = calendar;
         if let ClockTarget::Duration { minutes, .. } = target {
-            if self.breached_at.is_none() && self.used > TimeDelta::minutes(i64::from(minutes)) {
+            if self.running && self.breached_at.is_none() && self.used > TimeDelta::minutes(i64::from(minutes)) {
                 self.breached_at = Some(t);
             }
         }

@@ -186,7 +186,15 @@ impl Refusal<'_> {
             .map(|k| k.as_str().replace('_', " "))
             .collect::<Vec<_>>()
             .join(" or ");
-        self.unless(kinds.contains(&self.ticket.kind), format!("only a {expected} can be"))
+        let article = if expected.starts_with(['a', 'e', 'i', 'o', 'u']) {
+            "an"
+        } else {
+            "a"
+        };
+        self.unless(
+            kinds.contains(&self.ticket.kind),
+            format!("only {article} {expected} allows this"),
+        )
     }
 }
 
@@ -683,9 +691,12 @@ pub fn decide(
         } => {
             r.only_kinds(&[K::Complaint])?;
             text("reason", &reason, true)?;
-            if let Some(current) = ticket.escalation {
-                r.unless(level > current, format!("it is already escalated to {current} level"))?;
-            }
+            // Every complaint is handled at project level to begin with.
+            let current = ticket.escalation.unwrap_or(EscalationLevel::Project);
+            r.unless(
+                level > current,
+                format!("it is already handled at {current} level; escalate to a higher one"),
+            )?;
             TicketEvent::Escalated {
                 level,
                 incident,

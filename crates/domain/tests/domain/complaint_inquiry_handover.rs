@@ -3,6 +3,7 @@
 //! by whom, what it records in the state, and the handover defect's
 //! promised-date deadline.
 
+use chrono::TimeDelta;
 use domain::actor::{Actor, Role};
 use domain::calendar::CalendarRegistry;
 use domain::decider::{Context, Decider};
@@ -304,6 +305,21 @@ fn owner_disagreeing_returns_the_complaint_to_investigation() {
 }
 
 #[test]
+fn a_disagreement_sets_the_resolution_clock_running_again_from_the_time_used() {
+    let refs = refs();
+    let events = complaint_disagreed(&refs);
+    let report = evaluate(&events, &CalendarRegistry::with_cn_mainland(), bj("2025-09-30 12:00")).unwrap();
+    let resolution = report.resolution.unwrap();
+    assert_eq!(resolution.status, ClockStatus::Running);
+    assert_eq!(resolution.stops, 1);
+    // Friday 10:00-18:00 (6.5 h), the adjusted working Sunday (7.5 h) and
+    // Monday until the proposal at 15:00 (4.5 h) ...
+    assert_eq!(resolution.first_cycle_elapsed, Some(TimeDelta::minutes(18 * 60 + 30)));
+    // ... plus Tuesday from the disagreement at 10:00 to noon.
+    assert_eq!(resolution.elapsed, TimeDelta::minutes(20 * 60 + 30));
+}
+
+#[test]
 fn a_new_proposal_after_a_disagreement_needs_a_new_investigation_first() {
     let refs = refs();
     given::<TicketDecider>(complaint_disagreed(&refs))
@@ -385,13 +401,24 @@ fn escalating_to_the_same_or_a_lower_level_is_refused() {
             escalate(EscalationLevel::City, None),
             &at(&refs, manager(), "2025-09-26 12:00"),
         )
-        .then_error_containing("it is already escalated to city level");
+        .then_error_containing("it is already handled at city level");
     given::<TicketDecider>(events)
         .when(
             escalate(EscalationLevel::Project, None),
             &at(&refs, manager(), "2025-09-26 12:00"),
         )
-        .then_error_containing("it is already escalated to city level");
+        .then_error_containing("it is already handled at city level");
+}
+
+#[test]
+fn escalating_to_project_level_is_no_escalation() {
+    let refs = refs();
+    given::<TicketDecider>(complaint_acknowledged(&refs))
+        .when(
+            escalate(EscalationLevel::Project, None),
+            &at(&refs, manager(), "2025-09-26 11:00"),
+        )
+        .then_error_containing("it is already handled at project level");
 }
 
 #[test]
@@ -640,6 +667,19 @@ fn a_handover_defect_without_the_signed_record_is_refused() {
 }
 
 #[test]
+fn a_handover_defect_with_an_empty_signed_record_reference_is_refused() {
+    let refs = refs();
+    let mut record = handover_record("2025-10-15");
+    record.signed_record = " ".into();
+    given::<TicketDecider>(Vec::new())
+        .when(
+            receive_with(TicketKind::HandoverDefect, Some(record)),
+            &at(&refs, agent(), "2025-09-30 10:00"),
+        )
+        .then_error(DomainError::input("signed inspection record", "it is empty"));
+}
+
+#[test]
 fn a_repair_carrying_a_handover_record_is_refused() {
     let refs = refs();
     given::<TicketDecider>(Vec::new())
@@ -842,29 +882,4 @@ fn a_report_said_to_be_received_in_the_future_is_refused() {
     given::<TicketDecider>(Vec::new())
         .when(receive(TicketKind::Complaint, Priority::Normal), &ctx)
         .then_error_containing("future");
-}
-
-#[test]
-fn zz_probe() {
-    let refs = refs();
-    let e = given::<TicketDecider>(complaint_acknowledged(&refs))
-        .when(dispatch_to_c1(), &at(&refs, manager(), "2025-09-26 11:00")).result();
-    println!("{}", e.unwrap_err());
-    let e = given::<TicketDecider>(complaint_acknowledged(&refs))
-        .when(answer(true), &at(&refs, manager(), "2025-09-26 11:00")).result();
-    println!("{}", e.unwrap_err());
-    let e = given::<TicketDecider>(complaint_disagreed(&refs))
-        .when(close(), &at(&refs, manager(), "2025-09-30 11:00")).result();
-    println!("{}", e.unwrap_err());
-    let e = given::<TicketDecider>(complaint_proposed(&refs))
-        .when(owner_response(true), &at(&refs, contractor("C-1"), "2025-09-30 11:00")).result();
-    println!("{}", e.unwrap_err());
-    let mut ctx = at(&refs, manager(), "2025-09-26 11:00");
-    ctx.occurred_at = Some(bj("2025-09-26 10:15"));
-    let e = given::<TicketDecider>(complaint_acknowledged(&refs)).when(investigate("x"), &ctx).result();
-    println!("{}", e.unwrap_err());
-    // SLA of a disagreed complaint
-    let ev = complaint_disagreed(&refs);
-    let r = evaluate(&ev, &CalendarRegistry::with_cn_mainland(), bj("2025-09-30 12:00")).unwrap();
-    println!("{:?}", r.resolution);
 }

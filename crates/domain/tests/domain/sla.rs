@@ -581,3 +581,40 @@ fn clocks_that_do_not_apply_are_absent() {
     assert_eq!(r.clocks().count(), 2);
     let _: DateTime<Utc> = r.first_response.unwrap().started_at;
 }
+
+#[test]
+fn a_priority_change_after_the_repair_applies_when_a_rejection_restarts_the_clock() {
+    let refs = simple_refs();
+    let h = rework_history(&refs);
+    // Cut the history after the first completion (11:00), raise the
+    // priority at 12:00 (urgent: 4 h resolution), then reject at 14:00.
+    let mut h: H = h
+        .into_iter()
+        .take_while(|e| e.occurred_at <= bj("2025-09-29 11:00"))
+        .collect();
+    h = then(
+        &refs,
+        h,
+        vec![
+            (
+                agent(),
+                "2025-09-29 11:30",
+                TicketCommand::ChangePriority {
+                    priority: Priority::Urgent,
+                    reason: "second leak".into(),
+                },
+            ),
+            (
+                agent(),
+                "2025-09-29 14:00",
+                TicketCommand::RejectRepair {
+                    reason: "still drips".into(),
+                },
+            ),
+        ],
+    );
+    let c = clock(&h, ClockKind::Resolution, "2025-09-29 14:00");
+    // 2 h used of the urgent 4 h: due 16:00, not 17:00 as under normal's 5 h.
+    assert_eq!(c.target.minutes(), Some(240));
+    assert_eq!(c.due_at, Some(bj("2025-09-29 16:00")));
+}
