@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 use crate::ids::{ContractorId, OwnerId, UserId};
 
 /// The roles of the people who use the product (see `../shared/domain.md`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Role {
     /// 400 call-center agent (呼叫中心坐席): receives reports, calls back.
     Agent,
@@ -130,3 +130,5 @@ impl fmt::Display for Actor {
         Ok(())
     }
 }
+
+crate::serde_by_name!(Role);

@@ -428,7 +428,7 @@ pub enum OwnerCommand {
         /// Identity document number, if collected.
         id_number: Option<Personal<IdNumber>>,
     },
-    /// Links the owner to a unit they bought; needs the unit's state.
+    /// `linkOwnerToUnit`: the owner bought a unit; needs the unit's state.
     LinkUnit {
         /// The unit.
         unit: UnitId,
@@ -437,12 +437,12 @@ pub enum OwnerCommand {
         /// Current touchpoint stage.
         stage: TouchpointStage,
     },
-    /// The owner's phone changed.
+    /// `changeOwnerContact`.
     ChangeContact {
         /// New phone.
         phone: Personal<PhoneNumber>,
     },
-    /// The owner moved to another touchpoint stage for a unit.
+    /// `changeTouchpointStage`: the owner moved to another stage for a unit.
     ChangeStage {
         /// The unit.
         unit: UnitId,

@@ -16,7 +16,7 @@ use crate::ticket::EscalationLevel;
 /// Commands on an incident.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum IncidentCommand {
-    /// Opens an incident.
+    /// `openIncident`.
     Open {
         /// Its id.
         incident: IncidentId,
@@ -29,17 +29,17 @@ pub enum IncidentCommand {
         /// What is known.
         description: String,
     },
-    /// Links a ticket to the incident.
+    /// `linkTicketToIncident`.
     LinkTicket {
         /// The ticket.
         ticket: TicketId,
     },
-    /// Records a status update (what was done, what is next).
+    /// `updateIncident`: what was done, what is next.
     UpdateStatus {
         /// The update.
         note: String,
     },
-    /// Closes the incident.
+    /// `closeIncident`.
     Close {
         /// Outcome and corrective and preventive actions (纠正及预防措施).
         summary: String,

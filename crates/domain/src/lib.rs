@@ -34,6 +34,27 @@
 //! assert_eq!(ticket.ticket().unwrap().status, Status::Received);
 //! ```
 
+/// Serde for a field-less enum by its stored name (`as_str` / `FromStr`),
+/// in JSON and in the log alike, so that variants may be reordered but
+/// never renamed.
+macro_rules! serde_by_name {
+    ($name:ident) => {
+        impl ::serde::Serialize for $name {
+            fn serialize<S: ::serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+                serializer.serialize_str(self.as_str())
+            }
+        }
+
+        impl<'de> ::serde::Deserialize<'de> for $name {
+            fn deserialize<D: ::serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+                let text = <::std::borrow::Cow<'de, str> as ::serde::Deserialize>::deserialize(deserializer)?;
+                text.parse().map_err(::serde::de::Error::custom)
+            }
+        }
+    };
+}
+pub(crate) use serde_by_name;
+
 pub mod actor;
 pub mod archive;
 pub mod calendar;

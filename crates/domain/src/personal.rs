@@ -235,8 +235,9 @@ impl IdNumber {
 }
 
 impl Mask for IdNumber {
-    /// Keeps the first and the last two characters: `1****************X`
-    /// style, so that staff can confirm a number read out on the phone.
+    /// Keeps the first and the last two characters (`1***************2X`
+    /// for an 18-character ID), so that staff can confirm a number read
+    /// out on the phone.
     fn masked(&self) -> String {
         let chars: Vec<char> = self.0.chars().collect();
         let n = chars.len();

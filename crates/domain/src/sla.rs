@@ -22,8 +22,9 @@
 //!   time already exceeds its new target breaches at the change. A clock the
 //!   new targets no longer have is cancelled; one they add starts at the
 //!   change unless its stop event already happened.
-//! - **Rework.** `Rejected` (complaints: `OwnerDisagreed`) sets the
-//!   resolution clock running again, continuing from the time already used.
+//! - **Rework.** `Rejected` (complaints: `OwnerDisagreed`), and `Reopened`
+//!   of a closed repair whose problem came back, set the resolution clock
+//!   running again, continuing from the time already used.
 //!   The report gives both the first-resolution time (to the first stop, not
 //!   restarted by a reopen) and the total time over every cycle.
 //! - **Breach is sticky.** A clock that passed its due instant while running

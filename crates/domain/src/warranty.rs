@@ -37,7 +37,7 @@ use crate::error::DomainError;
 use crate::ids::ProjectId;
 
 /// What part of the building a defect is in, for warranty purposes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum WarrantyItem {
     /// Foundation and main structure (地基基础和主体结构).
     FoundationAndStructure,
@@ -378,3 +378,5 @@ fn season_end(season: Season, from: NaiveDate, n: u32) -> NaiveDate {
         .or_else(|| NaiveDate::from_ymd_opt(end_year, em, 28))
         .unwrap_or(NaiveDate::MAX)
 }
+
+crate::serde_by_name!(WarrantyItem);

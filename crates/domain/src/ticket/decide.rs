@@ -615,6 +615,13 @@ pub fn decide(
         }
         TicketCommand::Comment { text: remark, internal } => {
             text("comment", &remark, true)?;
+            if internal && ctx.actor.role == Role::Owner {
+                return Err(DomainError::Forbidden {
+                    actor: ctx.actor.to_string(),
+                    action: r.action,
+                    reason: "internal remarks are for staff".into(),
+                });
+            }
             TicketEvent::Commented { text: remark, internal }
         }
         TicketCommand::Close { note } => {

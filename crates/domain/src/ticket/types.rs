@@ -10,12 +10,13 @@ use crate::error::DomainError;
 use crate::ids::{BuildingId, ContractorId, OwnerId, ProjectId, UnitId, UserId};
 use crate::personal::{PersonName, Personal, PhoneNumber};
 
-/// Declares a field-less enum with its stored snake_case names, `as_str`,
-/// `ALL`, `Display` and `FromStr`.
+/// Declares a field-less enum with its stored names, `as_str`, `ALL`,
+/// `Display` and `FromStr`. Serde writes and reads the stored name (in JSON
+/// and in the log alike), so variants may be reordered but never renamed.
 macro_rules! named_enum {
     ($(#[$doc:meta])* $name:ident, $what:literal { $($(#[$vdoc:meta])* $variant:ident => $text:literal,)+ }) => {
         $(#[$doc])*
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
         pub enum $name {
             $($(#[$vdoc])* $variant,)+
         }
@@ -37,6 +38,8 @@ macro_rules! named_enum {
                 f.write_str(self.as_str())
             }
         }
+
+        $crate::serde_by_name!($name);
 
         impl std::str::FromStr for $name {
             type Err = $crate::error::DomainError;

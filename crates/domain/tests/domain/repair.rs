@@ -882,3 +882,18 @@ fn decisions_are_deterministic() {
     let elapsed = first[0].occurred_at - h[0].occurred_at;
     assert_eq!(elapsed, TimeDelta::minutes(300));
 }
+
+#[test]
+fn owners_comment_but_not_internally() {
+    let refs = refs();
+    let remark = |internal| TicketCommand::Comment {
+        text: "please call after 18:00".into(),
+        internal,
+    };
+    given::<TicketDecider>(dispatched(&refs))
+        .when(remark(false), &at(&refs, owner_actor(), "2025-09-30 12:00"))
+        .then_names(&["Commented"]);
+    given::<TicketDecider>(dispatched(&refs))
+        .when(remark(true), &at(&refs, owner_actor(), "2025-09-30 12:00"))
+        .then_error_containing("internal remarks are for staff");
+}

@@ -355,3 +355,24 @@ fn invalid_identifiers_do_not_deserialize() {
     assert!(err.contains("not a valid ticket id"), "{err}");
     assert!(serde_json::from_str::<PhoneNumber>("\"call me\"").is_err());
 }
+
+#[test]
+fn enumerations_are_stored_by_their_names() {
+    assert_eq!(
+        serde_json::to_string(&TicketKind::HandoverDefect).unwrap(),
+        "\"handover_defect\""
+    );
+    assert_eq!(
+        serde_json::to_string(&Channel::CallCenter400).unwrap(),
+        "\"call_center_400\""
+    );
+    assert_eq!(
+        serde_json::from_str::<Priority>("\"urgent\"").unwrap(),
+        Priority::Urgent
+    );
+    let err = serde_json::from_str::<Priority>("\"Urgent\"").unwrap_err().to_string();
+    assert!(err.contains("not one of emergency, urgent, normal"), "{err}");
+    // In the log too: the name, not the variant's position.
+    let bytes = bincode::serde::encode_to_vec(TouchpointStage::Delivery, bincode::config::standard()).unwrap();
+    assert!(bytes.ends_with(b"e_delivery"), "{bytes:?}");
+}
