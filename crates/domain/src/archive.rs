@@ -46,6 +46,13 @@ fn require_role(actor: &Actor, action: &'static str, roles: &[Role]) -> Result<(
 
 const ARCHIVE_ROLES: &[Role] = &[Role::Admin, Role::System];
 
+/// The latest calendar date anywhere on earth at `at` (UTC+14): a date
+/// after it is in the future in every time zone, so the archive needs no
+/// time zone to refuse future delivery and contract dates.
+fn latest_date(at: DateTime<Utc>) -> NaiveDate {
+    (at + chrono::TimeDelta::hours(14)).date_naive()
+}
+
 fn stamp<R, E>(ctx: &Context<R>, at: DateTime<Utc>, event: E) -> Stamped<E> {
     Stamped {
         occurred_at: at,
@@ -371,7 +378,7 @@ impl Decider for UnitDecider {
                         reason: "a delivery is recorded once".into(),
                     });
                 }
-                if delivered_on > at.date_naive().succ_opt().unwrap_or(NaiveDate::MAX) {
+                if delivered_on > latest_date(at) {
                     return Err(DomainError::input(
                         "delivery date",
                         format!("{delivered_on} is in the future"),
@@ -619,7 +626,7 @@ impl Decider for OwnerDecider {
                         what: format!("the link of owner {} to unit {unit}", owner.id),
                     });
                 }
-                if contract_signed_on > at.date_naive().succ_opt().unwrap_or(NaiveDate::MAX) {
+                if contract_signed_on > latest_date(at) {
                     return Err(DomainError::input(
                         "contract date",
                         format!("{contract_signed_on} is in the future"),

@@ -68,9 +68,24 @@ pub trait Mask {
 /// A person's name, family name (姓) and given name (名) kept apart so that
 /// masking can keep the family name without guessing where it ends.
 #[derive(Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(try_from = "PersonNameParts")]
 pub struct PersonName {
     family: String,
     given: String,
+}
+
+/// What a stored name deserializes from, checked by [`PersonName::new`].
+#[derive(Deserialize)]
+struct PersonNameParts {
+    family: String,
+    given: String,
+}
+
+impl TryFrom<PersonNameParts> for PersonName {
+    type Error = DomainError;
+    fn try_from(p: PersonNameParts) -> Result<Self, Self::Error> {
+        PersonName::new(p.family, p.given)
+    }
 }
 
 impl PersonName {
@@ -170,8 +185,9 @@ impl PhoneNumber {
 }
 
 impl Mask for PhoneNumber {
-    /// Keeps the first three and the last four digits: `138****5678`. Short
-    /// numbers keep only their last two digits.
+    /// Keeps the first three and the last four characters: `138****5678`
+    /// (with a country code, `+86*******5678`). Numbers shorter than 11
+    /// keep only their last two digits.
     fn masked(&self) -> String {
         let chars: Vec<char> = self.0.chars().collect();
         let n = chars.len();
