@@ -95,6 +95,7 @@ mod error;
 mod sled_store;
 mod store;
 mod types;
+pub mod views;
 
 pub use error::StoreError;
 pub use sled_store::{Durability, RecoveryReport, SledEventStore, SledOptions, WriteStats, STORE_FORMAT};

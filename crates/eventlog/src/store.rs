@@ -175,6 +175,20 @@ impl Subscription {
         self.next
     }
 
+    /// The next event if one is visible now, without waiting: lets a
+    /// consumer gather what is available into one batch.
+    pub fn try_next(&mut self) -> Option<Result<RecordedEvent, StoreError>> {
+        if self.buffer.is_empty() {
+            match self.store.read_all_batch(self.next, READ_BATCH) {
+                Ok(batch) => self.buffer.extend(batch),
+                Err(e) => return Some(Err(e)),
+            }
+        }
+        let event = self.buffer.pop_front()?;
+        self.next = event.position + 1;
+        Some(Ok(event))
+    }
+
     /// The next event; waits for one if the subscriber has caught up.
     /// Returns `None` once the store is closed and everything visible was
     /// delivered.

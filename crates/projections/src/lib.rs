@@ -1,5 +1,17 @@
-//! Read models folded from the event log (tickets, audit timeline, SLA,
-//! satisfaction, contractors, defects, reports).
+//! Read models folded from the event log (CQRS): staff read views, never
+//! the log directly, except for a ticket's audit history, which is its
+//! stream.
 //!
-//! The views arrive with the projections issue; until then the crate only
-//! holds its place in the workspace's layering.
+//! - [`wire`]: how domain events are stored in the log and read back.
+//! - [`runner`]: the [`runner::Projection`] trait and the runner that keeps
+//!   each view's state and checkpoint together, rebuilds while serving and
+//!   lets callers wait for their own writes.
+//! - [`tickets`]: every ticket's current state, with indexes and cursor
+//!   pagination.
+//! - [`timeline`]: a ticket's audit history and its state as of any
+//!   position or instant.
+
+pub mod runner;
+pub mod tickets;
+pub mod timeline;
+pub mod wire;

@@ -1,0 +1,584 @@
+//! The projection machinery: a [`Projection`] folds stored events into a
+//! view kept in its own tree of the view database; a runner follows the
+//! log from the view's checkpoint and writes each batch of changes together
+//! with the new checkpoint in one atomic batch, so that after a crash no
+//! event is applied twice and none is skipped.
+//!
+//! **Versions and rebuilds.** A view's tree is named `<name>.v<version>`.
+//! When the projection's version differs from the tree that serves
+//! queries (recorded in the `meta` tree), or when [`ViewHandle::rebuild`]
+//! asks for it, the runner replays the log from 0 into a fresh tree while
+//! the old one keeps answering queries, and swaps them atomically (one
+//! `meta` write, one pointer swap) once the new tree has caught up with the
+//! head. A restart during a rebuild resumes it from its own checkpoint.
+//!
+//! **Read-your-writes.** [`ViewHandle::wait_for`] waits until the view has
+//! applied a position.
+//!
+//! Keys starting with byte `0x00` are reserved for the runner (the
+//! checkpoint); a projection's own keys must start with another byte.
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, RwLock};
+use std::time::{Duration, Instant};
+
+use chrono::{DateTime, Utc};
+use eventlog::codec::{self, CodecError};
+use eventlog::views::{ViewBatch, ViewDb, ViewTree};
+use eventlog::{EventStore, Position, StoreError, Subscription};
+use serde::{de::DeserializeOwned, Serialize};
+use tokio::sync::watch;
+
+use crate::wire::{self, DomainEvent, WireError};
+
+/// Why a view could not be built or read.
+#[derive(Debug, thiserror::Error)]
+pub enum ProjectionError {
+    /// The log or the view database failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// A stored event could not be read as a domain event.
+    #[error(transparent)]
+    Wire(#[from] WireError),
+    /// A view value could not be encoded or decoded.
+    #[error(transparent)]
+    Codec(#[from] CodecError),
+    /// The projection met something it cannot fold.
+    #[error("{0}")]
+    Invalid(String),
+    /// The view stopped on an error; it keeps serving what it has.
+    #[error("view {view} stopped at position {position}: {reason}")]
+    Failed {
+        /// The view.
+        view: String,
+        /// The event it could not apply.
+        position: Position,
+        /// Why.
+        reason: String,
+    },
+    /// The view did not reach the position in time.
+    #[error("view {view} has not applied position {position} after {waited:?} (applied: {applied:?})")]
+    Timeout {
+        /// The view.
+        view: String,
+        /// The position waited for.
+        position: Position,
+        /// How long.
+        waited: Duration,
+        /// What it had applied.
+        applied: Option<Position>,
+    },
+    /// The runner is gone (the store closed or the process is stopping).
+    #[error("view {0} is no longer running")]
+    Stopped(String),
+}
+
+/// One stored event, decoded, as a projection sees it.
+#[derive(Debug, Clone, Copy)]
+pub struct Applied<'a> {
+    /// Its global position.
+    pub position: Position,
+    /// When the log stored it.
+    pub recorded_at: DateTime<Utc>,
+    /// The event.
+    pub event: &'a DomainEvent,
+}
+
+/// A read model: a name, a version (bump it when the fold changes: the
+/// view is rebuilt from 0), and how one event changes the view.
+pub trait Projection: Send + Sync + 'static {
+    /// Stable name; also the prefix of the view's trees.
+    fn name(&self) -> &'static str;
+    /// Version of the fold.
+    fn version(&self) -> u32;
+    /// Applies one event, reading and staging writes through `view`.
+    fn apply(&self, view: &mut ViewWriter<'_>, event: &Applied<'_>) -> Result<(), ProjectionError>;
+}
+
+/// Reads a view's tree through the writes staged in the current batch, and
+/// stages new ones.
+pub struct ViewWriter<'t> {
+    tree: &'t ViewTree,
+    staged: BTreeMap<Vec<u8>, Option<Vec<u8>>>,
+}
+
+impl<'t> ViewWriter<'t> {
+    fn new(tree: &'t ViewTree) -> Self {
+        Self {
+            tree,
+            staged: BTreeMap::new(),
+        }
+    }
+
+    /// The current value of `key`, staged writes included.
+    pub fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>, ProjectionError> {
+        match self.staged.get(key) {
+            Some(v) => Ok(v.clone()),
+            None => Ok(self.tree.get(key)?),
+        }
+    }
+
+    /// Decodes the value of `key`.
+    pub fn get_value<T: DeserializeOwned>(&self, key: &[u8]) -> Result<Option<T>, ProjectionError> {
+        match self.get(key)? {
+            Some(bytes) => Ok(Some(codec::decode("view value", 1, &bytes)?)),
+            None => Ok(None),
+        }
+    }
+
+    /// Stages `key = value`.
+    pub fn put(&mut self, key: Vec<u8>, value: Vec<u8>) {
+        debug_assert!(key.first() != Some(&0), "keys starting with 0x00 are reserved");
+        self.staged.insert(key, Some(value));
+    }
+
+    /// Stages `key = encode(value)`.
+    pub fn put_value<T: Serialize>(&mut self, key: Vec<u8>, value: &T) -> Result<(), ProjectionError> {
+        let bytes = codec::encode(value)?;
+        self.put(key, bytes);
+        Ok(())
+    }
+
+    /// Stages the removal of `key`.
+    pub fn delete(&mut self, key: Vec<u8>) {
+        self.staged.insert(key, None);
+    }
+
+    fn into_batch(self, next: Position) -> ViewBatch {
+        let mut batch = ViewBatch::default();
+        for (k, v) in self.staged {
+            match v {
+                Some(v) => batch.put(k, v),
+                None => batch.delete(k),
+            }
+        }
+        batch.put(CHECKPOINT_KEY.to_vec(), next.to_be_bytes().to_vec());
+        batch
+    }
+}
+
+/// Where the checkpoint lives in every view tree: the next position to
+/// apply.
+const CHECKPOINT_KEY: &[u8] = b"\x00checkpoint";
+/// Events applied per atomic batch, at most.
+const MAX_BATCH: usize = 1024;
+const META_TREE: &str = "meta";
+
+fn checkpoint(tree: &ViewTree) -> Result<Position, ProjectionError> {
+    match tree.get(CHECKPOINT_KEY)? {
+        None => Ok(0),
+        Some(bytes) => {
+            let arr: [u8; 8] = bytes
+                .as_slice()
+                .try_into()
+                .map_err(|_| ProjectionError::Invalid("checkpoint is not 8 bytes".into()))?;
+            Ok(u64::from_be_bytes(arr))
+        }
+    }
+}
+
+/// What a view is doing.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ViewStatus {
+    /// Starting.
+    Starting,
+    /// Following the log live.
+    Live,
+    /// Replaying the log into a fresh tree while the old one serves.
+    Rebuilding(RebuildProgress),
+    /// Stopped on an error; queries still read the last good state.
+    Failed {
+        /// The event it could not apply.
+        position: Position,
+        /// Why.
+        reason: String,
+    },
+    /// The runner ended (store closed).
+    Stopped,
+}
+
+/// Progress of a rebuild.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RebuildProgress {
+    /// Events applied to the new tree.
+    pub events_done: u64,
+    /// The head when last measured.
+    pub head: Option<Position>,
+    /// Events per second since the rebuild (re)started.
+    pub events_per_second: f64,
+    /// Estimated time left.
+    pub estimated_left: Option<Duration>,
+}
+
+/// A running view: queries read [`ViewHandle::tree`]; callers wait for
+/// their writes with [`ViewHandle::wait_for`].
+#[derive(Clone)]
+pub struct ViewHandle {
+    name: &'static str,
+    serving: Arc<RwLock<ViewTree>>,
+    applied: watch::Receiver<Option<Position>>,
+    status: watch::Receiver<ViewStatus>,
+    rebuild: Arc<tokio::sync::Notify>,
+}
+
+impl std::fmt::Debug for ViewHandle {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ViewHandle")
+            .field("name", &self.name)
+            .finish_non_exhaustive()
+    }
+}
+
+impl ViewHandle {
+    /// The view's name.
+    pub fn name(&self) -> &'static str {
+        self.name
+    }
+
+    /// The tree that answers queries now.
+    pub fn tree(&self) -> ViewTree {
+        match self.serving.read() {
+            Ok(t) => t.clone(),
+            Err(poisoned) => poisoned.into_inner().clone(),
+        }
+    }
+
+    /// The last position the serving tree has applied.
+    pub fn applied(&self) -> Option<Position> {
+        *self.applied.borrow()
+    }
+
+    /// What the view is doing.
+    pub fn status(&self) -> ViewStatus {
+        self.status.borrow().clone()
+    }
+
+    /// Waits until the serving tree has applied `position`.
+    pub async fn wait_for(&self, position: Position, timeout: Duration) -> Result<(), ProjectionError> {
+        let mut applied = self.applied.clone();
+        let outcome = tokio::time::timeout(timeout, async {
+            applied.wait_for(|a| a.is_some_and(|a| a >= position)).await.map(|_| ())
+        })
+        .await;
+        match outcome {
+            Ok(Ok(())) => Ok(()),
+            Ok(Err(_)) => match self.status() {
+                ViewStatus::Failed { position, reason } => Err(ProjectionError::Failed {
+                    view: self.name.to_string(),
+                    position,
+                    reason,
+                }),
+                _ => Err(ProjectionError::Stopped(self.name.to_string())),
+            },
+            Err(_) => Err(ProjectionError::Timeout {
+                view: self.name.to_string(),
+                position,
+                waited: timeout,
+                applied: self.applied(),
+            }),
+        }
+    }
+
+    /// Waits until the view has stopped rebuilding and is live (or
+    /// failed).
+    pub async fn wait_until_live(&self, timeout: Duration) -> Result<(), ProjectionError> {
+        let mut status = self.status.clone();
+        let outcome = tokio::time::timeout(timeout, async {
+            status
+                .wait_for(|s| !matches!(s, ViewStatus::Starting | ViewStatus::Rebuilding(_)))
+                .await
+                .map(|s| s.clone())
+        })
+        .await;
+        match outcome {
+            Ok(Ok(ViewStatus::Live)) => Ok(()),
+            Ok(Ok(s)) => Err(ProjectionError::Invalid(format!("view {} is {s:?}", self.name))),
+            Ok(Err(_)) => Err(ProjectionError::Stopped(self.name.to_string())),
+            Err(_) => Err(ProjectionError::Timeout {
+                view: self.name.to_string(),
+                position: 0,
+                waited: timeout,
+                applied: self.applied(),
+            }),
+        }
+    }
+
+    /// Waits until the runner has ended (after the store was closed), so
+    /// that it no longer holds the store or the view database.
+    pub async fn wait_stopped(&self, timeout: Duration) -> Result<(), ProjectionError> {
+        let mut status = self.status.clone();
+        let outcome = tokio::time::timeout(timeout, async {
+            status
+                .wait_for(|s| matches!(s, ViewStatus::Stopped | ViewStatus::Failed { .. }))
+                .await
+                .map(|_| ())
+        })
+        .await;
+        match outcome {
+            Ok(_) => Ok(()),
+            Err(_) => Err(ProjectionError::Timeout {
+                view: self.name.to_string(),
+                position: 0,
+                waited: timeout,
+                applied: self.applied(),
+            }),
+        }
+    }
+
+    /// Asks for a rebuild from position 0 into a fresh tree; the current
+    /// tree keeps serving until the new one has caught up.
+    pub fn rebuild(&self) {
+        self.rebuild.notify_one();
+    }
+}
+
+fn meta_get(meta: &ViewTree, key: &str) -> Result<Option<String>, ProjectionError> {
+    Ok(meta
+        .get(key.as_bytes())?
+        .map(|v| String::from_utf8_lossy(&v).into_owned()))
+}
+
+/// Starts the runner of `projection` on `store`, with its trees in `db`.
+/// Must be called inside a tokio runtime.
+pub fn start(
+    store: Arc<dyn EventStore>,
+    db: ViewDb,
+    projection: Arc<dyn Projection>,
+) -> Result<ViewHandle, ProjectionError> {
+    let name = projection.name();
+    let meta = db.tree(META_TREE)?;
+    let target = format!("{name}.v{}", projection.version());
+    let current = meta_get(&meta, &format!("current/{name}"))?;
+    let building = meta_get(&meta, &format!("building/{name}"))?;
+    // Serve what served before; build the target if it differs.
+    let (serving_name, build_name) = match current {
+        Some(current) if current == target && building.is_none() => (current, None),
+        Some(current) => (current, Some(building.unwrap_or(target))),
+        None => {
+            meta.apply({
+                let mut b = ViewBatch::default();
+                b.put(format!("current/{name}").into_bytes(), target.clone().into_bytes());
+                b
+            })?;
+            (target, None)
+        }
+    };
+    let serving_tree = db.tree(&serving_name)?;
+    let serving_applied = checkpoint(&serving_tree)?.checked_sub(1);
+    let (applied_tx, applied_rx) = watch::channel(serving_applied);
+    let (status_tx, status_rx) = watch::channel(ViewStatus::Starting);
+    let handle = ViewHandle {
+        name,
+        serving: Arc::new(RwLock::new(serving_tree)),
+        applied: applied_rx,
+        status: status_rx,
+        rebuild: Arc::new(tokio::sync::Notify::new()),
+    };
+    let runner = Runner {
+        store,
+        db,
+        meta,
+        projection,
+        serving_name,
+        build_name,
+        handle: handle.clone(),
+        applied: applied_tx,
+        status: status_tx,
+    };
+    tokio::spawn(runner.run());
+    Ok(handle)
+}
+
+struct Runner {
+    store: Arc<dyn EventStore>,
+    db: ViewDb,
+    meta: ViewTree,
+    projection: Arc<dyn Projection>,
+    serving_name: String,
+    build_name: Option<String>,
+    handle: ViewHandle,
+    applied: watch::Sender<Option<Position>>,
+    status: watch::Sender<ViewStatus>,
+}
+
+enum Step {
+    Continue,
+    StoreClosed,
+    RebuildRequested,
+}
+
+impl Runner {
+    async fn run(mut self) {
+        loop {
+            let result = match self.build_name.clone() {
+                Some(build) => self.build(&build).await,
+                None => self.follow().await,
+            };
+            match result {
+                Ok(Step::Continue) => continue,
+                Ok(Step::RebuildRequested) => {
+                    let name = self.projection.name();
+                    let build = format!(
+                        "{name}.v{}.r{}",
+                        self.projection.version(),
+                        Utc::now().timestamp_millis()
+                    );
+                    let mut b = ViewBatch::default();
+                    b.put(format!("building/{name}").into_bytes(), build.clone().into_bytes());
+                    if let Err(e) = self.meta.apply(b) {
+                        self.fail(0, e.to_string());
+                        return;
+                    }
+                    self.build_name = Some(build);
+                }
+                Ok(Step::StoreClosed) => {
+                    let _ = self.db.flush();
+                    self.status.send_replace(ViewStatus::Stopped);
+                    return;
+                }
+                Err((position, e)) => {
+                    self.fail(position, e.to_string());
+                    return;
+                }
+            }
+        }
+    }
+
+    fn fail(&self, position: Position, reason: String) {
+        self.status.send_replace(ViewStatus::Failed { position, reason });
+    }
+
+    /// Applies one batch of events to `tree` and commits it with the
+    /// checkpoint. Returns the last position applied.
+    fn apply_batch(
+        &self,
+        tree: &ViewTree,
+        batch: &[eventlog::RecordedEvent],
+    ) -> Result<Position, (Position, ProjectionError)> {
+        let mut writer = ViewWriter::new(tree);
+        let mut last = 0;
+        for recorded in batch {
+            last = recorded.position;
+            let event = match wire::decode(recorded) {
+                Ok(e) => e,
+                // Streams that are not the domain's (tools, tests) are not
+                // part of any view.
+                Err(WireError::UnknownStream(_)) => continue,
+                Err(e) => return Err((recorded.position, e.into())),
+            };
+            let applied = Applied {
+                position: recorded.position,
+                recorded_at: recorded.recorded_at,
+                event: &event,
+            };
+            self.projection
+                .apply(&mut writer, &applied)
+                .map_err(|e| (recorded.position, e))?;
+        }
+        tree.apply(writer.into_batch(last + 1)).map_err(|e| (last, e.into()))?;
+        Ok(last)
+    }
+
+    /// Waits for the next event and gathers what else is visible.
+    async fn next_batch(
+        &self,
+        sub: &mut Subscription,
+    ) -> Result<Option<Vec<eventlog::RecordedEvent>>, (Position, ProjectionError)> {
+        let first = tokio::select! {
+            e = sub.next() => e,
+            _ = self.handle.rebuild.notified() => return Ok(Some(Vec::new())),
+        };
+        let Some(first) = first else { return Ok(None) };
+        let mut batch = vec![first.map_err(|e| (sub.next_position(), e.into()))?];
+        while batch.len() < MAX_BATCH {
+            match sub.try_next() {
+                Some(e) => batch.push(e.map_err(|e| (sub.next_position(), e.into()))?),
+                None => break,
+            }
+        }
+        Ok(Some(batch))
+    }
+
+    async fn follow(&mut self) -> Result<Step, (Position, ProjectionError)> {
+        let tree = self.handle.tree();
+        let from = checkpoint(&tree).map_err(|e| (0, e))?;
+        let mut sub = Subscription::new(self.store.clone(), from);
+        self.status.send_replace(ViewStatus::Live);
+        loop {
+            let Some(batch) = self.next_batch(&mut sub).await? else {
+                return Ok(Step::StoreClosed);
+            };
+            if batch.is_empty() {
+                return Ok(Step::RebuildRequested);
+            }
+            let last = self.apply_batch(&tree, &batch)?;
+            self.applied.send_replace(Some(last));
+            tokio::task::yield_now().await;
+        }
+    }
+
+    async fn build(&mut self, build: &str) -> Result<Step, (Position, ProjectionError)> {
+        let name = self.projection.name();
+        let tree = self.db.tree(build).map_err(|e| (0, e.into()))?;
+        let mut b = ViewBatch::default();
+        b.put(format!("building/{name}").into_bytes(), build.as_bytes().to_vec());
+        self.meta.apply(b).map_err(|e| (0, e.into()))?;
+        let from = checkpoint(&tree).map_err(|e| (0, e))?;
+        let mut sub = Subscription::new(self.store.clone(), from);
+        let started = Instant::now();
+        let mut done: u64 = 0;
+        loop {
+            let head = self.store.head();
+            let caught_up = match head {
+                None => true,
+                Some(h) => sub.next_position() > h,
+            };
+            if caught_up {
+                self.swap(build, &tree).map_err(|e| (sub.next_position(), e))?;
+                return Ok(Step::Continue);
+            }
+            let Some(batch) = self.next_batch(&mut sub).await? else {
+                return Ok(Step::StoreClosed);
+            };
+            if batch.is_empty() {
+                // Already rebuilding; a second request changes nothing.
+                continue;
+            }
+            self.apply_batch(&tree, &batch)?;
+            done += batch.len() as u64;
+            let rate = done as f64 / started.elapsed().as_secs_f64().max(1e-6);
+            let left = head.map(|h| h + 1 - sub.next_position().min(h + 1));
+            self.status.send_replace(ViewStatus::Rebuilding(RebuildProgress {
+                events_done: done,
+                head,
+                events_per_second: rate,
+                estimated_left: left
+                    .filter(|_| rate > 0.0)
+                    .map(|l| Duration::from_secs_f64(l as f64 / rate)),
+            }));
+            tokio::task::yield_now().await;
+        }
+    }
+
+    /// Makes the rebuilt tree the serving one: one meta batch, then the
+    /// pointer, then the old tree goes.
+    fn swap(&mut self, build: &str, tree: &ViewTree) -> Result<(), ProjectionError> {
+        let name = self.projection.name();
+        let mut b = ViewBatch::default();
+        b.put(format!("current/{name}").into_bytes(), build.as_bytes().to_vec());
+        b.delete(format!("building/{name}").into_bytes());
+        self.meta.apply(b)?;
+        let applied = checkpoint(tree)?.checked_sub(1);
+        match self.handle.serving.write() {
+            Ok(mut t) => *t = tree.clone(),
+            Err(poisoned) => *poisoned.into_inner() = tree.clone(),
+        }
+        self.applied.send_replace(applied);
+        let old = std::mem::replace(&mut self.serving_name, build.to_string());
+        if old != build {
+            self.db.drop_tree(&old)?;
+        }
+        self.build_name = None;
+        Ok(())
+    }
+}

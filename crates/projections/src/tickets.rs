@@ -1,0 +1,336 @@
+//! The tickets view: the current state of every ticket, with indexes to
+//! list them by project, building, status, kind, priority, assignee,
+//! contractor, category and received date, newest first, with stable
+//! cursor pagination.
+//!
+//! Keys: `t<ticket id>` → [`TicketRecord`]; index entries
+//! `x<field>\0<value>\0<inverted received millis><ticket id>` → empty, so
+//! that key order is newest first within every index and a cursor is the
+//! tail of the last key returned. Project and status together have their
+//! own index (`project_status`), the manager's everyday list.
+
+use chrono::{DateTime, Utc};
+use domain::ids::{BuildingId, ContractorId, ProjectId, TicketId, UserId};
+use domain::ticket::{evolve, Assignee, Category, Priority, Status, Ticket, TicketKind, TicketState};
+use eventlog::codec;
+use eventlog::views::ViewTree;
+use eventlog::Position;
+use serde::{Deserialize, Serialize};
+
+use crate::runner::{Applied, Projection, ProjectionError, ViewWriter};
+use crate::wire::DomainEvent;
+
+/// One ticket as the view holds it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TicketRecord {
+    /// The ticket's state after its latest event.
+    pub ticket: Ticket,
+    /// Log position of its latest event.
+    pub position: Position,
+    /// When the log stored its latest event.
+    pub updated_at: DateTime<Utc>,
+}
+
+/// The tickets projection.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct TicketsView;
+
+const RECORD: u8 = b't';
+const INDEX: u8 = b'x';
+
+fn record_key(id: &TicketId) -> Vec<u8> {
+    let mut k = vec![RECORD];
+    k.extend_from_slice(id.as_str().as_bytes());
+    k
+}
+
+/// The sort part of an index key: newest first, then by id.
+fn sort_tail(received_at: DateTime<Utc>, id: &TicketId) -> Vec<u8> {
+    let inverted = i64::MAX - received_at.timestamp_millis();
+    let mut k = (inverted as u64).to_be_bytes().to_vec();
+    k.extend_from_slice(id.as_str().as_bytes());
+    k
+}
+
+fn index_prefix(field: &str, value: &str) -> Vec<u8> {
+    let mut k = vec![INDEX];
+    k.extend_from_slice(field.as_bytes());
+    k.push(0);
+    k.extend_from_slice(value.as_bytes());
+    k.push(0);
+    k
+}
+
+/// The (field, value) pairs a ticket is listed under.
+fn index_values(t: &Ticket) -> Vec<(&'static str, String)> {
+    let mut v = vec![
+        ("all", String::new()),
+        ("project", t.location.project().to_string()),
+        ("status", t.status.as_str().to_string()),
+        ("kind", t.kind.as_str().to_string()),
+        ("priority", t.priority.as_str().to_string()),
+        ("category", t.category.as_str().to_string()),
+        (
+            "project_status",
+            format!("{}\u{1}{}", t.location.project(), t.status.as_str()),
+        ),
+    ];
+    if let Some(b) = t.location.building() {
+        v.push(("building", b.to_string()));
+    }
+    match &t.assignee {
+        Some(Assignee::Engineer(u)) => v.push(("assignee", u.to_string())),
+        Some(Assignee::Contractor(c)) => v.push(("contractor", c.to_string())),
+        None => {}
+    }
+    v
+}
+
+fn index_keys(t: &Ticket) -> Vec<Vec<u8>> {
+    let tail = sort_tail(t.received_at, &t.id);
+    index_values(t)
+        .into_iter()
+        .map(|(f, v)| {
+            let mut k = index_prefix(f, &v);
+            k.extend_from_slice(&tail);
+            k
+        })
+        .collect()
+}
+
+impl Projection for TicketsView {
+    fn name(&self) -> &'static str {
+        "tickets"
+    }
+
+    fn version(&self) -> u32 {
+        1
+    }
+
+    fn apply(&self, view: &mut ViewWriter<'_>, applied: &Applied<'_>) -> Result<(), ProjectionError> {
+        let DomainEvent::Ticket(id, stamped) = applied.event else {
+            return Ok(());
+        };
+        let key = record_key(id);
+        let old: Option<TicketRecord> = view.get_value(&key)?;
+        let old_keys = old.as_ref().map(|r| index_keys(&r.ticket)).unwrap_or_default();
+        let state = TicketState(old.map(|r| Box::new(r.ticket)));
+        let TicketState(Some(new)) = evolve(state, stamped) else {
+            // An event before the ticket's Received folds to nothing.
+            return Ok(());
+        };
+        let new_keys = index_keys(&new);
+        for k in old_keys.iter().filter(|k| !new_keys.contains(k)) {
+            view.delete(k.clone());
+        }
+        for k in new_keys.iter().filter(|k| !old_keys.contains(k)) {
+            view.put(k.clone(), Vec::new());
+        }
+        view.put_value(
+            key,
+            &TicketRecord {
+                ticket: *new,
+                position: applied.position,
+                updated_at: applied.recorded_at,
+            },
+        )
+    }
+}
+
+/// Why a query was refused.
+#[derive(Debug, thiserror::Error)]
+pub enum QueryError {
+    /// The cursor is not one this view gave out.
+    #[error("invalid cursor {0:?}")]
+    BadCursor(String),
+    /// The page size is out of range.
+    #[error("page size {0} is out of range (1 to {MAX_PAGE})")]
+    BadPageSize(usize),
+    /// The date range is empty.
+    #[error("the received-date range ends before it starts")]
+    BadRange,
+    /// The view could not be read.
+    #[error(transparent)]
+    View(#[from] ProjectionError),
+}
+
+impl From<eventlog::StoreError> for QueryError {
+    fn from(e: eventlog::StoreError) -> Self {
+        QueryError::View(e.into())
+    }
+}
+
+/// Largest page.
+pub const MAX_PAGE: usize = 500;
+
+/// Which tickets to list; every given field must match.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TicketFilter {
+    /// Project.
+    pub project: Option<ProjectId>,
+    /// Building.
+    pub building: Option<BuildingId>,
+    /// Status.
+    pub status: Option<Status>,
+    /// Kind.
+    pub kind: Option<TicketKind>,
+    /// Priority.
+    pub priority: Option<Priority>,
+    /// Internal engineer assigned.
+    pub assignee: Option<UserId>,
+    /// Contractor dispatched.
+    pub contractor: Option<ContractorId>,
+    /// Category.
+    pub category: Option<Category>,
+    /// Received at or after.
+    pub received_from: Option<DateTime<Utc>>,
+    /// Received before.
+    pub received_before: Option<DateTime<Utc>>,
+}
+
+impl TicketFilter {
+    fn matches(&self, t: &Ticket) -> bool {
+        self.project.as_ref().is_none_or(|p| t.location.project() == p)
+            && self.building.as_ref().is_none_or(|b| t.location.building() == Some(b))
+            && self.status.is_none_or(|s| t.status == s)
+            && self.kind.is_none_or(|k| t.kind == k)
+            && self.priority.is_none_or(|p| t.priority == p)
+            && self
+                .assignee
+                .as_ref()
+                .is_none_or(|u| t.assignee == Some(Assignee::Engineer(u.clone())))
+            && self
+                .contractor
+                .as_ref()
+                .is_none_or(|c| t.assignee == Some(Assignee::Contractor(c.clone())))
+            && self.category.is_none_or(|c| t.category == c)
+            && self.received_from.is_none_or(|f| t.received_at >= f)
+            && self.received_before.is_none_or(|b| t.received_at < b)
+    }
+
+    /// The index to scan: the narrowest the filter names.
+    fn index(&self) -> (&'static str, String) {
+        if let Some(c) = &self.contractor {
+            ("contractor", c.to_string())
+        } else if let Some(u) = &self.assignee {
+            ("assignee", u.to_string())
+        } else if let (Some(p), Some(s)) = (&self.project, self.status) {
+            ("project_status", format!("{p}\u{1}{}", s.as_str()))
+        } else if let Some(b) = &self.building {
+            ("building", b.to_string())
+        } else if let Some(p) = &self.project {
+            ("project", p.to_string())
+        } else if let Some(s) = self.status {
+            ("status", s.as_str().to_string())
+        } else if let Some(p) = self.priority {
+            ("priority", p.as_str().to_string())
+        } else if let Some(k) = self.kind {
+            ("kind", k.as_str().to_string())
+        } else if let Some(c) = self.category {
+            ("category", c.as_str().to_string())
+        } else {
+            ("all", String::new())
+        }
+    }
+}
+
+/// One page of a listing.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TicketPage {
+    /// The tickets, newest received first.
+    pub items: Vec<TicketRecord>,
+    /// Cursor of the last item, for the next page.
+    pub end_cursor: Option<String>,
+    /// Whether more tickets match after this page.
+    pub has_next_page: bool,
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn unhex(text: &str) -> Option<Vec<u8>> {
+    if text.len() % 2 != 0 || text.len() > 400 {
+        return None;
+    }
+    (0..text.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(text.get(i..i + 2)?, 16).ok())
+        .collect()
+}
+
+/// One ticket.
+pub fn ticket(tree: &ViewTree, id: &TicketId) -> Result<Option<TicketRecord>, QueryError> {
+    match tree.get(&record_key(id))? {
+        Some(bytes) => Ok(Some(
+            codec::decode("view value", 1, &bytes).map_err(ProjectionError::from)?,
+        )),
+        None => Ok(None),
+    }
+}
+
+/// Lists tickets matching `filter`, newest received first, `first` at a
+/// time, after the cursor of a previous page.
+pub fn list(
+    tree: &ViewTree,
+    filter: &TicketFilter,
+    first: usize,
+    after: Option<&str>,
+) -> Result<TicketPage, QueryError> {
+    if !(1..=MAX_PAGE).contains(&first) {
+        return Err(QueryError::BadPageSize(first));
+    }
+    if let (Some(f), Some(b)) = (filter.received_from, filter.received_before) {
+        if b <= f {
+            return Err(QueryError::BadRange);
+        }
+    }
+    let (field, value) = filter.index();
+    let prefix = index_prefix(field, &value);
+    // Newest first: the key range runs from `received_before` (exclusive)
+    // down to `received_from` (inclusive).
+    let mut start = prefix.clone();
+    if let Some(b) = filter.received_before {
+        start.extend_from_slice(&((i64::MAX - b.timestamp_millis() + 1) as u64).to_be_bytes());
+    }
+    let mut end = prefix.clone();
+    match filter.received_from {
+        Some(f) => end.extend_from_slice(&((i64::MAX - f.timestamp_millis() + 1) as u64).to_be_bytes()),
+        None => end.push(0xff),
+    }
+    if let Some(cursor) = after {
+        let tail = unhex(cursor)
+            .filter(|t| t.len() > 8)
+            .ok_or_else(|| QueryError::BadCursor(cursor.to_string()))?;
+        let mut after_key = prefix.clone();
+        after_key.extend_from_slice(&tail);
+        after_key.push(0);
+        start = start.max(after_key);
+    }
+    let mut items = Vec::new();
+    let mut has_next_page = false;
+    let mut end_cursor = None;
+    for entry in tree.range(&start, &end, false) {
+        let (key, _) = entry?;
+        let tail = &key[prefix.len()..];
+        let id = std::str::from_utf8(&tail[8..])
+            .ok()
+            .and_then(|s| TicketId::new(s).ok())
+            .ok_or_else(|| QueryError::View(ProjectionError::Invalid("malformed index key".into())))?;
+        let Some(record) = ticket(tree, &id)? else { continue };
+        if !filter.matches(&record.ticket) {
+            continue;
+        }
+        if items.len() == first {
+            has_next_page = true;
+            break;
+        }
+        end_cursor = Some(hex(tail));
+        items.push(record);
+    }
+    Ok(TicketPage {
+        items,
+        end_cursor,
+        has_next_page,
+    })
+}

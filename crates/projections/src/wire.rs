@@ -1,0 +1,200 @@
+//! How domain events are stored in the log, and read back: one stream per
+//! record (`ticket-T-1`, `project-HZ-1`, `unit-…`, `owner-…`,
+//! `incident-…`), the event's stored name as the log's type, the whole
+//! [`Stamped`] event as the payload (frozen codec, schema version 1), and
+//! the audit facts copied into the log's metadata so that log-level tools
+//! (`aftersales log read`) show who, which role, which channel and when.
+//!
+//! The API appends with [`to_new_event`]; projections read with
+//! [`decode`].
+
+use domain::archive::{OwnerEvent, ProjectEvent, UnitEvent};
+use domain::decider::Stamped;
+use domain::ids::{IncidentId, OwnerId, ProjectId, TicketId, UnitId};
+use domain::incident::IncidentEvent;
+use domain::ticket::TicketEvent;
+use eventlog::codec::{self, CodecError};
+use eventlog::{EventId, EventMetadata, NewEvent, RecordedEvent, StoreError, StreamId};
+use serde::{de::DeserializeOwned, Serialize};
+
+/// Schema version of every payload written today.
+pub const SCHEMA_VERSION: u16 = 1;
+
+/// A stored event could not be understood.
+#[derive(Debug, thiserror::Error)]
+pub enum WireError {
+    /// The stream name does not belong to a known kind of record.
+    #[error("stream {0:?} is not a ticket, project, unit, owner or incident stream")]
+    UnknownStream(String),
+    /// The payload does not decode as the stream's events.
+    #[error(transparent)]
+    Codec(#[from] CodecError),
+    /// The stream name is not valid for the log.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// The stream's record id is not a valid identifier.
+    #[error("stream {stream:?}: {reason}")]
+    BadId {
+        /// The stream.
+        stream: String,
+        /// Why.
+        reason: String,
+    },
+    /// The log's type name disagrees with the payload.
+    #[error("event at position {position} is stored as {stored} but holds {actual}")]
+    TypeMismatch {
+        /// Position.
+        position: u64,
+        /// The log's type name.
+        stored: String,
+        /// The payload's event name.
+        actual: String,
+    },
+}
+
+/// An event of one of the domain's aggregates, with the record it belongs
+/// to.
+// Decoded one at a time and dropped after folding: the size of the largest
+// variant costs nothing worth a box.
+#[allow(clippy::large_enum_variant)]
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DomainEvent {
+    /// A ticket event.
+    Ticket(TicketId, Stamped<TicketEvent>),
+    /// A project event.
+    Project(ProjectId, Stamped<ProjectEvent>),
+    /// A unit event.
+    Unit(UnitId, Stamped<UnitEvent>),
+    /// An owner event.
+    Owner(OwnerId, Stamped<OwnerEvent>),
+    /// An incident event.
+    Incident(IncidentId, Stamped<IncidentEvent>),
+}
+
+impl DomainEvent {
+    /// The stored event name.
+    pub fn name(&self) -> &'static str {
+        match self {
+            DomainEvent::Ticket(_, e) => e.event.name(),
+            DomainEvent::Project(_, e) => e.event.name(),
+            DomainEvent::Unit(_, e) => e.event.name(),
+            DomainEvent::Owner(_, e) => e.event.name(),
+            DomainEvent::Incident(_, e) => e.event.name(),
+        }
+    }
+}
+
+/// The kinds of record with a stream each.
+pub trait StreamKind {
+    /// Stream name prefix, with its dash.
+    const PREFIX: &'static str;
+}
+
+macro_rules! stream_kind {
+    ($id:ty, $prefix:literal) => {
+        impl StreamKind for $id {
+            const PREFIX: &'static str = $prefix;
+        }
+    };
+}
+stream_kind!(TicketId, "ticket-");
+stream_kind!(ProjectId, "project-");
+stream_kind!(UnitId, "unit-");
+stream_kind!(OwnerId, "owner-");
+stream_kind!(IncidentId, "incident-");
+
+/// The stream of a record: `ticket-T-1`.
+pub fn stream_of<I: StreamKind + std::fmt::Display>(id: &I) -> Result<StreamId, StoreError> {
+    StreamId::new(format!("{}{id}", I::PREFIX))
+}
+
+/// Events that know their stored name.
+pub trait StoredName {
+    /// The stored name.
+    fn stored_name(&self) -> &'static str;
+}
+
+impl StoredName for TicketEvent {
+    fn stored_name(&self) -> &'static str {
+        self.name()
+    }
+}
+impl StoredName for ProjectEvent {
+    fn stored_name(&self) -> &'static str {
+        self.name()
+    }
+}
+impl StoredName for UnitEvent {
+    fn stored_name(&self) -> &'static str {
+        self.name()
+    }
+}
+impl StoredName for OwnerEvent {
+    fn stored_name(&self) -> &'static str {
+        self.name()
+    }
+}
+impl StoredName for IncidentEvent {
+    fn stored_name(&self) -> &'static str {
+        self.name()
+    }
+}
+
+/// The log record of a domain event. `id` makes a retried append
+/// idempotent; `correlation` ties together the events of one request.
+pub fn to_new_event<E: Serialize + StoredName>(
+    event: &Stamped<E>,
+    id: EventId,
+    correlation: Option<uuid::Uuid>,
+) -> Result<NewEvent, CodecError> {
+    Ok(NewEvent {
+        id,
+        event_type: event.event.stored_name().to_string(),
+        schema_version: SCHEMA_VERSION,
+        payload: codec::encode(event)?,
+        metadata: EventMetadata {
+            actor: event.actor.user.to_string(),
+            role: event.actor.role.as_str().to_string(),
+            channel: event.channel.as_str().to_string(),
+            occurred_at: Some(event.occurred_at),
+            correlation_id: correlation,
+            causation_id: None,
+        },
+    })
+}
+
+fn payload<E: DeserializeOwned + StoredName>(recorded: &RecordedEvent) -> Result<Stamped<E>, WireError> {
+    let stamped: Stamped<E> = codec::decode(recorded.event_type(), recorded.schema_version, recorded.payload())?;
+    let actual = stamped.event.stored_name();
+    if actual != recorded.event_type() {
+        return Err(WireError::TypeMismatch {
+            position: recorded.position,
+            stored: recorded.event_type().to_string(),
+            actual: actual.to_string(),
+        });
+    }
+    Ok(stamped)
+}
+
+fn id<I: std::str::FromStr<Err = domain::error::DomainError>>(stream: &str, rest: &str) -> Result<I, WireError> {
+    rest.parse().map_err(|e: domain::error::DomainError| WireError::BadId {
+        stream: stream.to_string(),
+        reason: e.to_string(),
+    })
+}
+
+/// Reads a stored event back as a domain event.
+pub fn decode(recorded: &RecordedEvent) -> Result<DomainEvent, WireError> {
+    let stream = recorded.stream();
+    let (prefix, rest) = stream
+        .split_once('-')
+        .ok_or_else(|| WireError::UnknownStream(stream.to_string()))?;
+    Ok(match prefix {
+        "ticket" => DomainEvent::Ticket(id(stream, rest)?, payload(recorded)?),
+        "project" => DomainEvent::Project(id(stream, rest)?, payload(recorded)?),
+        "unit" => DomainEvent::Unit(id(stream, rest)?, payload(recorded)?),
+        "owner" => DomainEvent::Owner(id(stream, rest)?, payload(recorded)?),
+        "incident" => DomainEvent::Incident(id(stream, rest)?, payload(recorded)?),
+        _ => return Err(WireError::UnknownStream(stream.to_string())),
+    })
+}

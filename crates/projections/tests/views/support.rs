@@ -1,0 +1,90 @@
+//! A log, a view database and domain histories for the views' tests.
+
+pub use std::sync::Arc;
+pub use std::time::Duration;
+
+use domain::actor::{Actor, Role};
+use domain::decider::{Decider, Stamped};
+use domain::ids::TicketId;
+use domain::testing::fixtures::{bj, context_at, receive, Refs};
+use domain::ticket::{Priority, TicketCommand, TicketDecider, TicketEvent, TicketKind};
+use eventlog::views::ViewDb;
+use eventlog::{EventId, EventStore, ExpectedVersion, SledEventStore, SledOptions};
+use projections::wire;
+
+/// A log and a view database in one temporary folder.
+pub struct Fixture {
+    pub dir: tempfile::TempDir,
+    pub store: Arc<SledEventStore>,
+    pub views: ViewDb,
+}
+
+impl Fixture {
+    pub fn new() -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Arc::new(SledEventStore::open(dir.path().join("log"), SledOptions::default()).unwrap());
+        let views = ViewDb::open(&dir.path().join("views"), 8 << 20).unwrap();
+        Self { dir, store, views }
+    }
+
+    /// Closes and reopens both, as a restart does.
+    pub fn restart(self) -> Self {
+        let Fixture { dir, store, views } = self;
+        store.close().unwrap();
+        drop(store);
+        views.flush().unwrap();
+        drop(views);
+        let store = Arc::new(SledEventStore::open(dir.path().join("log"), SledOptions::default()).unwrap());
+        let views = ViewDb::open(&dir.path().join("views"), 8 << 20).unwrap();
+        Self { dir, store, views }
+    }
+
+    pub fn dyn_store(&self) -> Arc<dyn EventStore> {
+        self.store.clone()
+    }
+
+    /// Appends a ticket's events; returns the last position.
+    pub async fn append(&self, id: &TicketId, events: &[Stamped<TicketEvent>]) -> u64 {
+        let stream = wire::stream_of(id).unwrap();
+        let new = events
+            .iter()
+            .map(|e| wire::to_new_event(e, EventId::new_random(), None).unwrap())
+            .collect();
+        let outcome = self.store.append(&stream, ExpectedVersion::Any, new).await.unwrap();
+        outcome.last_position()
+    }
+}
+
+/// A ticket's receipt with id `id`, of `kind` and `priority`.
+pub fn receive_as(id: &str, kind: TicketKind, priority: Priority) -> TicketCommand {
+    let TicketCommand::Receive(mut r) = receive(kind, priority) else {
+        unreachable!()
+    };
+    r.ticket = TicketId::new(id).unwrap();
+    TicketCommand::Receive(r)
+}
+
+/// Decides `steps` on top of `history` (actor, Beijing time, command);
+/// returns only the new events.
+pub fn decide(
+    refs: &Refs,
+    history: &[Stamped<TicketEvent>],
+    steps: Vec<(Actor, &str, TicketCommand)>,
+) -> Vec<Stamped<TicketEvent>> {
+    let mut all = history.to_vec();
+    let mut new = Vec::new();
+    for (actor, at, command) in steps {
+        let state = TicketDecider::fold(&all);
+        let events = TicketDecider::decide(&state, command, &context_at(refs, actor, bj(at)))
+            .unwrap_or_else(|e| panic!("step at {at} refused: {e}"));
+        all.extend(events.clone());
+        new.extend(events);
+    }
+    new
+}
+
+pub fn agent() -> Actor {
+    domain::testing::fixtures::staff(Role::Agent)
+}
+
+pub const WAIT: Duration = Duration::from_secs(10);
