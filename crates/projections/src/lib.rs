@@ -8,10 +8,20 @@
 //!   lets callers wait for their own writes.
 //! - [`tickets`]: every ticket's current state, with indexes and cursor
 //!   pagination.
+//! - [`generator`]: a realistic, reproducible after-sales log for
+//!   benchmarks and the demo mode.
 //! - [`timeline`]: a ticket's audit history and its state as of any
 //!   position or instant.
 
+pub mod generator;
 pub mod runner;
 pub mod tickets;
 pub mod timeline;
 pub mod wire;
+
+use std::sync::Arc;
+
+/// Every view the product keeps, in the order they are started.
+pub fn all_views() -> Vec<Arc<dyn runner::Projection>> {
+    vec![Arc::new(tickets::TicketsView)]
+}

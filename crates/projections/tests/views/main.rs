@@ -2,6 +2,8 @@
 //! functions, on a real log in a temporary folder.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod determinism;
+mod generator;
 mod support;
 mod tickets;
 mod timeline;

@@ -1,0 +1,1 @@
+//! A realistic, reproducible after-sales log (being written).

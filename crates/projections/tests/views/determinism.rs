@@ -1,0 +1,1 @@
+//! Determinism of the views (being written).

@@ -1,0 +1,1 @@
+//! The generator (being written).
