@@ -55,7 +55,7 @@ use serde::{Deserialize, Serialize};
 use crate::calendar::{BusinessCalendar, CalendarRef, CalendarRegistry};
 use crate::error::DomainError;
 use crate::policy::{advance, measure, ClockKind, ClockSetup, ClockTarget, PolicyRef, TimeBasis};
-use crate::ticket::{Stamped, TicketEvent, TicketKind};
+use crate::ticket::{Stamped, TicketEvent};
 
 /// Where a clock stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -322,7 +322,6 @@ impl Clock {
 
 struct Clocks<'r> {
     registry: &'r CalendarRegistry,
-    kind: TicketKind,
     clocks: [Option<Clock>; 3],
     /// Stop events seen per clock, so that a re-target does not start a
     /// clock whose goal was already reached.
@@ -382,7 +381,6 @@ impl Clocks<'_> {
                 (None, Some(target)) if !self.reached[i] => {
                     let mut fresh = Clocks {
                         registry: self.registry,
-                        kind: self.kind,
                         clocks: [None, None, None],
                         reached: [false; 3],
                     };
@@ -421,35 +419,80 @@ impl Clocks<'_> {
         self.one(kind, t, Clock::stop);
     }
 
-    fn apply(&mut self, stamped: &Stamped<TicketEvent>) -> Result<(), DomainError> {
-        let t = stamped.occurred_at;
-        match &stamped.event {
-            TicketEvent::Received { kind, clocks, .. } => {
-                self.kind = *kind;
-                self.start(t, clocks)?;
-            }
-            TicketEvent::PriorityChanged { clocks, .. } => self.retarget(t, clocks)?,
-            TicketEvent::Acknowledged { .. } => self.reach(ClockKind::FirstResponse, t),
-            TicketEvent::Arrived { .. } => self.reach(ClockKind::OnSite, t),
-            TicketEvent::Repaired { .. } => self.reach(ClockKind::Resolution, t),
-            TicketEvent::ResolutionProposed { .. } => self.reach(ClockKind::Resolution, t),
-            TicketEvent::Answered { .. } => {
-                self.reach(ClockKind::FirstResponse, t);
-                self.reach(ClockKind::Resolution, t);
-            }
-            TicketEvent::Rejected { .. } | TicketEvent::OwnerDisagreed { .. } | TicketEvent::Reopened { .. } => {
+    fn apply(&mut self, e: &ClockEvent) -> Result<(), DomainError> {
+        let t = e.at;
+        match &e.change {
+            ClockChange::Start(setup) => self.start(t, setup)?,
+            ClockChange::Retarget(setup) => self.retarget(t, setup)?,
+            ClockChange::Stop(kind) => self.reach(*kind, t),
+            ClockChange::RestartResolution => {
                 self.reached[slot(ClockKind::Resolution)] = false;
                 self.one(ClockKind::Resolution, t, Clock::restart);
             }
-            TicketEvent::PutOnHold { reason, .. } if reason.pauses_clocks() => self.each(t, Clock::pause),
-            TicketEvent::Resumed { .. } => self.each(t, Clock::resume),
-            TicketEvent::Withdrawn { .. } | TicketEvent::MergedInto { .. } | TicketEvent::Closed { .. } => {
-                self.each(t, Clock::cancel)
-            }
-            _ => {}
+            ClockChange::Pause => self.each(t, Clock::pause),
+            ClockChange::Resume => self.each(t, Clock::resume),
+            ClockChange::Cancel => self.each(t, Clock::cancel),
         }
         Ok(())
     }
+}
+
+/// What an event does to the clocks: the part of a ticket's history the
+/// clocks depend on, small enough for a view to keep per ticket.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ClockChange {
+    /// Clocks start with these targets (`Received`).
+    Start(ClockSetup),
+    /// New targets (`PriorityChanged`).
+    Retarget(ClockSetup),
+    /// One clock reaches its goal.
+    Stop(ClockKind),
+    /// The resolution clock runs again (`Rejected`, `OwnerDisagreed`,
+    /// `Reopened`).
+    RestartResolution,
+    /// Waiting on the owner (`PutOnHold` with a pausing reason).
+    Pause,
+    /// Back from hold.
+    Resume,
+    /// The ticket is finished (`Withdrawn`, `MergedInto`, `Closed`).
+    Cancel,
+}
+
+/// A [`ClockChange`] with the instant it happened.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ClockEvent {
+    /// When it happened.
+    pub at: DateTime<Utc>,
+    /// What it does.
+    pub change: ClockChange,
+}
+
+/// The clock changes of one ticket event (none for most).
+pub fn clock_events(stamped: &Stamped<TicketEvent>) -> Vec<ClockEvent> {
+    let at = stamped.occurred_at;
+    let changes = match &stamped.event {
+        TicketEvent::Received { clocks, .. } => vec![ClockChange::Start(clocks.clone())],
+        TicketEvent::PriorityChanged { clocks, .. } => vec![ClockChange::Retarget(clocks.clone())],
+        TicketEvent::Acknowledged { .. } => vec![ClockChange::Stop(ClockKind::FirstResponse)],
+        TicketEvent::Arrived { .. } => vec![ClockChange::Stop(ClockKind::OnSite)],
+        TicketEvent::Repaired { .. } | TicketEvent::ResolutionProposed { .. } => {
+            vec![ClockChange::Stop(ClockKind::Resolution)]
+        }
+        TicketEvent::Answered { .. } => vec![
+            ClockChange::Stop(ClockKind::FirstResponse),
+            ClockChange::Stop(ClockKind::Resolution),
+        ],
+        TicketEvent::Rejected { .. } | TicketEvent::OwnerDisagreed { .. } | TicketEvent::Reopened { .. } => {
+            vec![ClockChange::RestartResolution]
+        }
+        TicketEvent::PutOnHold { reason, .. } if reason.pauses_clocks() => vec![ClockChange::Pause],
+        TicketEvent::Resumed { .. } => vec![ClockChange::Resume],
+        TicketEvent::Withdrawn { .. } | TicketEvent::MergedInto { .. } | TicketEvent::Closed { .. } => {
+            vec![ClockChange::Cancel]
+        }
+        _ => vec![],
+    };
+    changes.into_iter().map(|change| ClockEvent { at, change }).collect()
 }
 
 /// Each clock of a ticket as of `at`: only events that occurred at or
@@ -461,18 +504,27 @@ pub fn evaluate(
     calendars: &CalendarRegistry,
     at: DateTime<Utc>,
 ) -> Result<SlaReport, DomainError> {
+    let changes: Vec<ClockEvent> = events.iter().flat_map(clock_events).collect();
+    evaluate_changes(&changes, calendars, at)
+}
+
+/// [`evaluate`] on the clock changes alone (see [`clock_events`]), for
+/// views that keep only those.
+pub fn evaluate_changes(
+    changes: &[ClockEvent],
+    calendars: &CalendarRegistry,
+    at: DateTime<Utc>,
+) -> Result<SlaReport, DomainError> {
     let mut clocks = Clocks {
         registry: calendars,
-        kind: TicketKind::Repair,
         clocks: [None, None, None],
         reached: [false; 3],
     };
-    for stamped in events.iter().filter(|e| e.occurred_at <= at) {
-        clocks.apply(stamped)?;
+    for change in changes.iter().filter(|e| e.at <= at) {
+        clocks.apply(change)?;
     }
     clocks.each(at, Clock::advance_to);
-    let mut report = clocks.clocks.map(|c| c.map(|c| c.report()));
-    let [first_response, on_site, resolution] = std::mem::take(&mut report);
+    let [first_response, on_site, resolution] = clocks.clocks.map(|c| c.map(|c| c.report()));
     Ok(SlaReport {
         first_response,
         on_site,
