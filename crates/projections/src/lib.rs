@@ -13,15 +13,23 @@
 //! - [`timeline`]: a ticket's audit history and its state as of any
 //!   position or instant.
 
+pub mod aggregate;
 pub mod generator;
 pub mod runner;
+pub mod sla;
 pub mod tickets;
 pub mod timeline;
 pub mod wire;
 
 use std::sync::Arc;
 
-/// Every view the product keeps, in the order they are started.
+/// Every view the product keeps, in the order they are started, with the
+/// bundled calendar registry.
 pub fn all_views() -> Vec<Arc<dyn runner::Projection>> {
-    vec![Arc::new(tickets::TicketsView)]
+    all_views_with(Arc::new(domain::calendar::CalendarRegistry::with_cn_mainland()))
+}
+
+/// Every view, evaluating clocks with `calendars`.
+pub fn all_views_with(calendars: Arc<domain::calendar::CalendarRegistry>) -> Vec<Arc<dyn runner::Projection>> {
+    vec![Arc::new(tickets::TicketsView), Arc::new(sla::SlaView::new(calendars))]
 }

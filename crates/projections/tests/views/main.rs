@@ -4,6 +4,7 @@
 
 mod determinism;
 mod generator;
+mod sla;
 mod support;
 mod tickets;
 mod timeline;

@@ -1,0 +1,384 @@
+//! The SLA view: every ticket's clocks, and compliance aggregates.
+//!
+//! Per ticket it keeps the clock changes of its events
+//! ([`domain::sla::ClockEvent`]) and the dimensions reports group by, so a
+//! query evaluates any ticket's clocks at any instant with the calendar
+//! version the ticket recorded. Aggregates by project, category, priority,
+//! contractor, channel, received month and project-month hold, per clock,
+//! the clocks that are over (met, breached, cancelled), their business
+//! time (sum, and a histogram for percentiles). A clock counts once it has
+//! stopped; a ticket's contribution is retracted and re-added when it
+//! changes (a rejection restarting the resolution clock takes it out again).
+//! The view never reads the clock: "at risk now" and "breached now" are
+//! computed at query time from the open tickets.
+
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+use domain::calendar::CalendarRegistry;
+use domain::ids::{ContractorId, ProjectId, TicketId};
+use domain::policy::ClockKind;
+use domain::sla::{clock_events, evaluate_changes, ClockEvent, ClockReport, ClockStatus, SlaReport};
+use domain::ticket::{Assignee, Category, Channel, Priority, TicketEvent, TicketKind};
+use eventlog::views::ViewTree;
+use serde::{Deserialize, Serialize};
+
+use crate::aggregate::{self, Contribution, MINUTE_BUCKETS};
+use crate::runner::{Applied, Projection, ProjectionError, ViewWriter};
+use crate::wire::DomainEvent;
+
+/// What the SLA view keeps per ticket.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SlaTicket {
+    /// Ticket.
+    pub id: TicketId,
+    /// Kind.
+    pub kind: TicketKind,
+    /// Project.
+    pub project: ProjectId,
+    /// Category.
+    pub category: Category,
+    /// Current priority.
+    pub priority: Priority,
+    /// Reporting channel.
+    pub channel: Channel,
+    /// Contractor dispatched, if any.
+    pub contractor: Option<ContractorId>,
+    /// Received month, `YYYY-MM` in the calendar's time zone.
+    pub month: String,
+    /// Finished (closed, withdrawn, merged).
+    pub finished: bool,
+    /// The clock changes so far.
+    pub changes: Vec<ClockEvent>,
+    /// Occurred time of the latest event.
+    pub last_event_at: DateTime<Utc>,
+}
+
+/// The SLA projection.
+#[derive(Debug, Clone)]
+pub struct SlaView {
+    calendars: Arc<CalendarRegistry>,
+}
+
+impl SlaView {
+    /// The view, evaluating clocks with `calendars`.
+    pub fn new(calendars: Arc<CalendarRegistry>) -> Self {
+        Self { calendars }
+    }
+}
+
+const TICKET: u8 = b'c';
+const OPEN: u8 = b'o';
+const CONTRIBUTION: u8 = b'k';
+const AGGREGATE: u8 = b'a';
+
+fn ticket_key(id: &TicketId) -> Vec<u8> {
+    let mut k = vec![TICKET];
+    k.extend_from_slice(id.as_str().as_bytes());
+    k
+}
+
+fn open_key(project: &ProjectId, id: &TicketId) -> Vec<u8> {
+    let mut k = vec![OPEN];
+    k.extend_from_slice(project.as_str().as_bytes());
+    k.push(0);
+    k.extend_from_slice(id.as_str().as_bytes());
+    k
+}
+
+/// Counters per clock: met, breached, cancelled, timed (count), minutes
+/// (sum), then the histogram.
+const PER_CLOCK: usize = 5 + MINUTE_BUCKETS.len();
+
+/// The dimensions aggregates are kept by.
+pub const DIMENSIONS: [&str; 8] = [
+    "all",
+    "project",
+    "category",
+    "priority",
+    "contractor",
+    "channel",
+    "month",
+    "project_month",
+];
+
+fn dimension_values(t: &SlaTicket) -> Vec<(&'static str, String)> {
+    let mut v = vec![
+        ("all", String::new()),
+        ("project", t.project.to_string()),
+        ("category", t.category.as_str().to_string()),
+        ("priority", t.priority.as_str().to_string()),
+        ("channel", t.channel.as_str().to_string()),
+        ("month", t.month.clone()),
+        ("project_month", format!("{}/{}", t.project, t.month)),
+    ];
+    if let Some(c) = &t.contractor {
+        v.push(("contractor", c.to_string()));
+    }
+    v
+}
+
+fn counters(report: &SlaReport) -> Vec<i64> {
+    let mut c = vec![0i64; PER_CLOCK * 3];
+    for (i, kind) in ClockKind::ALL.into_iter().enumerate() {
+        let Some(clock) = report.clock(kind) else { continue };
+        if clock.stopped_at.is_none() {
+            continue;
+        }
+        let base = i * PER_CLOCK;
+        match clock.status {
+            ClockStatus::Met => c[base] += 1,
+            ClockStatus::Breached => c[base + 1] += 1,
+            ClockStatus::Cancelled => c[base + 2] += 1,
+            ClockStatus::Running | ClockStatus::AtRisk => continue,
+        }
+        if clock.status != ClockStatus::Cancelled {
+            let minutes = clock.elapsed.num_minutes();
+            c[base + 3] += 1;
+            c[base + 4] += minutes;
+            c[base + 5 + aggregate::bucket(minutes)] += 1;
+        }
+    }
+    c
+}
+
+impl SlaView {
+    fn month(&self, changes: &[ClockEvent], at: DateTime<Utc>) -> String {
+        let tz = changes.iter().find_map(|c| match &c.change {
+            domain::sla::ClockChange::Start(setup) => self.calendars.get(&setup.calendar).map(|c| c.time_zone()),
+            _ => None,
+        });
+        match tz {
+            Some(tz) => at.with_timezone(&tz).format("%Y-%m").to_string(),
+            None => at.format("%Y-%m").to_string(),
+        }
+    }
+}
+
+impl Projection for SlaView {
+    fn name(&self) -> &'static str {
+        "sla"
+    }
+
+    fn version(&self) -> u32 {
+        1
+    }
+
+    fn apply(&self, view: &mut ViewWriter<'_>, applied: &Applied<'_>) -> Result<(), ProjectionError> {
+        let DomainEvent::Ticket(id, stamped) = applied.event else {
+            return Ok(());
+        };
+        let key = ticket_key(id);
+        let existing: Option<SlaTicket> = view.get_value(&key)?;
+        let was_open = existing.as_ref().is_some_and(|t| !t.finished);
+        let mut t = match (existing, &stamped.event) {
+            (
+                None,
+                TicketEvent::Received {
+                    kind,
+                    channel,
+                    location,
+                    category,
+                    priority,
+                    ..
+                },
+            ) => {
+                let changes = clock_events(stamped);
+                SlaTicket {
+                    id: id.clone(),
+                    kind: *kind,
+                    project: location.project().clone(),
+                    category: *category,
+                    priority: *priority,
+                    channel: *channel,
+                    contractor: None,
+                    month: self.month(&changes, stamped.occurred_at),
+                    finished: false,
+                    changes: Vec::new(),
+                    last_event_at: stamped.occurred_at,
+                }
+            }
+            (None, _) | (Some(_), TicketEvent::Received { .. }) => return Ok(()),
+            (Some(t), _) => t,
+        };
+        t.changes.extend(clock_events(stamped));
+        t.last_event_at = t.last_event_at.max(stamped.occurred_at);
+        match &stamped.event {
+            TicketEvent::PriorityChanged { to, .. } => t.priority = *to,
+            TicketEvent::Dispatched { to, .. } => {
+                t.contractor = match to {
+                    Assignee::Contractor(c) => Some(c.clone()),
+                    Assignee::Engineer(_) => None,
+                }
+            }
+            TicketEvent::Withdrawn { .. } | TicketEvent::MergedInto { .. } | TicketEvent::Closed { .. } => {
+                t.finished = true
+            }
+            TicketEvent::Reopened { .. } => t.finished = false,
+            _ => {}
+        }
+        let report = evaluate_changes(&t.changes, &self.calendars, t.last_event_at)
+            .map_err(|e| ProjectionError::Invalid(format!("ticket {id}: {e}")))?;
+        let c = counters(&report);
+        let mut contribution = Contribution::default();
+        if c.iter().any(|v| *v != 0) {
+            for (dim, value) in dimension_values(&t) {
+                contribution.add(aggregate::key(AGGREGATE, dim, &value), c.clone());
+            }
+        }
+        let mut ck = vec![CONTRIBUTION];
+        ck.extend_from_slice(id.as_str().as_bytes());
+        aggregate::replace(view, ck, contribution)?;
+        match (was_open, !t.finished) {
+            (true, false) => view.delete(open_key(&t.project, id)),
+            (false, true) => view.put(open_key(&t.project, id), Vec::new()),
+            _ => {}
+        }
+        view.put_value(key, &t)
+    }
+}
+
+/// A ticket's clocks as of `at`.
+pub fn ticket_clocks(
+    tree: &ViewTree,
+    calendars: &CalendarRegistry,
+    id: &TicketId,
+    at: DateTime<Utc>,
+) -> Result<Option<SlaReport>, ProjectionError> {
+    let Some(bytes) = tree.get(&ticket_key(id))? else {
+        return Ok(None);
+    };
+    let t: SlaTicket = eventlog::codec::decode("view value", 1, &bytes)?;
+    evaluate_changes(&t.changes, calendars, at)
+        .map(Some)
+        .map_err(|e| ProjectionError::Invalid(e.to_string()))
+}
+
+/// Compliance of one clock over the tickets of a bucket.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct ClockCompliance {
+    /// Clocks stopped within target.
+    pub met: i64,
+    /// Clocks breached.
+    pub breached: i64,
+    /// Clocks cancelled (withdrawn, merged, closed before their goal).
+    pub cancelled: i64,
+    /// met / (met + breached), if any.
+    pub compliance_rate: Option<f64>,
+    /// Mean business (or 24x7) minutes to the stop.
+    pub mean_minutes: Option<f64>,
+    /// 90th percentile, as the upper bound of its histogram bucket.
+    pub p90_minutes: Option<i64>,
+}
+
+/// Compliance of the three clocks in one bucket.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct SlaCompliance {
+    /// First response.
+    pub first_response: ClockCompliance,
+    /// On site.
+    pub on_site: ClockCompliance,
+    /// Resolution.
+    pub resolution: ClockCompliance,
+}
+
+fn compliance_of(counters: &[i64]) -> SlaCompliance {
+    let clock = |i: usize| {
+        let c = |j: usize| counters.get(i * PER_CLOCK + j).copied().unwrap_or(0);
+        let (met, breached, cancelled, timed, minutes) = (c(0), c(1), c(2), c(3), c(4));
+        let histogram: Vec<i64> = (0..MINUTE_BUCKETS.len()).map(|b| c(5 + b)).collect();
+        ClockCompliance {
+            met,
+            breached,
+            cancelled,
+            compliance_rate: (met + breached > 0).then(|| met as f64 / (met + breached) as f64),
+            mean_minutes: (timed > 0).then(|| minutes as f64 / timed as f64),
+            p90_minutes: aggregate::quantile(&histogram, 0.9),
+        }
+    };
+    SlaCompliance {
+        first_response: clock(0),
+        on_site: clock(1),
+        resolution: clock(2),
+    }
+}
+
+/// Compliance for one dimension value (`("all", "")` for everything).
+pub fn compliance(tree: &ViewTree, dimension: &str, value: &str) -> Result<SlaCompliance, ProjectionError> {
+    Ok(compliance_of(&aggregate::read(
+        tree,
+        &aggregate::key(AGGREGATE, dimension, value),
+    )?))
+}
+
+/// Compliance for every value of a dimension, in value order.
+pub fn breakdown(tree: &ViewTree, dimension: &str) -> Result<Vec<(String, SlaCompliance)>, ProjectionError> {
+    Ok(aggregate::scan(tree, AGGREGATE, dimension)?
+        .into_iter()
+        .map(|(v, c)| (v, compliance_of(&c)))
+        .collect())
+}
+
+/// An open ticket's clock that needs attention now.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Alert {
+    /// The ticket.
+    pub ticket: TicketId,
+    /// Its project.
+    pub project: ProjectId,
+    /// The clock, at risk or breached.
+    pub clock: ClockReport,
+}
+
+/// Running clocks of open tickets that are at risk (80% used) or breached
+/// at `at`, for one project or all, most urgent first (breached, then by
+/// due instant).
+pub fn alerts(
+    tree: &ViewTree,
+    calendars: &CalendarRegistry,
+    project: Option<&ProjectId>,
+    at: DateTime<Utc>,
+) -> Result<Vec<Alert>, ProjectionError> {
+    let mut prefix = vec![OPEN];
+    if let Some(p) = project {
+        prefix.extend_from_slice(p.as_str().as_bytes());
+        prefix.push(0);
+    }
+    let mut out = Vec::new();
+    for entry in tree.scan_prefix(&prefix) {
+        let (k, _) = entry?;
+        let Some(sep) = k.iter().position(|b| *b == 0) else {
+            continue;
+        };
+        let Ok(id) = TicketId::new(String::from_utf8_lossy(&k[sep + 1..]).into_owned()) else {
+            continue;
+        };
+        let Some(bytes) = tree.get(&ticket_key(&id))? else {
+            continue;
+        };
+        let t: SlaTicket = eventlog::codec::decode("view value", 1, &bytes)?;
+        let report =
+            evaluate_changes(&t.changes, calendars, at).map_err(|e| ProjectionError::Invalid(e.to_string()))?;
+        for clock in report.clocks() {
+            let running = clock.stopped_at.is_none();
+            if running && matches!(clock.status, ClockStatus::AtRisk | ClockStatus::Breached) {
+                out.push(Alert {
+                    ticket: id.clone(),
+                    project: t.project.clone(),
+                    clock: clock.clone(),
+                });
+            }
+        }
+    }
+    out.sort_by(|a, b| {
+        let rank = |x: &Alert| {
+            (
+                x.clock.status != ClockStatus::Breached,
+                x.clock.due_at,
+                x.ticket.clone(),
+            )
+        };
+        rank(a).cmp(&rank(b))
+    });
+    Ok(out)
+}
