@@ -10,12 +10,17 @@
 //!   pagination.
 //! - [`generator`]: a realistic, reproducible after-sales log for
 //!   benchmarks and the demo mode.
+//! - [`sla`], [`satisfaction`], [`contractors`], [`defects`]: the
+//!   analytics views, counters kept by [`aggregate`].
 //! - [`timeline`]: a ticket's audit history and its state as of any
 //!   position or instant.
 
 pub mod aggregate;
+pub mod contractors;
+pub mod defects;
 pub mod generator;
 pub mod runner;
+pub mod satisfaction;
 pub mod sla;
 pub mod tickets;
 pub mod timeline;
@@ -31,5 +36,11 @@ pub fn all_views() -> Vec<Arc<dyn runner::Projection>> {
 
 /// Every view, evaluating clocks with `calendars`.
 pub fn all_views_with(calendars: Arc<domain::calendar::CalendarRegistry>) -> Vec<Arc<dyn runner::Projection>> {
-    vec![Arc::new(tickets::TicketsView), Arc::new(sla::SlaView::new(calendars))]
+    vec![
+        Arc::new(tickets::TicketsView),
+        Arc::new(sla::SlaView::new(calendars.clone())),
+        Arc::new(satisfaction::SatisfactionView::new(calendars.clone())),
+        Arc::new(contractors::ContractorsView::new(calendars.clone())),
+        Arc::new(defects::DefectsView::new(calendars)),
+    ]
 }

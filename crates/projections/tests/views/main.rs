@@ -2,6 +2,7 @@
 //! functions, on a real log in a temporary folder.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod analytics;
 mod determinism;
 mod generator;
 mod sla;
