@@ -114,13 +114,13 @@ impl Projection for DefectsView {
                 ck.extend_from_slice(id.as_str().as_bytes());
                 match &stamped.event {
                     TicketEvent::Received {
-                        kind,
+                        kind: TicketKind::Repair | TicketKind::HandoverDefect,
                         location,
                         category,
                         trade,
                         clocks,
                         ..
-                    } if matches!(kind, TicketKind::Repair | TicketKind::HandoverDefect) => {
+                    } => {
                         let tz = self.calendars.get(&clocks.calendar).map(|c| c.time_zone());
                         let local = match tz {
                             Some(tz) => stamped.occurred_at.with_timezone(&tz).date_naive(),
