@@ -12,6 +12,8 @@
 //!   benchmarks and the demo mode.
 //! - [`sla`], [`satisfaction`], [`contractors`], [`defects`]: the
 //!   analytics views, counters kept by [`aggregate`].
+//! - [`reports`]: the monthly customer-service and weekly repair reports,
+//!   as data and CSV.
 //! - [`timeline`]: a ticket's audit history and its state as of any
 //!   position or instant.
 
@@ -19,6 +21,7 @@ pub mod aggregate;
 pub mod contractors;
 pub mod defects;
 pub mod generator;
+pub mod reports;
 pub mod runner;
 pub mod satisfaction;
 pub mod sla;

@@ -363,3 +363,70 @@ async fn defects_count_repairs_but_not_withdrawn_reports() {
         place: "lobby".into(),
     };
 }
+
+#[tokio::test]
+async fn monthly_and_weekly_reports_add_up() {
+    use projections::reports::{self, ReportViews};
+    use projections::sla::SlaView;
+    use projections::tickets::TicketsView;
+    let f = Fixture::new();
+    let tickets_view = runner::start(f.dyn_store(), f.views.clone(), Arc::new(TicketsView)).unwrap();
+    let sla_view = runner::start(f.dyn_store(), f.views.clone(), Arc::new(SlaView::new(calendars()))).unwrap();
+    let sat_view = runner::start(
+        f.dyn_store(),
+        f.views.clone(),
+        Arc::new(SatisfactionView::new(calendars())),
+    )
+    .unwrap();
+    archive(&f).await;
+    let last = tickets(&f).await;
+    for v in [&tickets_view, &sla_view, &sat_view] {
+        v.wait_for(last, WAIT).await.unwrap();
+    }
+    let (t, s, r) = (tickets_view.tree(), sla_view.tree(), sat_view.tree());
+    let views = ReportViews {
+        tickets: &t,
+        sla: &s,
+        satisfaction: &r,
+    };
+    let hz1 = ProjectId::new("HZ-1").unwrap();
+    let tz = chrono_tz::Asia::Shanghai;
+    let m = reports::monthly_report(views, tz, &hz1, 2025, 9).unwrap();
+    let kinds: Vec<(&str, usize)> = m.received_by_kind.iter().map(|(k, n)| (k.as_str(), *n)).collect();
+    assert_eq!(kinds, [("complaint", 1), ("repair", 4)]);
+    assert_eq!((m.finished, m.open, m.reopened, m.escalated_complaints), (3, 2, 1, 0));
+    assert_eq!(m.defects_by_trade, [("leak".to_string(), 4)]);
+    let first = &m.sla.first_response;
+    assert_eq!((first.met, first.breached, first.cancelled), (3, 0, 1));
+    let resolution = &m.sla.resolution;
+    assert_eq!((resolution.met, resolution.breached, resolution.cancelled), (2, 0, 1));
+    // September's ratings: the two acceptances; the revisit was in October.
+    assert_eq!((m.ratings.count, m.ratings.overall), (2, Some(4.0)));
+    assert_eq!((m.closed_repairs, m.revisited), (2, 1));
+    let csv = m.to_csv();
+    assert!(
+        csv.starts_with("section,item,value\nreport,project,HZ-1\nreport,month,2025-09\n"),
+        "{csv}"
+    );
+    assert!(csv.contains("\nsla,first_response_compliance_pct,100.0\n"), "{csv}");
+    assert!(csv.contains("\nsatisfaction,overall,4.00\n"), "{csv}");
+    assert!(reports::monthly_report(views, tz, &hz1, 2025, 13).is_err());
+    // Nothing was received in August.
+    let august = reports::monthly_report(views, tz, &hz1, 2025, 8).unwrap();
+    assert!(august.received_by_kind.is_empty());
+
+    let calendars = domain::calendar::CalendarRegistry::with_cn_mainland();
+    let w = reports::weekly_repair_report(views, &calendars, tz, &hz1, 2025, 40, bj("2025-09-29 18:00")).unwrap();
+    assert_eq!(w.week, "2025-W40");
+    assert_eq!((w.from, w.to), (date("2025-09-29"), date("2025-10-05")));
+    assert_eq!(
+        (w.received, w.repaired, w.accepted, w.open, w.reopened, w.on_hold),
+        (4, 2, 2, 1, 1, 0)
+    );
+    // The complaint T-3 has used 420 of its 450 first-response minutes.
+    assert_eq!((w.breached_now, w.at_risk_now), (0, 1));
+    assert_eq!(
+        w.to_csv().lines().nth(1).unwrap(),
+        "HZ-1,2025-W40,2025-09-29,2025-10-05,4,2,2,1,1,0,0,1"
+    );
+}
