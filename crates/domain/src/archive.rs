@@ -255,6 +255,14 @@ pub enum UnitCommand {
         /// The delivery date (交付日期).
         delivered_on: NaiveDate,
     },
+    /// `correctDelivery`: the recorded delivery date was wrong. Warranty
+    /// decisions taken before keep the date they recorded.
+    CorrectDelivery {
+        /// The right date.
+        delivered_on: NaiveDate,
+        /// Why it was wrong (the signed handover record says otherwise …).
+        reason: String,
+    },
 }
 
 /// Events of a unit.
@@ -276,6 +284,15 @@ pub enum UnitEvent {
         /// Delivery date.
         delivered_on: NaiveDate,
     },
+    /// The delivery date on record was corrected.
+    DeliveryCorrected {
+        /// The date recorded before.
+        from: NaiveDate,
+        /// The right date.
+        to: NaiveDate,
+        /// Why.
+        reason: String,
+    },
 }
 
 impl UnitEvent {
@@ -284,6 +301,7 @@ impl UnitEvent {
         match self {
             UnitEvent::UnitRegistered { .. } => "UnitRegistered",
             UnitEvent::DeliveryRecorded { .. } => "DeliveryRecorded",
+            UnitEvent::DeliveryCorrected { .. } => "DeliveryCorrected",
         }
     }
 }
@@ -328,6 +346,7 @@ impl Decider for UnitDecider {
         let action = match &command {
             UnitCommand::Register { .. } => "register the unit",
             UnitCommand::RecordDelivery { .. } => "record the delivery",
+            UnitCommand::CorrectDelivery { .. } => "correct the delivery date",
         };
         require_role(&ctx.actor, action, ARCHIVE_ROLES)?;
         let at = ctx.action_time(state.0.as_ref().map(|u| u.last_event_at))?;
@@ -364,10 +383,38 @@ impl Decider for UnitDecider {
                     number,
                 }
             }
-            (None, UnitCommand::RecordDelivery { .. }) => {
+            (None, UnitCommand::RecordDelivery { .. } | UnitCommand::CorrectDelivery { .. }) => {
                 return Err(DomainError::NotFound {
                     what: "the unit to record the delivery of".into(),
                 })
+            }
+            (Some(u), UnitCommand::CorrectDelivery { delivered_on, reason }) => {
+                let Some(from) = u.delivered_on else {
+                    return Err(DomainError::InvalidTransition {
+                        action,
+                        subject: format!("unit {}", u.id),
+                        status: "not delivered".into(),
+                        reason: "record the delivery first".into(),
+                    });
+                };
+                if from == delivered_on {
+                    return Err(DomainError::input(
+                        "delivery date",
+                        format!("{delivered_on} is the date on record"),
+                    ));
+                }
+                if delivered_on > latest_date(at) {
+                    return Err(DomainError::input(
+                        "delivery date",
+                        format!("{delivered_on} is in the future"),
+                    ));
+                }
+                name_text("reason", &reason)?;
+                UnitEvent::DeliveryCorrected {
+                    from,
+                    to: delivered_on,
+                    reason,
+                }
             }
             (Some(u), UnitCommand::RecordDelivery { delivered_on }) => {
                 if let Some(d) = u.delivered_on {
@@ -409,7 +456,10 @@ impl Decider for UnitDecider {
                 delivered_on: None,
                 last_event_at: at,
             })),
-            (Some(mut u), UnitEvent::DeliveryRecorded { delivered_on }) => {
+            (
+                Some(mut u),
+                UnitEvent::DeliveryRecorded { delivered_on } | UnitEvent::DeliveryCorrected { to: delivered_on, .. },
+            ) => {
                 u.delivered_on = Some(*delivered_on);
                 u.last_event_at = u.last_event_at.max(at);
                 UnitState(Some(u))
@@ -480,7 +530,8 @@ pub enum OwnerEvent {
         project: ProjectId,
         /// Contract signing date.
         contract_signed_on: NaiveDate,
-        /// The unit's delivery date, if delivered.
+        /// The unit's delivery date when the link was made, if delivered
+        /// (the unit's own stream has the current one).
         delivered_on: Option<NaiveDate>,
         /// Touchpoint stage.
         stage: TouchpointStage,

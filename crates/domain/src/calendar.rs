@@ -62,6 +62,7 @@ impl fmt::Display for CalendarRef {
 
 /// One holiday period as the State Council notice lists it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct HolidaySpec {
     /// Its name, e.g. `国庆节 National Day`.
     pub name: String,
@@ -77,6 +78,7 @@ pub struct HolidaySpec {
 /// The calendar as data: what the TOML file holds, and what is stored when
 /// a calendar version is published.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct CalendarSpec {
     /// Name of the calendar.
     pub id: String,

@@ -13,6 +13,9 @@ use crate::actor::Actor;
 use crate::error::DomainError;
 use crate::ticket::Channel;
 
+/// How far back an action may be entered, in days.
+pub const MAX_BACK_ENTRY_DAYS: i64 = 366;
+
 /// Everything a decision needs besides the state and the command.
 #[derive(Debug, Clone)]
 pub struct Context<R> {
@@ -51,6 +54,17 @@ impl<R> Context<R> {
         if at > self.now {
             return Err(DomainError::InvalidOccurredAt {
                 reason: format!("{at} is in the future (now is {})", self.now),
+            });
+        }
+        let earliest = self
+            .now
+            .checked_sub_signed(chrono::TimeDelta::days(MAX_BACK_ENTRY_DAYS));
+        if earliest.is_some_and(|e| at < e) {
+            return Err(DomainError::InvalidOccurredAt {
+                reason: format!(
+                    "{at} is more than {MAX_BACK_ENTRY_DAYS} days before now ({}); historic records are imported with `now` set to when they happened",
+                    self.now
+                ),
             });
         }
         if let Some(previous) = previous {

@@ -236,6 +236,7 @@ impl TargetSpec {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 struct RuleSpec {
     kind: String,
     #[serde(default)]
@@ -253,6 +254,7 @@ struct RuleSpec {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 struct PolicySpec {
     id: String,
     version: String,

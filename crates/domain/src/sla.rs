@@ -49,7 +49,7 @@
 
 use std::sync::Arc;
 
-use chrono::{DateTime, TimeDelta, Utc};
+use chrono::{DateTime, Datelike, TimeDelta, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::calendar::{BusinessCalendar, CalendarRef, CalendarRegistry};
@@ -120,6 +120,10 @@ pub struct ClockReport {
     pub first_cycle_elapsed: Option<TimeDelta>,
     /// How many times it stopped (resolution: rework cycles + 1).
     pub stops: u32,
+    /// The business-time figures reach into a year whose holidays the
+    /// recorded calendar version does not contain (weekdays were assumed):
+    /// the due instant may move when that year is published.
+    pub provisional: bool,
 }
 
 /// The three clocks of a ticket; `None` where a clock does not apply.
@@ -170,6 +174,18 @@ struct Clock {
     first_cycle: Option<TimeDelta>,
     stops: u32,
     last_due: Option<DateTime<Utc>>,
+    /// Running and paused stretches so far, kept so that a change of basis
+    /// (24x7 to business time or back) re-measures what was used.
+    runs: Vec<(DateTime<Utc>, DateTime<Utc>)>,
+    pauses: Vec<(DateTime<Utc>, DateTime<Utc>)>,
+}
+
+/// Appends `[from, to)` to `spans`, merging with a stretch it continues.
+fn extend_spans(spans: &mut Vec<(DateTime<Utc>, DateTime<Utc>)>, from: DateTime<Utc>, to: DateTime<Utc>) {
+    match spans.last_mut() {
+        Some(last) if last.1 == from => last.1 = to,
+        _ => spans.push((from, to)),
+    }
 }
 
 impl Clock {
@@ -206,7 +222,9 @@ impl Clock {
             return;
         }
         if let Some(since) = self.paused_since {
-            self.paused += self.measure(since.max(self.mark), t);
+            let from = since.max(self.mark);
+            self.paused += self.measure(from, t);
+            extend_spans(&mut self.pauses, from, t);
             self.paused_since = Some(t);
             self.mark = t;
             return;
@@ -221,6 +239,7 @@ impl Clock {
             ClockTarget::Deadline { .. } => (t - self.mark).max(TimeDelta::zero()),
             ClockTarget::Duration { .. } => self.measure(self.mark, t),
         };
+        extend_spans(&mut self.runs, self.mark, t);
         self.mark = t;
     }
 
@@ -270,19 +289,45 @@ impl Clock {
 
     fn retarget(&mut self, t: DateTime<Utc>, target: ClockTarget, policy: &PolicyRef, calendar: Arc<BusinessCalendar>) {
         self.advance_to(t);
-        if self.cancelled {
+        // A finished clock keeps the target it was judged by; only the
+        // resolution clock, which a rejection can restart, takes the new
+        // one while stopped.
+        if self.cancelled || (!self.running && self.kind != ClockKind::Resolution) {
             return;
         }
-        // A stopped clock takes the new target too, so that a rejection
-        // restarting it runs against the priority in force.
+        let basis_changed = self.basis() != target.basis().unwrap_or(TimeBasis::WallClock);
         self.target = target;
         self.policy = policy.clone();
         self.calendar = calendar;
+        if basis_changed {
+            // Time already used is re-measured on the new basis: wall-clock
+            // minutes of an emergency are not business minutes.
+            let measure = |spans: &[(DateTime<Utc>, DateTime<Utc>)]| {
+                spans
+                    .iter()
+                    .map(|(a, b)| self.measure(*a, *b))
+                    .fold(TimeDelta::zero(), |x, y| x + y)
+            };
+            let (used, paused) = (measure(&self.runs), measure(&self.pauses));
+            self.used = used;
+            self.paused = paused;
+        }
         if let ClockTarget::Duration { minutes, .. } = target {
             if self.running && self.breached_at.is_none() && self.used > TimeDelta::minutes(i64::from(minutes)) {
                 self.breached_at = Some(t);
             }
         }
+    }
+
+    fn provisional(&self) -> bool {
+        if self.basis() != TimeBasis::Business {
+            return false;
+        }
+        let due = if self.running { self.due() } else { self.last_due };
+        [Some(self.started_at), due, Some(self.mark)]
+            .into_iter()
+            .flatten()
+            .any(|t| !self.calendar.covers_year(self.calendar.local_date(t).year()))
     }
 
     fn report(&self) -> ClockReport {
@@ -316,6 +361,7 @@ impl Clock {
             stopped_at: self.stopped_at,
             first_cycle_elapsed: self.first_cycle,
             stops: self.stops,
+            provisional: self.provisional(),
         }
     }
 }
@@ -326,6 +372,8 @@ struct Clocks<'r> {
     /// Stop events seen per clock, so that a re-target does not start a
     /// clock whose goal was already reached.
     reached: [bool; 3],
+    /// Waiting on the owner: a clock a re-target adds starts paused.
+    on_hold: bool,
 }
 
 fn slot(kind: ClockKind) -> usize {
@@ -366,6 +414,8 @@ impl Clocks<'_> {
                 first_cycle: None,
                 stops: 0,
                 last_due: None,
+                runs: Vec::new(),
+                pauses: Vec::new(),
             });
         }
         Ok(())
@@ -383,6 +433,7 @@ impl Clocks<'_> {
                         registry: self.registry,
                         clocks: [None, None, None],
                         reached: [false; 3],
+                        on_hold: false,
                     };
                     let mut one = setup.clone();
                     one.first_response = None;
@@ -395,6 +446,11 @@ impl Clocks<'_> {
                     }
                     fresh.start(t, &one)?;
                     self.clocks[i] = fresh.clocks[i].take();
+                    if self.on_hold {
+                        if let Some(clock) = &mut self.clocks[i] {
+                            clock.pause(t);
+                        }
+                    }
                 }
                 (None, _) => {}
             }
@@ -429,9 +485,18 @@ impl Clocks<'_> {
                 self.reached[slot(ClockKind::Resolution)] = false;
                 self.one(ClockKind::Resolution, t, Clock::restart);
             }
-            ClockChange::Pause => self.each(t, Clock::pause),
-            ClockChange::Resume => self.each(t, Clock::resume),
-            ClockChange::Cancel => self.each(t, Clock::cancel),
+            ClockChange::Pause => {
+                self.on_hold = true;
+                self.each(t, Clock::pause)
+            }
+            ClockChange::Resume => {
+                self.on_hold = false;
+                self.each(t, Clock::resume)
+            }
+            ClockChange::Cancel => {
+                self.on_hold = false;
+                self.each(t, Clock::cancel)
+            }
         }
         Ok(())
     }
@@ -519,6 +584,7 @@ pub fn evaluate_changes(
         registry: calendars,
         clocks: [None, None, None],
         reached: [false; 3],
+        on_hold: false,
     };
     for change in changes.iter().filter(|e| e.at <= at) {
         clocks.apply(change)?;

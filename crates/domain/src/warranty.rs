@@ -7,22 +7,30 @@
 //! project may set longer periods, never shorter; a rules file that tries is
 //! refused.
 //!
-//! **The last day in warranty** is the day before the anniversary: a 2-year
-//! period from 15 March 2024 covers reports up to and including 14 March
-//! 2026. Month arithmetic clamps to the month's end (delivered 29 February
-//! 2024, one year: last day 28 February 2025). A period of N seasons ends
-//! on the last day of the N-th season that starts on or after the delivery
-//! date. The report date (the ticket's received date in the calendar's time
-//! zone) decides, not the diagnosis date.
+//! **The last day in warranty** follows the Civil Code (民法典) arts.
+//! 201–203: the delivery day itself is not counted, and the period ends on
+//! the corresponding day of its last month, or on that month's last day if
+//! it has no corresponding day. A 2-year period from delivery on 15 March
+//! 2024 covers reports up to and including 15 March 2026; one year from 29
+//! February 2024 ends on 28 February 2025. When a calendar is given
+//! ([`WarrantyRules::finding_on`]), a last day that falls on a statutory
+//! holiday moves to the first day after the holiday (art. 203). A period of
+//! N seasons ends on the last day of the N-th season that starts on or
+//! after the delivery date. The report date (the ticket's received date in the
+//! calendar's time zone) decides, not the diagnosis date.
+//!
+//! The statutory minimums of 建设工程质量管理条例 第四十条 are enforced:
+//! a rules file with a shorter period for one of its items is refused, as
+//! is a project override shorter than the company's period.
 //!
 //! ```
 //! use chrono::NaiveDate;
 //! use domain::warranty::{WarrantyRules, WarrantyItem};
 //! let rules = WarrantyRules::default_rules();
 //! let d = |s: &str| s.parse::<NaiveDate>().unwrap();
-//! let f = rules.finding(WarrantyItem::ElectricalLines, None, d("2024-03-15"), d("2026-03-14"));
-//! assert!(f.in_warranty);
 //! let f = rules.finding(WarrantyItem::ElectricalLines, None, d("2024-03-15"), d("2026-03-15"));
+//! assert!(f.in_warranty);
+//! let f = rules.finding(WarrantyItem::ElectricalLines, None, d("2024-03-15"), d("2026-03-16"));
 //! assert!(!f.in_warranty);
 //! ```
 
@@ -33,6 +41,7 @@ use std::sync::Arc;
 use chrono::{Datelike, Months, NaiveDate};
 use serde::{Deserialize, Serialize};
 
+use crate::calendar::{BusinessCalendar, DayKind};
 use crate::error::DomainError;
 use crate::ids::ProjectId;
 
@@ -47,8 +56,10 @@ pub enum WarrantyItem {
     WaterproofedRooms,
     /// Exterior-wall leakage (外墙面防渗漏).
     ExteriorWallLeakage,
-    /// Heating and cooling systems (供热与供冷系统).
-    HeatingAndCooling,
+    /// Heating system (供热系统), counted in heating seasons.
+    HeatingSystem,
+    /// Cooling system (供冷系统), counted in cooling seasons.
+    CoolingSystem,
     /// Electrical lines (电气管线).
     ElectricalLines,
     /// Water supply and drainage pipes (给排水管道).
@@ -73,12 +84,13 @@ pub enum WarrantyItem {
 
 impl WarrantyItem {
     /// Every item.
-    pub const ALL: [WarrantyItem; 15] = [
+    pub const ALL: [WarrantyItem; 16] = [
         WarrantyItem::FoundationAndStructure,
         WarrantyItem::RoofWaterproofing,
         WarrantyItem::WaterproofedRooms,
         WarrantyItem::ExteriorWallLeakage,
-        WarrantyItem::HeatingAndCooling,
+        WarrantyItem::HeatingSystem,
+        WarrantyItem::CoolingSystem,
         WarrantyItem::ElectricalLines,
         WarrantyItem::WaterSupplyAndDrainage,
         WarrantyItem::EquipmentInstallation,
@@ -98,7 +110,8 @@ impl WarrantyItem {
             WarrantyItem::RoofWaterproofing => "roof_waterproofing",
             WarrantyItem::WaterproofedRooms => "waterproofed_rooms",
             WarrantyItem::ExteriorWallLeakage => "exterior_wall_leakage",
-            WarrantyItem::HeatingAndCooling => "heating_and_cooling",
+            WarrantyItem::HeatingSystem => "heating_system",
+            WarrantyItem::CoolingSystem => "cooling_system",
             WarrantyItem::ElectricalLines => "electrical_lines",
             WarrantyItem::WaterSupplyAndDrainage => "water_supply_and_drainage",
             WarrantyItem::EquipmentInstallation => "equipment_installation",
@@ -201,6 +214,7 @@ pub struct WarrantyFinding {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 struct RulesSpec {
     version: String,
     heating_season: [String; 2],
@@ -223,6 +237,20 @@ pub struct WarrantyRules {
     periods: BTreeMap<WarrantyItem, WarrantyPeriod>,
     projects: BTreeMap<ProjectId, BTreeMap<WarrantyItem, WarrantyPeriod>>,
 }
+
+/// The minimums of 建设工程质量管理条例 第四十条 (the structure's design
+/// life is the project's own figure and is not checked here).
+const STATUTORY_MINIMUMS: [(WarrantyItem, WarrantyPeriod); 9] = [
+    (WarrantyItem::RoofWaterproofing, WarrantyPeriod::Years(5)),
+    (WarrantyItem::WaterproofedRooms, WarrantyPeriod::Years(5)),
+    (WarrantyItem::ExteriorWallLeakage, WarrantyPeriod::Years(5)),
+    (WarrantyItem::HeatingSystem, WarrantyPeriod::HeatingSeasons(2)),
+    (WarrantyItem::CoolingSystem, WarrantyPeriod::CoolingSeasons(2)),
+    (WarrantyItem::ElectricalLines, WarrantyPeriod::Years(2)),
+    (WarrantyItem::WaterSupplyAndDrainage, WarrantyPeriod::Years(2)),
+    (WarrantyItem::EquipmentInstallation, WarrantyPeriod::Years(2)),
+    (WarrantyItem::Decoration, WarrantyPeriod::Years(2)),
+];
 
 /// The bundled warranty rules.
 pub const DEFAULT_WARRANTY_TOML: &str = include_str!("../policies/warranty.toml");
@@ -277,6 +305,15 @@ impl WarrantyRules {
         if let Some(missing) = WarrantyItem::ALL.iter().find(|i| !periods.contains_key(i)) {
             return Err(bad(format!("no period for {}", missing.as_str())));
         }
+        for (item, minimum) in STATUTORY_MINIMUMS {
+            if periods[&item].at_least(&minimum) != Some(true) {
+                return Err(bad(format!(
+                    "{} is {}, below the statutory minimum of {minimum} (建设工程质量管理条例 第四十条)",
+                    item.as_str(),
+                    periods[&item]
+                )));
+            }
+        }
         let mut projects = BTreeMap::new();
         for (project, table) in &spec.projects {
             let project = ProjectId::new(project.clone()).map_err(|e| bad(e.to_string()))?;
@@ -329,14 +366,52 @@ impl WarrantyRules {
     /// The last day in warranty of `item` for a unit delivered on
     /// `delivered_on`.
     pub fn last_day(&self, item: WarrantyItem, project: Option<&ProjectId>, delivered_on: NaiveDate) -> NaiveDate {
-        let day_before = delivered_on.pred_opt().unwrap_or(delivered_on);
-        let add_months = |m: u32| day_before.checked_add_months(Months::new(m)).unwrap_or(NaiveDate::MAX);
+        // Civil Code art. 202: the corresponding day of the last month, or
+        // its last day; chrono's month arithmetic clamps the same way.
+        let add_months = |m: u32| {
+            delivered_on
+                .checked_add_months(Months::new(m))
+                .unwrap_or(NaiveDate::MAX)
+        };
         match self.period(item, project) {
             WarrantyPeriod::Years(y) | WarrantyPeriod::DesignLife(y) => add_months(y.saturating_mul(12)),
             WarrantyPeriod::Months(m) => add_months(m),
             WarrantyPeriod::HeatingSeasons(n) => season_end(self.heating, delivered_on, n),
             WarrantyPeriod::CoolingSeasons(n) => season_end(self.cooling, delivered_on, n),
         }
+    }
+
+    /// Like [`last_day`](Self::last_day), then moved past a statutory
+    /// holiday it falls on (Civil Code art. 203).
+    pub fn last_day_on(
+        &self,
+        item: WarrantyItem,
+        project: Option<&ProjectId>,
+        delivered_on: NaiveDate,
+        calendar: &BusinessCalendar,
+    ) -> NaiveDate {
+        let mut day = self.last_day(item, project, delivered_on);
+        for _ in 0..366 {
+            if !matches!(calendar.day_kind(day), DayKind::Holiday(_)) {
+                break;
+            }
+            day = day.succ_opt().unwrap_or(day);
+        }
+        day
+    }
+
+    /// [`finding`](Self::finding) with the holiday rule of art. 203 on
+    /// `calendar`.
+    pub fn finding_on(
+        &self,
+        item: WarrantyItem,
+        project: Option<&ProjectId>,
+        delivered_on: NaiveDate,
+        report_date: NaiveDate,
+        calendar: &BusinessCalendar,
+    ) -> WarrantyFinding {
+        let last_day = self.last_day_on(item, project, delivered_on, calendar);
+        self.finding_with_last_day(item, project, delivered_on, report_date, last_day)
     }
 
     /// Whether `item` was in warranty on `report_date`, with the dates that
@@ -349,6 +424,17 @@ impl WarrantyRules {
         report_date: NaiveDate,
     ) -> WarrantyFinding {
         let last_day = self.last_day(item, project, delivered_on);
+        self.finding_with_last_day(item, project, delivered_on, report_date, last_day)
+    }
+
+    fn finding_with_last_day(
+        &self,
+        item: WarrantyItem,
+        project: Option<&ProjectId>,
+        delivered_on: NaiveDate,
+        report_date: NaiveDate,
+        last_day: NaiveDate,
+    ) -> WarrantyFinding {
         WarrantyFinding {
             item,
             period: self.period(item, project),
@@ -363,12 +449,14 @@ impl WarrantyRules {
     }
 }
 
-/// The last day of the `n`-th season starting on or after `from`.
-fn season_end(season: Season, from: NaiveDate, n: u32) -> NaiveDate {
+/// The last day of the `n`-th season starting on or after `delivered`
+/// (a season that starts on the delivery day counts: the owner lives
+/// through all of it).
+fn season_end(season: Season, delivered: NaiveDate, n: u32) -> NaiveDate {
     let ((sm, sd), (em, ed)) = season;
     let start_in = |year: i32| NaiveDate::from_ymd_opt(year, sm, sd).or_else(|| NaiveDate::from_ymd_opt(year, sm, 28));
-    let mut year = from.year();
-    if start_in(year).is_some_and(|s| s < from) {
+    let mut year = delivered.year();
+    if start_in(year).is_some_and(|s| s < delivered) {
         year += 1;
     }
     let start_year = year + n.saturating_sub(1) as i32;

@@ -100,7 +100,8 @@ impl Projection for DefectsView {
                             delivered_on: None,
                         },
                     ),
-                    UnitEvent::DeliveryRecorded { delivered_on } => {
+                    UnitEvent::DeliveryRecorded { delivered_on }
+                    | UnitEvent::DeliveryCorrected { to: delivered_on, .. } => {
                         let Some(mut facts) = view.get_value::<UnitFacts>(&key)? else {
                             return Ok(());
                         };

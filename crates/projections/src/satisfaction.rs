@@ -229,6 +229,8 @@ impl SatisfactionView {
         key.extend_from_slice(unit.as_str().as_bytes());
         match event {
             UnitEvent::UnitRegistered { project, .. } => view.put_value(key, project),
+            // A corrected date changes no count.
+            UnitEvent::DeliveryCorrected { .. } => Ok(()),
             UnitEvent::DeliveryRecorded { .. } => {
                 let Some(project) = view.get_value::<ProjectId>(&key)? else {
                     return Ok(());

@@ -183,6 +183,7 @@ pub fn summary(event: &TicketEvent) -> String {
             Some(i) => format!("escalated to {level} level, incident {i}"),
             None => format!("escalated to {level} level"),
         },
+        E::LinkedToIncident { incident } => format!("linked to incident {incident}"),
         E::Answered { on_the_spot, answer } => {
             format!(
                 "answered{}: {}",

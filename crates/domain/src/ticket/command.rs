@@ -197,6 +197,12 @@ pub enum TicketCommand {
         /// Why.
         reason: String,
     },
+    /// `linkTicketToIncident`: the ticket is one of many with one cause
+    /// (40 households, one leak), handled in `incident`.
+    LinkIncident {
+        /// The incident.
+        incident: IncidentId,
+    },
     /// `answerInquiry`.
     AnswerInquiry {
         /// The answer.
@@ -236,6 +242,7 @@ impl TicketCommand {
             TicketCommand::RecordOwnerResponse { .. } => "record the owner's response",
             TicketCommand::Escalate { .. } => "escalate the complaint",
             TicketCommand::AnswerInquiry { .. } => "answer the inquiry",
+            TicketCommand::LinkIncident { .. } => "link the ticket to an incident",
         }
     }
 }

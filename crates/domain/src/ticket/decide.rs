@@ -88,9 +88,13 @@ fn roles_for(command: &TicketCommand) -> &'static [Role] {
         C::ChangePriority { .. } => &[Agent, Manager, Engineer, System],
         C::Dispatch { .. } => &[Agent, Manager, Engineer, System],
         C::Schedule { .. } | C::PutOnHold { .. } | C::Resume { .. } => &[Agent, Manager, Engineer, Contractor, System],
-        C::RecordArrival { .. } | C::Diagnose { .. } | C::NoteProgress { .. } | C::CompleteRepair { .. } => {
+        C::RecordArrival { .. } | C::NoteProgress { .. } | C::CompleteRepair { .. } => {
             &[Manager, Engineer, Contractor, System]
         }
+        // Cause and responsibility decide who pays: the engineer's call
+        // (工程部), never the contractor's, whose own work may be at fault.
+        C::Diagnose { .. } => &[Manager, Engineer, System],
+        C::LinkIncident { .. } => &[Agent, Manager, Engineer, System],
         C::ConfirmPlan { .. } | C::DeclinePlan { .. } | C::AcceptRepair { .. } | C::RejectRepair { .. } => {
             &[Owner, Agent, Manager, Engineer, System]
         }
@@ -363,6 +367,7 @@ pub fn decide(
                 | TicketCommand::Withdraw { .. }
                 | TicketCommand::Merge { .. }
                 | TicketCommand::Escalate { .. }
+                | TicketCommand::LinkIncident { .. }
         );
         r.unless(still_allowed, "resume it first")?;
     }
@@ -473,12 +478,17 @@ pub fn decide(
             let warranty = match (ctx.reference.delivered_on, &ticket.location) {
                 (Some(delivered_on), location) => {
                     let report_date = ctx.reference.calendar.local_date(ticket.received_at);
-                    Some(
-                        ctx.reference
-                            .warranty
-                            .finding(item, Some(location.project()), delivered_on, report_date),
-                    )
+                    Some(ctx.reference.warranty.finding_on(
+                        item,
+                        Some(location.project()),
+                        delivered_on,
+                        report_date,
+                        ctx.reference.calendar,
+                    ))
                 }
+                // A defect found at pre-inspection precedes delivery: the
+                // developer's, whatever the warranty.
+                (None, _) if ticket.kind == TicketKind::HandoverDefect => None,
                 (None, Location::Unit { unit, .. }) => {
                     return Err(DomainError::MissingReference {
                         what: format!("the delivery date of unit {unit}, needed to decide on warranty"),
@@ -534,6 +544,11 @@ pub fn decide(
             TicketEvent::PlanDeclined { reason }
         }
         TicketCommand::NoteProgress { note } => {
+            r.only_kinds(&[K::Repair, K::HandoverDefect])?;
+            r.unless(
+                !matches!(status, S::Received | S::Acknowledged),
+                "there is no work in progress to report on",
+            )?;
             text("note", &note, true)?;
             TicketEvent::ProgressNoted { note }
         }
@@ -612,6 +627,13 @@ pub fn decide(
                 "the work is done; close the ticket instead",
             )?;
             TicketEvent::MergedInto { into }
+        }
+        TicketCommand::LinkIncident { incident } => {
+            r.unless(
+                ticket.incident.as_ref() != Some(&incident),
+                format!("it is already part of incident {incident}"),
+            )?;
+            TicketEvent::LinkedToIncident { incident }
         }
         TicketCommand::Comment { text: remark, internal } => {
             text("comment", &remark, true)?;

@@ -224,6 +224,11 @@ pub enum TicketEvent {
         /// Why.
         reason: String,
     },
+    /// The ticket joined an incident (one cause, many tickets).
+    LinkedToIncident {
+        /// The incident.
+        incident: IncidentId,
+    },
     /// An inquiry answered.
     Answered {
         /// The answer.
@@ -235,7 +240,7 @@ pub enum TicketEvent {
 
 impl TicketEvent {
     /// Every stored event name.
-    pub const NAMES: [&'static str; 27] = [
+    pub const NAMES: [&'static str; 28] = [
         "Received",
         "Acknowledged",
         "PriorityChanged",
@@ -263,6 +268,7 @@ impl TicketEvent {
         "OwnerDisagreed",
         "Escalated",
         "Answered",
+        "LinkedToIncident",
     ];
 
     /// The stored event type name. Never changes for an existing event.
@@ -295,6 +301,7 @@ impl TicketEvent {
             TicketEvent::OwnerDisagreed { .. } => "OwnerDisagreed",
             TicketEvent::Escalated { .. } => "Escalated",
             TicketEvent::Answered { .. } => "Answered",
+            TicketEvent::LinkedToIncident { .. } => "LinkedToIncident",
         }
     }
 }

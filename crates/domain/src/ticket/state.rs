@@ -365,6 +365,7 @@ pub fn evolve(state: TicketState, stamped: &Stamped<TicketEvent>) -> TicketState
                 t.incident = incident.clone();
             }
         }
+        TicketEvent::LinkedToIncident { incident } => t.incident = Some(incident.clone()),
         TicketEvent::Answered { .. } => {
             t.answered_at = Some(at);
             t.status = Status::Answered;

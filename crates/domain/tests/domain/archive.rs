@@ -951,3 +951,38 @@ fn the_actor_and_channel_of_the_context_are_recorded() {
     assert_eq!(last.channel, Channel::WeChat);
     assert_eq!(last.occurred_at, now());
 }
+
+#[test]
+fn a_wrong_delivery_date_is_corrected_with_a_reason() {
+    let correct = |d: &str, reason: &str| UnitCommand::CorrectDelivery {
+        delivered_on: date(d),
+        reason: reason.into(),
+    };
+    given::<UnitDecider>(unit_history())
+        .when(
+            correct("2024-06-28", "signed handover record"),
+            &ctx(admin(), now(), None),
+        )
+        .then_error_containing("record the delivery first");
+    let delivered = given::<UnitDecider>(unit_history())
+        .when(
+            UnitCommand::RecordDelivery {
+                delivered_on: date("2024-06-30"),
+            },
+            &ctx(admin(), now(), None),
+        )
+        .then_names(&["DeliveryRecorded"]);
+    given::<UnitDecider>(delivered.clone())
+        .when(correct("2024-06-30", "typo"), &ctx(admin(), now(), None))
+        .then_error_containing("is the date on record");
+    let corrected = given::<UnitDecider>(delivered)
+        .when(
+            correct("2024-06-28", "signed handover record says 28 June"),
+            &ctx(admin(), now(), None),
+        )
+        .then_names(&["DeliveryCorrected"]);
+    assert_eq!(
+        UnitDecider::fold(&corrected).0.unwrap().delivered_on,
+        Some(date("2024-06-28"))
+    );
+}

@@ -224,3 +224,10 @@ proptest! {
         prop_assert!(b > a);
     }
 }
+
+#[test]
+fn a_misspelled_field_is_refused_not_ignored() {
+    let typo = CN_MAINLAND_TOML.replacen("working_days = [", "workingdays = [", 1);
+    let err = BusinessCalendar::from_toml(&typo).unwrap_err().to_string();
+    assert!(err.contains("workingdays"), "{err}");
+}

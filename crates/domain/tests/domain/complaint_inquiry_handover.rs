@@ -227,7 +227,7 @@ fn handover_diagnosed(refs: &Refs) -> Vec<Stamped<TicketEvent>> {
     for (actor, time, command) in [
         (agent(), "2025-09-30 10:30", dispatch_to_c1()),
         (contractor("C-1"), "2025-10-10 09:00", arrive()),
-        (contractor("C-1"), "2025-10-10 09:30", diagnose()),
+        (staff(Role::Engineer), "2025-10-10 09:30", diagnose()),
     ] {
         let state = TicketDecider::fold(&events);
         events.extend(TicketDecider::decide(&state, command, &at(refs, actor, time)).unwrap());
@@ -882,4 +882,57 @@ fn a_report_said_to_be_received_in_the_future_is_refused() {
     given::<TicketDecider>(Vec::new())
         .when(receive(TicketKind::Complaint, Priority::Normal), &ctx)
         .then_error_containing("future");
+}
+
+#[test]
+fn a_pre_inspection_defect_is_diagnosed_before_delivery() {
+    let mut refs = refs();
+    refs.delivered_on = None;
+    let engineer = || staff(Role::Engineer);
+    let h = history(
+        &refs,
+        vec![
+            (
+                agent(),
+                "2025-09-30 10:00",
+                receive(TicketKind::HandoverDefect, Priority::Normal),
+            ),
+            (
+                agent(),
+                "2025-09-30 10:10",
+                TicketCommand::Dispatch {
+                    to: Assignee::Contractor(domain::ids::ContractorId::new("C-1").unwrap()),
+                    note: String::new(),
+                },
+            ),
+            (
+                contractor("C-1"),
+                "2025-09-30 11:00",
+                TicketCommand::RecordArrival { note: String::new() },
+            ),
+        ],
+    );
+    let events = given::<TicketDecider>(h)
+        .when(
+            TicketCommand::Diagnose {
+                cause: "hollow tiles".into(),
+                responsible: ResponsibleParty::ContractorWorkmanship,
+                item: domain::warranty::WarrantyItem::HollowOrCrackedFloor,
+                plan: RepairPlan {
+                    content: "re-lay".into(),
+                    materials: vec![],
+                    duration_minutes: 240,
+                    cost: None,
+                },
+            },
+            &context_at(&refs, engineer(), bj("2025-09-30 11:30")),
+        )
+        .then_names(&["Diagnosed"]);
+    let TicketEvent::Diagnosed {
+        warranty, chargeable, ..
+    } = &events.last().unwrap().event
+    else {
+        panic!()
+    };
+    assert_eq!((warranty, chargeable), (&None, &false));
 }

@@ -180,3 +180,10 @@ fn a_policy_survives_a_round_trip_through_its_text() {
     assert_eq!(again.rules(), policy.rules());
     assert_eq!(again.reference(), policy.reference());
 }
+
+#[test]
+fn a_misspelled_target_is_refused_not_ignored() {
+    let typo = DEFAULT_POLICY_TOML.replacen("first_response =", "first_responce =", 1);
+    let err = ServicePolicy::from_toml(&typo).unwrap_err().to_string();
+    assert!(err.contains("first_responce"), "{err}");
+}

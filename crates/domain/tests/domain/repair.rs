@@ -97,7 +97,11 @@ fn diagnosed(refs: &Refs) -> H {
         &h,
         vec![
             (c1(), "2025-09-30 13:40", arrive()),
-            (c1(), "2025-09-30 13:50", diagnose(ResponsibleParty::Developer, None)),
+            (
+                engineer(),
+                "2025-09-30 13:50",
+                diagnose(ResponsibleParty::Developer, None),
+            ),
         ],
     ));
     h
@@ -373,7 +377,7 @@ fn arrival_needs_a_dispatch_and_diagnosis_needs_an_arrival() {
     given::<TicketDecider>(dispatched(&refs))
         .when(
             diagnose(ResponsibleParty::Developer, None),
-            &at(&refs, c1(), "2025-09-30 12:00"),
+            &at(&refs, engineer(), "2025-09-30 12:00"),
         )
         .then_error_containing("cannot record the diagnosis: repair T-1 is dispatched (it must be on site");
 }
@@ -391,7 +395,7 @@ fn diagnosis_computes_warranty_and_charge() {
     let w = warranty.as_ref().unwrap();
     // Delivered 2024-06-30, waterproofed rooms 5 years, reported 2025-09-30.
     assert!(w.in_warranty);
-    assert_eq!(w.last_day, date("2029-06-29"));
+    assert_eq!(w.last_day, date("2029-06-30"));
     assert_eq!(w.report_date, date("2025-09-30"));
     assert!(!chargeable);
     // A free repair has no cost for the owner.
@@ -400,20 +404,20 @@ fn diagnosis_computes_warranty_and_charge() {
     given::<TicketDecider>(h.clone())
         .when(
             diagnose(ResponsibleParty::Developer, Some(5000)),
-            &at(&refs, c1(), "2025-09-30 13:50"),
+            &at(&refs, engineer(), "2025-09-30 13:50"),
         )
         .then_error_containing("leave the cost out");
     // Owner misuse is chargeable and needs its cost.
     given::<TicketDecider>(h.clone())
         .when(
             diagnose(ResponsibleParty::OwnerMisuse, None),
-            &at(&refs, c1(), "2025-09-30 13:50"),
+            &at(&refs, engineer(), "2025-09-30 13:50"),
         )
         .then_error_containing("needs its cost");
     let h = given::<TicketDecider>(h)
         .when(
             diagnose(ResponsibleParty::OwnerMisuse, Some(35_000)),
-            &at(&refs, c1(), "2025-09-30 13:50"),
+            &at(&refs, engineer(), "2025-09-30 13:50"),
         )
         .then_names(&["Diagnosed"]);
     let TicketEvent::Diagnosed { chargeable, .. } = &h.last().unwrap().event else {
@@ -431,13 +435,13 @@ fn out_of_warranty_the_developer_is_not_responsible_and_the_owner_pays() {
     given::<TicketDecider>(h.clone())
         .when(
             diagnose(ResponsibleParty::Developer, None),
-            &at(&refs, c1(), "2025-09-30 13:50"),
+            &at(&refs, engineer(), "2025-09-30 13:50"),
         )
-        .then_error_containing("warranty for waterproofed rooms ended on 2024-06-29");
+        .then_error_containing("warranty for waterproofed rooms ended on 2024-06-30");
     let h = given::<TicketDecider>(h)
         .when(
             diagnose(ResponsibleParty::ThirdParty, Some(20_000)),
-            &at(&refs, c1(), "2025-09-30 13:50"),
+            &at(&refs, engineer(), "2025-09-30 13:50"),
         )
         .then_names(&["Diagnosed"]);
     let TicketEvent::Diagnosed {
@@ -459,7 +463,7 @@ fn a_unit_without_a_delivery_date_cannot_be_diagnosed() {
     let err = given::<TicketDecider>(h)
         .when(
             diagnose(ResponsibleParty::Developer, None),
-            &at(&refs, c1(), "2025-09-30 13:50"),
+            &at(&refs, engineer(), "2025-09-30 13:50"),
         )
         .then_error_containing("delivery date of unit HZ-1-3-1502");
     assert!(matches!(err, DomainError::MissingReference { .. }));
@@ -475,7 +479,7 @@ fn a_chargeable_repair_waits_for_the_owners_confirmation() {
         vec![
             (c1(), "2025-09-30 13:40", arrive()),
             (
-                c1(),
+                engineer(),
                 "2025-09-30 13:50",
                 diagnose(ResponsibleParty::OwnerMisuse, Some(35_000)),
             ),
@@ -508,7 +512,7 @@ fn a_declined_plan_can_be_closed_but_not_completed() {
         vec![
             (c1(), "2025-09-30 13:40", arrive()),
             (
-                c1(),
+                engineer(),
                 "2025-09-30 13:50",
                 diagnose(ResponsibleParty::OwnerMisuse, Some(35_000)),
             ),
@@ -896,4 +900,109 @@ fn owners_comment_but_not_internally() {
     given::<TicketDecider>(dispatched(&refs))
         .when(remark(true), &at(&refs, owner_actor(), "2025-09-30 12:00"))
         .then_error_containing("internal remarks are for staff");
+}
+
+#[test]
+fn contractors_do_not_decide_cause_and_responsibility() {
+    let refs = refs();
+    let mut h = dispatched(&refs);
+    h.extend(history_from(&refs, &h, vec![(c1(), "2025-09-30 13:40", arrive())]));
+    given::<TicketDecider>(h)
+        .when(
+            diagnose(ResponsibleParty::Developer, None),
+            &at(&refs, c1(), "2025-09-30 13:50"),
+        )
+        .then_error_containing("the contractor role cannot do this");
+}
+
+#[test]
+fn progress_is_noted_on_work_under_way() {
+    let refs = refs();
+    let note = || TicketCommand::NoteProgress {
+        note: "material ordered".into(),
+    };
+    given::<TicketDecider>(repair_received_and_acknowledged())
+        .when(note(), &at(&refs, staff(Role::Manager), "2025-09-30 12:00"))
+        .then_error_containing("there is no work in progress");
+    given::<TicketDecider>(dispatched(&refs))
+        .when(note(), &at(&refs, c1(), "2025-09-30 12:00"))
+        .then_names(&["ProgressNoted"]);
+}
+
+#[test]
+fn tickets_join_an_incident_once() {
+    let refs = refs();
+    let link = || TicketCommand::LinkIncident {
+        incident: domain::ids::IncidentId::new("INC-7").unwrap(),
+    };
+    let h = given::<TicketDecider>(dispatched(&refs))
+        .when(link(), &at(&refs, staff(Role::Manager), "2025-09-30 12:00"))
+        .then_names(&["LinkedToIncident"]);
+    assert_eq!(
+        TicketDecider::fold(&h).ticket().unwrap().incident,
+        Some(domain::ids::IncidentId::new("INC-7").unwrap())
+    );
+    given::<TicketDecider>(h)
+        .when(link(), &at(&refs, staff(Role::Manager), "2025-09-30 12:10"))
+        .then_error_containing("already part of incident INC-7");
+}
+
+#[test]
+fn an_action_more_than_a_year_back_is_refused() {
+    let refs = refs();
+    let mut ctx = at(&refs, agent(), "2025-09-30 10:00");
+    ctx.occurred_at = Some(bj("2024-09-28 10:00"));
+    given::<TicketDecider>(vec![])
+        .when(receive(TicketKind::Repair, Priority::Normal), &ctx)
+        .then_error_containing("more than 366 days before now");
+}
+
+#[test]
+fn warranty_is_judged_on_the_local_report_date_not_the_diagnosis_date() {
+    // Electrical lines, 2 years from 2023-09-30: last day 2025-09-30.
+    let mut refs = refs();
+    refs.delivered_on = Some(date("2023-09-30"));
+    let lines = |cost: Option<u64>| TicketCommand::Diagnose {
+        cause: "loose terminal".into(),
+        responsible: ResponsibleParty::Developer,
+        item: WarrantyItem::ElectricalLines,
+        plan: RepairPlan {
+            content: "tighten".into(),
+            materials: vec![],
+            duration_minutes: 30,
+            cost: cost.map(|fen| Money { fen }),
+        },
+    };
+    let path = |received: &str| {
+        history(
+            &refs,
+            vec![
+                (agent(), received, receive(TicketKind::Repair, Priority::Normal)),
+                (
+                    agent(),
+                    "2025-10-09 09:00",
+                    TicketCommand::Acknowledge {
+                        promised_at: None,
+                        note: String::new(),
+                    },
+                ),
+                (agent(), "2025-10-09 09:10", dispatch("C-1")),
+                (c1(), "2025-10-09 10:00", arrive()),
+            ],
+        )
+    };
+    // Received at 23:30 Beijing on the last day (15:30 UTC), diagnosed nine
+    // days later: in warranty.
+    let events = given::<TicketDecider>(path("2025-09-30 23:30"))
+        .when(lines(None), &at(&refs, engineer(), "2025-10-09 10:30"))
+        .then_names(&["Diagnosed"]);
+    let TicketEvent::Diagnosed { warranty, .. } = &events.last().unwrap().event else {
+        panic!()
+    };
+    assert_eq!(warranty.as_ref().unwrap().report_date, date("2025-09-30"));
+    // Received half an hour after midnight (still 30 September in UTC):
+    // out of warranty.
+    given::<TicketDecider>(path("2025-10-01 00:30"))
+        .when(lines(None), &at(&refs, engineer(), "2025-10-09 10:30"))
+        .then_error_containing("ended on 2025-09-30");
 }

@@ -88,13 +88,13 @@ fn every_kind_of_ticket_event() -> Vec<Stamped<TicketEvent>> {
                 "2025-09-29 14:10",
                 TicketCommand::RecordArrival { note: text("here") },
             ),
-            (c1(), "2025-09-29 14:20", diagnose(10_000)),
+            (staff(Role::Engineer), "2025-09-29 14:20", diagnose(10_000)),
             (
                 agent(),
                 "2025-09-29 14:30",
                 TicketCommand::DeclinePlan { reason: text("cost") },
             ),
-            (c1(), "2025-09-29 14:40", diagnose(8_000)),
+            (staff(Role::Engineer), "2025-09-29 14:40", diagnose(8_000)),
             (
                 owner_actor(),
                 "2025-09-29 14:50",
@@ -278,6 +278,13 @@ fn every_kind_of_ticket_event() -> Vec<Stamped<TicketEvent>> {
                 agent(),
                 "2025-09-29 09:00",
                 receive(TicketKind::Repair, Priority::Normal),
+            ),
+            (
+                agent(),
+                "2025-09-29 09:00",
+                TicketCommand::LinkIncident {
+                    incident: IncidentId::new("INC-1").unwrap(),
+                },
             ),
             (
                 owner_actor(),

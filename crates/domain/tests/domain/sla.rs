@@ -433,7 +433,7 @@ fn rework_history(refs: &Refs) -> H {
                 TicketCommand::RecordArrival { note: String::new() },
             ),
             (
-                c1(),
+                staff(Role::Engineer),
                 "2025-09-29 09:50",
                 TicketCommand::Diagnose {
                     cause: "loose trap".into(),
@@ -617,4 +617,95 @@ fn a_priority_change_after_the_repair_applies_when_a_rejection_restarts_the_cloc
     // 2 h used of the urgent 4 h: due 16:00, not 17:00 as under normal's 5 h.
     assert_eq!(c.target.minutes(), Some(240));
     assert_eq!(c.due_at, Some(bj("2025-09-29 16:00")));
+}
+
+#[test]
+fn a_clock_that_is_over_keeps_the_target_it_was_judged_by() {
+    let refs = simple_refs();
+    let h = received(&refs, TicketKind::Repair, Priority::Normal, "2025-09-29 09:00");
+    // First response met after 1 h of a 3 h target; then raised to
+    // emergency (30 min 24x7): the met clock stays met against 3 h.
+    let h = then(
+        &refs,
+        h,
+        vec![
+            (agent(), "2025-09-29 10:00", ack()),
+            (
+                agent(),
+                "2025-09-29 10:30",
+                TicketCommand::ChangePriority {
+                    priority: Priority::Emergency,
+                    reason: "ceiling sagging".into(),
+                },
+            ),
+        ],
+    );
+    let c = clock(&h, ClockKind::FirstResponse, "2025-09-29 11:00");
+    assert_eq!((c.status, c.target.minutes()), (ClockStatus::Met, Some(180)));
+}
+
+#[test]
+fn a_change_of_basis_re_measures_the_time_used() {
+    let refs = simple_refs();
+    // Emergency (24x7) received Friday 26 September 19:00, after hours,
+    // and downgraded to normal (business time) at 19:20: the 20 wall-clock
+    // minutes used are no business minutes at all.
+    let h = received(&refs, TicketKind::Repair, Priority::Emergency, "2025-09-26 19:00");
+    assert_eq!(
+        clock(&h, ClockKind::Resolution, "2025-09-26 19:20").elapsed,
+        minutes(20)
+    );
+    let h = then(
+        &refs,
+        h,
+        vec![(
+            agent(),
+            "2025-09-26 19:20",
+            TicketCommand::ChangePriority {
+                priority: Priority::Normal,
+                reason: "only a drip".into(),
+            },
+        )],
+    );
+    let c = clock(&h, ClockKind::Resolution, "2025-09-26 19:20");
+    assert_eq!((c.elapsed, c.status), (TimeDelta::zero(), ClockStatus::Running));
+    // 5 business hours from Sunday 28th, an adjusted working day.
+    assert_eq!(c.due_at, Some(bj("2025-09-28 15:30")));
+}
+
+#[test]
+fn a_clock_added_while_waiting_on_the_owner_starts_paused() {
+    let refs = refs();
+    // A handover defect has no on-site clock until raised to emergency.
+    let h = received(&refs, TicketKind::HandoverDefect, Priority::Normal, "2025-09-29 09:00");
+    let h = then(
+        &refs,
+        h,
+        vec![
+            (agent(), "2025-09-29 09:10", hold(HoldReason::OwnerUnreachable)),
+            (
+                agent(),
+                "2025-09-29 09:20",
+                TicketCommand::ChangePriority {
+                    priority: Priority::Emergency,
+                    reason: "water near the switchboard".into(),
+                },
+            ),
+        ],
+    );
+    let c = clock(&h, ClockKind::OnSite, "2025-09-29 15:00");
+    assert!(c.is_paused);
+    assert_eq!((c.status, c.elapsed), (ClockStatus::Running, TimeDelta::zero()));
+}
+
+#[test]
+fn figures_beyond_the_calendars_years_are_provisional() {
+    let refs = refs();
+    // Normal repair received 31 December 2026, 17:00: its first-response
+    // deadline falls in 2027, whose holidays the 2026.1 calendar lacks.
+    let h = received(&refs, TicketKind::Repair, Priority::Normal, "2026-12-31 17:00");
+    let c = clock(&h, ClockKind::FirstResponse, "2026-12-31 17:30");
+    assert!(c.provisional);
+    let h = received(&refs, TicketKind::Repair, Priority::Normal, "2025-09-30 17:00");
+    assert!(!clock(&h, ClockKind::FirstResponse, "2025-09-30 17:30").provisional);
 }

@@ -22,7 +22,8 @@ fn default_periods_follow_the_regulation_and_the_quality_guarantee() {
         (RoofWaterproofing, WarrantyPeriod::Years(5)),
         (WaterproofedRooms, WarrantyPeriod::Years(5)),
         (ExteriorWallLeakage, WarrantyPeriod::Years(5)),
-        (HeatingAndCooling, WarrantyPeriod::HeatingSeasons(2)),
+        (HeatingSystem, WarrantyPeriod::HeatingSeasons(2)),
+        (CoolingSystem, WarrantyPeriod::CoolingSeasons(2)),
         (ElectricalLines, WarrantyPeriod::Years(2)),
         (WaterSupplyAndDrainage, WarrantyPeriod::Years(2)),
         (EquipmentInstallation, WarrantyPeriod::Years(2)),
@@ -40,38 +41,45 @@ fn default_periods_follow_the_regulation_and_the_quality_guarantee() {
 }
 
 #[test]
-fn the_last_day_in_warranty_is_the_day_before_the_anniversary() {
+fn the_last_day_in_warranty_is_the_corresponding_day_civil_code_art_202() {
     let r = rules();
     let finding = |report: &str| r.finding(WarrantyItem::ElectricalLines, None, date("2024-03-15"), date(report));
-    assert!(finding("2026-03-14").in_warranty);
-    assert!(!finding("2026-03-15").in_warranty);
-    assert_eq!(finding("2026-03-15").last_day, date("2026-03-14"));
+    // The delivery day is not counted; two years end on 15 March 2026.
+    assert!(finding("2026-03-15").in_warranty);
+    assert!(!finding("2026-03-16").in_warranty);
+    assert_eq!(finding("2026-03-16").last_day, date("2026-03-15"));
     // A report before delivery (pre-inspection) is covered.
     assert!(finding("2024-03-01").in_warranty);
 }
 
 #[test]
-fn month_arithmetic_clamps_to_the_end_of_the_month() {
-    // Delivered on a leap day: one year ends on 28 February.
-    assert_eq!(
-        last_day(WarrantyItem::SanitaryFixtures, "2024-02-29"),
-        date("2025-02-28")
+fn a_last_day_on_a_holiday_moves_past_it_civil_code_art_203() {
+    let r = rules();
+    let cal = domain::calendar::BusinessCalendar::cn_mainland();
+    // Delivered 2023-10-03, 2 years: 2025-10-03, inside the National Day
+    // holiday (1–8 October 2025), so the last day is 9 October.
+    let last = r.last_day_on(WarrantyItem::ElectricalLines, None, date("2023-10-03"), &cal);
+    assert_eq!(last, date("2025-10-09"));
+    let f = r.finding_on(
+        WarrantyItem::ElectricalLines,
+        None,
+        date("2023-10-03"),
+        date("2025-10-09"),
+        &cal,
     );
-    // Delivered 1 March 2024: one year ends 28 February 2025.
-    assert_eq!(
-        last_day(WarrantyItem::SanitaryFixtures, "2024-03-01"),
-        date("2025-02-28")
+    assert!(f.in_warranty);
+    let f = r.finding_on(
+        WarrantyItem::ElectricalLines,
+        None,
+        date("2023-10-03"),
+        date("2025-10-10"),
+        &cal,
     );
-    // Two months from 31 December: through the end of February.
-    assert_eq!(last_day(WarrantyItem::BlockedPipes, "2024-12-31"), date("2025-02-28"));
-    // Six months from 31 August 2024: through 28 February 2025.
+    assert!(!f.in_warranty);
+    // A last day on an ordinary weekend does not move.
     assert_eq!(
-        last_day(WarrantyItem::LampsAndSwitches, "2024-08-31"),
-        date("2025-02-28")
-    );
-    assert_eq!(
-        last_day(WarrantyItem::LampsAndSwitches, "2024-07-15"),
-        date("2025-01-14")
+        r.last_day_on(WarrantyItem::ElectricalLines, None, date("2023-09-27"), &cal),
+        date("2025-09-27")
     );
 }
 
@@ -79,27 +87,18 @@ fn month_arithmetic_clamps_to_the_end_of_the_month() {
 fn heating_seasons_count_whole_seasons_from_delivery() {
     // Delivered in summer: the seasons starting 15 Nov 2024 and 2025; the
     // second ends 15 March 2026.
-    assert_eq!(
-        last_day(WarrantyItem::HeatingAndCooling, "2024-06-30"),
-        date("2026-03-15")
-    );
+    assert_eq!(last_day(WarrantyItem::HeatingSystem, "2024-06-30"), date("2026-03-15"));
     // Delivered on the first day of a season: that season counts.
-    assert_eq!(
-        last_day(WarrantyItem::HeatingAndCooling, "2024-11-15"),
-        date("2026-03-15")
-    );
+    assert_eq!(last_day(WarrantyItem::HeatingSystem, "2024-11-15"), date("2026-03-15"));
     // Delivered inside a season: the next two full seasons.
-    assert_eq!(
-        last_day(WarrantyItem::HeatingAndCooling, "2024-12-01"),
-        date("2027-03-15")
-    );
+    assert_eq!(last_day(WarrantyItem::HeatingSystem, "2024-12-01"), date("2027-03-15"));
 }
 
 #[test]
 fn the_design_life_is_long() {
     assert_eq!(
         last_day(WarrantyItem::FoundationAndStructure, "2024-06-30"),
-        date("2074-06-29")
+        date("2074-06-30")
     );
 }
 
@@ -115,7 +114,7 @@ fn a_project_may_promise_longer_never_shorter() {
     assert_eq!(r.period(WarrantyItem::Decoration, None), WarrantyPeriod::Years(2));
     assert_eq!(
         r.last_day(WarrantyItem::Decoration, Some(&hz1), date("2024-06-30")),
-        date("2027-06-29")
+        date("2027-06-30")
     );
     let err = with_project("[projects.HZ-1]\ndecoration = \"18 months\"\n")
         .unwrap_err()
@@ -147,4 +146,31 @@ fn malformed_rules_are_refused() {
         .unwrap_err()
         .to_string()
         .contains("chimney"));
+}
+
+#[test]
+fn statutory_minimums_cannot_be_undercut() {
+    let short = DEFAULT_WARRANTY_TOML.replace("roof_waterproofing = \"5 years\"", "roof_waterproofing = \"1 years\"");
+    let err = WarrantyRules::from_toml(&short).unwrap_err().to_string();
+    assert!(err.contains("below the statutory minimum of 5 years"), "{err}");
+    let short = DEFAULT_WARRANTY_TOML.replace(
+        "cooling_system = \"2 cooling seasons\"",
+        "cooling_system = \"1 cooling seasons\"",
+    );
+    assert!(WarrantyRules::from_toml(&short).is_err());
+    // Longer is fine.
+    let long = DEFAULT_WARRANTY_TOML.replace("decoration = \"2 years\"", "decoration = \"3 years\"");
+    assert!(WarrantyRules::from_toml(&long).is_ok());
+}
+
+#[test]
+fn cooling_counts_cooling_seasons() {
+    // Delivered in winter: the cooling seasons from 1 June 2025 and 2026.
+    assert_eq!(last_day(WarrantyItem::CoolingSystem, "2024-12-01"), date("2026-09-30"));
+}
+
+#[test]
+fn unknown_fields_in_a_rules_file_are_refused() {
+    let typo = DEFAULT_WARRANTY_TOML.replace("heating_season =", "heating_seasons =");
+    assert!(WarrantyRules::from_toml(&typo).is_err());
 }

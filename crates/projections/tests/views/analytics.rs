@@ -156,7 +156,7 @@ async fn tickets(f: &Fixture) -> u64 {
                 "2025-09-29 10:00",
                 TicketCommand::RecordArrival { note: String::new() },
             ),
-            (c1(), "2025-09-29 10:10", diagnose(false)),
+            (staff(Role::Engineer), "2025-09-29 10:10", diagnose(false)),
             (c1(), "2025-09-29 11:00", complete()),
             (owner_actor(), "2025-09-29 11:30", accept(5)),
             (agent(), "2025-09-29 11:40", close()),
@@ -188,7 +188,7 @@ async fn tickets(f: &Fixture) -> u64 {
                 "2025-09-29 13:40",
                 TicketCommand::RecordArrival { note: String::new() },
             ),
-            (c1(), "2025-09-29 13:50", diagnose(true)),
+            (staff(Role::Engineer), "2025-09-29 13:50", diagnose(true)),
             (
                 owner_actor(),
                 "2025-09-29 14:00",

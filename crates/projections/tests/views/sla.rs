@@ -131,7 +131,7 @@ async fn a_rejection_takes_the_resolution_back_out_of_the_counts() {
                 TicketCommand::RecordArrival { note: String::new() },
             ),
             (
-                c1(),
+                domain::testing::fixtures::staff(domain::actor::Role::Engineer),
                 "2025-09-29 10:10",
                 TicketCommand::Diagnose {
                     cause: "loose trap".into(),
