@@ -20,8 +20,7 @@ use eventlog::views::ViewTree;
 use serde::{Deserialize, Serialize};
 
 use crate::aggregate::{self, Contribution};
-use crate::runner::{Applied, Projection, ProjectionError, ViewWriter};
-use crate::wire::DomainEvent;
+use crate::runner::{runs, Applied, Projection, ProjectionError, Run, ViewWriter};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 struct WorkTicket {
@@ -63,58 +62,84 @@ impl Projection for ContractorsView {
     }
 
     fn apply(&self, view: &mut ViewWriter<'_>, applied: &Applied<'_>) -> Result<(), ProjectionError> {
-        let DomainEvent::Ticket(id, stamped) = applied.event else {
-            return Ok(());
-        };
+        self.apply_all(view, std::slice::from_ref(applied))
+    }
+
+    fn apply_all(&self, view: &mut ViewWriter<'_>, events: &[Applied<'_>]) -> Result<(), ProjectionError> {
+        for run in runs(events) {
+            if let Run::Ticket { id, events, .. } = run {
+                self.fold_run(view, id, &events)?;
+            }
+        }
+        Ok(())
+    }
+}
+
+impl ContractorsView {
+    /// Folds consecutive events of one ticket; one evaluation, one write.
+    fn fold_run(
+        &self,
+        view: &mut ViewWriter<'_>,
+        id: &domain::ids::TicketId,
+        events: &[&domain::decider::Stamped<TicketEvent>],
+    ) -> Result<(), ProjectionError> {
         let mut key = vec![TICKET];
         key.extend_from_slice(id.as_str().as_bytes());
-        let existing: Option<WorkTicket> = view.get_value(&key)?;
-        let mut t = match (existing, &stamped.event) {
-            (None, TicketEvent::Received { clocks, .. }) => {
-                let year = match self.calendars.get(&clocks.calendar) {
-                    Some(c) => stamped
-                        .occurred_at
-                        .with_timezone(&c.time_zone())
-                        .format("%Y")
-                        .to_string(),
-                    None => stamped.occurred_at.format("%Y").to_string(),
-                };
-                WorkTicket {
-                    year,
-                    contractor: None,
-                    changes: Vec::new(),
-                    accepted: false,
-                    rejections: 0,
-                    reopens: 0,
-                    rating: None,
-                    chargeable: None,
-                    last_event_at: stamped.occurred_at,
+        let mut ticket: Option<WorkTicket> = view.get_value(&key)?;
+        for stamped in events {
+            let mut t = match (ticket.take(), &stamped.event) {
+                (None, TicketEvent::Received { clocks, .. }) => {
+                    let year = match self.calendars.get(&clocks.calendar) {
+                        Some(c) => stamped
+                            .occurred_at
+                            .with_timezone(&c.time_zone())
+                            .format("%Y")
+                            .to_string(),
+                        None => stamped.occurred_at.format("%Y").to_string(),
+                    };
+                    WorkTicket {
+                        year,
+                        contractor: None,
+                        changes: Vec::new(),
+                        accepted: false,
+                        rejections: 0,
+                        reopens: 0,
+                        rating: None,
+                        chargeable: None,
+                        last_event_at: stamped.occurred_at,
+                    }
                 }
-            }
-            (None, _) | (Some(_), TicketEvent::Received { .. }) => return Ok(()),
-            (Some(t), _) => t,
-        };
-        t.changes.extend(clock_events(stamped));
-        t.last_event_at = t.last_event_at.max(stamped.occurred_at);
-        match &stamped.event {
-            TicketEvent::Dispatched { to, .. } => {
-                t.contractor = match to {
-                    Assignee::Contractor(c) => Some(c.clone()),
-                    Assignee::Engineer(_) => None,
+                (None, _) => continue,
+                (Some(t), TicketEvent::Received { .. }) => {
+                    ticket = Some(t);
+                    continue;
                 }
+                (Some(t), _) => t,
+            };
+            t.changes.extend(clock_events(stamped));
+            t.last_event_at = t.last_event_at.max(stamped.occurred_at);
+            match &stamped.event {
+                TicketEvent::Dispatched { to, .. } => {
+                    t.contractor = match to {
+                        Assignee::Contractor(c) => Some(c.clone()),
+                        Assignee::Engineer(_) => None,
+                    }
+                }
+                TicketEvent::Diagnosed { chargeable, .. } => t.chargeable = Some(*chargeable),
+                TicketEvent::Accepted { ratings, .. } => {
+                    t.accepted = true;
+                    t.rating = Some(ratings.overall);
+                }
+                TicketEvent::Rejected { .. } => t.rejections += 1,
+                TicketEvent::Reopened { .. } => {
+                    t.reopens += 1;
+                    t.accepted = false;
+                }
+                _ => {}
             }
-            TicketEvent::Diagnosed { chargeable, .. } => t.chargeable = Some(*chargeable),
-            TicketEvent::Accepted { ratings, .. } => {
-                t.accepted = true;
-                t.rating = Some(ratings.overall);
-            }
-            TicketEvent::Rejected { .. } => t.rejections += 1,
-            TicketEvent::Reopened { .. } => {
-                t.reopens += 1;
-                t.accepted = false;
-            }
-            _ => {}
+            ticket = Some(t);
         }
+        let Some(t) = ticket else { return Ok(()) };
         let mut contribution = Contribution::default();
         if let Some(contractor) = &t.contractor {
             let report = evaluate_changes(&t.changes, &self.calendars, t.last_event_at)

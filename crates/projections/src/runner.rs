@@ -93,6 +93,63 @@ pub trait Projection: Send + Sync + 'static {
     fn version(&self) -> u32;
     /// Applies one event, reading and staging writes through `view`.
     fn apply(&self, view: &mut ViewWriter<'_>, event: &Applied<'_>) -> Result<(), ProjectionError>;
+
+    /// Applies a batch of events in order. The default applies them one by
+    /// one; a view may fold consecutive events of one record together
+    /// (a rebuild reads a ticket's whole history in a row), as long as the
+    /// result equals applying them one by one.
+    fn apply_all(&self, view: &mut ViewWriter<'_>, events: &[Applied<'_>]) -> Result<(), ProjectionError> {
+        for event in events {
+            self.apply(view, event)?;
+        }
+        Ok(())
+    }
+}
+
+/// A stretch of consecutive events of one ticket, or any other event.
+pub(crate) enum Run<'a> {
+    /// Consecutive events of one ticket, with the last one's position and
+    /// log time.
+    Ticket {
+        /// The ticket.
+        id: &'a domain::ids::TicketId,
+        /// Its events, in order.
+        events: Vec<&'a domain::decider::Stamped<domain::ticket::TicketEvent>>,
+        /// The last of them.
+        last: &'a Applied<'a>,
+    },
+    /// An event of another record.
+    Other(&'a Applied<'a>),
+}
+
+/// Splits a batch into runs of consecutive events of one ticket.
+pub(crate) fn runs<'a>(events: &'a [Applied<'a>]) -> Vec<Run<'a>> {
+    let mut out: Vec<Run<'a>> = Vec::new();
+    for applied in events {
+        match applied.event {
+            DomainEvent::Ticket(id, stamped) => {
+                if let Some(Run::Ticket {
+                    id: run_id,
+                    events,
+                    last,
+                }) = out.last_mut()
+                {
+                    if *run_id == id {
+                        events.push(stamped);
+                        *last = applied;
+                        continue;
+                    }
+                }
+                out.push(Run::Ticket {
+                    id,
+                    events: vec![stamped],
+                    last: applied,
+                });
+            }
+            _ => out.push(Run::Other(applied)),
+        }
+    }
+    out
 }
 
 /// Reads a view's tree through the writes staged in the current batch, and
@@ -455,25 +512,37 @@ impl Runner {
         tree: &ViewTree,
         batch: &[eventlog::RecordedEvent],
     ) -> Result<Position, (Position, ProjectionError)> {
-        let mut writer = ViewWriter::new(tree);
-        let mut last = 0;
+        let Some(last) = batch.last().map(|r| r.position) else {
+            return Ok(0);
+        };
+        let mut decoded = Vec::with_capacity(batch.len());
         for recorded in batch {
-            last = recorded.position;
-            let event = match wire::decode(recorded) {
-                Ok(e) => e,
+            match wire::decode(recorded) {
+                Ok(e) => decoded.push((recorded.position, recorded.recorded_at, e)),
                 // Streams that are not the domain's (tools, tests) are not
                 // part of any view.
                 Err(WireError::UnknownStream(_)) => continue,
                 Err(e) => return Err((recorded.position, e.into())),
-            };
-            let applied = Applied {
-                position: recorded.position,
-                recorded_at: recorded.recorded_at,
-                event: &event,
-            };
-            self.projection
-                .apply(&mut writer, &applied)
-                .map_err(|e| (recorded.position, e))?;
+            }
+        }
+        let applied: Vec<Applied<'_>> = decoded
+            .iter()
+            .map(|(position, recorded_at, event)| Applied {
+                position: *position,
+                recorded_at: *recorded_at,
+                event,
+            })
+            .collect();
+        let mut writer = ViewWriter::new(tree);
+        if let Err(e) = self.projection.apply_all(&mut writer, &applied) {
+            // Find the event that fails, one by one, to report its position.
+            let mut probe = ViewWriter::new(tree);
+            for a in &applied {
+                if let Err(e) = self.projection.apply(&mut probe, a) {
+                    return Err((a.position, e));
+                }
+            }
+            return Err((applied.first().map(|a| a.position).unwrap_or(last), e));
         }
         tree.apply(writer.into_batch(last + 1)).map_err(|e| (last, e.into()))?;
         Ok(last)

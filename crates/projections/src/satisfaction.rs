@@ -19,7 +19,7 @@ use eventlog::views::ViewTree;
 use serde::{Deserialize, Serialize};
 
 use crate::aggregate::{self, Contribution};
-use crate::runner::{Applied, Projection, ProjectionError, ViewWriter};
+use crate::runner::{runs, Applied, Projection, ProjectionError, Run, ViewWriter};
 use crate::wire::DomainEvent;
 
 /// One rating given.
@@ -121,105 +121,133 @@ impl Projection for SatisfactionView {
     }
 
     fn apply(&self, view: &mut ViewWriter<'_>, applied: &Applied<'_>) -> Result<(), ProjectionError> {
-        match applied.event {
-            DomainEvent::Unit(unit, stamped) => self.apply_unit(view, unit, &stamped.event),
-            DomainEvent::Ticket(id, stamped) => {
-                let key = {
-                    let mut k = vec![TICKET];
-                    k.extend_from_slice(id.as_str().as_bytes());
-                    k
-                };
-                let existing: Option<SatTicket> = view.get_value(&key)?;
-                let mut t = match (existing, &stamped.event) {
-                    (
-                        None,
-                        TicketEvent::Received {
-                            kind, location, clocks, ..
-                        },
-                    ) => SatTicket {
-                        kind: *kind,
-                        project: location.project().clone(),
-                        assignee: None,
-                        tz: self
-                            .calendars
-                            .get(&clocks.calendar)
-                            .map(|c| c.time_zone().name().to_string()),
-                        samples: Vec::new(),
-                        closed: false,
-                        accepted: false,
-                        rejections: 0,
-                        revisits: 0,
+        self.apply_all(view, std::slice::from_ref(applied))
+    }
+
+    fn apply_all(&self, view: &mut ViewWriter<'_>, events: &[Applied<'_>]) -> Result<(), ProjectionError> {
+        for run in runs(events) {
+            match run {
+                Run::Ticket { id, events, .. } => self.fold_run(view, id, &events)?,
+                Run::Other(Applied {
+                    event: DomainEvent::Unit(unit, stamped),
+                    ..
+                }) => self.apply_unit(view, unit, &stamped.event)?,
+                Run::Other(_) => {}
+            }
+        }
+        Ok(())
+    }
+}
+
+impl SatisfactionView {
+    /// Folds consecutive events of one ticket; one contribution update.
+    fn fold_run(
+        &self,
+        view: &mut ViewWriter<'_>,
+        id: &domain::ids::TicketId,
+        events: &[&domain::decider::Stamped<TicketEvent>],
+    ) -> Result<(), ProjectionError> {
+        let key = {
+            let mut k = vec![TICKET];
+            k.extend_from_slice(id.as_str().as_bytes());
+            k
+        };
+        let mut ticket: Option<SatTicket> = view.get_value(&key)?;
+        for stamped in events {
+            let mut t = match (ticket.take(), &stamped.event) {
+                (
+                    None,
+                    TicketEvent::Received {
+                        kind, location, clocks, ..
                     },
-                    (None, _) | (Some(_), TicketEvent::Received { .. }) => return Ok(()),
-                    (Some(t), _) => t,
-                };
-                let month = month_in(t.tz.as_deref(), stamped.occurred_at);
-                match &stamped.event {
-                    TicketEvent::Dispatched { to, .. } => t.assignee = Some(to.clone()),
-                    TicketEvent::Accepted { ratings, .. } => {
-                        t.accepted = true;
+                ) => SatTicket {
+                    kind: *kind,
+                    project: location.project().clone(),
+                    assignee: None,
+                    tz: self
+                        .calendars
+                        .get(&clocks.calendar)
+                        .map(|c| c.time_zone().name().to_string()),
+                    samples: Vec::new(),
+                    closed: false,
+                    accepted: false,
+                    rejections: 0,
+                    revisits: 0,
+                },
+                (None, _) => continue,
+                (Some(t), TicketEvent::Received { .. }) => {
+                    ticket = Some(t);
+                    continue;
+                }
+                (Some(t), _) => t,
+            };
+            let month = month_in(t.tz.as_deref(), stamped.occurred_at);
+            match &stamped.event {
+                TicketEvent::Dispatched { to, .. } => t.assignee = Some(to.clone()),
+                TicketEvent::Accepted { ratings, .. } => {
+                    t.accepted = true;
+                    t.samples.push(Sample {
+                        stage: TouchpointStage::WarrantyService,
+                        month,
+                        ratings: *ratings,
+                    });
+                }
+                TicketEvent::Rejected { .. } => t.rejections += 1,
+                TicketEvent::Reopened { .. } => {
+                    t.accepted = false;
+                    t.closed = false;
+                }
+                TicketEvent::Closed { .. } => t.closed = true,
+                TicketEvent::Revisited { ratings, stage, .. } => {
+                    t.revisits += 1;
+                    if let Some(r) = ratings {
                         t.samples.push(Sample {
-                            stage: TouchpointStage::WarrantyService,
+                            stage: *stage,
                             month,
-                            ratings: *ratings,
+                            ratings: *r,
                         });
                     }
-                    TicketEvent::Rejected { .. } => t.rejections += 1,
-                    TicketEvent::Reopened { .. } => {
-                        t.accepted = false;
-                        t.closed = false;
-                    }
-                    TicketEvent::Closed { .. } => t.closed = true,
-                    TicketEvent::Revisited { ratings, stage, .. } => {
-                        t.revisits += 1;
-                        if let Some(r) = ratings {
-                            t.samples.push(Sample {
-                                stage: *stage,
-                                month,
-                                ratings: *r,
-                            });
-                        }
-                    }
-                    _ => {}
                 }
-                let mut contribution = Contribution::default();
-                for s in &t.samples {
-                    let c = rating_counters(&s.ratings);
-                    let mut dims = vec![
-                        ("all", String::new()),
-                        ("project", t.project.to_string()),
-                        ("stage", s.stage.as_str().to_string()),
-                        ("month", s.month.clone()),
-                        ("project_month", format!("{}/{}", t.project, s.month)),
-                    ];
-                    match &t.assignee {
-                        Some(Assignee::Contractor(c)) => dims.push(("contractor", c.to_string())),
-                        Some(Assignee::Engineer(u)) => dims.push(("staff", u.to_string())),
-                        None => {}
-                    }
-                    for (dim, value) in dims {
-                        contribution.add(aggregate::key(RATINGS, dim, &value), c.clone());
-                    }
-                }
-                let repair = matches!(t.kind, TicketKind::Repair | TicketKind::HandoverDefect);
-                let service = service_counters(
-                    i64::from(repair && t.closed),
-                    i64::from(repair && t.closed && t.revisits > 0),
-                    i64::from(repair && t.accepted),
-                    i64::from(repair && t.accepted && t.rejections == 0),
-                    i64::from(t.kind == TicketKind::Complaint),
-                    0,
-                );
-                for (dim, value) in [("all", String::new()), ("project", t.project.to_string())] {
-                    contribution.add(aggregate::key(SERVICE, dim, &value), service.clone());
-                }
-                let mut ck = vec![CONTRIBUTION];
-                ck.extend_from_slice(id.as_str().as_bytes());
-                aggregate::replace(view, ck, contribution)?;
-                view.put_value(key, &t)
+                _ => {}
             }
-            _ => Ok(()),
+            ticket = Some(t);
         }
+        let Some(t) = ticket else { return Ok(()) };
+        let mut contribution = Contribution::default();
+        for s in &t.samples {
+            let c = rating_counters(&s.ratings);
+            let mut dims = vec![
+                ("all", String::new()),
+                ("project", t.project.to_string()),
+                ("stage", s.stage.as_str().to_string()),
+                ("month", s.month.clone()),
+                ("project_month", format!("{}/{}", t.project, s.month)),
+            ];
+            match &t.assignee {
+                Some(Assignee::Contractor(c)) => dims.push(("contractor", c.to_string())),
+                Some(Assignee::Engineer(u)) => dims.push(("staff", u.to_string())),
+                None => {}
+            }
+            for (dim, value) in dims {
+                contribution.add(aggregate::key(RATINGS, dim, &value), c.clone());
+            }
+        }
+        let repair = matches!(t.kind, TicketKind::Repair | TicketKind::HandoverDefect);
+        let service = service_counters(
+            i64::from(repair && t.closed),
+            i64::from(repair && t.closed && t.revisits > 0),
+            i64::from(repair && t.accepted),
+            i64::from(repair && t.accepted && t.rejections == 0),
+            i64::from(t.kind == TicketKind::Complaint),
+            0,
+        );
+        for (dim, value) in [("all", String::new()), ("project", t.project.to_string())] {
+            contribution.add(aggregate::key(SERVICE, dim, &value), service.clone());
+        }
+        let mut ck = vec![CONTRIBUTION];
+        ck.extend_from_slice(id.as_str().as_bytes());
+        aggregate::replace(view, ck, contribution)?;
+        view.put_value(key, &t)
     }
 }
 

@@ -16,6 +16,7 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use domain::calendar::CalendarRegistry;
+use domain::decider::Stamped;
 use domain::ids::{ContractorId, ProjectId, TicketId};
 use domain::policy::ClockKind;
 use domain::sla::{clock_events, evaluate_changes, ClockEvent, ClockReport, ClockStatus, SlaReport};
@@ -24,8 +25,7 @@ use eventlog::views::ViewTree;
 use serde::{Deserialize, Serialize};
 
 use crate::aggregate::{self, Contribution, MINUTE_BUCKETS};
-use crate::runner::{Applied, Projection, ProjectionError, ViewWriter};
-use crate::wire::DomainEvent;
+use crate::runner::{runs, Applied, Projection, ProjectionError, Run, ViewWriter};
 
 /// What the SLA view keeps per ticket.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -165,69 +165,108 @@ impl Projection for SlaView {
     }
 
     fn apply(&self, view: &mut ViewWriter<'_>, applied: &Applied<'_>) -> Result<(), ProjectionError> {
-        let DomainEvent::Ticket(id, stamped) = applied.event else {
-            return Ok(());
-        };
+        self.apply_all(view, std::slice::from_ref(applied))
+    }
+
+    fn apply_all(&self, view: &mut ViewWriter<'_>, events: &[Applied<'_>]) -> Result<(), ProjectionError> {
+        for run in runs(events) {
+            if let Run::Ticket { id, events, .. } = run {
+                self.fold_run(view, id, &events)?;
+            }
+        }
+        Ok(())
+    }
+}
+
+impl SlaView {
+    /// Folds consecutive events of one ticket, evaluating its clocks once.
+    fn fold_run(
+        &self,
+        view: &mut ViewWriter<'_>,
+        id: &TicketId,
+        events: &[&Stamped<TicketEvent>],
+    ) -> Result<(), ProjectionError> {
         let key = ticket_key(id);
         let existing: Option<SlaTicket> = view.get_value(&key)?;
         let was_open = existing.as_ref().is_some_and(|t| !t.finished);
-        let mut t = match (existing, &stamped.event) {
-            (
-                None,
-                TicketEvent::Received {
-                    kind,
-                    channel,
-                    location,
-                    category,
-                    priority,
-                    ..
-                },
-            ) => {
-                let changes = clock_events(stamped);
-                SlaTicket {
-                    id: id.clone(),
-                    kind: *kind,
-                    project: location.project().clone(),
-                    category: *category,
-                    priority: *priority,
-                    channel: *channel,
-                    contractor: None,
-                    month: self.month(&changes, stamped.occurred_at),
-                    finished: false,
-                    changes: Vec::new(),
-                    last_event_at: stamped.occurred_at,
+        let mut ticket = existing;
+        let mut clocks_changed = false;
+        for stamped in events {
+            let t = match (ticket.take(), &stamped.event) {
+                (
+                    None,
+                    TicketEvent::Received {
+                        kind,
+                        channel,
+                        location,
+                        category,
+                        priority,
+                        ..
+                    },
+                ) => {
+                    let changes = clock_events(stamped);
+                    SlaTicket {
+                        id: id.clone(),
+                        kind: *kind,
+                        project: location.project().clone(),
+                        category: *category,
+                        priority: *priority,
+                        channel: *channel,
+                        contractor: None,
+                        month: self.month(&changes, stamped.occurred_at),
+                        finished: false,
+                        changes: Vec::new(),
+                        last_event_at: stamped.occurred_at,
+                    }
                 }
-            }
-            (None, _) | (Some(_), TicketEvent::Received { .. }) => return Ok(()),
-            (Some(t), _) => t,
-        };
-        t.changes.extend(clock_events(stamped));
-        t.last_event_at = t.last_event_at.max(stamped.occurred_at);
-        match &stamped.event {
-            TicketEvent::PriorityChanged { to, .. } => t.priority = *to,
-            TicketEvent::Dispatched { to, .. } => {
-                t.contractor = match to {
-                    Assignee::Contractor(c) => Some(c.clone()),
-                    Assignee::Engineer(_) => None,
+                (None, _) => continue,
+                (Some(t), TicketEvent::Received { .. }) => {
+                    ticket = Some(t);
+                    continue;
                 }
+                (Some(t), _) => t,
+            };
+            let mut t = t;
+            let changes = clock_events(stamped);
+            clocks_changed |= !changes.is_empty();
+            t.changes.extend(changes);
+            t.last_event_at = t.last_event_at.max(stamped.occurred_at);
+            match &stamped.event {
+                TicketEvent::PriorityChanged { to, .. } => t.priority = *to,
+                TicketEvent::Dispatched { to, .. } => {
+                    t.contractor = match to {
+                        Assignee::Contractor(c) => Some(c.clone()),
+                        Assignee::Engineer(_) => None,
+                    }
+                }
+                TicketEvent::Withdrawn { .. } | TicketEvent::MergedInto { .. } | TicketEvent::Closed { .. } => {
+                    t.finished = true
+                }
+                TicketEvent::Reopened { .. } => t.finished = false,
+                _ => {}
             }
-            TicketEvent::Withdrawn { .. } | TicketEvent::MergedInto { .. } | TicketEvent::Closed { .. } => {
-                t.finished = true
-            }
-            TicketEvent::Reopened { .. } => t.finished = false,
-            _ => {}
+            ticket = Some(t);
         }
-        let report = evaluate_changes(&t.changes, &self.calendars, t.last_event_at)
-            .map_err(|e| ProjectionError::Invalid(format!("ticket {id}: {e}")))?;
-        let c = counters(&report);
+        let Some(t) = ticket else { return Ok(()) };
+        let mut ck = vec![CONTRIBUTION];
+        ck.extend_from_slice(id.as_str().as_bytes());
+        // Counters change only with the clocks (a stopped clock's result does
+        // not move with time); other events may only move the ticket between
+        // buckets.
+        let c = if clocks_changed {
+            let report = evaluate_changes(&t.changes, &self.calendars, t.last_event_at)
+                .map_err(|e| ProjectionError::Invalid(format!("ticket {id}: {e}")))?;
+            counters(&report)
+        } else {
+            let old: Contribution = view.get_value(&ck)?.unwrap_or_default();
+            old.entries.into_iter().next().map(|(_, c)| c).unwrap_or_default()
+        };
         let mut contribution = Contribution::default();
         if c.iter().any(|v| *v != 0) {
             for (dim, value) in dimension_values(&t) {
                 contribution.add(aggregate::key(AGGREGATE, dim, &value), c.clone());
             }
         }
-        let mut ck = vec![CONTRIBUTION];
-        ck.extend_from_slice(id.as_str().as_bytes());
         aggregate::replace(view, ck, contribution)?;
         match (was_open, !t.finished) {
             (true, false) => view.delete(open_key(&t.project, id)),

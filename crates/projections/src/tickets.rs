@@ -10,15 +10,15 @@
 //! own index (`project_status`), the manager's everyday list.
 
 use chrono::{DateTime, Utc};
+use domain::decider::Stamped;
 use domain::ids::{BuildingId, ContractorId, ProjectId, TicketId, UserId};
-use domain::ticket::{evolve, Assignee, Category, Priority, Status, Ticket, TicketKind, TicketState};
+use domain::ticket::{evolve, Assignee, Category, Priority, Status, Ticket, TicketEvent, TicketKind, TicketState};
 use eventlog::codec;
 use eventlog::views::ViewTree;
 use eventlog::Position;
 use serde::{Deserialize, Serialize};
 
-use crate::runner::{Applied, Projection, ProjectionError, ViewWriter};
-use crate::wire::DomainEvent;
+use crate::runner::{runs, Applied, Projection, ProjectionError, Run, ViewWriter};
 
 /// One ticket as the view holds it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -108,33 +108,53 @@ impl Projection for TicketsView {
     }
 
     fn apply(&self, view: &mut ViewWriter<'_>, applied: &Applied<'_>) -> Result<(), ProjectionError> {
-        let DomainEvent::Ticket(id, stamped) = applied.event else {
-            return Ok(());
-        };
-        let key = record_key(id);
-        let old: Option<TicketRecord> = view.get_value(&key)?;
-        let old_keys = old.as_ref().map(|r| index_keys(&r.ticket)).unwrap_or_default();
-        let state = TicketState(old.map(|r| Box::new(r.ticket)));
-        let TicketState(Some(new)) = evolve(state, stamped) else {
-            // An event before the ticket's Received folds to nothing.
-            return Ok(());
-        };
-        let new_keys = index_keys(&new);
-        for k in old_keys.iter().filter(|k| !new_keys.contains(k)) {
-            view.delete(k.clone());
-        }
-        for k in new_keys.iter().filter(|k| !old_keys.contains(k)) {
-            view.put(k.clone(), Vec::new());
-        }
-        view.put_value(
-            key,
-            &TicketRecord {
-                ticket: *new,
-                position: applied.position,
-                updated_at: applied.recorded_at,
-            },
-        )
+        self.apply_all(view, std::slice::from_ref(applied))
     }
+
+    fn apply_all(&self, view: &mut ViewWriter<'_>, events: &[Applied<'_>]) -> Result<(), ProjectionError> {
+        for run in runs(events) {
+            if let Run::Ticket { id, events, last } = run {
+                fold_run(view, id, &events, last)?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Folds consecutive events of one ticket: one read, one write, one index
+/// update, the same result as one event at a time.
+fn fold_run(
+    view: &mut ViewWriter<'_>,
+    id: &TicketId,
+    events: &[&Stamped<TicketEvent>],
+    last: &Applied<'_>,
+) -> Result<(), ProjectionError> {
+    let key = record_key(id);
+    let old: Option<TicketRecord> = view.get_value(&key)?;
+    let old_keys = old.as_ref().map(|r| index_keys(&r.ticket)).unwrap_or_default();
+    let mut state = TicketState(old.map(|r| Box::new(r.ticket)));
+    for stamped in events {
+        state = evolve(state, stamped);
+    }
+    let TicketState(Some(new)) = state else {
+        // Events before the ticket's Received fold to nothing.
+        return Ok(());
+    };
+    let new_keys = index_keys(&new);
+    for k in old_keys.iter().filter(|k| !new_keys.contains(k)) {
+        view.delete(k.clone());
+    }
+    for k in new_keys.iter().filter(|k| !old_keys.contains(k)) {
+        view.put(k.clone(), Vec::new());
+    }
+    view.put_value(
+        key,
+        &TicketRecord {
+            ticket: *new,
+            position: last.position,
+            updated_at: last.recorded_at,
+        },
+    )
 }
 
 /// Why a query was refused.
