@@ -407,9 +407,25 @@ pub fn start(
     let target = format!("{name}.v{}", projection.version());
     let current = meta_get(&meta, &format!("current/{name}"))?;
     let building = meta_get(&meta, &format!("building/{name}"))?;
-    // Serve what served before; build the target if it differs.
+    // A tree belongs to this version if it is `<name>.v<version>` or one of
+    // its explicit rebuilds, `<name>.v<version>.r<n>`.
+    let of_this_version = |tree: &str| tree == target || tree.starts_with(&format!("{target}.r"));
+    // A rebuild left half done by an older version is worthless to this
+    // one: drop it and start over.
+    let building = match building {
+        Some(b) if !of_this_version(&b) => {
+            db.drop_tree(&b)?;
+            let mut batch = ViewBatch::default();
+            batch.delete(format!("building/{name}").into_bytes());
+            meta.apply(batch)?;
+            None
+        }
+        other => other,
+    };
+    // Serve what served before; build this version if the serving tree is
+    // of another one, or finish a rebuild in progress.
     let (serving_name, build_name) = match current {
-        Some(current) if current == target && building.is_none() => (current, None),
+        Some(current) if of_this_version(&current) => (current, building),
         Some(current) => (current, Some(building.unwrap_or(target))),
         None => {
             meta.apply({
