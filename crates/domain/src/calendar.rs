@@ -135,6 +135,27 @@ pub struct BusinessCalendar {
     holidays: BTreeMap<NaiveDate, String>,
     adjusted: BTreeMap<NaiveDate, String>,
     years: BTreeSet<i32>,
+    table: DayTable,
+}
+
+/// Working intervals of every day in a range of years, as UTC instants,
+/// with running totals, so that business time between two instants costs
+/// two lookups instead of a walk over every day between them.
+#[derive(Debug, Clone, Default)]
+struct DayTable {
+    first: Option<NaiveDate>,
+    /// Working intervals per day.
+    days: Vec<Vec<(DateTime<Utc>, DateTime<Utc>)>>,
+    /// `prefix[i]`: working time of the days before day `i`.
+    prefix: Vec<TimeDelta>,
+}
+
+impl DayTable {
+    fn index(&self, date: NaiveDate) -> Option<usize> {
+        let first = self.first?;
+        let i = usize::try_from((date - first).num_days()).ok()?;
+        (i < self.days.len()).then_some(i)
+    }
 }
 
 /// The bundled mainland China calendar file.
@@ -247,8 +268,8 @@ impl BusinessCalendar {
         if let Some(day) = adjusted.keys().find(|d| holidays.contains_key(d)) {
             return Err(bad(format!("{day} is both a holiday and an adjusted working day")));
         }
-        let years = spec.years.iter().copied().collect();
-        Ok(Self {
+        let years: BTreeSet<i32> = spec.years.iter().copied().collect();
+        let mut calendar = Self {
             spec,
             tz,
             hours,
@@ -256,7 +277,10 @@ impl BusinessCalendar {
             holidays,
             adjusted,
             years,
-        })
+            table: DayTable::default(),
+        };
+        calendar.table = calendar.build_table();
+        Ok(calendar)
     }
 
     /// The calendar as data, for storing a published version.
@@ -344,8 +368,64 @@ impl BusinessCalendar {
             .map(move |&(s, e)| (self.instant(date, s), self.instant(date, e)))
     }
 
+    /// The day table: from five years before the first listed year (or
+    /// 2000) to ten years after the last (or 2050).
+    fn build_table(&self) -> DayTable {
+        let from_year = self.years.first().map(|y| y - 5).unwrap_or(2000);
+        let to_year = self.years.last().map(|y| y + 10).unwrap_or(2050);
+        let (Some(first), Some(last)) = (
+            NaiveDate::from_ymd_opt(from_year, 1, 1),
+            NaiveDate::from_ymd_opt(to_year, 12, 31),
+        ) else {
+            return DayTable::default();
+        };
+        let mut days = Vec::new();
+        let mut prefix = vec![TimeDelta::zero()];
+        for day in first.iter_days().take_while(|d| *d <= last) {
+            let intervals: Vec<_> = self.intervals(day).collect();
+            let total = intervals.iter().fold(TimeDelta::zero(), |t, (s, e)| t + (*e - *s));
+            prefix.push(prefix.last().copied().unwrap_or_default() + total);
+            days.push(intervals);
+        }
+        DayTable {
+            first: Some(first),
+            days,
+            prefix,
+        }
+    }
+
     /// Working time between two instants (zero when `to <= from`).
     pub fn business_time_between(&self, from: DateTime<Utc>, to: DateTime<Utc>) -> TimeDelta {
+        if to <= from {
+            return TimeDelta::zero();
+        }
+        let t = &self.table;
+        if let (Some(i0), Some(i1)) = (t.index(self.local_date(from)), t.index(self.local_date(to))) {
+            let overlap = |i: usize, a: DateTime<Utc>, b: DateTime<Utc>| {
+                t.days[i].iter().fold(TimeDelta::zero(), |acc, (s, e)| {
+                    let (s, e) = ((*s).max(a), (*e).min(b));
+                    if e > s {
+                        acc + (e - s)
+                    } else {
+                        acc
+                    }
+                })
+            };
+            if i0 == i1 {
+                return overlap(i0, from, to);
+            }
+            return overlap(i0, from, DateTime::<Utc>::MAX_UTC)
+                + (t.prefix[i1] - t.prefix[i0 + 1])
+                + overlap(i1, DateTime::<Utc>::MIN_UTC, to);
+        }
+        self.business_time_between_by_days(from, to)
+    }
+
+    /// [`business_time_between`](Self::business_time_between) by walking
+    /// every day: the reference the day table is checked against, and the
+    /// way outside the table's years.
+    #[doc(hidden)]
+    pub fn business_time_between_by_days(&self, from: DateTime<Utc>, to: DateTime<Utc>) -> TimeDelta {
         if to <= from {
             return TimeDelta::zero();
         }
@@ -370,6 +450,51 @@ impl BusinessCalendar {
     /// ends exactly at the end of a working interval returns that end (a
     /// 3-hour target from 09:00 is due at 12:00, not at 13:30).
     pub fn add_business_time(&self, start: DateTime<Utc>, amount: TimeDelta) -> DateTime<Utc> {
+        if amount <= TimeDelta::zero() {
+            return start;
+        }
+        let t = &self.table;
+        if let Some(i0) = t.index(self.local_date(start)) {
+            let mut remaining = amount;
+            for (s, e) in &t.days[i0] {
+                if *e <= start {
+                    continue;
+                }
+                let s = (*s).max(start);
+                if remaining <= *e - s {
+                    return s + remaining;
+                }
+                remaining -= *e - s;
+            }
+            // The first later day whose running total covers what remains.
+            let base = t.prefix[i0 + 1];
+            let need = base + remaining;
+            let j = t.prefix.partition_point(|p| *p < need);
+            // prefix[j] >= need: the goal is reached during day j - 1.
+            if j >= 1 && j < t.prefix.len() {
+                let day = j - 1;
+                let mut left = need - t.prefix[day];
+                for (s, e) in &t.days[day] {
+                    if left <= *e - *s {
+                        return *s + left;
+                    }
+                    left -= *e - *s;
+                }
+            }
+            // Past the table's end: carry on day by day from there.
+            if let Some(last) = t.days.iter().rev().find_map(|d| d.last()).map(|(_, e)| *e) {
+                let done = t.prefix[t.prefix.len() - 1] - base;
+                return self.add_business_time_by_days(last, remaining - done);
+            }
+        }
+        self.add_business_time_by_days(start, amount)
+    }
+
+    /// [`add_business_time`](Self::add_business_time) by walking every
+    /// day: the reference the day table is checked against, and the way
+    /// outside the table's years.
+    #[doc(hidden)]
+    pub fn add_business_time_by_days(&self, start: DateTime<Utc>, amount: TimeDelta) -> DateTime<Utc> {
         if amount <= TimeDelta::zero() {
             return start;
         }

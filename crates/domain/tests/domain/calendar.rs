@@ -231,3 +231,34 @@ fn a_misspelled_field_is_refused_not_ignored() {
     let err = BusinessCalendar::from_toml(&typo).unwrap_err().to_string();
     assert!(err.contains("workingdays"), "{err}");
 }
+
+fn instant_in_1985_to_2045() -> impl Strategy<Value = DateTime<Utc>> {
+    // Inside the day table (2019-2036 for the bundled calendar) and outside.
+    (0i64..(60 * 366 * 24 * 60)).prop_map(|m| bj("1985-01-01 00:00") + Duration::minutes(m))
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(128))]
+
+    #[test]
+    fn the_day_table_agrees_with_walking_every_day(
+        a in instant_in_1985_to_2045(),
+        b in instant_in_1985_to_2045(),
+        seconds in 1i64..(40 * 24 * 3600),
+    ) {
+        let cal = cal();
+        prop_assert_eq!(cal.business_time_between(a, b), cal.business_time_between_by_days(a, b));
+        let d = TimeDelta::seconds(seconds);
+        prop_assert_eq!(cal.add_business_time(a, d), cal.add_business_time_by_days(a, d));
+    }
+}
+
+#[test]
+fn adding_runs_past_the_end_of_the_day_table() {
+    let cal = cal();
+    // The table ends with 2036; 400 working days from late 2035 go beyond it.
+    let start = bj("2035-12-01 10:00");
+    let d = TimeDelta::minutes(450 * 400);
+    assert_eq!(cal.add_business_time(start, d), cal.add_business_time_by_days(start, d));
+    assert_eq!(cal.business_time_between(start, cal.add_business_time(start, d)), d);
+}
