@@ -6,6 +6,12 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use anyhow::{anyhow, Context, Result};
+
+// sled and the views allocate on every write; mimalloc rebuilt the views 1.6x
+// faster than glibc malloc in the views benchmark (docs/benchmarks.md).
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use clap::{Parser, Subcommand};
 use eventlog::{
     codec, EventId, EventMetadata, EventStore, ExpectedVersion, NewEvent, RecordedEvent, SledEventStore, SledOptions,

@@ -26,6 +26,11 @@ use projections::{all_views, wire};
 
 type BenchResult<T> = Result<T, Box<dyn std::error::Error>>;
 
+// The allocator the product's binary uses (remove these two lines to measure
+// glibc malloc instead).
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn env_number(name: &str, default: u64) -> u64 {
     std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
 }
