@@ -14,7 +14,8 @@
 //!
 //! Environment: `BENCH_TICKETS`, `BENCH_UNITS`, `BENCH_PROJECTS` size the
 //! log; `BENCH_LOG_DIR` keeps (and reuses) it; `BENCH_VIEWS` (names,
-//! comma-separated) rebuilds only those views.
+//! comma-separated) rebuilds only those views; `BENCH_SEPARATE=1` gives
+//! each view its own reader instead of the shared feed.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -90,15 +91,21 @@ fn rebuild(log: &std::path::Path, views: &std::path::Path) -> BenchResult<()> {
     rt.block_on(async {
         let store: Arc<dyn EventStore> = Arc::new(SledEventStore::open(log, buffered())?);
         let head = store.head().ok_or("empty log")?;
-        let db = ViewDb::open(views, 256 << 20)?;
+        let db = ViewDb::open(views, 128 << 20)?;
         let started = Instant::now();
         let mut handles = Vec::new();
         let only = std::env::var("BENCH_VIEWS").ok();
-        for view in all_views() {
-            if only.as_deref().is_some_and(|o| !o.split(',').any(|n| n == view.name())) {
-                continue;
+        let views: Vec<_> = all_views()
+            .into_iter()
+            .filter(|v| only.as_deref().is_none_or(|o| o.split(',').any(|n| n == v.name())))
+            .collect();
+        // BENCH_SEPARATE=1: one reader per view, as before the shared feed.
+        if std::env::var("BENCH_SEPARATE").is_ok() {
+            for view in views {
+                handles.push(projections::runner::start(store.clone(), db.clone(), view)?);
             }
-            handles.push(projections::runner::start(store.clone(), db.clone(), view)?);
+        } else {
+            handles = projections::runner::start_all(store.clone(), db.clone(), views)?;
         }
         for h in &handles {
             h.wait_for(head, Duration::from_secs(3600)).await?;
@@ -198,10 +205,7 @@ fn main() -> BenchResult<()> {
 async fn live_lag(dir: &std::path::Path, rate: u64, seconds: u64) -> BenchResult<()> {
     let store = Arc::new(SledEventStore::open(dir.join("live-log"), SledOptions::default())?);
     let db = ViewDb::open(&dir.join("live-views"), 128 << 20)?;
-    let mut handles = Vec::new();
-    for view in all_views() {
-        handles.push(projections::runner::start(store.clone(), db.clone(), view)?);
-    }
+    let handles = projections::runner::start_all(store.clone(), db.clone(), all_views())?;
     let tickets = handles.first().cloned().ok_or("no views")?;
     // Events to append: generated histories, one event per append, as
     // staff tools append them.

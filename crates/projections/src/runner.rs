@@ -402,6 +402,127 @@ pub fn start(
     db: ViewDb,
     projection: Arc<dyn Projection>,
 ) -> Result<ViewHandle, ProjectionError> {
+    let runner = prepare(store, db, projection)?;
+    let handle = runner.handle.clone();
+    tokio::spawn(runner.run());
+    Ok(handle)
+}
+
+/// Starts every view of `projections`. Views that follow the log from
+/// their checkpoint share one reader: each event is read and decoded once
+/// and handed to every view, which applies and commits it in its own task
+/// (a rebuild of everything reads the log once instead of once per view).
+/// Views that must rebuild first, and any view asked to rebuild later,
+/// run on their own. Must be called inside a tokio runtime.
+pub fn start_all(
+    store: Arc<dyn EventStore>,
+    db: ViewDb,
+    projections: Vec<Arc<dyn Projection>>,
+) -> Result<Vec<ViewHandle>, ProjectionError> {
+    let mut handles = Vec::new();
+    let mut members = Vec::new();
+    for projection in projections {
+        let runner = prepare(store.clone(), db.clone(), projection)?;
+        handles.push(runner.handle.clone());
+        if runner.build_name.is_some() {
+            tokio::spawn(runner.run());
+        } else {
+            members.push(runner);
+        }
+    }
+    if !members.is_empty() {
+        let mut from = Position::MAX;
+        let mut senders = Vec::new();
+        for runner in members {
+            from = from.min(checkpoint(&runner.handle.tree())?);
+            let (tx, rx) = tokio::sync::mpsc::channel(FEED_DEPTH);
+            senders.push(tx);
+            tokio::spawn(runner.run_member(rx));
+        }
+        tokio::spawn(feed(store, from, senders));
+    }
+    Ok(handles)
+}
+
+/// Events decoded once for every member of a shared feed: position, log
+/// time, and the domain event (`None` for streams that are not the
+/// domain's, `Err` for an event that does not decode).
+struct DecodedBatch {
+    events: Vec<DecodedEvent>,
+    last: Position,
+    /// The log could not be read at `last`: every member fails there.
+    error: Option<String>,
+}
+
+/// One event of a [`DecodedBatch`].
+type DecodedEvent = (Position, DateTime<Utc>, Result<Option<DomainEvent>, String>);
+
+/// Batches a feed may run ahead of its slowest member.
+const FEED_DEPTH: usize = 4;
+
+/// The shared reader: reads and decodes each batch once and hands it to
+/// every member still listening; ends when the store closes or no member
+/// is left.
+async fn feed(
+    store: Arc<dyn EventStore>,
+    from: Position,
+    mut members: Vec<tokio::sync::mpsc::Sender<Arc<DecodedBatch>>>,
+) {
+    let mut sub = Subscription::new(store, from);
+    loop {
+        let Some(first) = sub.next().await else { return };
+        let mut raw = Vec::new();
+        match first {
+            Ok(e) => raw.push(e),
+            Err(e) => {
+                let failed = Arc::new(DecodedBatch {
+                    events: Vec::new(),
+                    last: sub.next_position(),
+                    error: Some(e.to_string()),
+                });
+                for m in members {
+                    let _ = m.send(failed.clone()).await;
+                }
+                return;
+            }
+        }
+        while raw.len() < MAX_BATCH {
+            match sub.try_next() {
+                Some(Ok(e)) => raw.push(e),
+                Some(Err(_)) | None => break,
+            }
+        }
+        let last = raw.last().map(|r| r.position).unwrap_or(from);
+        let events = raw
+            .iter()
+            .map(|r| {
+                let decoded = match wire::decode(r) {
+                    Ok(e) => Ok(Some(e)),
+                    Err(WireError::UnknownStream(_)) => Ok(None),
+                    Err(e) => Err(e.to_string()),
+                };
+                (r.position, r.recorded_at, decoded)
+            })
+            .collect();
+        let batch = Arc::new(DecodedBatch {
+            events,
+            last,
+            error: None,
+        });
+        let mut still = Vec::with_capacity(members.len());
+        for m in members {
+            if m.send(batch.clone()).await.is_ok() {
+                still.push(m);
+            }
+        }
+        members = still;
+        if members.is_empty() {
+            return;
+        }
+    }
+}
+
+fn prepare(store: Arc<dyn EventStore>, db: ViewDb, projection: Arc<dyn Projection>) -> Result<Runner, ProjectionError> {
     let name = projection.name();
     let meta = db.tree(META_TREE)?;
     let target = format!("{name}.v{}", projection.version());
@@ -447,19 +568,17 @@ pub fn start(
         status: status_rx,
         rebuild: Arc::new(tokio::sync::Notify::new()),
     };
-    let runner = Runner {
+    Ok(Runner {
         store,
         db,
         meta,
         projection,
         serving_name,
         build_name,
-        handle: handle.clone(),
+        handle,
         applied: applied_tx,
         status: status_tx,
-    };
-    tokio::spawn(runner.run());
-    Ok(handle)
+    })
 }
 
 struct Runner {
@@ -490,19 +609,10 @@ impl Runner {
             match result {
                 Ok(Step::Continue) => continue,
                 Ok(Step::RebuildRequested) => {
-                    let name = self.projection.name();
-                    let build = format!(
-                        "{name}.v{}.r{}",
-                        self.projection.version(),
-                        Utc::now().timestamp_millis()
-                    );
-                    let mut b = ViewBatch::default();
-                    b.put(format!("building/{name}").into_bytes(), build.clone().into_bytes());
-                    if let Err(e) = self.meta.apply(b) {
+                    if let Err(e) = self.plan_rebuild() {
                         self.fail(0, e.to_string());
                         return;
                     }
-                    self.build_name = Some(build);
                 }
                 Ok(Step::StoreClosed) => {
                     let _ = self.db.flush();
@@ -514,6 +624,72 @@ impl Runner {
                     return;
                 }
             }
+        }
+    }
+
+    /// Records a rebuild into a fresh tree of this version.
+    fn plan_rebuild(&mut self) -> Result<(), ProjectionError> {
+        let name = self.projection.name();
+        let build = format!(
+            "{name}.v{}.r{}",
+            self.projection.version(),
+            Utc::now().timestamp_millis()
+        );
+        let mut b = ViewBatch::default();
+        b.put(format!("building/{name}").into_bytes(), build.clone().into_bytes());
+        self.meta.apply(b)?;
+        self.build_name = Some(build);
+        Ok(())
+    }
+
+    /// A member of a shared feed: applies the decoded batches it is handed
+    /// until the store closes; a rebuild request takes it out of the feed
+    /// and it carries on alone.
+    async fn run_member(mut self, mut rx: tokio::sync::mpsc::Receiver<Arc<DecodedBatch>>) {
+        self.status.send_replace(ViewStatus::Live);
+        let tree = self.handle.tree();
+        loop {
+            let batch = tokio::select! {
+                b = rx.recv() => b,
+                _ = self.handle.rebuild.notified() => {
+                    drop(rx);
+                    if let Err(e) = self.plan_rebuild() {
+                        self.fail(0, e.to_string());
+                        return;
+                    }
+                    return self.run().await;
+                }
+            };
+            let Some(batch) = batch else {
+                let _ = self.db.flush();
+                self.status.send_replace(ViewStatus::Stopped);
+                return;
+            };
+            if let Some(reason) = &batch.error {
+                return self.fail(batch.last, reason.clone());
+            }
+            let next = match checkpoint(&tree) {
+                Ok(n) => n,
+                Err(e) => return self.fail(batch.last, e.to_string()),
+            };
+            if batch.last < next {
+                continue;
+            }
+            let mut decoded = Vec::with_capacity(batch.events.len());
+            for (position, recorded_at, event) in batch.events.iter().filter(|(p, _, _)| *p >= next) {
+                match event {
+                    Ok(Some(e)) => decoded.push((*position, *recorded_at, e)),
+                    Ok(None) => {}
+                    Err(reason) => return self.fail(*position, reason.clone()),
+                }
+            }
+            match self.apply_decoded(&tree, &decoded, batch.last) {
+                Ok(last) => {
+                    self.applied.send_replace(Some(last));
+                }
+                Err((position, e)) => return self.fail(position, e.to_string()),
+            }
+            tokio::task::yield_now().await;
         }
     }
 
@@ -541,6 +717,19 @@ impl Runner {
                 Err(e) => return Err((recorded.position, e.into())),
             }
         }
+        let decoded: Vec<(Position, DateTime<Utc>, &DomainEvent)> =
+            decoded.iter().map(|(p, t, e)| (*p, *t, e)).collect();
+        self.apply_decoded(tree, &decoded, last)
+    }
+
+    /// Applies decoded events and commits them with the checkpoint after
+    /// `last` (the last position read, decoded or not).
+    fn apply_decoded(
+        &self,
+        tree: &ViewTree,
+        decoded: &[(Position, DateTime<Utc>, &DomainEvent)],
+        last: Position,
+    ) -> Result<Position, (Position, ProjectionError)> {
         let applied: Vec<Applied<'_>> = decoded
             .iter()
             .map(|(position, recorded_at, event)| Applied {

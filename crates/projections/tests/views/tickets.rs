@@ -276,3 +276,68 @@ async fn a_new_version_rebuilds_from_zero_and_replaces_the_old_tree() {
         1
     );
 }
+
+fn dump(tree: &eventlog::views::ViewTree) -> Vec<(Vec<u8>, Vec<u8>)> {
+    tree.scan_prefix(b"")
+        .map(|e| e.unwrap())
+        .filter(|(k, _)| k.first() != Some(&0))
+        .collect()
+}
+
+#[tokio::test]
+async fn views_sharing_one_reader_equal_views_reading_alone() {
+    let f = Fixture::new();
+    let last = seed(&f, 12).await;
+    // Every view on its own reader, in one database ...
+    let alone_db = eventlog::views::ViewDb::open(&f.dir.path().join("alone"), 8 << 20).unwrap();
+    let mut alone = Vec::new();
+    for view in projections::all_views() {
+        alone.push(runner::start(f.dyn_store(), alone_db.clone(), view).unwrap());
+    }
+    // ... and all of them on one shared reader, in another.
+    let shared = runner::start_all(f.dyn_store(), f.views.clone(), projections::all_views()).unwrap();
+    assert_eq!(shared.len(), alone.len());
+    for (a, s) in alone.iter().zip(&shared) {
+        a.wait_for(last, WAIT).await.unwrap();
+        s.wait_for(last, WAIT).await.unwrap();
+        assert_eq!(s.status(), ViewStatus::Live, "{}", s.name());
+        assert_eq!(dump(&s.tree()), dump(&a.tree()), "view {}", s.name());
+    }
+    // Live appends reach every member.
+    let refs = refs();
+    let extra = decide(
+        &refs,
+        &[],
+        vec![(
+            agent(),
+            "2025-09-29 12:00",
+            receive_as("T-77", TicketKind::Inquiry, Priority::Normal),
+        )],
+    );
+    let last = f.append(&id("T-77"), &extra).await;
+    for s in &shared {
+        s.wait_for(last, WAIT).await.unwrap();
+    }
+    assert!(tickets::ticket(&shared[0].tree(), &id("T-77")).unwrap().is_some());
+    // A member asked to rebuild leaves the feed, rebuilds alone and comes
+    // back with the same view; the others keep following.
+    let before = dump(&shared[0].tree());
+    shared[0].rebuild();
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    shared[0].wait_until_live(WAIT).await.unwrap();
+    assert_eq!(dump(&shared[0].tree()), before);
+    let more = decide(
+        &refs,
+        &[],
+        vec![(
+            agent(),
+            "2025-09-29 12:10",
+            receive_as("T-78", TicketKind::Inquiry, Priority::Normal),
+        )],
+    );
+    let last = f.append(&id("T-78"), &more).await;
+    for s in &shared {
+        s.wait_for(last, WAIT).await.unwrap();
+    }
+    assert!(tickets::ticket(&shared[0].tree(), &id("T-78")).unwrap().is_some());
+}
