@@ -1,4 +1,5 @@
 //! The end-to-end suite: one test target whose modules exercise the whole
 //! product through its public boundaries.
 
+mod graphql;
 mod layering;

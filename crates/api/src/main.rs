@@ -1,5 +1,6 @@
-//! `aftersales`: the operator's binary. For now it carries the event log's
-//! command-line tools; the GraphQL server joins it as `aftersales serve`.
+//! `aftersales`: the operator's binary: the GraphQL server (`serve`) and
+//! the event log's command-line tools (`log`). The data folder holds the
+//! log (`<data>/log`) and the views (`<data>/views`).
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -30,6 +31,12 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
+    /// Run the GraphQL server (GraphiQL at /, the API at /graphql).
+    Serve {
+        /// Address to listen on.
+        #[arg(long, env = "AFTERSALES_LISTEN", default_value = "127.0.0.1:8080")]
+        listen: std::net::SocketAddr,
+    },
     /// Work with the event log directly.
     #[command(subcommand)]
     Log(LogCommand),
@@ -128,31 +135,79 @@ fn folder_size(path: &std::path::Path) -> u64 {
         .unwrap_or(0)
 }
 
-async fn run(cli: Cli) -> Result<()> {
-    let store = Arc::new(
-        SledEventStore::open(&cli.data, SledOptions::default())
-            .with_context(|| format!("opening the event log in {}", cli.data.display()))?,
+async fn shutdown_signal() {
+    let interrupt = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(s) => s,
+            Err(_) => {
+                let _ = interrupt.await;
+                return;
+            }
+        };
+        tokio::select! {
+            _ = interrupt => {}
+            _ = term.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = interrupt.await;
+}
+
+async fn serve(data: &std::path::Path, listen: std::net::SocketAddr) -> Result<()> {
+    let service = Arc::new(
+        api::service::Service::open(data).map_err(|e| anyhow!("opening {}: {}", data.display(), e.message()))?,
     );
+    let listener = tokio::net::TcpListener::bind(listen)
+        .await
+        .with_context(|| format!("listening on {listen}"))?;
+    eprintln!(
+        "aftersales: serving {} on http://{} (GraphiQL at /, API at /graphql)",
+        data.display(),
+        listener.local_addr()?
+    );
+    axum::serve(listener, api::server::router(service.clone()))
+        .with_graceful_shutdown(shutdown_signal())
+        .await?;
+    eprintln!("aftersales: stopping; flushing the log");
+    service.close().map_err(|e| anyhow!(e.message()))?;
+    Ok(())
+}
+
+async fn run(cli: Cli) -> Result<()> {
     match cli.command {
-        Command::Log(LogCommand::Stats) => {
+        Command::Serve { listen } => serve(&cli.data, listen).await,
+        Command::Log(command) => log_command(&cli.data, command).await,
+    }
+}
+
+async fn log_command(data: &std::path::Path, command: LogCommand) -> Result<()> {
+    let log = data.join("log");
+    let store = Arc::new(
+        SledEventStore::open(&log, SledOptions::default())
+            .with_context(|| format!("opening the event log in {}", log.display()))?,
+    );
+    match command {
+        LogCommand::Stats => {
             let head = store.head().map_or_else(|| "empty".to_owned(), |h| h.to_string());
-            println!("data folder: {}", cli.data.display());
+            println!("data folder: {}", data.display());
             println!("head position: {head}");
-            println!("size on disk: {} bytes", folder_size(&cli.data));
+            println!("size on disk: {} bytes", folder_size(data));
             let recovery = store.recovery();
             println!(
                 "recovery at open: {} events replayed from the write-ahead file, {} torn bytes dropped",
                 recovery.replayed, recovery.discarded_bytes
             );
         }
-        Command::Log(LogCommand::Append {
+        LogCommand::Append {
             stream,
             event_type,
             body,
             expected,
             actor,
             id,
-        }) => {
+        } => {
             let stream = StreamId::new(stream)?;
             let event = NewEvent {
                 id: id.map_or_else(EventId::new_random, EventId),
@@ -176,7 +231,7 @@ async fn run(cli: Cli) -> Result<()> {
                 })
             );
         }
-        Command::Log(LogCommand::Read { stream, from, limit }) => {
+        LogCommand::Read { stream, from, limit } => {
             let events = match stream {
                 Some(s) => store.read_stream(&StreamId::new(s)?, from, limit)?,
                 None => store.read_all(from).take(limit).collect::<Result<_, _>>()?,
@@ -185,7 +240,7 @@ async fn run(cli: Cli) -> Result<()> {
                 println!("{}", to_json(e));
             }
         }
-        Command::Log(LogCommand::Tail { from }) => {
+        LogCommand::Tail { from } => {
             let mut subscription = Subscription::new(store.clone(), from);
             loop {
                 tokio::select! {
@@ -197,7 +252,7 @@ async fn run(cli: Cli) -> Result<()> {
                 }
             }
         }
-        Command::Log(LogCommand::Verify) => {
+        LogCommand::Verify => {
             let report = store.verify()?;
             println!(
                 "ok: {} events in {} streams, head {}",

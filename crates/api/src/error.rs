@@ -1,0 +1,91 @@
+//! One error type for the server: every refusal becomes a GraphQL error
+//! with a human message and a code from a small documented set; internal
+//! errors show a generic message (the detail goes to the log once, here).
+
+use domain::error::DomainError;
+
+/// The error codes staff tools may rely on (`extensions.code`).
+pub mod codes {
+    /// The request carries no valid credentials.
+    pub const UNAUTHENTICATED: &str = "UNAUTHENTICATED";
+    /// The actor may not do this.
+    pub const FORBIDDEN: &str = "FORBIDDEN";
+    /// The ticket, project, unit or owner does not exist.
+    pub const NOT_FOUND: &str = "NOT_FOUND";
+    /// A field is missing, malformed or out of range.
+    pub const BAD_INPUT: &str = "BAD_INPUT";
+    /// The process does not allow this in the record's status.
+    pub const INVALID_TRANSITION: &str = "INVALID_TRANSITION";
+    /// A stale `expectedVersion`, or a concurrent change won the race.
+    pub const CONFLICT: &str = "CONFLICT";
+    /// Something broke on our side.
+    pub const INTERNAL: &str = "INTERNAL";
+}
+
+/// Why a request failed. Deliberately not `Display`: it becomes a GraphQL
+/// error only through `From`, which sets the code.
+#[derive(Debug)]
+pub enum AppError {
+    /// The domain refused the command.
+    Domain(DomainError),
+    /// The record changed since the caller read it.
+    Conflict(String),
+    /// Malformed input the domain never saw.
+    BadInput(String),
+    /// Something broke on our side; the message is for the log only.
+    Internal(String),
+}
+
+impl From<DomainError> for AppError {
+    fn from(e: DomainError) -> Self {
+        AppError::Domain(e)
+    }
+}
+
+impl AppError {
+    /// The code for `extensions.code`.
+    pub fn code(&self) -> &'static str {
+        match self {
+            AppError::Domain(e) => match e {
+                DomainError::InvalidTransition { .. } => codes::INVALID_TRANSITION,
+                DomainError::Forbidden { .. } => codes::FORBIDDEN,
+                DomainError::InvalidInput { .. }
+                | DomainError::InvalidOccurredAt { .. }
+                | DomainError::MissingReference { .. } => codes::BAD_INPUT,
+                DomainError::NotFound { .. } => codes::NOT_FOUND,
+                DomainError::AlreadyExists { .. } => codes::CONFLICT,
+                DomainError::InvalidReferenceData { .. } => codes::INTERNAL,
+            },
+            AppError::Conflict(_) => codes::CONFLICT,
+            AppError::BadInput(_) => codes::BAD_INPUT,
+            AppError::Internal(_) => codes::INTERNAL,
+        }
+    }
+
+    /// The human message.
+    pub fn message(&self) -> String {
+        match self {
+            AppError::Domain(e) => e.to_string(),
+            AppError::Conflict(m) | AppError::BadInput(m) => m.clone(),
+            AppError::Internal(m) => format!("internal error: {m}"),
+        }
+    }
+
+    /// Wraps an internal failure.
+    pub fn internal(e: impl std::fmt::Display) -> Self {
+        AppError::Internal(e.to_string())
+    }
+}
+
+impl From<AppError> for async_graphql::Error {
+    fn from(e: AppError) -> Self {
+        let code = e.code();
+        let message = if code == codes::INTERNAL {
+            eprintln!("{}", e.message());
+            "internal error; see the server log".to_string()
+        } else {
+            e.message()
+        };
+        async_graphql::ErrorExtensions::extend_with(async_graphql::Error::new(message), |_, ext| ext.set("code", code))
+    }
+}

@@ -1,0 +1,12 @@
+//! The after-sales server: the GraphQL API over the domain, the log and the
+//! views, and the `aftersales` binary's commands.
+//!
+//! - [`service`]: the command side (load, decide, append, wait for the view).
+//! - [`schema`]: the GraphQL schema.
+//! - [`server`]: the HTTP routes.
+//! - [`error`]: error codes.
+
+pub mod error;
+pub mod schema;
+pub mod server;
+pub mod service;

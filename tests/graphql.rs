@@ -1,0 +1,217 @@
+//! The GraphQL server over HTTP, on an ephemeral port and a temporary data
+//! folder: intake, read-your-writes, optimistic concurrency, idempotent
+//! retries and clear errors.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use serde_json::{json, Value};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+struct Server {
+    _dir: tempfile::TempDir,
+    addr: SocketAddr,
+    service: Arc<api::service::Service>,
+}
+
+async fn start() -> Server {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let service = Arc::new(api::service::Service::open(dir.path()).unwrap_or_else(|e| panic!("{}", e.message())));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    let addr = listener.local_addr().unwrap_or_else(|e| panic!("{e}"));
+    let router = api::server::router(service.clone());
+    tokio::spawn(async move { axum::serve(listener, router).await });
+    Server {
+        _dir: dir,
+        addr,
+        service,
+    }
+}
+
+/// A raw HTTP/1.1 request; returns the status and the body.
+async fn http(addr: SocketAddr, method: &str, path: &str, body: &str) -> (u16, String) {
+    http_as(addr, "agent", method, path, body).await
+}
+
+/// The same, acting in `role`.
+async fn http_as(addr: SocketAddr, role: &str, method: &str, path: &str, body: &str) -> (u16, String) {
+    let mut stream = tokio::net::TcpStream::connect(addr)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    let request = format!(
+        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\nAccept: application/json\r\nx-user-id: agent-7\r\nx-user-role: {role}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    );
+    stream
+        .write_all(request.as_bytes())
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    let mut response = Vec::new();
+    stream
+        .read_to_end(&mut response)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    let text = String::from_utf8_lossy(&response).into_owned();
+    let status = text
+        .split_whitespace()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or_else(|| panic!("no status in {text:?}"));
+    let body = text
+        .split_once("\r\n\r\n")
+        .map(|(_, b)| b.to_string())
+        .unwrap_or_default();
+    (status, body)
+}
+
+async fn gql(addr: SocketAddr, query: &str, variables: Value) -> Value {
+    let body = json!({ "query": query, "variables": variables }).to_string();
+    let (status, text) = http(addr, "POST", "/graphql", &body).await;
+    assert_eq!(status, 200, "{text}");
+    // Chunked transfer encoding: the JSON is the first line that parses.
+    text.lines()
+        .find_map(|l| serde_json::from_str::<Value>(l).ok())
+        .unwrap_or_else(|| panic!("no JSON in {text:?}"))
+}
+
+const RECEIVE: &str = r#"mutation($key: String) {
+  receiveTicket(input: {
+    kind: REPAIR, channel: HOTLINE, priority: URGENT, category: ENGINEERING, trade: LEAK,
+    description: "卫生间天花板渗水",
+    reporter: { ownerId: "O-1", familyName: "王", givenName: "小明", phone: "13812345678" },
+    location: { projectId: "HZ-1", buildingId: "HZ-1-3", unitId: "HZ-1-3-1502" },
+    idempotencyKey: $key
+  }) { position ticket { id status version reporterName reporterPhone } }
+}"#;
+
+const ACK: &str = r#"mutation($id: String!, $v: Int) {
+  acknowledgeTicket(input: { ticketId: $id, note: "called back", expectedVersion: $v }) {
+    ticket { status version }
+  }
+}"#;
+
+fn code(v: &Value) -> &str {
+    v["errors"][0]["extensions"]["code"].as_str().unwrap_or("")
+}
+
+#[tokio::test]
+async fn a_report_is_received_acknowledged_and_read_back() {
+    let s = start().await;
+    let r = gql(s.addr, RECEIVE, json!({ "key": "call-0001" })).await;
+    let ticket = &r["data"]["receiveTicket"]["ticket"];
+    assert_eq!(ticket["status"], "RECEIVED", "{r}");
+    assert_eq!(ticket["version"], 0);
+    assert_eq!(ticket["reporterName"], "王**");
+    assert_eq!(ticket["reporterPhone"], "138****5678");
+    let id = ticket["id"].as_str().unwrap_or_default().to_string();
+    // Read-your-writes: the next query sees it.
+    let q = gql(
+        s.addr,
+        "query($id: String!) { ticket(id: $id) { status kind priority } }",
+        json!({ "id": id }),
+    )
+    .await;
+    assert_eq!(
+        q["data"]["ticket"],
+        json!({ "status": "RECEIVED", "kind": "REPAIR", "priority": "URGENT" })
+    );
+
+    // A retry with the same key returns the same ticket and appends nothing.
+    let head = s.service.head();
+    let again = gql(s.addr, RECEIVE, json!({ "key": "call-0001" })).await;
+    assert_eq!(again["data"]["receiveTicket"]["ticket"]["id"], json!(id));
+    assert_eq!(
+        again["data"]["receiveTicket"]["position"],
+        r["data"]["receiveTicket"]["position"]
+    );
+    assert_eq!(s.service.head(), head);
+
+    // Optimistic concurrency: version 0 is current, then stale.
+    let ack = gql(s.addr, ACK, json!({ "id": id, "v": 0 })).await;
+    assert_eq!(
+        ack["data"]["acknowledgeTicket"]["ticket"],
+        json!({ "status": "ACKNOWLEDGED", "version": 1 })
+    );
+    let stale = gql(s.addr, ACK, json!({ "id": id, "v": 0 })).await;
+    assert_eq!(code(&stale), "CONFLICT", "{stale}");
+    // The process refuses a second acknowledgement, by name.
+    let twice = gql(s.addr, ACK, json!({ "id": id, "v": 1 })).await;
+    assert_eq!(code(&twice), "INVALID_TRANSITION", "{twice}");
+    let message = twice["errors"][0]["message"].as_str().unwrap_or_default();
+    assert!(message.contains("cannot acknowledge the ticket"), "{message}");
+    assert_eq!(s.service.head(), Some(head.unwrap_or(0) + 1), "refusals append nothing");
+}
+
+#[tokio::test]
+async fn bad_requests_get_clear_errors_and_the_server_keeps_serving() {
+    let s = start().await;
+    let unknown = gql(s.addr, ACK, json!({ "id": "T-404" })).await;
+    assert_eq!(code(&unknown), "NOT_FOUND", "{unknown}");
+    let bad_id = gql(s.addr, ACK, json!({ "id": "has space" })).await;
+    assert_eq!(code(&bad_id), "BAD_INPUT", "{bad_id}");
+    let wrong_type = gql(s.addr, ACK, json!({ "id": 42 })).await;
+    assert!(wrong_type["errors"].is_array(), "{wrong_type}");
+    let (status, _) = http(s.addr, "POST", "/graphql", "{not json").await;
+    assert_eq!(status, 400);
+    assert_eq!(s.service.head(), None, "nothing appended");
+    let (status, body) = http(s.addr, "GET", "/healthz", "").await;
+    assert_eq!((status, body.trim_end().ends_with("ok")), (200, true));
+    let w = gql(
+        s.addr,
+        r#"{ workdays(from: "2025-09-26", to: "2025-10-12") }"#,
+        json!({}),
+    )
+    .await;
+    assert_eq!(
+        w["data"]["workdays"],
+        json!([
+            "2025-09-26",
+            "2025-09-28",
+            "2025-09-29",
+            "2025-09-30",
+            "2025-10-09",
+            "2025-10-10",
+            "2025-10-11"
+        ])
+    );
+}
+
+#[tokio::test]
+async fn an_unknown_role_is_unauthenticated_and_an_analyst_cannot_receive() {
+    let s = start().await;
+    let body = json!({ "query": RECEIVE, "variables": { "key": "k" } }).to_string();
+    let (_, text) = http_as(s.addr, "wizard", "POST", "/graphql", &body).await;
+    let v = text
+        .lines()
+        .find_map(|l| serde_json::from_str::<Value>(l).ok())
+        .unwrap_or_default();
+    assert_eq!(code(&v), "UNAUTHENTICATED", "{text}");
+    let (_, text) = http_as(s.addr, "analyst", "POST", "/graphql", &body).await;
+    let v = text
+        .lines()
+        .find_map(|l| serde_json::from_str::<Value>(l).ok())
+        .unwrap_or_default();
+    assert_eq!(code(&v), "FORBIDDEN", "{text}");
+    assert_eq!(s.service.head(), None);
+}
+
+#[tokio::test]
+async fn get_runs_queries_but_never_mutations() {
+    let s = start().await;
+    let (status, body) = http(
+        s.addr,
+        "GET",
+        "/graphql?query=%7Bworkdays(from:%222026-10-08%22,to:%222026-10-08%22)%7D",
+        "",
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    assert!(body.contains("2026-10-08"), "{body}");
+    let mutation =
+        "/graphql?query=mutation%7BcommentTicket(input:%7BticketId:%22T-1%22,text:%22x%22%7D)%7Bposition%7D%7D";
+    let (status, body) = http(s.addr, "GET", mutation, "").await;
+    assert_eq!(status, 405, "{body}");
+    assert_eq!(s.service.head(), None);
+}
