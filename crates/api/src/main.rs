@@ -37,6 +37,8 @@ enum Command {
         #[arg(long, env = "AFTERSALES_LISTEN", default_value = "127.0.0.1:8080")]
         listen: std::net::SocketAddr,
     },
+    /// Print the GraphQL schema (SDL), as committed in docs/schema.graphql.
+    Schema,
     /// Work with the event log directly.
     #[command(subcommand)]
     Log(LogCommand),
@@ -178,6 +180,10 @@ async fn serve(data: &std::path::Path, listen: std::net::SocketAddr) -> Result<(
 async fn run(cli: Cli) -> Result<()> {
     match cli.command {
         Command::Serve { listen } => serve(&cli.data, listen).await,
+        Command::Schema => {
+            print!("{}", api::schema::sdl());
+            Ok(())
+        }
         Command::Log(command) => log_command(&cli.data, command).await,
     }
 }

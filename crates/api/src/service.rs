@@ -8,18 +8,25 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use domain::actor::Actor;
-use domain::archive::{UnitDecider, UnitState};
+use domain::archive::{
+    Owner, OwnerCommand, OwnerDecider, OwnerEvent, OwnerState, Project, ProjectCommand, ProjectDecider, ProjectEvent,
+    ProjectState, Unit, UnitCommand, UnitDecider, UnitEvent, UnitState,
+};
 use domain::calendar::{BusinessCalendar, CalendarRegistry};
 use domain::decider::{Context, Decider, Stamped};
-use domain::ids::{TicketId, UnitId};
+use domain::error::DomainError;
+use domain::ids::{IncidentId, OwnerId, ProjectId, TicketId, UnitId};
+use domain::incident::{Incident, IncidentCommand, IncidentDecider, IncidentEvent, IncidentState};
 use domain::policy::ServicePolicy;
+use domain::sla::SlaReport;
 use domain::ticket::{Channel, Location, TicketCommand, TicketDecider, TicketEvent, TicketReference};
 use domain::warranty::WarrantyRules;
 use eventlog::views::ViewDb;
 use eventlog::{EventId, EventStore, ExpectedVersion, Position, SledEventStore, SledOptions, StoreError, StreamId};
+use projections::reports::{self, MonthlyReport, ReportError, ReportViews, WeeklyRepairReport};
 use projections::runner::ViewHandle;
 use projections::tickets::{self, TicketRecord};
-use projections::wire::{self, DomainEvent};
+use projections::wire::{self, DomainEvent, StoredName, StreamKind};
 
 use crate::error::AppError;
 
@@ -147,39 +154,116 @@ impl Service {
         Ok(out)
     }
 
+    /// The events of one record's stream, decoded.
+    fn history<E>(
+        &self,
+        stream: &StreamId,
+        unwrap: fn(DomainEvent) -> Option<Stamped<E>>,
+    ) -> Result<(Vec<eventlog::RecordedEvent>, Vec<Stamped<E>>), AppError> {
+        let recorded = self.stream_events(stream)?;
+        let mut history = Vec::with_capacity(recorded.len());
+        for r in &recorded {
+            let event = wire::decode(r).map_err(AppError::internal)?;
+            let name = event.name();
+            match unwrap(event) {
+                Some(e) => history.push(e),
+                None => return Err(AppError::internal(format!("{name} in stream {stream}"))),
+            }
+        }
+        Ok((recorded, history))
+    }
+
     fn delivered_on(&self, location: &Location) -> Result<Option<chrono::NaiveDate>, AppError> {
         let Some(unit) = location.unit() else { return Ok(None) };
         Ok(self.unit(unit)?.0.and_then(|u| u.delivered_on))
     }
 
-    fn unit(&self, unit: &UnitId) -> Result<UnitState, AppError> {
-        let stream = wire::stream_of(unit).map_err(AppError::internal)?;
-        let mut events = Vec::new();
-        for recorded in self.stream_events(&stream)? {
-            if let DomainEvent::Unit(_, e) = wire::decode(&recorded).map_err(AppError::internal)? {
-                events.push(e);
-            }
-        }
+    /// A project as its stream folds.
+    pub fn project(&self, id: &ProjectId) -> Result<ProjectState, AppError> {
+        let (_, events) = self.history(&stream(id)?, project_event)?;
+        Ok(ProjectDecider::fold(&events))
+    }
+
+    /// A unit as its stream folds.
+    pub fn unit(&self, id: &UnitId) -> Result<UnitState, AppError> {
+        let (_, events) = self.history(&stream(id)?, unit_event)?;
         Ok(UnitDecider::fold(&events))
     }
 
-    /// Decides `command` on ticket `id` and appends what it produces;
-    /// returns the ticket once the tickets view shows the change.
-    pub async fn ticket_command(
+    /// An owner as their stream folds.
+    pub fn owner(&self, id: &OwnerId) -> Result<OwnerState, AppError> {
+        let (_, events) = self.history(&stream(id)?, owner_event)?;
+        Ok(OwnerDecider::fold(&events))
+    }
+
+    /// An incident as its stream folds.
+    pub fn incident(&self, id: &IncidentId) -> Result<IncidentState, AppError> {
+        let (_, events) = self.history(&stream(id)?, incident_event)?;
+        Ok(IncidentDecider::fold(&events))
+    }
+
+    /// Refuses an incident that does not exist or is closed.
+    pub fn require_incident(&self, id: &IncidentId) -> Result<(), AppError> {
+        match self.incident(id)?.0 {
+            None => Err(DomainError::NotFound {
+                what: format!("incident {id}"),
+            }
+            .into()),
+            Some(i) if i.closed_at.is_some() => Err(DomainError::InvalidTransition {
+                action: "link a ticket to the incident",
+                subject: format!("incident {id}"),
+                status: "closed".into(),
+                reason: String::new(),
+            }
+            .into()),
+            Some(_) => Ok(()),
+        }
+    }
+
+    /// A ticket's service-level clocks as of `at` (`None`: no such ticket).
+    pub fn clocks(&self, id: &TicketId, at: DateTime<Utc>) -> Result<Option<SlaReport>, AppError> {
+        let view = self.view("sla")?;
+        projections::sla::ticket_clocks(&view.tree(), &self.calendars, id, at).map_err(AppError::internal)
+    }
+
+    /// A running view by name.
+    pub fn view(&self, name: &str) -> Result<&ViewHandle, AppError> {
+        self.views
+            .iter()
+            .find(|v| v.name() == name)
+            .ok_or_else(|| AppError::internal(format!("the {name} view is not running")))
+    }
+
+    fn context<R>(&self, acting: &Acting, reference: R) -> Context<R> {
+        Context {
+            now: Utc::now(),
+            occurred_at: acting.occurred_at,
+            actor: acting.actor.clone(),
+            channel: acting.channel,
+            reference,
+        }
+    }
+
+    /// Loads a record's history, lets `decide` turn it into new events and
+    /// appends them with optimistic concurrency and idempotency. Returns
+    /// the position of the last event (of the first attempt, for a
+    /// retried idempotency key).
+    async fn execute<E: serde::Serialize + StoredName>(
         &self,
-        id: &TicketId,
-        command: TicketCommand,
-        acting: Acting,
-    ) -> Result<Outcome, AppError> {
-        let stream = wire::stream_of(id).map_err(|e| AppError::BadInput(e.to_string()))?;
-        let recorded = self.stream_events(&stream)?;
+        subject: &str,
+        stream: &StreamId,
+        acting: &Acting,
+        unwrap: fn(DomainEvent) -> Option<Stamped<E>>,
+        decide: impl FnOnce(&[Stamped<E>]) -> Result<Vec<Stamped<E>>, AppError>,
+    ) -> Result<Position, AppError> {
+        let (recorded, history) = self.history(stream, unwrap)?;
         let version = recorded.last().map(|r| r.stream_version);
         let key_ids = |n: usize| -> Vec<EventId> {
             (0..n)
                 .map(|i| match &acting.idempotency_key {
                     Some(k) => EventId(uuid::Uuid::new_v5(
                         &IDEMPOTENCY_NAMESPACE,
-                        format!("{id}\u{0}{k}\u{0}{i}").as_bytes(),
+                        format!("{stream}\u{0}{k}\u{0}{i}").as_bytes(),
                     )),
                     None => EventId::new_random(),
                 })
@@ -188,54 +272,30 @@ impl Service {
         // A retried request: its first event is already in the stream.
         if acting.idempotency_key.is_some() {
             let first = key_ids(1)[0];
-            if let Some(done) = recorded.iter().rev().find(|r| r.id == first) {
-                let position = recorded
+            if let Some(done) = recorded.iter().position(|r| r.id == first) {
+                // The events of that request are the ones with its ids.
+                let ids = key_ids(recorded.len() - done);
+                let last = recorded[done..]
                     .iter()
-                    .filter(|r| r.position >= done.position)
-                    .map(|r| r.position)
-                    .max()
-                    .unwrap_or(done.position);
-                return self.after_write(id, position).await;
+                    .zip(ids)
+                    .take_while(|(r, id)| r.id == *id)
+                    .map(|(r, _)| r.position)
+                    .last()
+                    .unwrap_or(recorded[done].position);
+                return Ok(last);
             }
         }
         if let Some(expected) = acting.expected_version {
             if version != Some(expected) {
                 return Err(AppError::Conflict(format!(
-                    "ticket {id} is at version {}, not {expected}; reload it and try again",
-                    version.map(|v| v.to_string()).unwrap_or_else(|| "none".into())
+                    "{subject} is at version {}, not {expected}; reload it and try again",
+                    version
+                        .map(|v| v.to_string())
+                        .unwrap_or_else(|| "none (it does not exist)".into())
                 )));
             }
         }
-        let mut history: Vec<Stamped<TicketEvent>> = Vec::with_capacity(recorded.len());
-        for r in &recorded {
-            match wire::decode(r).map_err(AppError::internal)? {
-                DomainEvent::Ticket(_, e) => history.push(e),
-                other => return Err(AppError::internal(format!("{} in a ticket stream", other.name()))),
-            }
-        }
-        let state = TicketDecider::fold(&history);
-        let location = match (&command, state.ticket()) {
-            (_, Some(t)) => Some(t.location.clone()),
-            (TicketCommand::Receive(r), None) => Some(r.location.clone()),
-            _ => None,
-        };
-        let delivered_on = match &location {
-            Some(l) => self.delivered_on(l)?,
-            None => None,
-        };
-        let context = Context {
-            now: Utc::now(),
-            occurred_at: acting.occurred_at,
-            actor: acting.actor.clone(),
-            channel: acting.channel,
-            reference: TicketReference {
-                policy: &self.policy,
-                calendar: &self.calendar,
-                warranty: &self.warranty,
-                delivered_on,
-            },
-        };
-        let events = TicketDecider::decide(&state, command, &context)?;
+        let events = decide(&history)?;
         let ids = key_ids(events.len());
         let correlation = Some(uuid::Uuid::new_v4());
         let new = events
@@ -248,16 +308,186 @@ impl Service {
             Some(v) => ExpectedVersion::Exact(v),
             None => ExpectedVersion::NoStream,
         };
-        let outcome = match self.store.append(&stream, expected, new).await {
-            Ok(o) => o,
-            Err(StoreError::WrongExpectedVersion { .. }) => {
-                return Err(AppError::Conflict(format!(
-                    "ticket {id} was changed by someone else at the same time; reload it and try again"
-                )))
-            }
-            Err(e) => return Err(AppError::internal(e)),
+        match self.store.append(stream, expected, new).await {
+            Ok(o) => Ok(o.last_position()),
+            Err(StoreError::WrongExpectedVersion { .. }) => Err(AppError::Conflict(format!(
+                "{subject} was changed by someone else at the same time; reload it and try again"
+            ))),
+            Err(e) => Err(AppError::internal(e)),
+        }
+    }
+
+    /// Decides `command` on ticket `id` and appends what it produces;
+    /// returns the ticket once the tickets view shows the change.
+    pub async fn ticket_command(
+        &self,
+        id: &TicketId,
+        command: TicketCommand,
+        acting: Acting,
+    ) -> Result<Outcome, AppError> {
+        let stream = stream(id)?;
+        let new_location = match &command {
+            TicketCommand::Receive(r) => Some(r.location.clone()),
+            _ => None,
         };
-        self.after_write(id, outcome.last_position()).await
+        // The delivery date is read before deciding; the unit stream is
+        // not part of the ticket's consistency boundary.
+        let peek = |history: &[Stamped<TicketEvent>]| TicketDecider::fold(history);
+        let position = self
+            .execute(&format!("ticket {id}"), &stream, &acting, ticket_event, |history| {
+                let state = peek(history);
+                let location = state.ticket().map(|t| t.location.clone()).or(new_location);
+                let delivered_on = match &location {
+                    Some(l) => self.delivered_on(l)?,
+                    None => None,
+                };
+                let reference = TicketReference {
+                    policy: &self.policy,
+                    calendar: &self.calendar,
+                    warranty: &self.warranty,
+                    delivered_on,
+                };
+                Ok(TicketDecider::decide(
+                    &state,
+                    command,
+                    &self.context(&acting, reference),
+                )?)
+            })
+            .await?;
+        self.after_write(id, position).await
+    }
+
+    /// Registers a project or one of its buildings.
+    pub async fn project_command(
+        &self,
+        id: &ProjectId,
+        command: ProjectCommand,
+        acting: Acting,
+    ) -> Result<(Project, Position), AppError> {
+        let position = self
+            .execute(
+                &format!("project {id}"),
+                &stream(id)?,
+                &acting,
+                project_event,
+                |history| {
+                    Ok(ProjectDecider::decide(
+                        &ProjectDecider::fold(history),
+                        command,
+                        &self.context(&acting, ()),
+                    )?)
+                },
+            )
+            .await?;
+        let project = self
+            .project(id)?
+            .0
+            .ok_or_else(|| AppError::internal("project missing after its write"))?;
+        Ok((project, position))
+    }
+
+    /// Registers a unit or records its delivery; the unit's project must
+    /// exist (and know its building).
+    pub async fn unit_command(
+        &self,
+        id: &UnitId,
+        command: UnitCommand,
+        acting: Acting,
+    ) -> Result<(Unit, Position), AppError> {
+        let project_id = match &command {
+            UnitCommand::Register { project, .. } => Some(project.clone()),
+            _ => self.unit(id)?.0.map(|u| u.project),
+        };
+        let project = match project_id {
+            Some(p) => self.project(&p)?.0,
+            None => None,
+        };
+        let position = self
+            .execute(&format!("unit {id}"), &stream(id)?, &acting, unit_event, |history| {
+                Ok(UnitDecider::decide(
+                    &UnitDecider::fold(history),
+                    command,
+                    &self.context(&acting, project.as_ref()),
+                )?)
+            })
+            .await?;
+        let unit = self
+            .unit(id)?
+            .0
+            .ok_or_else(|| AppError::internal("unit missing after its write"))?;
+        Ok((unit, position))
+    }
+
+    /// Registers an owner, links them to a unit, changes their contact.
+    pub async fn owner_command(
+        &self,
+        id: &OwnerId,
+        command: OwnerCommand,
+        acting: Acting,
+    ) -> Result<(Owner, Position), AppError> {
+        let unit = match &command {
+            OwnerCommand::LinkUnit { unit, .. } | OwnerCommand::ChangeStage { unit, .. } => self.unit(unit)?.0,
+            _ => None,
+        };
+        let position = self
+            .execute(&format!("owner {id}"), &stream(id)?, &acting, owner_event, |history| {
+                Ok(OwnerDecider::decide(
+                    &OwnerDecider::fold(history),
+                    command,
+                    &self.context(&acting, unit.as_ref()),
+                )?)
+            })
+            .await?;
+        let owner = self
+            .owner(id)?
+            .0
+            .ok_or_else(|| AppError::internal("owner missing after its write"))?;
+        Ok((owner, position))
+    }
+
+    /// Opens, updates or closes an incident.
+    pub async fn incident_command(
+        &self,
+        id: &IncidentId,
+        command: IncidentCommand,
+        acting: Acting,
+    ) -> Result<(Incident, Position), AppError> {
+        let position = self
+            .execute(
+                &format!("incident {id}"),
+                &stream(id)?,
+                &acting,
+                incident_event,
+                |history| {
+                    Ok(IncidentDecider::decide(
+                        &IncidentDecider::fold(history),
+                        command,
+                        &self.context(&acting, ()),
+                    )?)
+                },
+            )
+            .await?;
+        let incident = self
+            .incident(id)?
+            .0
+            .ok_or_else(|| AppError::internal("incident missing after its write"))?;
+        Ok((incident, position))
+    }
+
+    /// Records on the incident that `ticket` belongs to it, unless it
+    /// already does (so that a retry completes a half-done link).
+    pub async fn link_on_incident(&self, id: &IncidentId, ticket: &TicketId, acting: &Acting) -> Result<(), AppError> {
+        if self.incident(id)?.0.is_some_and(|i| i.tickets.contains(ticket)) {
+            return Ok(());
+        }
+        let acting = Acting {
+            expected_version: None,
+            occurred_at: None,
+            ..acting.clone()
+        };
+        self.incident_command(id, IncidentCommand::LinkTicket { ticket: ticket.clone() }, acting)
+            .await?;
+        Ok(())
     }
 
     async fn after_write(&self, id: &TicketId, position: Position) -> Result<Outcome, AppError> {
@@ -269,5 +499,103 @@ impl Service {
             .ticket(id)?
             .ok_or_else(|| AppError::internal(format!("ticket {id} is not in the view after its write")))?;
         Ok(Outcome { ticket, position })
+    }
+}
+
+fn stream<I: StreamKind + std::fmt::Display>(id: &I) -> Result<StreamId, AppError> {
+    wire::stream_of(id).map_err(|e| AppError::BadInput(e.to_string()))
+}
+
+fn ticket_event(e: DomainEvent) -> Option<Stamped<TicketEvent>> {
+    match e {
+        DomainEvent::Ticket(_, e) => Some(e),
+        _ => None,
+    }
+}
+
+fn project_event(e: DomainEvent) -> Option<Stamped<ProjectEvent>> {
+    match e {
+        DomainEvent::Project(_, e) => Some(e),
+        _ => None,
+    }
+}
+
+fn unit_event(e: DomainEvent) -> Option<Stamped<UnitEvent>> {
+    match e {
+        DomainEvent::Unit(_, e) => Some(e),
+        _ => None,
+    }
+}
+
+fn owner_event(e: DomainEvent) -> Option<Stamped<OwnerEvent>> {
+    match e {
+        DomainEvent::Owner(_, e) => Some(e),
+        _ => None,
+    }
+}
+
+fn incident_event(e: DomainEvent) -> Option<Stamped<IncidentEvent>> {
+    match e {
+        DomainEvent::Incident(_, e) => Some(e),
+        _ => None,
+    }
+}
+
+impl Service {
+    fn report_views<'a>(&self, trees: &'a [eventlog::views::ViewTree; 3]) -> ReportViews<'a> {
+        ReportViews {
+            tickets: &trees[0],
+            sla: &trees[1],
+            satisfaction: &trees[2],
+        }
+    }
+
+    fn report_trees(&self) -> Result<[eventlog::views::ViewTree; 3], AppError> {
+        Ok([
+            self.view("tickets")?.tree(),
+            self.view("sla")?.tree(),
+            self.view("satisfaction")?.tree(),
+        ])
+    }
+
+    /// The monthly report of a project (times in the mainland time zone).
+    pub fn monthly_report(&self, project: &ProjectId, year: i32, month: u32) -> Result<MonthlyReport, AppError> {
+        let trees = self.report_trees()?;
+        reports::monthly_report(
+            self.report_views(&trees),
+            self.calendar.time_zone(),
+            project,
+            year,
+            month,
+        )
+        .map_err(report_error)
+    }
+
+    /// The weekly repair report of a project; "now" figures at `at`.
+    pub fn weekly_report(
+        &self,
+        project: &ProjectId,
+        iso_year: i32,
+        week: u32,
+        at: DateTime<Utc>,
+    ) -> Result<WeeklyRepairReport, AppError> {
+        let trees = self.report_trees()?;
+        reports::weekly_repair_report(
+            self.report_views(&trees),
+            &self.calendars,
+            self.calendar.time_zone(),
+            project,
+            iso_year,
+            week,
+            at,
+        )
+        .map_err(report_error)
+    }
+}
+
+fn report_error(e: ReportError) -> AppError {
+    match e {
+        ReportError::BadPeriod(p) => AppError::BadInput(format!("invalid period: {p}")),
+        other => AppError::internal(other),
     }
 }

@@ -259,6 +259,8 @@ impl TicketFilter {
 pub struct TicketPage {
     /// The tickets, newest received first.
     pub items: Vec<TicketRecord>,
+    /// Each item's cursor: listing `after` it continues behind it.
+    pub cursors: Vec<String>,
     /// Cursor of the last item, for the next page.
     pub end_cursor: Option<String>,
     /// Whether more tickets match after this page.
@@ -328,6 +330,7 @@ pub fn list(
         start = start.max(after_key);
     }
     let mut items = Vec::new();
+    let mut cursors = Vec::new();
     let mut has_next_page = false;
     let mut end_cursor = None;
     for entry in tree.range(&start, &end, false) {
@@ -346,10 +349,12 @@ pub fn list(
             break;
         }
         end_cursor = Some(hex(tail));
+        cursors.push(hex(tail));
         items.push(record);
     }
     Ok(TicketPage {
         items,
+        cursors,
         end_cursor,
         has_next_page,
     })

@@ -1,0 +1,602 @@
+//! The customer archive (projects, buildings, units, owners) and incidents:
+//! mutations, each taking one `input`, and their output objects.
+
+use async_graphql::{Context, InputObject, Object, Result, SimpleObject};
+use chrono::{DateTime, NaiveDate, Utc};
+use domain::archive::{self as a, OwnerCommand, ProjectCommand, UnitCommand};
+use domain::ids::{BuildingId, IncidentId, OwnerId, ProjectId, UnitId};
+use domain::incident::{self as inc, IncidentCommand};
+use domain::personal::{IdNumber, PersonName, Personal, PhoneNumber};
+use domain::ticket::Channel as DomainChannel;
+
+use super::types::{EscalationLevel, TouchpointStage};
+use super::{actor, service};
+use crate::error::AppError;
+use crate::service::Acting;
+
+/// How an archive or incident change is recorded.
+#[derive(InputObject, Default)]
+pub struct RecordAction {
+    /// When it really happened; never in the future.
+    pub occurred_at: Option<DateTime<Utc>>,
+    /// The record's version last seen: a stale one gets `CONFLICT`.
+    pub expected_version: Option<u64>,
+    /// Makes a retry safe: the same key returns the first result.
+    pub idempotency_key: Option<String>,
+}
+
+macro_rules! record_input {
+    ($(#[$m:meta])* $name:ident { $($(#[$fm:meta])* $f:ident : $ty:ty),* $(,)? }) => {
+        $(#[$m])*
+        #[derive(InputObject)]
+        pub struct $name {
+            $($(#[$fm])* pub $f: $ty,)*
+            /// When, on which version, with which idempotency key.
+            #[graphql(flatten)]
+            pub on: RecordAction,
+        }
+    };
+}
+
+record_input!(
+    /// `registerProject`.
+    RegisterProjectInput {
+        /// Project code.
+        project_id: String,
+        /// Name.
+        name: String,
+        /// City.
+        city: String,
+        /// Business calendar its clocks run on.
+        #[graphql(default_with = "\"cn-mainland\".to_string()")]
+        calendar: String,
+    }
+);
+record_input!(
+    /// `registerBuilding`.
+    RegisterBuildingInput {
+        /// The project.
+        project_id: String,
+        /// Building code.
+        building_id: String,
+        /// Name ("3号楼").
+        name: String,
+    }
+);
+record_input!(
+    /// `registerUnit`.
+    RegisterUnitInput {
+        /// Unit code.
+        unit_id: String,
+        /// The project.
+        project_id: String,
+        /// The building (registered in the project).
+        building_id: String,
+        /// Room number ("1502").
+        number: String,
+    }
+);
+record_input!(
+    /// `recordDelivery`.
+    RecordDeliveryInput {
+        /// The unit.
+        unit_id: String,
+        /// Delivery date (交付日期): warranty periods count from it.
+        delivered_on: NaiveDate,
+    }
+);
+record_input!(
+    /// `correctDelivery`.
+    CorrectDeliveryInput {
+        /// The unit.
+        unit_id: String,
+        /// The right delivery date.
+        delivered_on: NaiveDate,
+        /// Why the recorded one was wrong.
+        reason: String,
+    }
+);
+record_input!(
+    /// `registerOwner`.
+    RegisterOwnerInput {
+        /// Owner code.
+        owner_id: String,
+        /// Family name (姓).
+        family_name: String,
+        /// Given name (名).
+        #[graphql(default)]
+        given_name: String,
+        /// Phone.
+        phone: String,
+        /// Resident identity card number.
+        id_number: Option<String>,
+    }
+);
+record_input!(
+    /// `linkOwnerToUnit`.
+    LinkOwnerToUnitInput {
+        /// The owner.
+        owner_id: String,
+        /// The unit.
+        unit_id: String,
+        /// Contract signing date.
+        contract_signed_on: NaiveDate,
+        /// Touchpoint stage.
+        stage: TouchpointStage,
+    }
+);
+record_input!(
+    /// `changeOwnerContact`.
+    ChangeOwnerContactInput {
+        /// The owner.
+        owner_id: String,
+        /// The new phone.
+        phone: String,
+    }
+);
+record_input!(
+    /// `changeTouchpointStage`.
+    ChangeTouchpointStageInput {
+        /// The owner.
+        owner_id: String,
+        /// The unit.
+        unit_id: String,
+        /// The new stage.
+        stage: TouchpointStage,
+    }
+);
+record_input!(
+    /// `openIncident`.
+    OpenIncidentInput {
+        /// Incident code; generated when absent.
+        incident_id: Option<String>,
+        /// The project.
+        project_id: String,
+        /// Short title.
+        title: String,
+        /// Level it is handled at.
+        level: EscalationLevel,
+        /// What is known.
+        description: String,
+    }
+);
+record_input!(
+    /// `updateIncident`.
+    UpdateIncidentInput {
+        /// The incident.
+        incident_id: String,
+        /// What was done, what is next.
+        note: String,
+    }
+);
+record_input!(
+    /// `closeIncident`.
+    CloseIncidentInput {
+        /// The incident.
+        incident_id: String,
+        /// Outcome and corrective and preventive actions.
+        summary: String,
+    }
+);
+
+/// A building of a project.
+#[derive(SimpleObject)]
+pub struct BuildingOut {
+    /// Code.
+    pub id: String,
+    /// Name.
+    pub name: String,
+}
+
+/// A project.
+#[derive(SimpleObject)]
+#[graphql(name = "Project")]
+pub struct ProjectOut {
+    /// Code.
+    pub id: String,
+    /// Name.
+    pub name: String,
+    /// City.
+    pub city: String,
+    /// Business calendar.
+    pub calendar: String,
+    /// Buildings.
+    pub buildings: Vec<BuildingOut>,
+}
+
+impl From<a::Project> for ProjectOut {
+    fn from(p: a::Project) -> Self {
+        Self {
+            id: p.id.to_string(),
+            name: p.name,
+            city: p.city,
+            calendar: p.calendar,
+            buildings: p
+                .buildings
+                .into_iter()
+                .map(|(id, name)| BuildingOut {
+                    id: id.to_string(),
+                    name,
+                })
+                .collect(),
+        }
+    }
+}
+
+/// A unit (房号).
+#[derive(SimpleObject)]
+#[graphql(name = "Unit")]
+pub struct UnitOut {
+    /// Code.
+    pub id: String,
+    /// Project.
+    pub project_id: String,
+    /// Building.
+    pub building_id: String,
+    /// Room number.
+    pub number: String,
+    /// Delivery date, once delivered.
+    pub delivered_on: Option<NaiveDate>,
+}
+
+impl From<a::Unit> for UnitOut {
+    fn from(u: a::Unit) -> Self {
+        Self {
+            id: u.id.to_string(),
+            project_id: u.project.to_string(),
+            building_id: u.building.to_string(),
+            number: u.number,
+            delivered_on: u.delivered_on,
+        }
+    }
+}
+
+/// One of an owner's units.
+#[derive(SimpleObject)]
+pub struct OwnedUnitOut {
+    /// The unit.
+    pub unit_id: String,
+    /// Its project.
+    pub project_id: String,
+    /// Contract signing date.
+    pub contract_signed_on: NaiveDate,
+    /// Touchpoint stage.
+    pub stage: TouchpointStage,
+}
+
+/// An owner. Personal fields are masked.
+#[derive(SimpleObject)]
+#[graphql(name = "Owner")]
+pub struct OwnerOut {
+    /// Code.
+    pub id: String,
+    /// Name, masked (王**).
+    pub name: String,
+    /// Phone, masked (138****5678).
+    pub phone: String,
+    /// Identity card number, masked.
+    pub id_number: Option<String>,
+    /// Units owned.
+    pub units: Vec<OwnedUnitOut>,
+}
+
+impl From<a::Owner> for OwnerOut {
+    fn from(o: a::Owner) -> Self {
+        Self {
+            id: o.id.to_string(),
+            name: o.name.masked(),
+            phone: o.phone.masked(),
+            id_number: o.id_number.as_ref().map(|i| i.masked()),
+            units: o
+                .units
+                .into_iter()
+                .map(|(id, u)| OwnedUnitOut {
+                    unit_id: id.to_string(),
+                    project_id: u.project.to_string(),
+                    contract_signed_on: u.contract_signed_on,
+                    stage: u.stage.into(),
+                })
+                .collect(),
+        }
+    }
+}
+
+/// A major complaint or batch defect handled as one (重大投诉 / 批量缺陷).
+#[derive(SimpleObject)]
+#[graphql(name = "Incident")]
+pub struct IncidentOut {
+    /// Code.
+    pub id: String,
+    /// Project.
+    pub project_id: String,
+    /// Title.
+    pub title: String,
+    /// Level.
+    pub level: EscalationLevel,
+    /// Linked tickets.
+    pub ticket_ids: Vec<String>,
+    /// Status updates so far.
+    pub updates: u32,
+    /// When opened.
+    pub opened_at: DateTime<Utc>,
+    /// When closed.
+    pub closed_at: Option<DateTime<Utc>>,
+}
+
+impl From<inc::Incident> for IncidentOut {
+    fn from(i: inc::Incident) -> Self {
+        Self {
+            id: i.id.to_string(),
+            project_id: i.project.to_string(),
+            title: i.title,
+            level: i.level.into(),
+            ticket_ids: i.tickets.iter().map(|t| t.to_string()).collect(),
+            updates: i.updates,
+            opened_at: i.opened_at,
+            closed_at: i.closed_at,
+        }
+    }
+}
+
+/// What `registerProject` and `registerBuilding` return.
+#[derive(SimpleObject)]
+pub struct ProjectPayload {
+    /// The project as it now is.
+    pub project: ProjectOut,
+    /// Log position of the change.
+    pub position: u64,
+}
+
+/// What the unit mutations return.
+#[derive(SimpleObject)]
+pub struct UnitPayload {
+    /// The unit as it now is.
+    pub unit: UnitOut,
+    /// Log position of the change.
+    pub position: u64,
+}
+
+/// What the owner mutations return.
+#[derive(SimpleObject)]
+pub struct OwnerPayload {
+    /// The owner as they now are.
+    pub owner: OwnerOut,
+    /// Log position of the change.
+    pub position: u64,
+}
+
+/// What the incident mutations return.
+#[derive(SimpleObject)]
+pub struct IncidentPayload {
+    /// The incident as it now is.
+    pub incident: IncidentOut,
+    /// Log position of the change.
+    pub position: u64,
+}
+
+fn acting(ctx: &Context<'_>, on: RecordAction) -> Result<Acting> {
+    Ok(Acting {
+        actor: actor(ctx)?,
+        channel: DomainChannel::BackOffice,
+        occurred_at: on.occurred_at,
+        expected_version: on.expected_version,
+        idempotency_key: on.idempotency_key,
+    })
+}
+
+fn project_id(s: &str) -> Result<ProjectId, AppError> {
+    Ok(ProjectId::new(s)?)
+}
+
+fn unit_id(s: &str) -> Result<UnitId, AppError> {
+    Ok(UnitId::new(s)?)
+}
+
+fn owner_id(s: &str) -> Result<OwnerId, AppError> {
+    Ok(OwnerId::new(s)?)
+}
+
+fn incident_id(s: &str) -> Result<IncidentId, AppError> {
+    Ok(IncidentId::new(s)?)
+}
+
+/// Archive and incident mutations.
+#[derive(Default)]
+pub struct ArchiveMutations;
+
+#[Object]
+impl ArchiveMutations {
+    /// Registers a project.
+    async fn register_project(&self, ctx: &Context<'_>, input: RegisterProjectInput) -> Result<ProjectPayload> {
+        let id = project_id(&input.project_id)?;
+        let command = ProjectCommand::Register {
+            project: id.clone(),
+            name: input.name,
+            city: input.city,
+            calendar: input.calendar,
+        };
+        let (project, position) = service(ctx)?
+            .project_command(&id, command, acting(ctx, input.on)?)
+            .await?;
+        Ok(ProjectPayload {
+            project: project.into(),
+            position,
+        })
+    }
+
+    /// Registers a building of a project.
+    async fn register_building(&self, ctx: &Context<'_>, input: RegisterBuildingInput) -> Result<ProjectPayload> {
+        let id = project_id(&input.project_id)?;
+        let command = ProjectCommand::RegisterBuilding {
+            building: BuildingId::new(input.building_id).map_err(AppError::from)?,
+            name: input.name,
+        };
+        let (project, position) = service(ctx)?
+            .project_command(&id, command, acting(ctx, input.on)?)
+            .await?;
+        Ok(ProjectPayload {
+            project: project.into(),
+            position,
+        })
+    }
+
+    /// Registers a unit in a building of a project.
+    async fn register_unit(&self, ctx: &Context<'_>, input: RegisterUnitInput) -> Result<UnitPayload> {
+        let id = unit_id(&input.unit_id)?;
+        let command = UnitCommand::Register {
+            unit: id.clone(),
+            project: project_id(&input.project_id)?,
+            building: BuildingId::new(input.building_id).map_err(AppError::from)?,
+            number: input.number,
+        };
+        unit_payload(ctx, &id, command, input.on).await
+    }
+
+    /// Records the delivery date of a unit (交付).
+    async fn record_delivery(&self, ctx: &Context<'_>, input: RecordDeliveryInput) -> Result<UnitPayload> {
+        let id = unit_id(&input.unit_id)?;
+        let command = UnitCommand::RecordDelivery {
+            delivered_on: input.delivered_on,
+        };
+        unit_payload(ctx, &id, command, input.on).await
+    }
+
+    /// Corrects a wrongly recorded delivery date.
+    async fn correct_delivery(&self, ctx: &Context<'_>, input: CorrectDeliveryInput) -> Result<UnitPayload> {
+        let id = unit_id(&input.unit_id)?;
+        let command = UnitCommand::CorrectDelivery {
+            delivered_on: input.delivered_on,
+            reason: input.reason,
+        };
+        unit_payload(ctx, &id, command, input.on).await
+    }
+
+    /// Registers an owner.
+    async fn register_owner(&self, ctx: &Context<'_>, input: RegisterOwnerInput) -> Result<OwnerPayload> {
+        let id = owner_id(&input.owner_id)?;
+        let command = OwnerCommand::Register {
+            owner: id.clone(),
+            name: Personal::new(
+                PersonName::new(input.family_name.as_str(), input.given_name.as_str()).map_err(AppError::from)?,
+            ),
+            phone: Personal::new(PhoneNumber::new(&input.phone).map_err(AppError::from)?),
+            id_number: input
+                .id_number
+                .as_deref()
+                .map(|n| IdNumber::new(n).map(Personal::new))
+                .transpose()
+                .map_err(AppError::from)?,
+        };
+        owner_payload(ctx, &id, command, input.on).await
+    }
+
+    /// Links an owner to a unit they bought.
+    async fn link_owner_to_unit(&self, ctx: &Context<'_>, input: LinkOwnerToUnitInput) -> Result<OwnerPayload> {
+        let id = owner_id(&input.owner_id)?;
+        let command = OwnerCommand::LinkUnit {
+            unit: unit_id(&input.unit_id)?,
+            contract_signed_on: input.contract_signed_on,
+            stage: input.stage.into(),
+        };
+        owner_payload(ctx, &id, command, input.on).await
+    }
+
+    /// Changes an owner's phone.
+    async fn change_owner_contact(&self, ctx: &Context<'_>, input: ChangeOwnerContactInput) -> Result<OwnerPayload> {
+        let id = owner_id(&input.owner_id)?;
+        let command = OwnerCommand::ChangeContact {
+            phone: Personal::new(PhoneNumber::new(&input.phone).map_err(AppError::from)?),
+        };
+        owner_payload(ctx, &id, command, input.on).await
+    }
+
+    /// Moves an owner's unit to another touchpoint stage.
+    async fn change_touchpoint_stage(
+        &self,
+        ctx: &Context<'_>,
+        input: ChangeTouchpointStageInput,
+    ) -> Result<OwnerPayload> {
+        let id = owner_id(&input.owner_id)?;
+        let command = OwnerCommand::ChangeStage {
+            unit: unit_id(&input.unit_id)?,
+            stage: input.stage.into(),
+        };
+        owner_payload(ctx, &id, command, input.on).await
+    }
+
+    /// Opens an incident (a major complaint or a batch defect).
+    async fn open_incident(&self, ctx: &Context<'_>, input: OpenIncidentInput) -> Result<IncidentPayload> {
+        let id = match (&input.incident_id, &input.on.idempotency_key) {
+            (Some(id), _) => incident_id(id)?,
+            (None, Some(key)) => incident_id(&format!(
+                "I-{}",
+                &uuid::Uuid::new_v5(&uuid::Uuid::NAMESPACE_OID, key.as_bytes())
+                    .simple()
+                    .to_string()[..12]
+            ))?,
+            (None, None) => incident_id(&format!("I-{}", &uuid::Uuid::new_v4().simple().to_string()[..12]))?,
+        };
+        let project = project_id(&input.project_id)?;
+        if service(ctx)?.project(&project)?.0.is_none() {
+            return Err(AppError::Domain(domain::error::DomainError::NotFound {
+                what: format!("project {project}"),
+            })
+            .into());
+        }
+        let command = IncidentCommand::Open {
+            incident: id.clone(),
+            project,
+            title: input.title,
+            level: input.level.into(),
+            description: input.description,
+        };
+        incident_payload(ctx, &id, command, input.on).await
+    }
+
+    /// A status update on an incident.
+    async fn update_incident(&self, ctx: &Context<'_>, input: UpdateIncidentInput) -> Result<IncidentPayload> {
+        let id = incident_id(&input.incident_id)?;
+        incident_payload(ctx, &id, IncidentCommand::UpdateStatus { note: input.note }, input.on).await
+    }
+
+    /// Closes an incident with its outcome.
+    async fn close_incident(&self, ctx: &Context<'_>, input: CloseIncidentInput) -> Result<IncidentPayload> {
+        let id = incident_id(&input.incident_id)?;
+        let command = IncidentCommand::Close { summary: input.summary };
+        incident_payload(ctx, &id, command, input.on).await
+    }
+}
+
+async fn unit_payload(ctx: &Context<'_>, id: &UnitId, command: UnitCommand, on: RecordAction) -> Result<UnitPayload> {
+    let (unit, position) = service(ctx)?.unit_command(id, command, acting(ctx, on)?).await?;
+    Ok(UnitPayload {
+        unit: unit.into(),
+        position,
+    })
+}
+
+async fn owner_payload(
+    ctx: &Context<'_>,
+    id: &OwnerId,
+    command: OwnerCommand,
+    on: RecordAction,
+) -> Result<OwnerPayload> {
+    let (owner, position) = service(ctx)?.owner_command(id, command, acting(ctx, on)?).await?;
+    Ok(OwnerPayload {
+        owner: owner.into(),
+        position,
+    })
+}
+
+async fn incident_payload(
+    ctx: &Context<'_>,
+    id: &IncidentId,
+    command: IncidentCommand,
+    on: RecordAction,
+) -> Result<IncidentPayload> {
+    let (incident, position) = service(ctx)?.incident_command(id, command, acting(ctx, on)?).await?;
+    Ok(IncidentPayload {
+        incident: incident.into(),
+        position,
+    })
+}

@@ -1,0 +1,64 @@
+//! The GraphQL schema. Names are a contract with staff tools: extend,
+//! never rename.
+//!
+//! - [`types`]: enums and the `Ticket` object;
+//! - [`tickets`]: one mutation per ticket command, each taking one `input`;
+//! - [`queries`]: tickets, histories, reports, archive lookups;
+
+use std::sync::Arc;
+
+use async_graphql::{Context, EmptySubscription, Result, Schema};
+use domain::actor::Actor;
+use domain::ids::TicketId;
+
+use crate::error::AppError;
+use crate::service::Service;
+
+pub mod archive;
+pub mod queries;
+pub mod tickets;
+pub mod types;
+
+/// Every mutation.
+#[derive(async_graphql::MergedObject, Default)]
+pub struct Mutations(tickets::TicketMutations, archive::ArchiveMutations);
+
+/// The schema type.
+pub type AppSchema = Schema<queries::QueryRoot, Mutations, EmptySubscription>;
+
+/// Deepest query accepted.
+pub const MAX_DEPTH: usize = 20;
+/// Most complex query accepted.
+pub const MAX_COMPLEXITY: usize = 5_000;
+
+/// Builds the schema around a service.
+pub fn build(service: Arc<Service>) -> AppSchema {
+    Schema::build(queries::QueryRoot, Mutations::default(), EmptySubscription)
+        .data(service)
+        .limit_depth(MAX_DEPTH)
+        .limit_complexity(MAX_COMPLEXITY)
+        .finish()
+}
+
+/// The schema's SDL, as committed in `docs/schema.graphql`.
+pub fn sdl() -> String {
+    Schema::build(queries::QueryRoot, Mutations::default(), EmptySubscription)
+        .finish()
+        .sdl()
+}
+
+pub(crate) fn bad(e: impl std::fmt::Display) -> AppError {
+    AppError::BadInput(e.to_string())
+}
+
+pub(crate) fn service<'a>(ctx: &Context<'a>) -> Result<&'a Arc<Service>> {
+    ctx.data::<Arc<Service>>()
+}
+
+pub(crate) fn actor(ctx: &Context<'_>) -> Result<Actor> {
+    Ok(ctx.data::<Actor>()?.clone())
+}
+
+pub(crate) fn ticket_id(text: &str) -> Result<TicketId, AppError> {
+    TicketId::new(text).map_err(AppError::from)
+}

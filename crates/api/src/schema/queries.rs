@@ -1,0 +1,832 @@
+//! Queries: tickets, audit histories, reports, archive lookups.
+
+use async_graphql::{Context, Enum, InputObject, Object, Result, SimpleObject};
+use chrono::{DateTime, NaiveDate, Utc};
+use domain::decider::Stamped;
+use domain::ids::{BuildingId, ContractorId, IncidentId, OwnerId, ProjectId, UnitId, UserId};
+use domain::ticket::{evolve, TicketState};
+use projections::tickets::{TicketFilter, TicketRecord};
+use projections::{contractors, defects, satisfaction, sla, timeline};
+
+use super::archive::{IncidentOut, OwnerOut, ProjectOut, UnitOut};
+use super::types::*;
+use super::{bad, service, ticket_id};
+use crate::error::AppError;
+
+/// Which tickets `tickets` lists; every given field must match.
+#[derive(InputObject, Default)]
+pub struct TicketFilterInput {
+    /// Project.
+    pub project_id: Option<String>,
+    /// Building.
+    pub building_id: Option<String>,
+    /// Status.
+    pub status: Option<Status>,
+    /// Kind.
+    pub kind: Option<TicketKind>,
+    /// Priority.
+    pub priority: Option<Priority>,
+    /// Internal engineer assigned.
+    pub engineer_id: Option<String>,
+    /// Contractor dispatched.
+    pub contractor_id: Option<String>,
+    /// Category.
+    pub category: Option<Category>,
+    /// Received at or after.
+    pub received_from: Option<DateTime<Utc>>,
+    /// Received before.
+    pub received_before: Option<DateTime<Utc>>,
+}
+
+impl TicketFilterInput {
+    fn to_filter(&self) -> Result<TicketFilter, AppError> {
+        Ok(TicketFilter {
+            project: self.project_id.as_deref().map(ProjectId::new).transpose()?,
+            building: self.building_id.as_deref().map(BuildingId::new).transpose()?,
+            status: self.status.map(Into::into),
+            kind: self.kind.map(Into::into),
+            priority: self.priority.map(Into::into),
+            assignee: self.engineer_id.as_deref().map(UserId::new).transpose()?,
+            contractor: self.contractor_id.as_deref().map(ContractorId::new).transpose()?,
+            category: self.category.map(Into::into),
+            received_from: self.received_from,
+            received_before: self.received_before,
+        })
+    }
+}
+
+/// A ticket in a listing, with its cursor.
+#[derive(SimpleObject)]
+pub struct TicketEdge {
+    /// Pass as `after` to continue behind this ticket.
+    pub cursor: String,
+    /// The ticket.
+    pub node: TicketOut,
+}
+
+/// Relay page information.
+#[derive(SimpleObject)]
+pub struct PageInfo {
+    /// Whether more tickets match after this page.
+    pub has_next_page: bool,
+    /// Cursor of the last ticket of the page.
+    pub end_cursor: Option<String>,
+}
+
+/// A page of tickets, newest received first (Relay connection).
+#[derive(SimpleObject)]
+pub struct TicketConnection {
+    /// The tickets with their cursors.
+    pub edges: Vec<TicketEdge>,
+    /// Paging.
+    pub page_info: PageInfo,
+}
+
+/// Which state `ticketHistory` replays to: give at most one field; none
+/// means everything.
+#[derive(InputObject, Default)]
+pub struct AsOfInput {
+    /// Everything up to and including this log position.
+    pub position: Option<u64>,
+    /// What the log had stored at this instant: the record as staff could
+    /// see it then (back-entered events count from when they were entered).
+    pub recorded_at: Option<DateTime<Utc>>,
+    /// Everything that had happened by this instant, including what was
+    /// entered later.
+    pub occurred_at: Option<DateTime<Utc>>,
+}
+
+/// One event of a ticket's audit history.
+#[derive(SimpleObject)]
+pub struct HistoryEntry {
+    /// Global log position.
+    pub position: u64,
+    /// Version within the ticket's stream.
+    pub version: u64,
+    /// Stored event type (`repair_accepted`).
+    #[graphql(name = "type")]
+    pub event_type: String,
+    /// When it happened.
+    pub occurred_at: DateTime<Utc>,
+    /// When it was entered.
+    pub recorded_at: DateTime<Utc>,
+    /// Who.
+    pub actor: String,
+    /// In which role.
+    pub role: String,
+    /// The contractor company acting, if any.
+    pub contractor_id: Option<String>,
+    /// Through which channel.
+    pub channel: Channel,
+    /// What changed, in words.
+    pub summary: String,
+    /// Whether it falls within `asOf`.
+    pub included: bool,
+}
+
+/// A ticket's audit replay.
+#[derive(SimpleObject)]
+pub struct TicketHistory {
+    /// The ticket.
+    pub ticket_id: String,
+    /// Every event, oldest first (also those after `asOf`, marked).
+    pub events: Vec<HistoryEntry>,
+    /// The ticket as of `asOf` (null: it did not exist yet).
+    pub state: Option<TicketOut>,
+}
+
+/// How `slaReport` groups tickets.
+#[derive(Enum, Copy, Clone, Eq, PartialEq)]
+pub enum SlaDimension {
+    /// Everything in one bucket.
+    All,
+    /// By project.
+    Project,
+    /// By category.
+    Category,
+    /// By priority.
+    Priority,
+    /// By contractor dispatched.
+    Contractor,
+    /// By intake channel.
+    Channel,
+    /// By month received.
+    Month,
+    /// By project and month.
+    ProjectMonth,
+}
+
+/// How `satisfactionReport` groups ratings.
+#[derive(Enum, Copy, Clone, Eq, PartialEq)]
+pub enum RatingDimension {
+    /// Everything in one bucket.
+    All,
+    /// By project.
+    Project,
+    /// By contractor.
+    Contractor,
+    /// By staff member.
+    Staff,
+    /// By touchpoint stage.
+    Stage,
+    /// By month.
+    Month,
+    /// By project and month.
+    ProjectMonth,
+}
+
+/// How `defectStats` groups defects.
+#[derive(Enum, Copy, Clone, Eq, PartialEq)]
+pub enum DefectDimension {
+    /// Everything in one bucket.
+    All,
+    /// By category.
+    Category,
+    /// By trade.
+    Trade,
+    /// By project.
+    Project,
+    /// By building.
+    Building,
+    /// By location in the home (kitchen, bathroom, ...).
+    Location,
+    /// By time since delivery.
+    SinceDelivery,
+    /// By category and trade.
+    CategoryTrade,
+    /// By project and trade.
+    ProjectTrade,
+    /// By project and month.
+    ProjectMonth,
+}
+
+fn dimension_name<T: async_graphql::InputType>(d: T) -> String {
+    // Enum names are SCREAMING_SNAKE; the views key by snake_case.
+    match d.to_value() {
+        async_graphql::Value::Enum(name) => name.to_ascii_lowercase(),
+        _ => String::new(),
+    }
+}
+
+/// Compliance of one clock.
+#[derive(SimpleObject)]
+pub struct ClockComplianceOut {
+    /// Clocks stopped within target.
+    pub met: i64,
+    /// Clocks breached.
+    pub breached: i64,
+    /// Clocks cancelled (withdrawn, merged, closed before their goal).
+    pub cancelled: i64,
+    /// met / (met + breached).
+    pub compliance_rate: Option<f64>,
+    /// Mean minutes to the stop (business or wall minutes).
+    pub mean_minutes: Option<f64>,
+    /// 90th percentile, as its histogram bucket's upper bound.
+    pub p90_minutes: Option<i64>,
+}
+
+impl From<sla::ClockCompliance> for ClockComplianceOut {
+    fn from(c: sla::ClockCompliance) -> Self {
+        Self {
+            met: c.met,
+            breached: c.breached,
+            cancelled: c.cancelled,
+            compliance_rate: c.compliance_rate,
+            mean_minutes: c.mean_minutes,
+            p90_minutes: c.p90_minutes,
+        }
+    }
+}
+
+/// Compliance of the three clocks in one bucket.
+#[derive(SimpleObject)]
+pub struct SlaBucket {
+    /// The bucket ("" for ALL).
+    pub key: String,
+    /// First response.
+    pub first_response: ClockComplianceOut,
+    /// On site.
+    pub on_site: ClockComplianceOut,
+    /// Resolution.
+    pub resolution: ClockComplianceOut,
+}
+
+fn sla_bucket(key: String, c: sla::SlaCompliance) -> SlaBucket {
+    SlaBucket {
+        key,
+        first_response: c.first_response.into(),
+        on_site: c.on_site.into(),
+        resolution: c.resolution.into(),
+    }
+}
+
+/// Mean ratings of one bucket.
+#[derive(SimpleObject)]
+pub struct RatingBucket {
+    /// The bucket ("" for ALL).
+    pub key: String,
+    /// Ratings given.
+    pub count: i64,
+    /// Mean overall rating (1–5).
+    pub overall: Option<f64>,
+    /// Mean product-quality rating.
+    pub product_quality: Option<f64>,
+    /// Mean service-process rating.
+    pub service_process: Option<f64>,
+    /// Mean staff-attitude rating.
+    pub staff_attitude: Option<f64>,
+}
+
+fn rating_bucket(key: String, r: satisfaction::RatingSummary) -> RatingBucket {
+    RatingBucket {
+        key,
+        count: r.count,
+        overall: r.overall,
+        product_quality: r.product_quality,
+        service_process: r.service_process,
+        staff_attitude: r.staff_attitude,
+    }
+}
+
+/// Service quality of a project or of everything.
+#[derive(SimpleObject)]
+pub struct ServiceSummaryOut {
+    /// Closed repairs.
+    pub closed_repairs: i64,
+    /// Of them, revisited.
+    pub revisited: i64,
+    /// Revisit coverage (回访率).
+    pub revisit_coverage: Option<f64>,
+    /// Accepted repairs.
+    pub accepted: i64,
+    /// Of them, accepted without a rejection.
+    pub accepted_first_visit: i64,
+    /// Acceptance-on-first-visit rate.
+    pub first_visit_rate: Option<f64>,
+    /// Complaints received.
+    pub complaints: i64,
+    /// Units delivered.
+    pub delivered_units: i64,
+    /// Complaints per 1,000 delivered units.
+    pub complaints_per_1000_units: Option<f64>,
+}
+
+/// Ratings and service quality.
+#[derive(SimpleObject)]
+pub struct SatisfactionReport {
+    /// Mean ratings per bucket.
+    pub ratings: Vec<RatingBucket>,
+    /// Service quality of the project asked for, or of everything.
+    pub service: ServiceSummaryOut,
+}
+
+/// One contractor's year.
+#[derive(SimpleObject)]
+pub struct ScorecardOut {
+    /// The contractor.
+    pub contractor_id: String,
+    /// Rank within the year, 1 is best.
+    pub rank: usize,
+    /// The ranking score, 0–100.
+    pub score: f64,
+    /// Tickets dispatched to it (received that year).
+    pub handled: i64,
+    /// Resolution within target, of those decided.
+    pub on_time_rate: Option<f64>,
+    /// Accepted without a rejection, of those accepted.
+    pub first_time_fix_rate: Option<f64>,
+    /// Reopened at least once, of those handled.
+    pub rework_rate: Option<f64>,
+    /// Mean overall rating at acceptance.
+    pub mean_rating: Option<f64>,
+    /// Chargeable diagnoses, of those diagnosed.
+    pub chargeable_share: Option<f64>,
+}
+
+/// A defect count.
+#[derive(SimpleObject)]
+pub struct DefectCount {
+    /// The bucket.
+    pub key: String,
+    /// Defects (repairs and handover defects) in it.
+    pub count: i64,
+}
+
+/// A count by name.
+#[derive(SimpleObject)]
+pub struct NamedCount {
+    /// The name (stored snake_case name of a kind or trade).
+    pub name: String,
+    /// How many.
+    pub count: usize,
+}
+
+/// The monthly customer-service report of a project.
+#[derive(SimpleObject)]
+pub struct MonthlyReportOut {
+    /// Project.
+    pub project_id: String,
+    /// Month, `YYYY-MM`.
+    pub month: String,
+    /// Tickets received in the month, by kind.
+    pub received_by_kind: Vec<NamedCount>,
+    /// Of them, finished by now.
+    pub finished: usize,
+    /// Of them, still open.
+    pub open: usize,
+    /// Repairs reopened at least once.
+    pub reopened: usize,
+    /// Escalated complaints.
+    pub escalated_complaints: usize,
+    /// Repairs and handover defects by trade, most frequent first.
+    pub defects_by_trade: Vec<NamedCount>,
+    /// Compliance of the clocks of tickets received in the month.
+    pub sla: SlaBucket,
+    /// Ratings given in the month.
+    pub ratings: RatingBucket,
+    /// Closed repairs received in the month.
+    pub closed_repairs: usize,
+    /// Revisited among them.
+    pub revisited: usize,
+    /// The report as CSV, as `aftersales export` writes it.
+    pub csv: String,
+}
+
+/// The weekly repair report of a project.
+#[derive(SimpleObject)]
+pub struct WeeklyRepairReportOut {
+    /// Project.
+    pub project_id: String,
+    /// ISO week, `YYYY-Www`.
+    pub week: String,
+    /// Monday.
+    pub from: NaiveDate,
+    /// Sunday.
+    pub to: NaiveDate,
+    /// Repairs and handover defects received in the week.
+    pub received: usize,
+    /// Of them, repaired at least once by now.
+    pub repaired: usize,
+    /// Of them, accepted by the owner.
+    pub accepted: usize,
+    /// Of them, still open now.
+    pub open: usize,
+    /// Of them, reopened at least once.
+    pub reopened: usize,
+    /// Of them, on hold now.
+    pub on_hold: usize,
+    /// The project's open tickets with a breached clock now.
+    pub breached_now: usize,
+    /// The project's open tickets with a clock at risk now.
+    pub at_risk_now: usize,
+    /// The report as CSV.
+    pub csv: String,
+}
+
+/// An open ticket's clock that needs attention now.
+#[derive(SimpleObject)]
+pub struct SlaAlert {
+    /// The ticket.
+    pub ticket_id: String,
+    /// Its project.
+    pub project_id: String,
+    /// The clock, at risk or breached.
+    pub clock: Clock,
+}
+
+/// Parses `YYYY-MM`.
+pub fn parse_month(text: &str) -> Result<(i32, u32), AppError> {
+    let err = || bad(format!("month {text:?} is not YYYY-MM"));
+    let (y, m) = text.split_once('-').ok_or_else(err)?;
+    let (y, m) = (
+        y.parse::<i32>().map_err(|_| err())?,
+        m.parse::<u32>().map_err(|_| err())?,
+    );
+    if y.to_string().len() != 4 || !(1..=12).contains(&m) {
+        return Err(err());
+    }
+    Ok((y, m))
+}
+
+/// Parses `YYYY-Www`.
+pub fn parse_week(text: &str) -> Result<(i32, u32), AppError> {
+    let err = || bad(format!("week {text:?} is not YYYY-Www (ISO week, e.g. 2026-W07)"));
+    let (y, w) = text.split_once("-W").ok_or_else(err)?;
+    let (y, w) = (
+        y.parse::<i32>().map_err(|_| err())?,
+        w.parse::<u32>().map_err(|_| err())?,
+    );
+    if y.to_string().len() != 4 || NaiveDate::from_isoywd_opt(y, w, chrono::Weekday::Mon).is_none() {
+        return Err(err());
+    }
+    Ok((y, w))
+}
+
+fn project_id(text: &str) -> Result<ProjectId, AppError> {
+    Ok(ProjectId::new(text)?)
+}
+
+/// Queries.
+pub struct QueryRoot;
+
+#[Object]
+impl QueryRoot {
+    /// One ticket, or null.
+    async fn ticket(&self, ctx: &Context<'_>, id: String) -> Result<Option<TicketOut>> {
+        let id = ticket_id(&id)?;
+        Ok(service(ctx)?.ticket(&id)?.map(TicketOut))
+    }
+
+    /// Tickets matching `filter`, newest received first, `first` (1 to
+    /// 500, default 50) at a time, after the cursor of a previous page.
+    async fn tickets(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(default)] filter: TicketFilterInput,
+        #[graphql(default = 50)] first: i32,
+        after: Option<String>,
+    ) -> Result<TicketConnection> {
+        let first = usize::try_from(first)
+            .ok()
+            .filter(|f| (1..=projections::tickets::MAX_PAGE).contains(f))
+            .ok_or_else(|| bad(format!("first must be 1 to {}", projections::tickets::MAX_PAGE)))?;
+        let filter = filter.to_filter()?;
+        let tree = service(ctx)?.view("tickets")?.tree();
+        let page = projections::tickets::list(&tree, &filter, first, after.as_deref()).map_err(|e| match e {
+            projections::tickets::QueryError::View(v) => AppError::internal(v),
+            other => bad(other),
+        })?;
+        Ok(TicketConnection {
+            edges: page
+                .items
+                .into_iter()
+                .zip(page.cursors)
+                .map(|(node, cursor)| TicketEdge {
+                    cursor,
+                    node: TicketOut(node),
+                })
+                .collect(),
+            page_info: PageInfo {
+                has_next_page: page.has_next_page,
+                end_cursor: page.end_cursor,
+            },
+        })
+    }
+
+    /// A ticket's audit history and its state as of `asOf` (the audit
+    /// replay), read from the log itself. Null if the ticket does not
+    /// exist.
+    async fn ticket_history(
+        &self,
+        ctx: &Context<'_>,
+        id: String,
+        #[graphql(default)] as_of: AsOfInput,
+    ) -> Result<Option<TicketHistory>> {
+        let id = ticket_id(&id)?;
+        let given = [
+            as_of.position.is_some(),
+            as_of.recorded_at.is_some(),
+            as_of.occurred_at.is_some(),
+        ];
+        if given.iter().filter(|g| **g).count() > 1 {
+            return Err(bad("asOf takes at most one of position, recordedAt and occurredAt").into());
+        }
+        let service = service(ctx)?;
+        let entries = timeline::history(service.store().as_ref(), &id).map_err(AppError::internal)?;
+        if entries.is_empty() {
+            return Ok(None);
+        }
+        let mut state = TicketState::default();
+        let mut last: Option<(u64, DateTime<Utc>)> = None;
+        let mut events = Vec::with_capacity(entries.len());
+        for e in entries {
+            let included = match (as_of.position, as_of.recorded_at, as_of.occurred_at) {
+                (Some(p), _, _) => e.position <= p,
+                (_, Some(t), _) => e.recorded_at <= t,
+                (_, _, Some(t)) => e.occurred_at <= t,
+                _ => true,
+            };
+            events.push(HistoryEntry {
+                position: e.position,
+                version: e.stream_version,
+                event_type: e.event.name().to_string(),
+                occurred_at: e.occurred_at,
+                recorded_at: e.recorded_at,
+                actor: e.actor.user.to_string(),
+                role: e.actor.role.as_str().to_string(),
+                contractor_id: e.actor.contractor.as_ref().map(|c| c.to_string()),
+                channel: e.channel.into(),
+                summary: e.summary.clone(),
+                included,
+            });
+            if included {
+                last = Some((e.position, e.recorded_at));
+                state = evolve(
+                    state,
+                    &Stamped {
+                        occurred_at: e.occurred_at,
+                        actor: e.actor,
+                        channel: e.channel,
+                        event: e.event,
+                    },
+                );
+            }
+        }
+        let state = match (state.0, last) {
+            (Some(ticket), Some((position, updated_at))) => Some(TicketOut(TicketRecord {
+                ticket: *ticket,
+                position,
+                updated_at,
+            })),
+            _ => None,
+        };
+        Ok(Some(TicketHistory {
+            ticket_id: id.to_string(),
+            events,
+            state,
+        }))
+    }
+
+    /// Service-level compliance, grouped by `groupBy` (default ALL); with
+    /// `key`, only that bucket.
+    async fn sla_report(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(default_with = "SlaDimension::All")] group_by: SlaDimension,
+        key: Option<String>,
+    ) -> Result<Vec<SlaBucket>> {
+        let tree = service(ctx)?.view("sla")?.tree();
+        let dim = dimension_name(group_by);
+        let rows = match (group_by, key) {
+            (SlaDimension::All, _) => vec![(String::new(), sla::compliance(&tree, "all", ""))],
+            (_, Some(k)) => vec![(k.clone(), sla::compliance(&tree, &dim, &k))],
+            (_, None) => sla::breakdown(&tree, &dim)
+                .map_err(AppError::internal)?
+                .into_iter()
+                .map(|(k, c)| (k, Ok(c)))
+                .collect(),
+        };
+        rows.into_iter()
+            .map(|(k, c)| Ok(sla_bucket(k, c.map_err(AppError::internal)?)))
+            .collect()
+    }
+
+    /// Open tickets whose clocks are at risk (80% of a target used) or
+    /// breached now, most urgent first; for one project or all.
+    async fn sla_alerts(&self, ctx: &Context<'_>, project_id: Option<String>) -> Result<Vec<SlaAlert>> {
+        let project = project_id.as_deref().map(self::project_id).transpose()?;
+        let service = service(ctx)?;
+        let tree = service.view("sla")?.tree();
+        let alerts =
+            sla::alerts(&tree, service.calendars(), project.as_ref(), Utc::now()).map_err(AppError::internal)?;
+        Ok(alerts
+            .into_iter()
+            .map(|a| SlaAlert {
+                ticket_id: a.ticket.to_string(),
+                project_id: a.project.to_string(),
+                clock: Clock::from(&a.clock),
+            })
+            .collect())
+    }
+
+    /// Owners' ratings grouped by `groupBy` (default ALL), and the service
+    /// quality of `projectId` (or of everything).
+    async fn satisfaction_report(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(default_with = "RatingDimension::All")] group_by: RatingDimension,
+        project_id: Option<String>,
+    ) -> Result<SatisfactionReport> {
+        let project = project_id.as_deref().map(self::project_id).transpose()?;
+        let tree = service(ctx)?.view("satisfaction")?.tree();
+        let ratings = match group_by {
+            RatingDimension::All => vec![(String::new(), satisfaction::ratings(&tree, "all", ""))],
+            RatingDimension::Project if project.is_some() => {
+                let p = project.as_ref().map(|p| p.to_string()).unwrap_or_default();
+                vec![(p.clone(), satisfaction::ratings(&tree, "project", &p))]
+            }
+            other => satisfaction::ratings_by(&tree, &dimension_name(other))
+                .map_err(AppError::internal)?
+                .into_iter()
+                .map(|(k, r)| (k, Ok(r)))
+                .collect(),
+        };
+        let ratings = ratings
+            .into_iter()
+            .map(|(k, r)| Ok(rating_bucket(k, r.map_err(AppError::internal)?)))
+            .collect::<Result<Vec<_>, AppError>>()?;
+        let s = satisfaction::service(&tree, project.as_ref()).map_err(AppError::internal)?;
+        Ok(SatisfactionReport {
+            ratings,
+            service: ServiceSummaryOut {
+                closed_repairs: s.closed_repairs,
+                revisited: s.revisited,
+                revisit_coverage: s.revisit_coverage,
+                accepted: s.accepted,
+                accepted_first_visit: s.accepted_first_visit,
+                first_visit_rate: s.first_visit_rate,
+                complaints: s.complaints,
+                delivered_units: s.delivered_units,
+                complaints_per_1000_units: s.complaints_per_1000_units,
+            },
+        })
+    }
+
+    /// Every contractor's scorecard for `year`, ranked.
+    async fn contractor_scorecards(&self, ctx: &Context<'_>, year: i32) -> Result<Vec<ScorecardOut>> {
+        if !(2000..=2100).contains(&year) {
+            return Err(bad(format!("year {year} is out of range")).into());
+        }
+        let tree = service(ctx)?.view("contractors")?.tree();
+        Ok(contractors::scorecards(&tree, year)
+            .map_err(AppError::internal)?
+            .into_iter()
+            .map(|c| ScorecardOut {
+                contractor_id: c.contractor,
+                rank: c.rank,
+                score: c.score,
+                handled: c.handled,
+                on_time_rate: c.on_time_rate,
+                first_time_fix_rate: c.first_time_fix_rate,
+                rework_rate: c.rework_rate,
+                mean_rating: c.mean_rating,
+                chargeable_share: c.chargeable_share,
+            })
+            .collect())
+    }
+
+    /// Defect counts grouped by `groupBy` (default TRADE), largest first.
+    async fn defect_stats(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(default_with = "DefectDimension::Trade")] group_by: DefectDimension,
+    ) -> Result<Vec<DefectCount>> {
+        let tree = service(ctx)?.view("defects")?.tree();
+        Ok(defects::counts(&tree, &dimension_name(group_by))
+            .map_err(AppError::internal)?
+            .into_iter()
+            .map(|(key, count)| DefectCount { key, count })
+            .collect())
+    }
+
+    /// The monthly customer-service report of a project; `month` is
+    /// `YYYY-MM`.
+    async fn monthly_report(&self, ctx: &Context<'_>, project_id: String, month: String) -> Result<MonthlyReportOut> {
+        let project = self::project_id(&project_id)?;
+        let (year, month) = parse_month(&month)?;
+        let r = service(ctx)?.monthly_report(&project, year, month)?;
+        let csv = r.to_csv();
+        Ok(MonthlyReportOut {
+            project_id: r.project,
+            month: r.month,
+            received_by_kind: r
+                .received_by_kind
+                .into_iter()
+                .map(|(name, count)| NamedCount { name, count })
+                .collect(),
+            finished: r.finished,
+            open: r.open,
+            reopened: r.reopened,
+            escalated_complaints: r.escalated_complaints,
+            defects_by_trade: r
+                .defects_by_trade
+                .into_iter()
+                .map(|(name, count)| NamedCount { name, count })
+                .collect(),
+            sla: sla_bucket(String::new(), r.sla),
+            ratings: rating_bucket(String::new(), r.ratings),
+            closed_repairs: r.closed_repairs,
+            revisited: r.revisited,
+            csv,
+        })
+    }
+
+    /// The weekly repair report of a project; `week` is an ISO week
+    /// (`2026-W07`).
+    async fn weekly_repair_report(
+        &self,
+        ctx: &Context<'_>,
+        project_id: String,
+        week: String,
+    ) -> Result<WeeklyRepairReportOut> {
+        let project = self::project_id(&project_id)?;
+        let (year, week) = parse_week(&week)?;
+        let r = service(ctx)?.weekly_report(&project, year, week, Utc::now())?;
+        let csv = r.to_csv();
+        Ok(WeeklyRepairReportOut {
+            project_id: r.project,
+            week: r.week,
+            from: r.from,
+            to: r.to,
+            received: r.received,
+            repaired: r.repaired,
+            accepted: r.accepted,
+            open: r.open,
+            reopened: r.reopened,
+            on_hold: r.on_hold,
+            breached_now: r.breached_now,
+            at_risk_now: r.at_risk_now,
+            csv,
+        })
+    }
+
+    /// A project of the archive, or null.
+    async fn project(&self, ctx: &Context<'_>, id: String) -> Result<Option<ProjectOut>> {
+        Ok(service(ctx)?.project(&project_id(&id)?)?.0.map(Into::into))
+    }
+
+    /// A unit of the archive, or null.
+    async fn unit(&self, ctx: &Context<'_>, id: String) -> Result<Option<UnitOut>> {
+        let id = UnitId::new(id).map_err(AppError::from)?;
+        Ok(service(ctx)?.unit(&id)?.0.map(Into::into))
+    }
+
+    /// An owner of the archive (personal fields masked), or null.
+    async fn owner(&self, ctx: &Context<'_>, id: String) -> Result<Option<OwnerOut>> {
+        let id = OwnerId::new(id).map_err(AppError::from)?;
+        Ok(service(ctx)?.owner(&id)?.0.map(Into::into))
+    }
+
+    /// An incident, or null.
+    async fn incident(&self, ctx: &Context<'_>, id: String) -> Result<Option<IncidentOut>> {
+        let id = IncidentId::new(id).map_err(AppError::from)?;
+        Ok(service(ctx)?.incident(&id)?.0.map(Into::into))
+    }
+
+    /// The working days from `from` to `to` (inclusive) on the mainland
+    /// calendar, at most 366 days.
+    async fn workdays(&self, ctx: &Context<'_>, from: NaiveDate, to: NaiveDate) -> Result<Vec<NaiveDate>> {
+        if to < from || (to - from).num_days() > 366 {
+            return Err(bad("the range must run forward and span at most 366 days").into());
+        }
+        Ok(service(ctx)?.calendar().workdays(from, to))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn months_and_weeks_parse_strictly() {
+        assert_eq!(parse_month("2026-02").ok(), Some((2026, 2)));
+        assert!(parse_month("2026-13").is_err());
+        assert!(parse_month("26-01").is_err());
+        assert!(parse_month("2026/01").is_err());
+        assert_eq!(parse_week("2026-W07").ok(), Some((2026, 7)));
+        assert_eq!(parse_week("2026-W53").ok(), Some((2026, 53)));
+        assert!(parse_week("2025-W53").is_err(), "2025 has 52 ISO weeks");
+        assert!(parse_week("2026-07").is_err());
+    }
+
+    #[test]
+    fn dimension_names_match_the_views() {
+        for d in [SlaDimension::ProjectMonth, SlaDimension::All] {
+            assert!(sla::DIMENSIONS.contains(&dimension_name(d).as_str()));
+        }
+        for d in [DefectDimension::SinceDelivery, DefectDimension::CategoryTrade] {
+            assert!(defects::DIMENSIONS.contains(&dimension_name(d).as_str()));
+        }
+        assert!(satisfaction::RATING_DIMENSIONS.contains(&dimension_name(RatingDimension::ProjectMonth).as_str()));
+    }
+}

@@ -1,0 +1,576 @@
+//! The enums and output objects of the schema.
+
+use async_graphql::{Context, Enum, Object, Result, SimpleObject};
+use chrono::{DateTime, NaiveDate, Utc};
+use domain::sla::{ClockReport, ClockStatus as DomainClockStatus};
+use domain::ticket as t;
+use projections::tickets::TicketRecord;
+
+use super::service;
+
+macro_rules! gql_enum {
+    ($gql:ident, $name:literal, $domain:ty { $($v:ident),+ $(,)? }) => {
+        #[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
+        #[graphql(name = $name)]
+        #[allow(missing_docs)]
+        pub enum $gql { $($v),+ }
+        impl From<$gql> for $domain {
+            fn from(v: $gql) -> Self { match v { $($gql::$v => <$domain>::$v),+ } }
+        }
+        impl From<$domain> for $gql {
+            fn from(v: $domain) -> Self { match v { $(<$domain>::$v => $gql::$v),+ } }
+        }
+    };
+}
+
+gql_enum!(
+    TicketKind,
+    "TicketKind",
+    t::TicketKind {
+        Repair,
+        Complaint,
+        Inquiry,
+        HandoverDefect
+    }
+);
+gql_enum!(
+    Priority,
+    "Priority",
+    t::Priority {
+        Emergency,
+        Urgent,
+        Normal
+    }
+);
+gql_enum!(
+    Channel,
+    "Channel",
+    t::Channel {
+        Hotline,
+        CallCenter400,
+        App,
+        WeChat,
+        ServiceDesk,
+        Email,
+        WebForm,
+        Forum,
+        Revisit,
+        BackOffice
+    }
+);
+gql_enum!(
+    Category,
+    "Category",
+    t::Category {
+        Planning,
+        Engineering,
+        ModelUnit,
+        PublicFacilities,
+        Service,
+        Other
+    }
+);
+gql_enum!(
+    Trade,
+    "Trade",
+    t::Trade {
+        Leak,
+        Crack,
+        Hollow,
+        DoorsWindows,
+        WaterElectric,
+        Hvac,
+        Fixtures,
+        Blockage,
+        Structure,
+        Facade,
+        Elevator,
+        Landscaping,
+        Decoration,
+        None,
+        Other
+    }
+);
+gql_enum!(
+    Status,
+    "TicketStatus",
+    t::Status {
+        Received,
+        Acknowledged,
+        Dispatched,
+        Scheduled,
+        OnSite,
+        Diagnosed,
+        PlanDeclined,
+        InRepair,
+        Repaired,
+        Accepted,
+        Rejected,
+        Reopened,
+        OnHold,
+        Investigating,
+        ResolutionProposed,
+        OwnerAgreed,
+        OwnerDisagreed,
+        Answered,
+        Closed,
+        Withdrawn,
+        Merged
+    }
+);
+
+gql_enum!(
+    HoldReason,
+    "HoldReason",
+    t::HoldReason {
+        OwnerUnreachable,
+        WaitingForMaterial,
+        WaitingForOwnerDecision
+    }
+);
+gql_enum!(
+    ResponsibleParty,
+    "ResponsibleParty",
+    t::ResponsibleParty {
+        Developer,
+        OwnerMisuse,
+        ThirdParty,
+        ContractorWorkmanship
+    }
+);
+gql_enum!(
+    RevisitOutcome,
+    "RevisitOutcome",
+    t::RevisitOutcome {
+        Satisfied,
+        Dissatisfied,
+        ProblemPersists,
+        Unreachable
+    }
+);
+gql_enum!(
+    TouchpointStage,
+    "TouchpointStage",
+    t::TouchpointStage {
+        ProjectPreparation,
+        SalesPreparation,
+        Signing,
+        WaitingForDelivery,
+        Delivery,
+        WarrantyService,
+        ResidenceRevisit
+    }
+);
+gql_enum!(
+    EscalationLevel,
+    "EscalationLevel",
+    t::EscalationLevel { Project, City, Group }
+);
+gql_enum!(
+    WarrantyItem,
+    "WarrantyItem",
+    domain::warranty::WarrantyItem {
+        FoundationAndStructure,
+        RoofWaterproofing,
+        WaterproofedRooms,
+        ExteriorWallLeakage,
+        HeatingSystem,
+        CoolingSystem,
+        ElectricalLines,
+        WaterSupplyAndDrainage,
+        EquipmentInstallation,
+        Decoration,
+        PlasterFalling,
+        HollowOrCrackedFloor,
+        DoorsAndWindows,
+        SanitaryFixtures,
+        LampsAndSwitches,
+        BlockedPipes
+    }
+);
+
+gql_enum!(
+    InspectionKind,
+    "InspectionKind",
+    t::InspectionKind {
+        PreInspection,
+        DeliveryWalkthrough
+    }
+);
+gql_enum!(
+    ClockStatus,
+    "ClockStatus",
+    DomainClockStatus {
+        Running,
+        AtRisk,
+        Met,
+        Breached,
+        Cancelled
+    }
+);
+gql_enum!(
+    ClockKind,
+    "ClockKind",
+    domain::policy::ClockKind {
+        FirstResponse,
+        OnSite,
+        Resolution
+    }
+);
+
+/// A ticket as staff tools see it. Personal fields are masked.
+pub struct TicketOut(pub TicketRecord);
+
+/// Who works on a ticket.
+#[derive(SimpleObject)]
+pub struct AssigneeOut {
+    /// An internal engineer, or null.
+    pub engineer_id: Option<String>,
+    /// A contractor company, or null.
+    pub contractor_id: Option<String>,
+}
+
+/// An appointment window (预约时段).
+#[derive(SimpleObject)]
+pub struct AppointmentOut {
+    /// From.
+    pub from: DateTime<Utc>,
+    /// To.
+    pub to: DateTime<Utc>,
+}
+
+/// The warranty finding of a diagnosis.
+#[derive(SimpleObject)]
+pub struct WarrantyOut {
+    /// The item the defect is in.
+    pub item: WarrantyItem,
+    /// The period that applied, in words ("5 years", "2 heating seasons").
+    pub period: String,
+    /// The delivery date it was counted from.
+    pub delivered_on: NaiveDate,
+    /// The last day in warranty.
+    pub last_day: NaiveDate,
+    /// Whether the report date was in warranty.
+    pub in_warranty: bool,
+    /// The rules version used.
+    pub rules_version: String,
+}
+
+/// The diagnosis on record (勘查结论).
+#[derive(SimpleObject)]
+pub struct DiagnosisOut {
+    /// The cause.
+    pub cause: String,
+    /// Who is responsible.
+    pub responsible: ResponsibleParty,
+    /// The warranty finding, when the delivery date is known.
+    pub warranty: Option<WarrantyOut>,
+    /// Whether the owner pays.
+    pub chargeable: bool,
+    /// What will be done.
+    pub plan: String,
+    /// Materials.
+    pub materials: Vec<String>,
+    /// Expected duration in minutes.
+    pub duration_minutes: u32,
+    /// What the owner pays, in fen.
+    pub cost_fen: Option<u64>,
+}
+
+/// A handover defect's inspection record.
+#[derive(SimpleObject)]
+pub struct HandoverOut {
+    /// Pre-inspection or delivery walk-through.
+    pub inspection: InspectionKind,
+    /// Promised rectification date (整改时限).
+    pub promised_by: NaiveDate,
+    /// The signed inspection sheet.
+    pub signed_record: String,
+}
+
+/// One service-level clock of a ticket, evaluated now.
+#[derive(SimpleObject)]
+pub struct Clock {
+    /// Which clock.
+    pub clock: ClockKind,
+    /// Status.
+    pub status: ClockStatus,
+    /// The target, in words ("4 business hours", "24 hours").
+    pub target: String,
+    /// When it started.
+    pub started_at: DateTime<Utc>,
+    /// When it is (or was) due; null while paused, as the due instant
+    /// moves with the pause.
+    pub due_at: Option<DateTime<Utc>>,
+    /// Minutes counted against the target (business or wall minutes).
+    pub elapsed_minutes: i64,
+    /// Minutes not counted because the ticket waited on the owner.
+    pub paused_minutes: i64,
+    /// Whether it is paused now.
+    pub paused: bool,
+    /// When it breached.
+    pub breached_at: Option<DateTime<Utc>>,
+    /// When it last stopped.
+    pub stopped_at: Option<DateTime<Utc>>,
+    /// The due instant reaches into a year whose holidays are not yet
+    /// published: it may still move.
+    pub provisional: bool,
+}
+
+impl From<&ClockReport> for Clock {
+    fn from(c: &ClockReport) -> Self {
+        Self {
+            clock: c.clock.into(),
+            status: c.status.into(),
+            target: c.target.to_string(),
+            started_at: c.started_at,
+            due_at: c.due_at,
+            elapsed_minutes: c.elapsed.num_minutes(),
+            paused_minutes: c.paused.num_minutes(),
+            paused: c.is_paused,
+            breached_at: c.breached_at,
+            stopped_at: c.stopped_at,
+            provisional: c.provisional,
+        }
+    }
+}
+
+#[Object(name = "Ticket")]
+impl TicketOut {
+    /// Ticket number.
+    async fn id(&self) -> String {
+        self.0.ticket.id.to_string()
+    }
+    /// Kind.
+    async fn kind(&self) -> TicketKind {
+        self.0.ticket.kind.into()
+    }
+    /// Status.
+    async fn status(&self) -> Status {
+        self.0.ticket.status.into()
+    }
+    /// Priority.
+    async fn priority(&self) -> Priority {
+        self.0.ticket.priority.into()
+    }
+    /// The channel it was reported through.
+    async fn channel(&self) -> Channel {
+        self.0.ticket.channel.into()
+    }
+    /// Category.
+    async fn category(&self) -> Category {
+        self.0.ticket.category.into()
+    }
+    /// Trade.
+    async fn trade(&self) -> Trade {
+        self.0.ticket.trade.into()
+    }
+    /// The owner's description.
+    async fn description(&self) -> &str {
+        &self.0.ticket.description
+    }
+    /// Photos and documents.
+    async fn attachments(&self) -> &[String] {
+        &self.0.ticket.attachments
+    }
+    /// Project.
+    async fn project_id(&self) -> String {
+        self.0.ticket.location.project().to_string()
+    }
+    /// Building, if known.
+    async fn building_id(&self) -> Option<String> {
+        self.0.ticket.location.building().map(|b| b.to_string())
+    }
+    /// Unit, for unit tickets.
+    async fn unit_id(&self) -> Option<String> {
+        self.0.ticket.location.unit().map(|u| u.to_string())
+    }
+    /// The common area, in words, for common-area tickets.
+    async fn place(&self) -> Option<&str> {
+        match &self.0.ticket.location {
+            t::Location::CommonArea { place, .. } => Some(place),
+            t::Location::Unit { .. } => None,
+        }
+    }
+    /// The reporting owner's archive id.
+    async fn owner_id(&self) -> Option<String> {
+        self.0.ticket.reporter.owner.as_ref().map(|o| o.to_string())
+    }
+    /// Reporter's name, masked (王**).
+    async fn reporter_name(&self) -> String {
+        self.0.ticket.reporter.name.masked()
+    }
+    /// Reporter's phone, masked (138****5678).
+    async fn reporter_phone(&self) -> String {
+        self.0.ticket.reporter.phone.masked()
+    }
+    /// Who works on it.
+    async fn assignee(&self) -> Option<AssigneeOut> {
+        self.0.ticket.assignee.as_ref().map(|a| match a {
+            t::Assignee::Engineer(u) => AssigneeOut {
+                engineer_id: Some(u.to_string()),
+                contractor_id: None,
+            },
+            t::Assignee::Contractor(c) => AssigneeOut {
+                engineer_id: None,
+                contractor_id: Some(c.to_string()),
+            },
+        })
+    }
+    /// Dispatches so far (re-dispatches included).
+    async fn dispatch_count(&self) -> u32 {
+        self.0.ticket.dispatch_count
+    }
+    /// Current appointment.
+    async fn appointment(&self) -> Option<AppointmentOut> {
+        self.0
+            .ticket
+            .appointment
+            .as_ref()
+            .map(|a| AppointmentOut { from: a.from, to: a.to })
+    }
+    /// Current diagnosis.
+    async fn diagnosis(&self) -> Option<DiagnosisOut> {
+        self.0.ticket.diagnosis.as_ref().map(|d| DiagnosisOut {
+            cause: d.cause.clone(),
+            responsible: d.responsible.into(),
+            warranty: d.warranty.as_ref().map(|w| WarrantyOut {
+                item: w.item.into(),
+                period: w.period.to_string(),
+                delivered_on: w.delivered_on,
+                last_day: w.last_day,
+                in_warranty: w.in_warranty,
+                rules_version: w.rules_version.clone(),
+            }),
+            chargeable: d.chargeable,
+            plan: d.plan.content.clone(),
+            materials: d.plan.materials.clone(),
+            duration_minutes: d.plan.duration_minutes,
+            cost_fen: d.plan.cost.map(|m| m.fen),
+        })
+    }
+    /// Whether the owner confirmed the current plan.
+    async fn plan_confirmed(&self) -> bool {
+        self.0.ticket.plan_confirmed
+    }
+    /// Handover record (handover defects).
+    async fn handover(&self) -> Option<HandoverOut> {
+        self.0.ticket.handover.as_ref().map(|h| HandoverOut {
+            inspection: h.inspection.into(),
+            promised_by: h.promised_by,
+            signed_record: h.signed_record.clone(),
+        })
+    }
+    /// Why it is on hold.
+    async fn hold_reason(&self) -> Option<HoldReason> {
+        self.0.ticket.hold_reason.map(Into::into)
+    }
+    /// Rework cycles.
+    async fn reopen_count(&self) -> u32 {
+        self.0.ticket.reopen_count
+    }
+    /// Rejections at acceptance.
+    async fn rejection_count(&self) -> u32 {
+        self.0.ticket.rejection_count
+    }
+    /// Escalation level of a complaint.
+    async fn escalation(&self) -> Option<EscalationLevel> {
+        self.0.ticket.escalation.map(Into::into)
+    }
+    /// The incident it is handled in.
+    async fn incident_id(&self) -> Option<String> {
+        self.0.ticket.incident.as_ref().map(|i| i.to_string())
+    }
+    /// The ticket it was merged into.
+    async fn merged_into(&self) -> Option<String> {
+        self.0.ticket.merged_into.as_ref().map(|i| i.to_string())
+    }
+    /// Overall rating given at acceptance (1 to 5).
+    async fn acceptance_rating(&self) -> Option<u8> {
+        self.0.ticket.acceptance_ratings.map(|r| r.overall)
+    }
+    /// Revisits made.
+    async fn revisit_count(&self) -> u32 {
+        self.0.ticket.revisit_count
+    }
+    /// Outcome of the last revisit.
+    async fn last_revisit(&self) -> Option<RevisitOutcome> {
+        self.0.ticket.last_revisit.map(Into::into)
+    }
+    /// When it was received (occurred).
+    async fn received_at(&self) -> DateTime<Utc> {
+        self.0.ticket.received_at
+    }
+    /// First acknowledgement.
+    async fn acknowledged_at(&self) -> Option<DateTime<Utc>> {
+        self.0.ticket.acknowledged_at
+    }
+    /// The time promised to the owner.
+    async fn promised_at(&self) -> Option<DateTime<Utc>> {
+        self.0.ticket.promised_at
+    }
+    /// First arrival on site.
+    async fn first_arrived_at(&self) -> Option<DateTime<Utc>> {
+        self.0.ticket.first_arrived_at
+    }
+    /// Latest completion of the repair.
+    async fn repaired_at(&self) -> Option<DateTime<Utc>> {
+        self.0.ticket.repaired_at
+    }
+    /// Acceptance.
+    async fn accepted_at(&self) -> Option<DateTime<Utc>> {
+        self.0.ticket.accepted_at
+    }
+    /// Closing, withdrawal or merge.
+    async fn closed_at(&self) -> Option<DateTime<Utc>> {
+        self.0.ticket.closed_at
+    }
+    /// When the latest event happened.
+    async fn last_event_at(&self) -> DateTime<Utc> {
+        self.0.ticket.last_event_at
+    }
+    /// When the log stored the latest event.
+    async fn updated_at(&self) -> DateTime<Utc> {
+        self.0.updated_at
+    }
+    /// Stream version of the latest event: pass it as `expectedVersion`.
+    async fn version(&self) -> u64 {
+        self.0.ticket.event_count.saturating_sub(1)
+    }
+    /// Log position of the latest event.
+    async fn position(&self) -> u64 {
+        self.0.position
+    }
+    /// The service-level clocks that apply, evaluated now (first response,
+    /// on site, resolution).
+    async fn clocks(&self, ctx: &Context<'_>) -> Result<Vec<Clock>> {
+        let report = service(ctx)?.clocks(&self.0.ticket.id, Utc::now())?;
+        Ok(report
+            .map(|r| r.clocks().map(Clock::from).collect())
+            .unwrap_or_default())
+    }
+}
+
+impl From<TicketRecord> for TicketOut {
+    fn from(r: TicketRecord) -> Self {
+        Self(r)
+    }
+}
+
+/// What every ticket mutation returns.
+#[derive(SimpleObject)]
+pub struct TicketPayload {
+    /// The ticket as it now is.
+    pub ticket: TicketOut,
+    /// Log position of the change.
+    pub position: u64,
+}
+
+impl From<crate::service::Outcome> for TicketPayload {
+    fn from(o: crate::service::Outcome) -> Self {
+        Self {
+            ticket: TicketOut(o.ticket),
+            position: o.position,
+        }
+    }
+}
