@@ -8,13 +8,13 @@ use std::sync::Arc;
 use serde_json::{json, Value};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
-struct Server {
-    _dir: tempfile::TempDir,
-    addr: SocketAddr,
-    service: Arc<api::service::Service>,
+pub(crate) struct Server {
+    pub(crate) _dir: tempfile::TempDir,
+    pub(crate) addr: SocketAddr,
+    pub(crate) service: Arc<api::service::Service>,
 }
 
-async fn start() -> Server {
+pub(crate) async fn start() -> Server {
     let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
     let service = Arc::new(api::service::Service::open(dir.path()).unwrap_or_else(|e| panic!("{}", e.message())));
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
@@ -31,7 +31,7 @@ async fn start() -> Server {
 }
 
 /// A raw HTTP/1.1 request; returns the status and the body.
-async fn http(addr: SocketAddr, method: &str, path: &str, body: &str) -> (u16, String) {
+pub(crate) async fn http(addr: SocketAddr, method: &str, path: &str, body: &str) -> (u16, String) {
     http_as(addr, "agent", method, path, body).await
 }
 
@@ -66,7 +66,7 @@ async fn http_as(addr: SocketAddr, role: &str, method: &str, path: &str, body: &
     (status, body)
 }
 
-async fn gql(addr: SocketAddr, query: &str, variables: Value) -> Value {
+pub(crate) async fn gql(addr: SocketAddr, query: &str, variables: Value) -> Value {
     let body = json!({ "query": query, "variables": variables }).to_string();
     let (status, text) = http(addr, "POST", "/graphql", &body).await;
     assert_eq!(status, 200, "{text}");
@@ -76,7 +76,7 @@ async fn gql(addr: SocketAddr, query: &str, variables: Value) -> Value {
         .unwrap_or_else(|| panic!("no JSON in {text:?}"))
 }
 
-const RECEIVE: &str = r#"mutation($key: String) {
+pub(crate) const RECEIVE: &str = r#"mutation($key: String) {
   receiveTicket(input: {
     kind: REPAIR, channel: HOTLINE, priority: URGENT, category: ENGINEERING, trade: LEAK,
     description: "卫生间天花板渗水",

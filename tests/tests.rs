@@ -4,3 +4,4 @@
 mod graphql;
 mod layering;
 mod schema;
+mod subscriptions;

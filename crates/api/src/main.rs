@@ -173,7 +173,7 @@ async fn serve(data: &std::path::Path, listen: std::net::SocketAddr) -> Result<(
         .with_graceful_shutdown(shutdown_signal())
         .await?;
     eprintln!("aftersales: stopping; flushing the log");
-    service.close().map_err(|e| anyhow!(e.message()))?;
+    service.shutdown().await.map_err(|e| anyhow!(e.message()))?;
     Ok(())
 }
 

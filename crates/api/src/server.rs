@@ -11,7 +11,7 @@ use axum::response::{Html, IntoResponse};
 use axum::routing::get;
 use axum::Router;
 use domain::actor::{Actor, Role};
-use domain::ids::UserId;
+use domain::ids::{ContractorId, OwnerId, UserId};
 
 use crate::schema::{self, AppSchema};
 use crate::service::Service;
@@ -22,6 +22,10 @@ struct AppState {
     service: Arc<Service>,
 }
 
+/// Largest request body accepted (a ticket with a 4,000-character
+/// description is a few kilobytes; attachments are references, not files).
+pub const MAX_BODY_BYTES: usize = 1 << 20;
+
 /// The router of the server.
 pub fn router(service: Arc<Service>) -> Router {
     let state = AppState {
@@ -31,29 +35,42 @@ pub fn router(service: Arc<Service>) -> Router {
     Router::new()
         .route("/", get(graphiql))
         .route("/graphql", get(graphql).post(graphql))
+        .route("/graphql/ws", get(websocket))
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(readyz))
+        .layer(tower_http::limit::RequestBodyLimitLayer::new(MAX_BODY_BYTES))
         .with_state(state)
 }
 
 /// The acting user. Until access control arrives (tokens), the caller
-/// names itself with `x-user-id` and `x-user-role`; without them it is an
-/// agent called `anonymous`. A malformed id or role is refused.
-fn actor(headers: &HeaderMap) -> Result<Actor, String> {
-    let user = match headers.get("x-user-id") {
-        None => "anonymous",
-        Some(v) => v.to_str().map_err(|_| "x-user-id is not text".to_string())?,
+/// names itself with `x-user-id` and `x-user-role`; a contractor's worker
+/// also names the company with `x-contractor-id`, an owner their archive
+/// record with `x-owner-id`. Without headers it is an agent called
+/// `anonymous`. A malformed or incomplete identity is refused.
+pub fn actor(headers: &HeaderMap) -> Result<Actor, String> {
+    let text = |name: &str| -> Result<Option<&str>, String> {
+        headers
+            .get(name)
+            .map(|v| v.to_str().map_err(|_| format!("{name} is not text")))
+            .transpose()
     };
-    let user = UserId::new(user).map_err(|e| e.to_string())?;
-    let role = match headers.get("x-user-role") {
+    let user = UserId::new(text("x-user-id")?.unwrap_or("anonymous")).map_err(|e| e.to_string())?;
+    let role = match text("x-user-role")? {
         None => Role::Agent,
-        Some(v) => v
-            .to_str()
-            .map_err(|_| "x-user-role is not text".to_string())?
-            .parse::<Role>()
-            .map_err(|e| e.to_string())?,
+        Some(r) => r.parse::<Role>().map_err(|e| e.to_string())?,
     };
-    Ok(Actor::staff(user, role))
+    match role {
+        Role::Contractor => {
+            let company = text("x-contractor-id")?.ok_or("a contractor must name its company in x-contractor-id")?;
+            let company = ContractorId::new(company).map_err(|e| e.to_string())?;
+            Ok(Actor::contractor(user, company))
+        }
+        Role::Owner => {
+            let owner = text("x-owner-id")?.ok_or("an owner must name their record in x-owner-id")?;
+            Ok(Actor::owner(user, OwnerId::new(owner).map_err(|e| e.to_string())?))
+        }
+        role => Ok(Actor::staff(user, role)),
+    }
 }
 
 /// Whether a GET request asks for something other than a query, which the
@@ -111,7 +128,36 @@ async fn execute(state: &AppState, headers: &HeaderMap, request: async_graphql::
 }
 
 async fn graphiql() -> impl IntoResponse {
-    Html(GraphiQLSource::build().endpoint("/graphql").finish())
+    Html(
+        GraphiQLSource::build()
+            .endpoint("/graphql")
+            .subscription_endpoint("/graphql/ws")
+            .finish(),
+    )
+}
+
+/// Subscriptions: the actor comes from the upgrade request's headers, as
+/// for queries.
+async fn websocket(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    protocol: async_graphql_axum::GraphQLProtocol,
+    upgrade: axum::extract::ws::WebSocketUpgrade,
+) -> axum::response::Response {
+    let actor = match actor(&headers) {
+        Ok(a) => a,
+        Err(reason) => return (StatusCode::UNAUTHORIZED, reason).into_response(),
+    };
+    let schema = state.schema.clone();
+    upgrade
+        .protocols(async_graphql::http::ALL_WEBSOCKET_PROTOCOLS)
+        .on_upgrade(move |stream| {
+            let mut data = async_graphql::Data::default();
+            data.insert(actor);
+            async_graphql_axum::GraphQLWebSocket::new(stream, schema, protocol)
+                .with_data(data)
+                .serve()
+        })
 }
 
 async fn readyz(State(state): State<AppState>) -> impl IntoResponse {

@@ -137,9 +137,22 @@ impl Service {
         tickets::ticket(&self.tickets_view()?.tree(), id).map_err(AppError::internal)
     }
 
-    /// Closes the log (flushing it) at shutdown.
+    /// Closes the log (flushing it) at shutdown. Views stop once they
+    /// have applied what the log holds; see [`Service::shutdown`].
     pub fn close(&self) -> Result<(), AppError> {
         self.store.close().map_err(AppError::internal)
+    }
+
+    /// Closes the log and waits until every view has stopped, so that the
+    /// data folder can be opened again once this service is dropped.
+    pub async fn shutdown(&self) -> Result<(), AppError> {
+        self.close()?;
+        for view in &self.views {
+            view.wait_stopped(Duration::from_secs(60))
+                .await
+                .map_err(AppError::internal)?;
+        }
+        Ok(())
     }
 
     fn stream_events(&self, stream: &StreamId) -> Result<Vec<eventlog::RecordedEvent>, AppError> {

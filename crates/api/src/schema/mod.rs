@@ -4,10 +4,12 @@
 //! - [`types`]: enums and the `Ticket` object;
 //! - [`tickets`]: one mutation per ticket command, each taking one `input`;
 //! - [`queries`]: tickets, histories, reports, archive lookups;
+//! - [`archive`]: the archive and incident mutations;
+//! - [`subscriptions`]: live ticket events and SLA alerts.
 
 use std::sync::Arc;
 
-use async_graphql::{Context, EmptySubscription, Result, Schema};
+use async_graphql::{Context, Result, Schema};
 use domain::actor::Actor;
 use domain::ids::TicketId;
 
@@ -16,6 +18,7 @@ use crate::service::Service;
 
 pub mod archive;
 pub mod queries;
+pub mod subscriptions;
 pub mod tickets;
 pub mod types;
 
@@ -24,7 +27,7 @@ pub mod types;
 pub struct Mutations(tickets::TicketMutations, archive::ArchiveMutations);
 
 /// The schema type.
-pub type AppSchema = Schema<queries::QueryRoot, Mutations, EmptySubscription>;
+pub type AppSchema = Schema<queries::QueryRoot, Mutations, subscriptions::SubscriptionRoot>;
 
 /// Deepest query accepted.
 pub const MAX_DEPTH: usize = 20;
@@ -33,18 +36,26 @@ pub const MAX_COMPLEXITY: usize = 5_000;
 
 /// Builds the schema around a service.
 pub fn build(service: Arc<Service>) -> AppSchema {
-    Schema::build(queries::QueryRoot, Mutations::default(), EmptySubscription)
-        .data(service)
-        .limit_depth(MAX_DEPTH)
-        .limit_complexity(MAX_COMPLEXITY)
-        .finish()
+    Schema::build(
+        queries::QueryRoot,
+        Mutations::default(),
+        subscriptions::SubscriptionRoot,
+    )
+    .data(service)
+    .limit_depth(MAX_DEPTH)
+    .limit_complexity(MAX_COMPLEXITY)
+    .finish()
 }
 
 /// The schema's SDL, as committed in `docs/schema.graphql`.
 pub fn sdl() -> String {
-    Schema::build(queries::QueryRoot, Mutations::default(), EmptySubscription)
-        .finish()
-        .sdl()
+    Schema::build(
+        queries::QueryRoot,
+        Mutations::default(),
+        subscriptions::SubscriptionRoot,
+    )
+    .finish()
+    .sdl()
 }
 
 pub(crate) fn bad(e: impl std::fmt::Display) -> AppError {

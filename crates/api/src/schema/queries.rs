@@ -103,7 +103,7 @@ pub struct HistoryEntry {
     pub position: u64,
     /// Version within the ticket's stream.
     pub version: u64,
-    /// Stored event type (`repair_accepted`).
+    /// Stored event type (`Accepted`, `Reopened`).
     #[graphql(name = "type")]
     pub event_type: String,
     /// When it happened.

@@ -1,0 +1,237 @@
+//! Live subscriptions over WebSocket (`/graphql/ws`, graphql-transport-ws
+//! and the older graphql-ws protocol): ticket events as they are
+//! appended, and SLA alerts as clocks reach 80% of a target or breach.
+
+use std::collections::HashSet;
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_graphql::{Context, InputObject, Result, SimpleObject, Subscription};
+use chrono::{DateTime, Utc};
+use domain::ids::{ProjectId, TicketId};
+use eventlog::{EventStore, Subscription as LogSubscription};
+use futures_util::Stream;
+use projections::wire::{self, DomainEvent};
+
+use super::queries::SlaAlert;
+use super::types::{Channel, Clock, TicketKind};
+use super::{service, ticket_id};
+use crate::error::AppError;
+use crate::service::Service;
+
+/// Which ticket events `ticketEvents` pushes; every given field must
+/// match.
+#[derive(InputObject, Default)]
+pub struct TicketEventFilter {
+    /// One ticket.
+    pub ticket_id: Option<String>,
+    /// The tickets of one project.
+    pub project_id: Option<String>,
+    /// Only these event types (stored names, e.g. `Accepted`).
+    pub types: Option<Vec<String>>,
+    /// Start after this log position instead of at the head (to resume
+    /// after a reconnect without missing events).
+    pub after_position: Option<u64>,
+}
+
+/// A ticket event as it was appended.
+#[derive(SimpleObject, Clone)]
+pub struct TicketEventOut {
+    /// Global log position.
+    pub position: u64,
+    /// The ticket.
+    pub ticket_id: String,
+    /// Its project.
+    pub project_id: String,
+    /// Its kind.
+    pub kind: TicketKind,
+    /// Stored event type.
+    #[graphql(name = "type")]
+    pub event_type: String,
+    /// When it happened.
+    pub occurred_at: DateTime<Utc>,
+    /// When it was appended.
+    pub recorded_at: DateTime<Utc>,
+    /// Who.
+    pub actor: String,
+    /// In which role.
+    pub role: String,
+    /// Through which channel.
+    pub channel: Channel,
+    /// What changed, in words.
+    pub summary: String,
+}
+
+struct Follow {
+    service: Arc<Service>,
+    log: LogSubscription,
+    ticket: Option<TicketId>,
+    project: Option<ProjectId>,
+    types: Option<HashSet<String>>,
+}
+
+impl Follow {
+    async fn next(&mut self) -> Option<TicketEventOut> {
+        loop {
+            let recorded = match self.log.next().await? {
+                Ok(r) => r,
+                Err(e) => {
+                    eprintln!("ticketEvents: the log failed: {e}");
+                    return None;
+                }
+            };
+            if !recorded.stream().starts_with("ticket-") {
+                continue;
+            }
+            let Ok(DomainEvent::Ticket(id, stamped)) = wire::decode(&recorded) else {
+                continue;
+            };
+            if self.ticket.as_ref().is_some_and(|t| *t != id) {
+                continue;
+            }
+            let name = stamped.event.name();
+            if self.types.as_ref().is_some_and(|t| !t.contains(name)) {
+                continue;
+            }
+            // The project and kind: from the event itself for a new ticket,
+            // otherwise from the tickets view (the ticket was received
+            // earlier, so the view knows it).
+            let (project, kind) = match &stamped.event {
+                domain::ticket::TicketEvent::Received { location, kind, .. } => (location.project().clone(), *kind),
+                _ => match self.service.ticket(&id) {
+                    Ok(Some(r)) => (r.ticket.location.project().clone(), r.ticket.kind),
+                    _ => continue,
+                },
+            };
+            if self.project.as_ref().is_some_and(|p| *p != project) {
+                continue;
+            }
+            return Some(TicketEventOut {
+                position: recorded.position,
+                ticket_id: id.to_string(),
+                project_id: project.to_string(),
+                kind: kind.into(),
+                event_type: name.to_string(),
+                occurred_at: stamped.occurred_at,
+                recorded_at: recorded.recorded_at,
+                actor: stamped.actor.user.to_string(),
+                role: stamped.actor.role.as_str().to_string(),
+                channel: stamped.channel.into(),
+                summary: projections::timeline::summary(&stamped.event),
+            });
+        }
+    }
+}
+
+/// How often `slaAlerts` looks at the clocks.
+pub const ALERT_POLL: Duration = Duration::from_secs(15);
+
+struct Watch {
+    service: Arc<Service>,
+    project: Option<ProjectId>,
+    seen: HashSet<(String, String, String)>,
+    pending: std::collections::VecDeque<SlaAlert>,
+    first: bool,
+    every: Duration,
+}
+
+impl Watch {
+    async fn next(&mut self) -> Option<SlaAlert> {
+        loop {
+            if let Some(a) = self.pending.pop_front() {
+                return Some(a);
+            }
+            if !self.first {
+                tokio::time::sleep(self.every).await;
+            }
+            self.first = false;
+            let tree = self.service.view("sla").ok()?.tree();
+            let alerts =
+                match projections::sla::alerts(&tree, self.service.calendars(), self.project.as_ref(), Utc::now()) {
+                    Ok(a) => a,
+                    Err(e) => {
+                        eprintln!("slaAlerts: the SLA view failed: {e}");
+                        return None;
+                    }
+                };
+            for a in alerts {
+                let key = (
+                    a.ticket.to_string(),
+                    a.clock.clock.as_str().to_string(),
+                    a.clock.status.as_str().to_string(),
+                );
+                if self.seen.insert(key) {
+                    self.pending.push_back(SlaAlert {
+                        ticket_id: a.ticket.to_string(),
+                        project_id: a.project.to_string(),
+                        clock: Clock::from(&a.clock),
+                    });
+                }
+            }
+        }
+    }
+}
+
+/// Subscriptions.
+#[derive(Default)]
+pub struct SubscriptionRoot;
+
+#[Subscription]
+impl SubscriptionRoot {
+    /// Every ticket event appended from now on (or after `afterPosition`)
+    /// that matches `filter`, in log order.
+    async fn ticket_events(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(default)] filter: TicketEventFilter,
+    ) -> Result<impl Stream<Item = TicketEventOut>> {
+        let service = service(ctx)?.clone();
+        let store: Arc<dyn EventStore> = service.store().clone();
+        let from = match filter.after_position {
+            Some(p) => p.saturating_add(1),
+            None => service.head().map_or(0, |h| h + 1),
+        };
+        let follow = Follow {
+            log: LogSubscription::new(store, from),
+            ticket: filter.ticket_id.as_deref().map(ticket_id).transpose()?,
+            project: filter
+                .project_id
+                .as_deref()
+                .map(ProjectId::new)
+                .transpose()
+                .map_err(AppError::from)?,
+            types: filter.types.map(|t| t.into_iter().collect()),
+            service,
+        };
+        Ok(futures_util::stream::unfold(follow, |mut f| async move {
+            f.next().await.map(|e| (e, f))
+        }))
+    }
+
+    /// Open tickets whose clocks reach 80% of a target (AT_RISK) or breach
+    /// (BREACHED), for one project or all: first every alert standing now,
+    /// then each new one as the clocks are looked at again (every 15 s, or
+    /// `everySeconds`, at least 1).
+    async fn sla_alerts(
+        &self,
+        ctx: &Context<'_>,
+        project_id: Option<String>,
+        every_seconds: Option<u32>,
+    ) -> Result<impl Stream<Item = SlaAlert>> {
+        let watch = Watch {
+            service: service(ctx)?.clone(),
+            project: project_id
+                .as_deref()
+                .map(ProjectId::new)
+                .transpose()
+                .map_err(AppError::from)?,
+            seen: HashSet::new(),
+            pending: Default::default(),
+            first: true,
+            every: every_seconds.map_or(ALERT_POLL, |s| Duration::from_secs(u64::from(s.max(1)))),
+        };
+        Ok(futures_util::stream::unfold(watch, |mut w| async move {
+            w.next().await.map(|a| (a, w))
+        }))
+    }
+}

@@ -1,0 +1,156 @@
+//! Subscriptions over WebSocket (graphql-transport-ws): ticket events as
+//! they are appended, SLA alerts for clocks at risk or breached.
+
+use std::time::Duration;
+
+use futures_util::{SinkExt, StreamExt};
+use serde_json::{json, Value};
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+use tokio_tungstenite::tungstenite::Message;
+
+use crate::graphql::{gql, start, RECEIVE};
+
+type Socket = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+
+async fn connect(addr: std::net::SocketAddr) -> Socket {
+    let mut request = format!("ws://{addr}/graphql/ws")
+        .into_client_request()
+        .unwrap_or_else(|e| panic!("{e}"));
+    let headers = request.headers_mut();
+    headers.insert(
+        "sec-websocket-protocol",
+        "graphql-transport-ws".parse().unwrap_or_else(|e| panic!("{e}")),
+    );
+    headers.insert("x-user-id", "agent-7".parse().unwrap_or_else(|e| panic!("{e}")));
+    headers.insert("x-user-role", "manager".parse().unwrap_or_else(|e| panic!("{e}")));
+    let (mut socket, response) = tokio_tungstenite::connect_async(request)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(
+        response
+            .headers()
+            .get("sec-websocket-protocol")
+            .and_then(|v| v.to_str().ok()),
+        Some("graphql-transport-ws")
+    );
+    send(&mut socket, json!({ "type": "connection_init", "payload": {} })).await;
+    assert_eq!(receive(&mut socket).await["type"], "connection_ack");
+    socket
+}
+
+async fn send(socket: &mut Socket, message: Value) {
+    socket
+        .send(Message::text(message.to_string()))
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+}
+
+/// The next protocol message (pings are answered by the library).
+async fn receive(socket: &mut Socket) -> Value {
+    loop {
+        let message = tokio::time::timeout(Duration::from_secs(20), socket.next())
+            .await
+            .unwrap_or_else(|_| panic!("no message within 20 s"))
+            .unwrap_or_else(|| panic!("the socket closed"))
+            .unwrap_or_else(|e| panic!("{e}"));
+        if let Message::Text(text) = message {
+            let value: Value = serde_json::from_str(text.as_str()).unwrap_or_else(|e| panic!("{e}: {text}"));
+            if value["type"] != "ping" && value["type"] != "pong" {
+                return value;
+            }
+        }
+    }
+}
+
+#[tokio::test]
+async fn ticket_events_are_pushed_as_they_are_appended() {
+    let s = start().await;
+    let mut socket = connect(s.addr).await;
+    send(
+        &mut socket,
+        json!({ "id": "1", "type": "subscribe", "payload": {
+            "query": "subscription { ticketEvents(filter: { projectId: \"HZ-1\" }) { position ticketId projectId kind type actor role summary } }"
+        }}),
+    )
+    .await;
+    // Give the subscription a moment to start following the head.
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let r = gql(s.addr, RECEIVE, json!({ "key": "ws-1" })).await;
+    let id = r["data"]["receiveTicket"]["ticket"]["id"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    let position = r["data"]["receiveTicket"]["position"].as_u64();
+    let ack =
+        r#"mutation($id: String!) { acknowledgeTicket(input: { ticketId: $id, note: "called back" }) { position } }"#;
+    gql(s.addr, ack, json!({ "id": id })).await;
+
+    let first = receive(&mut socket).await;
+    assert_eq!(first["type"], "next", "{first}");
+    assert_eq!(first["id"], "1");
+    let event = &first["payload"]["data"]["ticketEvents"];
+    assert_eq!(event["ticketId"], id.as_str());
+    assert_eq!(event["type"], "Received");
+    assert_eq!(event["projectId"], "HZ-1");
+    assert_eq!(event["kind"], "REPAIR");
+    assert_eq!(event["position"].as_u64(), position);
+    assert_eq!(event["role"], "agent");
+    let second = receive(&mut socket).await;
+    assert_eq!(
+        second["payload"]["data"]["ticketEvents"]["type"], "Acknowledged",
+        "{second}"
+    );
+
+    // Another project's tickets are not pushed to this subscriber.
+    let other = RECEIVE
+        .replace("\"HZ-1\"", "\"SH-2\"")
+        .replace("HZ-1-3\"", "SH-2-3\"")
+        .replace("HZ-1-3-1502", "SH-2-3-0801");
+    gql(s.addr, &other, json!({ "key": "ws-2" })).await;
+    let comment = r#"mutation($id: String!) { commentTicket(input: { ticketId: $id, text: "owner called again" }) { position } }"#;
+    gql(s.addr, comment, json!({ "id": id })).await;
+    let third = receive(&mut socket).await;
+    let event = &third["payload"]["data"]["ticketEvents"];
+    assert_eq!(event["ticketId"], id.as_str(), "{third}");
+    assert_eq!(event["type"], "Commented");
+}
+
+#[tokio::test]
+async fn breached_clocks_are_pushed_as_sla_alerts() {
+    let s = start().await;
+    // An emergency reported two days ago and never answered: its first
+    // response (30 min), on-site (2 h) and resolution (24 h) targets,
+    // all 24x7, are long breached.
+    let received = (chrono::Utc::now() - chrono::TimeDelta::days(2)).to_rfc3339();
+    let query = RECEIVE
+        .replace("priority: URGENT", "priority: EMERGENCY")
+        .replace("idempotencyKey: $key", "idempotencyKey: $key, occurredAt: $at")
+        .replace("mutation($key: String)", "mutation($key: String, $at: DateTime)");
+    let r = gql(s.addr, &query, json!({ "key": "sla-1", "at": received })).await;
+    let id = r["data"]["receiveTicket"]["ticket"]["id"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    assert!(!id.is_empty(), "{r}");
+
+    let mut socket = connect(s.addr).await;
+    send(
+        &mut socket,
+        json!({ "id": "a", "type": "subscribe", "payload": {
+            "query": "subscription { slaAlerts(projectId: \"HZ-1\", everySeconds: 1) { ticketId projectId clock { clock status dueAt } } }"
+        }}),
+    )
+    .await;
+    let mut seen = Vec::new();
+    while seen.len() < 3 {
+        let message = receive(&mut socket).await;
+        assert_eq!(message["type"], "next", "{message}");
+        let alert = message["payload"]["data"]["slaAlerts"].clone();
+        assert_eq!(alert["ticketId"], id.as_str());
+        assert_eq!(alert["clock"]["status"], "BREACHED", "{alert}");
+        seen.push(alert["clock"]["clock"].as_str().unwrap_or_default().to_string());
+    }
+    seen.sort();
+    assert_eq!(seen, ["FIRST_RESPONSE", "ON_SITE", "RESOLUTION"]);
+    send(&mut socket, json!({ "id": "a", "type": "complete" })).await;
+}
