@@ -3,5 +3,6 @@
 
 mod graphql;
 mod layering;
+mod lifecycle;
 mod schema;
 mod subscriptions;

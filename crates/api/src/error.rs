@@ -77,15 +77,27 @@ impl AppError {
     }
 }
 
+/// The extension that carries an internal error's detail from the
+/// resolver to the server, which logs it with the request id and removes it
+/// before the response leaves.
+pub const DETAIL_EXTENSION: &str = "internalDetail";
+
 impl From<AppError> for async_graphql::Error {
     fn from(e: AppError) -> Self {
         let code = e.code();
-        let message = if code == codes::INTERNAL {
-            eprintln!("{}", e.message());
-            "internal error; see the server log".to_string()
+        if code == codes::INTERNAL {
+            let detail = e.message();
+            async_graphql::ErrorExtensions::extend_with(
+                async_graphql::Error::new("internal error; quote the requestId to the operator"),
+                |_, ext| {
+                    ext.set("code", code);
+                    ext.set(DETAIL_EXTENSION, detail.clone());
+                },
+            )
         } else {
-            e.message()
-        };
-        async_graphql::ErrorExtensions::extend_with(async_graphql::Error::new(message), |_, ext| ext.set("code", code))
+            async_graphql::ErrorExtensions::extend_with(async_graphql::Error::new(e.message()), |_, ext| {
+                ext.set("code", code)
+            })
+        }
     }
 }

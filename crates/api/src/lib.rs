@@ -5,8 +5,10 @@
 //! - [`schema`]: the GraphQL schema.
 //! - [`server`]: the HTTP routes.
 //! - [`error`]: error codes.
+//! - [`ops`]: what the operator commands do (demo, history, export, progress).
 
 pub mod error;
+pub mod ops;
 pub mod schema;
 pub mod server;
 pub mod service;

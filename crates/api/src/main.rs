@@ -1,12 +1,19 @@
-//! `aftersales`: the operator's binary: the GraphQL server (`serve`) and
-//! the event log's command-line tools (`log`). The data folder holds the
-//! log (`<data>/log`) and the views (`<data>/views`).
+//! `aftersales`: the operator's binary: the GraphQL server (`serve`), demo
+//! data (`demo`), view rebuilds (`rebuild`), a ticket's audit history in
+//! the terminal (`history`), log integrity (`verify`), report exports
+//! (`export`), the schema (`schema`) and the event log's low-level tools
+//! (`log`). The data folder holds the log (`<data>/log`) and the views
+//! (`<data>/views`).
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
 
-use anyhow::{anyhow, Context, Result};
+use std::time::{Duration, Instant};
+
+use anyhow::{anyhow, bail, Context, Result};
+use projections::generator::GeneratorConfig;
+use projections::runner::ViewStatus;
 
 // sled and the views allocate on every write; mimalloc rebuilt the views 1.6x
 // faster than glibc malloc in the views benchmark (docs/benchmarks.md).
@@ -20,7 +27,11 @@ use eventlog::{
 };
 
 #[derive(Parser)]
-#[command(name = "aftersales", version, about = "After-sales service system: event log tools")]
+#[command(
+    name = "aftersales",
+    version,
+    about = "After-sales service system: server and operator tools"
+)]
 struct Cli {
     /// The data folder (created if missing).
     #[arg(long, env = "AFTERSALES_DATA", default_value = "./data", global = true)]
@@ -31,11 +42,53 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Run the GraphQL server (GraphiQL at /, the API at /graphql).
+    /// Run the GraphQL server (GraphiQL at /, the API at /graphql, live
+    /// subscriptions at /graphql/ws).
     Serve {
         /// Address to listen on.
         #[arg(long, env = "AFTERSALES_LISTEN", default_value = "127.0.0.1:8080")]
         listen: std::net::SocketAddr,
+        /// Fill an empty data folder with the demo dataset first.
+        #[arg(long, env = "AFTERSALES_DEMO")]
+        demo: bool,
+    },
+    /// Fill an empty data folder with a realistic generated dataset (four
+    /// projects, 15,000 tickets over the past year).
+    Demo {
+        /// Tickets to generate.
+        #[arg(long, default_value_t = 15_000)]
+        tickets: u32,
+        /// Random seed.
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+    },
+    /// Rebuild views from the whole log (all, or one), showing progress.
+    /// Run it with the server stopped; the server rebuilds a view by itself
+    /// when its version changes.
+    Rebuild {
+        /// Only this view (tickets, sla, satisfaction, contractors, defects).
+        #[arg(long)]
+        view: Option<String>,
+    },
+    /// Print a ticket's audit history.
+    History {
+        /// The ticket number.
+        ticket: String,
+    },
+    /// Check the log's integrity: every event readable, positions dense,
+    /// stream indexes consistent. Exits non-zero on damage.
+    Verify,
+    /// Write a report as CSV to standard output.
+    Export {
+        /// monthly (period YYYY-MM) or weekly (period YYYY-Www).
+        #[arg(value_parser = ["monthly", "weekly"])]
+        report: String,
+        /// The project.
+        #[arg(long)]
+        project: String,
+        /// The month or ISO week.
+        #[arg(long)]
+        period: String,
     },
     /// Print the GraphQL schema (SDL), as committed in docs/schema.graphql.
     Schema,
@@ -157,34 +210,196 @@ async fn shutdown_signal() {
     let _ = interrupt.await;
 }
 
-async fn serve(data: &std::path::Path, listen: std::net::SocketAddr) -> Result<()> {
-    let service = Arc::new(
+fn open_service(data: &std::path::Path) -> Result<Arc<api::service::Service>> {
+    Ok(Arc::new(
         api::service::Service::open(data).map_err(|e| anyhow!("opening {}: {}", data.display(), e.message()))?,
+    ))
+}
+
+async fn catch_up(service: &api::service::Service) -> Result<()> {
+    let mut last = Instant::now() - Duration::from_secs(10);
+    let took = api::ops::wait_ready(service, |line| {
+        if last.elapsed() >= Duration::from_secs(2) {
+            tracing::info!("catching up: {line}");
+            last = Instant::now();
+        }
+    })
+    .await
+    .map_err(|e| anyhow!(e.message()))?;
+    tracing::info!(seconds = took.as_secs_f64(), head = ?service.head(), "views are live");
+    Ok(())
+}
+
+async fn demo(data: &std::path::Path, tickets: u32, seed: u64) -> Result<()> {
+    let store = api::ops::open_log(data).map_err(|e| anyhow!(e.message()))?;
+    let config = GeneratorConfig {
+        tickets,
+        seed,
+        ..api::ops::demo_config(api::ops::today())
+    };
+    tracing::info!(tickets, from = %config.start, days = config.days, "writing the demo dataset");
+    let started = Instant::now();
+    let summary = api::ops::fill_demo(store.as_ref(), &config)
+        .await
+        .map_err(|e| anyhow!(e.message()))?;
+    store.close()?;
+    tracing::info!(
+        events = summary.events,
+        tickets = summary.tickets.total(),
+        projects = summary.projects,
+        units = summary.units,
+        owners = summary.owners,
+        seconds = started.elapsed().as_secs_f64(),
+        "demo dataset written"
     );
+    Ok(())
+}
+
+async fn serve(data: &std::path::Path, listen: std::net::SocketAddr, with_demo: bool) -> Result<()> {
+    if with_demo {
+        let store = api::ops::open_log(data).map_err(|e| anyhow!(e.message()))?;
+        let empty = store.head().is_none();
+        store.close()?;
+        drop(store);
+        if empty {
+            demo(data, 15_000, 1).await?;
+        } else {
+            tracing::info!("the data folder already holds events; --demo adds nothing");
+        }
+    }
+    let service = open_service(data)?;
     let listener = tokio::net::TcpListener::bind(listen)
         .await
         .with_context(|| format!("listening on {listen}"))?;
-    eprintln!(
-        "aftersales: serving {} on http://{} (GraphiQL at /, API at /graphql)",
-        data.display(),
+    tracing::info!(
+        data = %data.display(),
+        "serving on http://{} (GraphiQL at /, API at /graphql, subscriptions at /graphql/ws)",
         listener.local_addr()?
     );
+    // Queries are served while the views catch up; /readyz says when they
+    // are live.
+    let watcher = {
+        let service = service.clone();
+        tokio::spawn(async move {
+            if let Err(e) = catch_up(&service).await {
+                tracing::error!("{e:#}");
+            }
+        })
+    };
     axum::serve(listener, api::server::router(service.clone()))
         .with_graceful_shutdown(shutdown_signal())
         .await?;
-    eprintln!("aftersales: stopping; flushing the log");
+    watcher.abort();
+    tracing::info!("stopping: in-flight requests done; flushing the log");
+    service.shutdown().await.map_err(|e| anyhow!(e.message()))?;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+async fn rebuild(data: &std::path::Path, view: Option<String>) -> Result<()> {
+    let service = open_service(data)?;
+    catch_up(&service).await?;
+    let chosen: Vec<_> = service
+        .views()
+        .iter()
+        .filter(|v| view.as_deref().is_none_or(|n| n == v.name()))
+        .cloned()
+        .collect();
+    if chosen.is_empty() {
+        let names: Vec<_> = service.views().iter().map(|v| v.name()).collect();
+        bail!(
+            "no view is called {:?}; the views are {}",
+            view.unwrap_or_default(),
+            names.join(", ")
+        );
+    }
+    let started = Instant::now();
+    for v in &chosen {
+        v.rebuild();
+    }
+    // Wait until each has left Live for Rebuilding and come back.
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    loop {
+        let head = service.head();
+        let done = chosen
+            .iter()
+            .all(|v| matches!(v.status(), ViewStatus::Live) && v.applied() >= head);
+        let line = api::ops::progress_line(&chosen, head);
+        let rebuilt: u64 = chosen
+            .iter()
+            .map(|v| match v.status() {
+                ViewStatus::Rebuilding(p) => p.events_done,
+                _ => head.map_or(0, |h| h + 1),
+            })
+            .min()
+            .unwrap_or(0);
+        eprint!("\r{} {line}\x1b[K", api::ops::bar(rebuilt, head.map_or(0, |h| h + 1)));
+        if let Some(failed) = chosen.iter().find(|v| matches!(v.status(), ViewStatus::Failed { .. })) {
+            eprintln!();
+            bail!("view {} failed: {:?}", failed.name(), failed.status());
+        }
+        if done {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+    eprintln!();
+    let events = service.head().map_or(0, |h| h + 1);
+    let secs = started.elapsed().as_secs_f64();
+    println!(
+        "rebuilt {} from {events} events in {secs:.1} s ({:.0} events/s)",
+        chosen.iter().map(|v| v.name()).collect::<Vec<_>>().join(", "),
+        events as f64 / secs.max(0.001)
+    );
     service.shutdown().await.map_err(|e| anyhow!(e.message()))?;
     Ok(())
 }
 
 async fn run(cli: Cli) -> Result<()> {
+    let data = cli.data.as_path();
     match cli.command {
-        Command::Serve { listen } => serve(&cli.data, listen).await,
+        Command::Serve {
+            listen,
+            demo: with_demo,
+        } => serve(data, listen, with_demo).await,
+        Command::Demo { tickets, seed } => demo(data, tickets, seed).await,
+        Command::Rebuild { view } => rebuild(data, view).await,
+        Command::History { ticket } => {
+            let id = domain::ids::TicketId::new(ticket.as_str()).map_err(|e| anyhow!("{e}"))?;
+            let store = api::ops::open_log(data).map_err(|e| anyhow!(e.message()))?;
+            let text = api::ops::history_text(store.as_ref(), &id).map_err(|e| anyhow!(e.message()))?;
+            store.close()?;
+            match text {
+                Some(t) => {
+                    print!("{t}");
+                    Ok(())
+                }
+                None => bail!("there is no ticket {id} in {}", data.display()),
+            }
+        }
+        Command::Verify => log_command(data, LogCommand::Verify).await,
+        Command::Export {
+            report,
+            project,
+            period,
+        } => {
+            let service = open_service(data)?;
+            catch_up(&service).await?;
+            let kind = if report == "weekly" {
+                api::ops::Report::Weekly
+            } else {
+                api::ops::Report::Monthly
+            };
+            let csv = api::ops::export(&service, kind, &project, &period).map_err(|e| anyhow!(e.message()));
+            service.shutdown().await.map_err(|e| anyhow!(e.message()))?;
+            print!("{}", csv?);
+            Ok(())
+        }
         Command::Schema => {
             print!("{}", api::schema::sdl());
             Ok(())
         }
-        Command::Log(command) => log_command(&cli.data, command).await,
+        Command::Log(command) => log_command(data, command).await,
     }
 }
 
@@ -275,6 +490,14 @@ async fn log_command(data: &std::path::Path, command: LogCommand) -> Result<()> 
 #[tokio::main]
 async fn main() -> ExitCode {
     let cli = Cli::parse();
+    // Structured logs on standard error; RUST_LOG filters (default info).
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
     let result = if cli.data.as_os_str().is_empty() {
         Err(anyhow!("--data must not be empty"))
     } else {

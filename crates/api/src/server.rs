@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use async_graphql::http::GraphiQLSource;
-use async_graphql_axum::{GraphQLRequest, GraphQLResponse};
+use async_graphql_axum::GraphQLResponse;
 use axum::extract::State;
 use axum::http::{HeaderMap, Method, StatusCode};
 use axum::response::{Html, IntoResponse};
@@ -93,13 +93,48 @@ fn get_would_mutate(request: &async_graphql::Request) -> bool {
     matches!(kind, Some(OperationType::Mutation | OperationType::Subscription))
 }
 
+/// Reads the GraphQL request: from the query string for GET, from the body
+/// (at most [`MAX_BODY_BYTES`], however it is sent) for POST.
+async fn read_request(
+    method: &Method,
+    headers: &HeaderMap,
+    uri: &axum::http::Uri,
+    body: axum::body::Body,
+) -> Result<async_graphql::Request, axum::response::Response> {
+    let refuse = |status: StatusCode, message: String| (status, message).into_response();
+    if method == Method::GET {
+        return async_graphql::http::parse_query_string(uri.query().unwrap_or_default()).map_err(|e| {
+            refuse(
+                StatusCode::BAD_REQUEST,
+                format!("invalid GraphQL request in the URL: {e}"),
+            )
+        });
+    }
+    let bytes = axum::body::to_bytes(body, MAX_BODY_BYTES).await.map_err(|_| {
+        refuse(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            format!("the request body is larger than {MAX_BODY_BYTES} bytes"),
+        )
+    })?;
+    let content_type = headers
+        .get(axum::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok());
+    async_graphql::http::receive_body(content_type, bytes.as_ref(), Default::default())
+        .await
+        .map_err(|e| refuse(StatusCode::BAD_REQUEST, format!("invalid GraphQL request: {e}")))
+}
+
 async fn graphql(
     State(state): State<AppState>,
     method: Method,
     headers: HeaderMap,
-    request: GraphQLRequest,
+    uri: axum::http::Uri,
+    body: axum::body::Body,
 ) -> axum::response::Response {
-    let request = request.into_inner();
+    let request = match read_request(&method, &headers, &uri, body).await {
+        Ok(r) => r,
+        Err(response) => return response,
+    };
     if method == Method::GET && get_would_mutate(&request) {
         return (
             StatusCode::METHOD_NOT_ALLOWED,
@@ -113,7 +148,21 @@ async fn graphql(
 
 async fn execute(state: &AppState, headers: &HeaderMap, request: async_graphql::Request) -> async_graphql::Response {
     match actor(headers) {
-        Ok(actor) => state.schema.execute(request.data(actor)).await,
+        Ok(actor) => {
+            let request_id = uuid::Uuid::new_v4().simple().to_string();
+            let operation = request.operation_name.clone().unwrap_or_default();
+            let user = actor.user.to_string();
+            let mut response = state.schema.execute(request.data(actor)).await;
+            for error in &mut response.errors {
+                let Some(ext) = error.extensions.as_mut() else { continue };
+                if let Some(detail) = ext.get(crate::error::DETAIL_EXTENSION).cloned() {
+                    ext.unset(crate::error::DETAIL_EXTENSION);
+                    ext.set("requestId", request_id.clone());
+                    tracing::error!(request_id, operation, user, %detail, "internal error");
+                }
+            }
+            response
+        }
         Err(reason) => {
             let error = async_graphql::ServerError::new(reason, None);
             let mut response = async_graphql::Response::from_errors(vec![error]);

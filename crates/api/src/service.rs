@@ -264,6 +264,7 @@ impl Service {
     async fn execute<E: serde::Serialize + StoredName>(
         &self,
         subject: &str,
+        creates: bool,
         stream: &StreamId,
         acting: &Acting,
         unwrap: fn(DomainEvent) -> Option<Stamped<E>>,
@@ -283,20 +284,14 @@ impl Service {
                 .collect()
         };
         // A retried request: its first event is already in the stream.
-        if acting.idempotency_key.is_some() {
-            let first = key_ids(1)[0];
-            if let Some(done) = recorded.iter().position(|r| r.id == first) {
-                // The events of that request are the ones with its ids.
-                let ids = key_ids(recorded.len() - done);
-                let last = recorded[done..]
-                    .iter()
-                    .zip(ids)
-                    .take_while(|(r, id)| r.id == *id)
-                    .map(|(r, _)| r.position)
-                    .last()
-                    .unwrap_or(recorded[done].position);
-                return Ok(last);
+        if let Some(done) = self.already_done(&recorded, &key_ids) {
+            return Ok(done);
+        }
+        if recorded.is_empty() && !creates {
+            return Err(DomainError::NotFound {
+                what: subject.to_string(),
             }
+            .into());
         }
         if let Some(expected) = acting.expected_version {
             if version != Some(expected) {
@@ -323,11 +318,43 @@ impl Service {
         };
         match self.store.append(stream, expected, new).await {
             Ok(o) => Ok(o.last_position()),
-            Err(StoreError::WrongExpectedVersion { .. }) => Err(AppError::Conflict(format!(
-                "{subject} was changed by someone else at the same time; reload it and try again"
-            ))),
+            Err(
+                StoreError::WrongExpectedVersion { .. }
+                | StoreError::IdReused { .. }
+                | StoreError::PartiallyWritten { .. },
+            ) => {
+                // Someone else wrote first; if it was this very request
+                // (a retry racing its first attempt), answer as the first
+                // attempt did.
+                let (recorded, _) = self.history(stream, unwrap)?;
+                match self.already_done(&recorded, &key_ids) {
+                    Some(done) => Ok(done),
+                    None => Err(AppError::Conflict(format!(
+                        "{subject} was changed by someone else at the same time; reload it and try again"
+                    ))),
+                }
+            }
             Err(e) => Err(AppError::internal(e)),
         }
+    }
+
+    /// The position of the last event of an earlier attempt of this
+    /// request (its events carry the ids derived from its idempotency
+    /// key), if there was one.
+    fn already_done(
+        &self,
+        recorded: &[eventlog::RecordedEvent],
+        key_ids: &dyn Fn(usize) -> Vec<EventId>,
+    ) -> Option<Position> {
+        let first = *key_ids(1).first()?;
+        let done = recorded.iter().position(|r| r.id == first)?;
+        let ids = key_ids(recorded.len() - done);
+        recorded[done..]
+            .iter()
+            .zip(ids)
+            .take_while(|(r, id)| r.id == *id)
+            .map(|(r, _)| r.position)
+            .last()
     }
 
     /// Decides `command` on ticket `id` and appends what it produces;
@@ -343,29 +370,37 @@ impl Service {
             TicketCommand::Receive(r) => Some(r.location.clone()),
             _ => None,
         };
+        let creates = new_location.is_some();
         // The delivery date is read before deciding; the unit stream is
         // not part of the ticket's consistency boundary.
         let peek = |history: &[Stamped<TicketEvent>]| TicketDecider::fold(history);
         let position = self
-            .execute(&format!("ticket {id}"), &stream, &acting, ticket_event, |history| {
-                let state = peek(history);
-                let location = state.ticket().map(|t| t.location.clone()).or(new_location);
-                let delivered_on = match &location {
-                    Some(l) => self.delivered_on(l)?,
-                    None => None,
-                };
-                let reference = TicketReference {
-                    policy: &self.policy,
-                    calendar: &self.calendar,
-                    warranty: &self.warranty,
-                    delivered_on,
-                };
-                Ok(TicketDecider::decide(
-                    &state,
-                    command,
-                    &self.context(&acting, reference),
-                )?)
-            })
+            .execute(
+                &format!("ticket {id}"),
+                creates,
+                &stream,
+                &acting,
+                ticket_event,
+                |history| {
+                    let state = peek(history);
+                    let location = state.ticket().map(|t| t.location.clone()).or(new_location);
+                    let delivered_on = match &location {
+                        Some(l) => self.delivered_on(l)?,
+                        None => None,
+                    };
+                    let reference = TicketReference {
+                        policy: &self.policy,
+                        calendar: &self.calendar,
+                        warranty: &self.warranty,
+                        delivered_on,
+                    };
+                    Ok(TicketDecider::decide(
+                        &state,
+                        command,
+                        &self.context(&acting, reference),
+                    )?)
+                },
+            )
             .await?;
         self.after_write(id, position).await
     }
@@ -377,9 +412,11 @@ impl Service {
         command: ProjectCommand,
         acting: Acting,
     ) -> Result<(Project, Position), AppError> {
+        let creates = matches!(command, ProjectCommand::Register { .. });
         let position = self
             .execute(
                 &format!("project {id}"),
+                creates,
                 &stream(id)?,
                 &acting,
                 project_event,
@@ -415,14 +452,22 @@ impl Service {
             Some(p) => self.project(&p)?.0,
             None => None,
         };
+        let creates = matches!(command, UnitCommand::Register { .. });
         let position = self
-            .execute(&format!("unit {id}"), &stream(id)?, &acting, unit_event, |history| {
-                Ok(UnitDecider::decide(
-                    &UnitDecider::fold(history),
-                    command,
-                    &self.context(&acting, project.as_ref()),
-                )?)
-            })
+            .execute(
+                &format!("unit {id}"),
+                creates,
+                &stream(id)?,
+                &acting,
+                unit_event,
+                |history| {
+                    Ok(UnitDecider::decide(
+                        &UnitDecider::fold(history),
+                        command,
+                        &self.context(&acting, project.as_ref()),
+                    )?)
+                },
+            )
             .await?;
         let unit = self
             .unit(id)?
@@ -442,14 +487,22 @@ impl Service {
             OwnerCommand::LinkUnit { unit, .. } | OwnerCommand::ChangeStage { unit, .. } => self.unit(unit)?.0,
             _ => None,
         };
+        let creates = matches!(command, OwnerCommand::Register { .. });
         let position = self
-            .execute(&format!("owner {id}"), &stream(id)?, &acting, owner_event, |history| {
-                Ok(OwnerDecider::decide(
-                    &OwnerDecider::fold(history),
-                    command,
-                    &self.context(&acting, unit.as_ref()),
-                )?)
-            })
+            .execute(
+                &format!("owner {id}"),
+                creates,
+                &stream(id)?,
+                &acting,
+                owner_event,
+                |history| {
+                    Ok(OwnerDecider::decide(
+                        &OwnerDecider::fold(history),
+                        command,
+                        &self.context(&acting, unit.as_ref()),
+                    )?)
+                },
+            )
             .await?;
         let owner = self
             .owner(id)?
@@ -465,9 +518,11 @@ impl Service {
         command: IncidentCommand,
         acting: Acting,
     ) -> Result<(Incident, Position), AppError> {
+        let creates = matches!(command, IncidentCommand::Open { .. });
         let position = self
             .execute(
                 &format!("incident {id}"),
+                creates,
                 &stream(id)?,
                 &acting,
                 incident_event,

@@ -1,0 +1,230 @@
+//! What the operator's commands do, apart from argument parsing: fill a
+//! data folder with demo data, print a ticket's history, export reports,
+//! watch views catch up or rebuild. `main.rs` only parses and prints.
+
+use std::fmt::Write as _;
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use chrono::{DateTime, NaiveDate, Utc};
+use chrono_tz::Asia::Shanghai;
+use domain::ids::{ProjectId, TicketId};
+use eventlog::EventStore;
+use projections::generator::{self, GeneratedSummary, GeneratorConfig};
+use projections::runner::{ViewHandle, ViewStatus};
+use projections::timeline::{self, TimelineEntry};
+
+use crate::error::AppError;
+use crate::schema::queries::{parse_month, parse_week};
+use crate::service::Service;
+
+/// The demo dataset: four projects, 6,000 units and 15,000 tickets over the
+/// year before `today`, so that the newest tickets are still open and
+/// their clocks running.
+pub fn demo_config(today: NaiveDate) -> GeneratorConfig {
+    GeneratorConfig {
+        seed: 1,
+        projects: 4,
+        units: 6_000,
+        tickets: 15_000,
+        start: today - chrono::TimeDelta::days(365),
+        days: 365,
+        contractors: 12,
+        engineers: 16,
+    }
+}
+
+/// Today in Asia/Shanghai.
+pub fn today() -> NaiveDate {
+    Utc::now().with_timezone(&Shanghai).date_naive()
+}
+
+/// Fills an empty log with the demo dataset. Refuses a log that already
+/// holds events, so that demo data never mixes with real records.
+pub async fn fill_demo(store: &dyn EventStore, config: &GeneratorConfig) -> Result<GeneratedSummary, AppError> {
+    if let Some(head) = store.head() {
+        return Err(AppError::BadInput(format!(
+            "the log already holds {} events; demo data goes only into an empty data folder",
+            head + 1
+        )));
+    }
+    generator::write_log(store, config).await.map_err(AppError::internal)
+}
+
+/// A ticket's audit history as a terminal table, times in Asia/Shanghai;
+/// back-entered events (entered more than five minutes after they
+/// happened) are marked with their entry time. `None`: no such ticket.
+pub fn history_text(store: &dyn EventStore, id: &TicketId) -> Result<Option<String>, AppError> {
+    let entries = timeline::history(store, id).map_err(AppError::internal)?;
+    if entries.is_empty() {
+        return Ok(None);
+    }
+    Ok(Some(render_history(id, &entries)))
+}
+
+fn local(t: DateTime<Utc>) -> String {
+    t.with_timezone(&Shanghai).format("%Y-%m-%d %H:%M").to_string()
+}
+
+fn render_history(id: &TicketId, entries: &[TimelineEntry]) -> String {
+    let mut out = String::new();
+    let _ = writeln!(out, "ticket {id}: {} events (times Asia/Shanghai)", entries.len());
+    let _ = writeln!(
+        out,
+        "{:>9}  {:>3}  {:<16}  {:<22}  {:<10}  summary",
+        "position", "v", "occurred", "who", "channel"
+    );
+    for e in entries {
+        let who = match &e.actor.contractor {
+            Some(c) => format!("{} {}@{c}", e.actor.role, e.actor.user),
+            None => format!("{} {}", e.actor.role, e.actor.user),
+        };
+        let late = e.recorded_at - e.occurred_at > chrono::TimeDelta::minutes(5);
+        let _ = write!(
+            out,
+            "{:>9}  {:>3}  {:<16}  {:<22}  {:<10}  {}",
+            e.position,
+            e.stream_version,
+            local(e.occurred_at),
+            who,
+            e.channel.as_str(),
+            e.summary
+        );
+        if late {
+            let _ = write!(out, "  [entered {}]", local(e.recorded_at));
+        }
+        out.push('\n');
+    }
+    out
+}
+
+/// Which report `export` writes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Report {
+    /// The monthly customer-service report; period `YYYY-MM`.
+    Monthly,
+    /// The weekly repair report; period `YYYY-Www`.
+    Weekly,
+}
+
+/// A report as CSV.
+pub fn export(service: &Service, report: Report, project: &str, period: &str) -> Result<String, AppError> {
+    let project = ProjectId::new(project)?;
+    match report {
+        Report::Monthly => {
+            let (y, m) = parse_month(period)?;
+            Ok(service.monthly_report(&project, y, m)?.to_csv())
+        }
+        Report::Weekly => {
+            let (y, w) = parse_week(period)?;
+            Ok(service.weekly_report(&project, y, w, Utc::now())?.to_csv())
+        }
+    }
+}
+
+/// One line of progress over every view: events applied of the head, or
+/// the rebuild's rate and time left.
+pub fn progress_line(views: &[ViewHandle], head: Option<u64>) -> String {
+    let total = head.map_or(0, |h| h + 1);
+    let mut parts = Vec::new();
+    for v in views {
+        let part = match v.status() {
+            ViewStatus::Rebuilding(p) => {
+                let left = p
+                    .estimated_left
+                    .map_or_else(|| "?".to_string(), |d| format!("{}s", d.as_secs()));
+                format!(
+                    "{} rebuilding {}/{} ({:.0} ev/s, ~{left} left)",
+                    v.name(),
+                    p.events_done,
+                    p.head.map_or(0, |h| h + 1),
+                    p.events_per_second
+                )
+            }
+            ViewStatus::Failed { position, reason } => format!("{} FAILED at {position}: {reason}", v.name()),
+            _ => format!("{} {}/{total}", v.name(), v.applied().map_or(0, |a| a + 1)),
+        };
+        parts.push(part);
+    }
+    parts.join(" · ")
+}
+
+/// A text progress bar: `[#####.....]  50%`.
+pub fn bar(done: u64, total: u64) -> String {
+    let share = if total == 0 {
+        1.0
+    } else {
+        done.min(total) as f64 / total as f64
+    };
+    let filled = (share * 30.0).round() as usize;
+    format!(
+        "[{}{}] {:>3.0}%",
+        "#".repeat(filled),
+        ".".repeat(30 - filled),
+        share * 100.0
+    )
+}
+
+/// Waits until every view has caught up with the log, calling `report`
+/// about once a second with the progress line, bar and elapsed time.
+pub async fn wait_ready(service: &Service, mut report: impl FnMut(&str)) -> Result<Duration, AppError> {
+    let started = Instant::now();
+    loop {
+        let head = service.head();
+        if let Some(failed) = service.views().iter().find_map(|v| match v.status() {
+            ViewStatus::Failed { position, reason } => {
+                Some(format!("view {} failed at {position}: {reason}", v.name()))
+            }
+            _ => None,
+        }) {
+            return Err(AppError::internal(failed));
+        }
+        if service.ready() {
+            return Ok(started.elapsed());
+        }
+        let total = head.map_or(0, |h| h + 1);
+        let slowest = service
+            .views()
+            .iter()
+            .map(|v| match v.status() {
+                ViewStatus::Rebuilding(p) => p.events_done,
+                _ => v.applied().map_or(0, |a| a + 1),
+            })
+            .min()
+            .unwrap_or(0);
+        report(&format!(
+            "{} {}",
+            bar(slowest, total),
+            progress_line(service.views(), head)
+        ));
+        tokio::time::sleep(Duration::from_secs(1)).await;
+    }
+}
+
+/// Opens a data folder's log read-only-in-spirit for a one-shot command.
+pub fn open_log(data: &Path) -> Result<std::sync::Arc<eventlog::SledEventStore>, AppError> {
+    eventlog::SledEventStore::open(data.join("log"), eventlog::SledOptions::default())
+        .map(std::sync::Arc::new)
+        .map_err(|e| AppError::internal(format!("opening the event log in {}: {e}", data.join("log").display())))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_bar_fills_with_progress() {
+        assert_eq!(bar(0, 10), format!("[{}]   0%", ".".repeat(30)));
+        assert_eq!(bar(5, 10), format!("[{}{}]  50%", "#".repeat(15), ".".repeat(15)));
+        assert_eq!(bar(12, 10), format!("[{}] 100%", "#".repeat(30)));
+        assert_eq!(bar(0, 0), format!("[{}] 100%", "#".repeat(30)));
+    }
+
+    #[test]
+    fn the_demo_ends_today_and_fits_the_calendar() {
+        let today = NaiveDate::from_ymd_opt(2026, 11, 24).unwrap_or_default();
+        let c = demo_config(today);
+        assert_eq!(c.start + chrono::TimeDelta::days(i64::from(c.days)), today);
+        assert!(generator::Generator::new(c).is_ok());
+    }
+}
