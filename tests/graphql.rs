@@ -36,7 +36,7 @@ pub(crate) async fn http(addr: SocketAddr, method: &str, path: &str, body: &str)
 }
 
 /// The same, acting in `role`.
-async fn http_as(addr: SocketAddr, role: &str, method: &str, path: &str, body: &str) -> (u16, String) {
+pub(crate) async fn http_as(addr: SocketAddr, role: &str, method: &str, path: &str, body: &str) -> (u16, String) {
     let mut stream = tokio::net::TcpStream::connect(addr)
         .await
         .unwrap_or_else(|e| panic!("{e}"));
@@ -214,4 +214,65 @@ async fn get_runs_queries_but_never_mutations() {
     let (status, body) = http(s.addr, "GET", mutation, "").await;
     assert_eq!(status, 405, "{body}");
     assert_eq!(s.service.head(), None);
+}
+
+/// Sends `body` to /graphql with the given Accept header; returns the
+/// status line's code, the content type and the body.
+async fn post_accepting(addr: SocketAddr, accept: &str, body: &str) -> (u16, String, String) {
+    let mut stream = tokio::net::TcpStream::connect(addr)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    let request = format!(
+        "POST /graphql HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\nAccept: {accept}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    );
+    stream
+        .write_all(request.as_bytes())
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    let mut response = Vec::new();
+    stream
+        .read_to_end(&mut response)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    let text = String::from_utf8_lossy(&response).into_owned();
+    let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
+    let status = head.split_whitespace().nth(1).and_then(|s| s.parse().ok()).unwrap_or(0);
+    let content_type = head
+        .lines()
+        .find_map(|l| {
+            l.to_ascii_lowercase()
+                .strip_prefix("content-type: ")
+                .map(str::to_string)
+        })
+        .unwrap_or_default();
+    (status, content_type, body.to_string())
+}
+
+#[tokio::test]
+async fn responses_follow_graphql_over_http() {
+    let s = start().await;
+    let good = json!({ "query": "{ workdays(from: \"2026-10-01\", to: \"2026-10-09\") }" }).to_string();
+    let broken = json!({ "query": "{ workdays(from: " }).to_string();
+    let media = "application/graphql-response+json";
+
+    let (status, content_type, body) = post_accepting(s.addr, media, &good).await;
+    assert_eq!((status, content_type.as_str()), (200, media), "{body}");
+    // National Day 2026: Oct 1–7 off, Oct 10 (Saturday) worked; only the
+    // 8th and 9th are working days in the range.
+    assert!(body.contains(r#"["2026-10-08","2026-10-09"]"#), "{body}");
+
+    let (status, content_type, body) = post_accepting(s.addr, media, &broken).await;
+    assert_eq!((status, content_type.as_str()), (400, media), "{body}");
+    assert!(body.contains("errors"), "{body}");
+
+    // Legacy clients get application/json and 200 whatever happened.
+    let (status, content_type, _) = post_accepting(s.addr, "application/json", &broken).await;
+    assert_eq!((status, content_type.as_str()), (200, "application/json"));
+    let (status, content_type, _) = post_accepting(s.addr, "*/*", &good).await;
+    assert_eq!((status, content_type.as_str()), (200, "application/json"));
+
+    // A client that takes neither is told so.
+    let (status, _, _) = post_accepting(s.addr, "text/html", &good).await;
+    assert_eq!(status, 406);
 }

@@ -4,5 +4,6 @@
 mod graphql;
 mod layering;
 mod lifecycle;
+mod readme;
 mod schema;
 mod subscriptions;

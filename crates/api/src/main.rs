@@ -34,8 +34,12 @@ use eventlog::{
 )]
 struct Cli {
     /// The data folder (created if missing).
-    #[arg(long, env = "AFTERSALES_DATA", default_value = "./data", global = true)]
-    data: PathBuf,
+    #[arg(long, env = "AFTERSALES_DATA", global = true)]
+    data: Option<PathBuf>,
+    /// A TOML file with `data`, `listen` and `demo` (flags and environment
+    /// variables take precedence over it).
+    #[arg(long, env = "AFTERSALES_CONFIG", global = true)]
+    config: Option<PathBuf>,
     #[command(subcommand)]
     command: Command,
 }
@@ -45,9 +49,9 @@ enum Command {
     /// Run the GraphQL server (GraphiQL at /, the API at /graphql, live
     /// subscriptions at /graphql/ws).
     Serve {
-        /// Address to listen on.
-        #[arg(long, env = "AFTERSALES_LISTEN", default_value = "127.0.0.1:8080")]
-        listen: std::net::SocketAddr,
+        /// Address to listen on [default: 127.0.0.1:8080].
+        #[arg(long, env = "AFTERSALES_LISTEN")]
+        listen: Option<std::net::SocketAddr>,
         /// Fill an empty data folder with the demo dataset first.
         #[arg(long, env = "AFTERSALES_DEMO")]
         demo: bool,
@@ -355,13 +359,40 @@ async fn rebuild(data: &std::path::Path, view: Option<String>) -> Result<()> {
     Ok(())
 }
 
+/// The optional configuration file.
+#[derive(serde::Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct ConfigFile {
+    data: Option<PathBuf>,
+    listen: Option<std::net::SocketAddr>,
+    demo: Option<bool>,
+}
+
+fn read_config(path: Option<&std::path::Path>) -> Result<ConfigFile> {
+    let Some(path) = path else {
+        return Ok(ConfigFile::default());
+    };
+    let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+    toml::from_str(&text).with_context(|| format!("{} is not a valid configuration file", path.display()))
+}
+
 async fn run(cli: Cli) -> Result<()> {
-    let data = cli.data.as_path();
+    let config = read_config(cli.config.as_deref())?;
+    let data = cli.data.or(config.data).unwrap_or_else(|| PathBuf::from("./data"));
+    if data.as_os_str().is_empty() {
+        bail!("--data must not be empty");
+    }
+    let data = data.as_path();
     match cli.command {
         Command::Serve {
             listen,
             demo: with_demo,
-        } => serve(data, listen, with_demo).await,
+        } => {
+            let listen = listen
+                .or(config.listen)
+                .unwrap_or_else(|| std::net::SocketAddr::from(([127, 0, 0, 1], 8080)));
+            serve(data, listen, with_demo || config.demo.unwrap_or(false)).await
+        }
         Command::Demo { tickets, seed } => demo(data, tickets, seed).await,
         Command::Rebuild { view } => rebuild(data, view).await,
         Command::History { ticket } => {
@@ -498,11 +529,7 @@ async fn main() -> ExitCode {
         )
         .with_writer(std::io::stderr)
         .init();
-    let result = if cli.data.as_os_str().is_empty() {
-        Err(anyhow!("--data must not be empty"))
-    } else {
-        run(cli).await
-    };
+    let result = run(cli).await;
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
@@ -510,5 +537,34 @@ async fn main() -> ExitCode {
             eprintln!("error: {e:#}");
             ExitCode::FAILURE
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_config_file_is_read_strictly() {
+        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        let good = dir.path().join("good.toml");
+        std::fs::write(
+            &good,
+            "data = \"/srv/aftersales\"\nlisten = \"0.0.0.0:9000\"\ndemo = true\n",
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+        let c = read_config(Some(&good)).unwrap_or_else(|e| panic!("{e:#}"));
+        assert_eq!(c.data, Some(PathBuf::from("/srv/aftersales")));
+        assert_eq!(c.listen, Some(std::net::SocketAddr::from(([0, 0, 0, 0], 9000))));
+        assert_eq!(c.demo, Some(true));
+        let typo = dir.path().join("typo.toml");
+        std::fs::write(&typo, "listn = \"0.0.0.0:9000\"\n").unwrap_or_else(|e| panic!("{e}"));
+        let e = read_config(Some(&typo))
+            .err()
+            .map(|e| format!("{e:#}"))
+            .unwrap_or_default();
+        assert!(e.contains("listn"), "{e}");
+        assert!(read_config(Some(&dir.path().join("missing.toml"))).is_err());
+        assert!(read_config(None).is_ok_and(|c| c.data.is_none()));
     }
 }

@@ -4,7 +4,6 @@
 use std::sync::Arc;
 
 use async_graphql::http::GraphiQLSource;
-use async_graphql_axum::GraphQLResponse;
 use axum::extract::State;
 use axum::http::{HeaderMap, Method, StatusCode};
 use axum::response::{Html, IntoResponse};
@@ -143,7 +142,72 @@ async fn graphql(
         )
             .into_response();
     }
-    GraphQLResponse::from(execute(&state, &headers, request).await).into_response()
+    let media = match response_media_type(&headers) {
+        Some(m) => m,
+        None => {
+            return (
+                StatusCode::NOT_ACCEPTABLE,
+                format!("this endpoint answers {GRAPHQL_RESPONSE_JSON} or {JSON}"),
+            )
+                .into_response()
+        }
+    };
+    respond(media, execute(&state, &headers, request).await)
+}
+
+/// The GraphQL over HTTP media type.
+const GRAPHQL_RESPONSE_JSON: &str = "application/graphql-response+json";
+/// The legacy media type.
+const JSON: &str = "application/json";
+
+/// The media type to answer in, from the Accept header (GraphQL over HTTP:
+/// `application/graphql-response+json` when the client takes it,
+/// `application/json` for legacy clients and when Accept is absent);
+/// `None` when the client accepts neither.
+fn response_media_type(headers: &HeaderMap) -> Option<&'static str> {
+    let Some(accept) = headers.get(axum::http::header::ACCEPT) else {
+        return Some(JSON);
+    };
+    let accept = accept.to_str().unwrap_or_default().to_ascii_lowercase();
+    let types: Vec<&str> = accept
+        .split(',')
+        .map(|t| t.split(';').next().unwrap_or_default().trim())
+        .collect();
+    if types.contains(&GRAPHQL_RESPONSE_JSON) {
+        Some(GRAPHQL_RESPONSE_JSON)
+    } else if types.iter().any(|t| *t == JSON || *t == "application/*" || *t == "*/*") {
+        Some(JSON)
+    } else {
+        None
+    }
+}
+
+/// Serialises a response. With `application/json` the status is always
+/// 200; with `application/graphql-response+json` a request that failed
+/// before execution (unparsable, invalid, unauthenticated: no data, no
+/// error path) gets 400 (401 when unauthenticated).
+fn respond(media: &'static str, response: async_graphql::Response) -> axum::response::Response {
+    let request_error = response.data == async_graphql::Value::Null
+        && !response.errors.is_empty()
+        && response.errors.iter().all(|e| e.path.is_empty());
+    let unauthenticated = response.errors.iter().any(|e| {
+        e.extensions
+            .as_ref()
+            .and_then(|x| x.get("code"))
+            .is_some_and(|c| *c == async_graphql::Value::from(crate::error::codes::UNAUTHENTICATED))
+    });
+    let status = match (media, request_error) {
+        (GRAPHQL_RESPONSE_JSON, true) if unauthenticated => StatusCode::UNAUTHORIZED,
+        (GRAPHQL_RESPONSE_JSON, true) => StatusCode::BAD_REQUEST,
+        _ => StatusCode::OK,
+    };
+    match serde_json::to_vec(&response) {
+        Ok(body) => (status, [(axum::http::header::CONTENT_TYPE, media)], body).into_response(),
+        Err(e) => {
+            tracing::error!("serialising a response: {e}");
+            (StatusCode::INTERNAL_SERVER_ERROR, "internal error").into_response()
+        }
+    }
 }
 
 async fn execute(state: &AppState, headers: &HeaderMap, request: async_graphql::Request) -> async_graphql::Response {

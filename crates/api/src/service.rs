@@ -275,10 +275,7 @@ impl Service {
         let key_ids = |n: usize| -> Vec<EventId> {
             (0..n)
                 .map(|i| match &acting.idempotency_key {
-                    Some(k) => EventId(uuid::Uuid::new_v5(
-                        &IDEMPOTENCY_NAMESPACE,
-                        format!("{stream}\u{0}{k}\u{0}{i}").as_bytes(),
-                    )),
+                    Some(k) => key_event_id(stream, k, i),
                     None => EventId::new_random(),
                 })
                 .collect()
@@ -336,6 +333,14 @@ impl Service {
             }
             Err(e) => Err(AppError::internal(e)),
         }
+    }
+
+    /// Whether a request with this idempotency key was already applied to
+    /// the record `id` (so that a re-run of an import skips it).
+    pub fn applied<I: StreamKind + std::fmt::Display>(&self, id: &I, idempotency_key: &str) -> Result<bool, AppError> {
+        let stream = stream(id)?;
+        let first = key_event_id(&stream, idempotency_key, 0);
+        Ok(self.stream_events(&stream)?.iter().any(|r| r.id == first))
     }
 
     /// The position of the last event of an earlier attempt of this
@@ -666,4 +671,13 @@ fn report_error(e: ReportError) -> AppError {
         ReportError::BadPeriod(p) => AppError::BadInput(format!("invalid period: {p}")),
         other => AppError::internal(other),
     }
+}
+
+/// The id of the `i`th event a request with idempotency key `key` appends
+/// to `stream`: the same request always yields the same ids.
+fn key_event_id(stream: &StreamId, key: &str, i: usize) -> EventId {
+    EventId(uuid::Uuid::new_v5(
+        &IDEMPOTENCY_NAMESPACE,
+        format!("{stream}\u{0}{key}\u{0}{i}").as_bytes(),
+    ))
 }
