@@ -71,7 +71,7 @@ fn render_history(id: &TicketId, entries: &[TimelineEntry]) -> String {
     let _ = writeln!(out, "ticket {id}: {} events (times Asia/Shanghai)", entries.len());
     let _ = writeln!(
         out,
-        "{:>9}  {:>3}  {:<16}  {:<22}  {:<10}  summary",
+        "{:>9}  {:>3}  {:<16}  {:<22}  {:<15}  summary",
         "position", "v", "occurred", "who", "channel"
     );
     for e in entries {
@@ -82,7 +82,7 @@ fn render_history(id: &TicketId, entries: &[TimelineEntry]) -> String {
         let late = e.recorded_at - e.occurred_at > chrono::TimeDelta::minutes(5);
         let _ = write!(
             out,
-            "{:>9}  {:>3}  {:<16}  {:<22}  {:<10}  {}",
+            "{:>9}  {:>3}  {:<16}  {:<22}  {:<15}  {}",
             e.position,
             e.stream_version,
             local(e.occurred_at),
