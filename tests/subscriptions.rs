@@ -154,3 +154,56 @@ async fn breached_clocks_are_pushed_as_sla_alerts() {
     assert_eq!(seen, ["FIRST_RESPONSE", "ON_SITE", "RESOLUTION"]);
     send(&mut socket, json!({ "id": "a", "type": "complete" })).await;
 }
+
+#[tokio::test]
+async fn a_subscriber_misses_nothing_appended_in_bulk() {
+    let s = start().await;
+    let mut socket = connect(s.addr).await;
+    send(
+        &mut socket,
+        json!({ "id": "bulk", "type": "subscribe", "payload": {
+            "query": "subscription { ticketEvents(filter: { projectId: \"P01\", types: [\"Received\"] }) { ticketId projectId type } }"
+        }}),
+    )
+    .await;
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    // Events written straight into the log (as the demo does), not through
+    // mutations: the subscription must not outrun the tickets view.
+    let config = projections::generator::GeneratorConfig {
+        tickets: 300,
+        units: 300,
+        ..api::ops::demo_config(api::ops::today())
+    };
+    api::ops::fill_demo(s.service.store().as_ref(), &config)
+        .await
+        .unwrap_or_else(|e| panic!("{}", e.message()));
+    api::ops::wait_ready(&s.service, |_| {})
+        .await
+        .unwrap_or_else(|e| panic!("{}", e.message()));
+    let listed = gql(
+        s.addr,
+        "{ tickets(filter: { projectId: \"P01\" }, first: 500) { edges { node { id } } pageInfo { hasNextPage } } }",
+        json!({}),
+    )
+    .await;
+    assert_eq!(listed["data"]["tickets"]["pageInfo"]["hasNextPage"], false);
+    let mut expected: Vec<String> = listed["data"]["tickets"]["edges"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
+        .iter()
+        .filter_map(|e| e["node"]["id"].as_str().map(str::to_string))
+        .collect();
+    assert!(expected.len() > 20, "{listed}");
+    let mut pushed = Vec::new();
+    while pushed.len() < expected.len() {
+        let message = receive(&mut socket).await;
+        let event = &message["payload"]["data"]["ticketEvents"];
+        assert_eq!(event["projectId"], "P01", "{message}");
+        assert_eq!(event["type"], "Received");
+        pushed.push(event["ticketId"].as_str().unwrap_or_default().to_string());
+    }
+    expected.sort();
+    pushed.sort();
+    assert_eq!(pushed, expected);
+}

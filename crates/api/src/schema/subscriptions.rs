@@ -71,12 +71,26 @@ struct Follow {
 }
 
 impl Follow {
+    /// The project and kind of a ticket that has an event at `position`:
+    /// the tickets view knows it once it has applied that position (it
+    /// may lag a moment behind the log).
+    async fn known_ticket(&self, id: &TicketId, position: u64) -> Option<(ProjectId, domain::ticket::TicketKind)> {
+        let view = self.service.view("tickets").ok()?;
+        if view.applied().is_none_or(|a| a < position) {
+            if let Err(e) = view.wait_for(position, Duration::from_secs(30)).await {
+                tracing::warn!("ticketEvents: the tickets view did not reach position {position}: {e}");
+            }
+        }
+        let record = self.service.ticket(id).ok()??;
+        Some((record.ticket.location.project().clone(), record.ticket.kind))
+    }
+
     async fn next(&mut self) -> Option<TicketEventOut> {
         loop {
             let recorded = match self.log.next().await? {
                 Ok(r) => r,
                 Err(e) => {
-                    eprintln!("ticketEvents: the log failed: {e}");
+                    tracing::error!("ticketEvents: the log failed: {e}");
                     return None;
                 }
             };
@@ -98,9 +112,9 @@ impl Follow {
             // earlier, so the view knows it).
             let (project, kind) = match &stamped.event {
                 domain::ticket::TicketEvent::Received { location, kind, .. } => (location.project().clone(), *kind),
-                _ => match self.service.ticket(&id) {
-                    Ok(Some(r)) => (r.ticket.location.project().clone(), r.ticket.kind),
-                    _ => continue,
+                _ => match self.known_ticket(&id, recorded.position).await {
+                    Some(found) => found,
+                    None => continue,
                 },
             };
             if self.project.as_ref().is_some_and(|p| *p != project) {
@@ -150,7 +164,7 @@ impl Watch {
                 match projections::sla::alerts(&tree, self.service.calendars(), self.project.as_ref(), Utc::now()) {
                     Ok(a) => a,
                     Err(e) => {
-                        eprintln!("slaAlerts: the SLA view failed: {e}");
+                        tracing::error!("slaAlerts: the SLA view failed: {e}");
                         return None;
                     }
                 };
