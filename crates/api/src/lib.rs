@@ -5,9 +5,11 @@
 //! - [`schema`]: the GraphQL schema.
 //! - [`server`]: the HTTP routes.
 //! - [`error`]: error codes.
+//! - [`import`]: CSV import of the customer archive (all or nothing, safe to re-run).
 //! - [`ops`]: what the operator commands do (demo, history, export, progress).
 
 pub mod error;
+pub mod import;
 pub mod ops;
 pub mod schema;
 pub mod server;

@@ -94,6 +94,19 @@ enum Command {
         #[arg(long)]
         period: String,
     },
+    /// Import projects, buildings, units or owners from a CSV file (a
+    /// header row names the columns; see the README). Every row is checked
+    /// first; if any is wrong, all errors are listed and nothing is
+    /// imported. A re-run of the same file skips what is already in.
+    Import {
+        /// projects, buildings, units or owners.
+        kind: String,
+        /// The CSV file (UTF-8).
+        file: PathBuf,
+        /// Recorded as the acting user of every event.
+        #[arg(long, default_value = "import")]
+        user: String,
+    },
     /// Print the GraphQL schema (SDL), as committed in docs/schema.graphql.
     Schema,
     /// Work with the event log directly.
@@ -376,6 +389,55 @@ fn read_config(path: Option<&std::path::Path>) -> Result<ConfigFile> {
     toml::from_str(&text).with_context(|| format!("{} is not a valid configuration file", path.display()))
 }
 
+/// Largest CSV file `import` reads.
+const MAX_IMPORT_BYTES: u64 = 256 << 20;
+
+async fn import(data: &std::path::Path, kind: &str, file: &std::path::Path, user: &str) -> Result<()> {
+    let kind: api::import::ImportKind = kind.parse().map_err(|e| anyhow!("{e}"))?;
+    let size = std::fs::metadata(file)
+        .with_context(|| format!("reading {}", file.display()))?
+        .len();
+    if size > MAX_IMPORT_BYTES {
+        bail!(
+            "{} is {size} bytes; import takes files up to {MAX_IMPORT_BYTES} bytes",
+            file.display()
+        );
+    }
+    let bytes = std::fs::read(file).with_context(|| format!("reading {}", file.display()))?;
+    let text = String::from_utf8(bytes).map_err(|e| {
+        anyhow!(
+            "{} is not UTF-8 (first bad byte at offset {}); save it as UTF-8 CSV",
+            file.display(),
+            e.utf8_error().valid_up_to()
+        )
+    })?;
+    let actor = domain::actor::Actor::staff(
+        domain::ids::UserId::new(user).map_err(|e| anyhow!("--user: {e}"))?,
+        domain::actor::Role::System,
+    );
+    let service = open_service(data)?;
+    catch_up(&service).await?;
+    let outcome = api::import::import(&service, kind, &text, actor).await;
+    service.shutdown().await.map_err(|e| anyhow!(e.message()))?;
+    match outcome {
+        Ok(report) => {
+            println!(
+                "imported {} of {} rows ({} already in from an earlier run), {} events{}",
+                report.imported,
+                report.rows,
+                report.skipped,
+                report.events_appended,
+                match (report.first_position, report.last_position) {
+                    (Some(a), Some(b)) => format!(" at positions {a}–{b}"),
+                    _ => String::new(),
+                }
+            );
+            Ok(())
+        }
+        Err(e) => bail!("{e}"),
+    }
+}
+
 async fn run(cli: Cli) -> Result<()> {
     let config = read_config(cli.config.as_deref())?;
     let data = cli.data.or(config.data).unwrap_or_else(|| PathBuf::from("./data"));
@@ -426,6 +488,7 @@ async fn run(cli: Cli) -> Result<()> {
             print!("{}", csv?);
             Ok(())
         }
+        Command::Import { kind, file, user } => import(data, &kind, &file, &user).await,
         Command::Schema => {
             print!("{}", api::schema::sdl());
             Ok(())
