@@ -857,7 +857,9 @@ async fn views_agree(steps: Vec<Step>, cut_permille: u64) -> Result<(), TestCase
     // A view resumed at the head has applied everything before its task
     // first runs (`wait_for` returns at once): wait for it to go live.
     for view in live.iter().chain(&rebuilt).chain(&resumed) {
-        view.wait_until_live(WAIT).await.unwrap_or_else(|e| panic!("view {}: {e}", view.name()));
+        view.wait_until_live(WAIT)
+            .await
+            .unwrap_or_else(|e| panic!("view {}: {e}", view.name()));
         prop_assert_eq!(view.status(), ViewStatus::Live, "view {}", view.name());
     }
     // A comparison of empty views proves nothing: the tickets view holds
