@@ -21,7 +21,7 @@ pub(crate) async fn start() -> Server {
         .await
         .unwrap_or_else(|e| panic!("{e}"));
     let addr = listener.local_addr().unwrap_or_else(|e| panic!("{e}"));
-    let router = api::server::router(service.clone());
+    let router = api::server::router(service.clone(), api::server::Identity::TrustedHeaders);
     tokio::spawn(async move { axum::serve(listener, router).await });
     Server {
         _dir: dir,

@@ -91,7 +91,7 @@ async fn serve(dir: &Path) -> Running {
         .await
         .unwrap_or_else(|e| panic!("{e}"));
     let addr = listener.local_addr().unwrap_or_else(|e| panic!("{e}"));
-    let router = api::server::router(service.clone());
+    let router = api::server::router(service.clone(), api::server::Identity::TrustedHeaders);
     let task = tokio::spawn(async move {
         let _ = axum::serve(listener, router).await;
     });

@@ -1,6 +1,7 @@
 //! The end-to-end suite: one test target whose modules exercise the whole
 //! product through its public boundaries.
 
+mod auth;
 mod graphql;
 mod layering;
 mod lifecycle;

@@ -4,10 +4,12 @@
 //! - [`service`]: the command side (load, decide, append, wait for the view).
 //! - [`schema`]: the GraphQL schema.
 //! - [`server`]: the HTTP routes.
+//! - [`auth`]: bearer tokens (create, list, revoke, authenticate).
 //! - [`error`]: error codes.
 //! - [`import`]: CSV import of the customer archive (all or nothing, safe to re-run).
 //! - [`ops`]: what the operator commands do (demo, history, export, progress).
 
+pub mod auth;
 pub mod error;
 pub mod import;
 pub mod ops;

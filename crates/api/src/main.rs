@@ -52,10 +52,20 @@ enum Command {
         /// Address to listen on [default: 127.0.0.1:8080].
         #[arg(long, env = "AFTERSALES_LISTEN")]
         listen: Option<std::net::SocketAddr>,
-        /// Fill an empty data folder with the demo dataset first.
+        /// Fill an empty data folder with the demo dataset first (and print
+        /// a token per role, once).
         #[arg(long, env = "AFTERSALES_DEMO")]
         demo: bool,
+        /// Take the caller's identity from x-user-id / x-user-role /
+        /// x-contractor-id / x-owner-id / x-projects headers instead of
+        /// tokens: only behind a gateway that authenticates every request
+        /// and sets those headers itself.
+        #[arg(long, env = "AFTERSALES_TRUST_IDENTITY_HEADERS")]
+        trust_identity_headers: bool,
     },
+    /// Manage the bearer tokens staff tools authenticate with.
+    #[command(subcommand)]
+    Token(TokenCommand),
     /// Fill an empty data folder with a realistic generated dataset (four
     /// projects, 15,000 tickets over the past year).
     Demo {
@@ -112,6 +122,40 @@ enum Command {
     /// Work with the event log directly.
     #[command(subcommand)]
     Log(LogCommand),
+}
+
+#[derive(Subcommand)]
+enum TokenCommand {
+    /// Create a token and print it once (only its hash is stored).
+    Create {
+        /// agent, manager, engineer, contractor, analyst, auditor, admin,
+        /// owner or system.
+        #[arg(long)]
+        role: String,
+        /// The user recorded as the actor of every event (default: the
+        /// token's id).
+        #[arg(long)]
+        user: Option<String>,
+        /// A project a manager or engineer may work on (repeat; none: all).
+        #[arg(long = "project")]
+        projects: Vec<String>,
+        /// The company of a contractor's worker.
+        #[arg(long)]
+        contractor: Option<String>,
+        /// The archive record of an owner.
+        #[arg(long)]
+        owner: Option<String>,
+        /// Days until it expires (none: until revoked).
+        #[arg(long)]
+        expires: Option<u32>,
+    },
+    /// List the tokens (never their secrets).
+    List,
+    /// Revoke a token by its id; it stops working on the next request.
+    Revoke {
+        /// The id `token list` shows.
+        id: String,
+    },
 }
 
 #[derive(Subcommand)]
@@ -272,7 +316,134 @@ async fn demo(data: &std::path::Path, tickets: u32, seed: u64) -> Result<()> {
     Ok(())
 }
 
-async fn serve(data: &std::path::Path, listen: std::net::SocketAddr, with_demo: bool) -> Result<()> {
+fn token_store(data: &std::path::Path) -> Result<Arc<api::auth::TokenStore>> {
+    Ok(Arc::new(api::auth::TokenStore::open(data)?))
+}
+
+fn create_token(
+    store: &api::auth::TokenStore,
+    role: &str,
+    user: Option<String>,
+    projects: Vec<String>,
+    contractor: Option<String>,
+    owner: Option<String>,
+    expires: Option<u32>,
+) -> Result<(String, api::auth::TokenRecord)> {
+    let role: domain::actor::Role = role.parse().map_err(|e| anyhow!("--role: {e}"))?;
+    let user = match user {
+        Some(u) => domain::ids::UserId::new(u).map_err(|e| anyhow!("--user: {e}"))?,
+        None => domain::ids::UserId::new(format!("{}-{}", role.as_str(), api::ops::today().format("%Y%m%d")))
+            .map_err(|e| anyhow!("{e}"))?,
+    };
+    let principal = api::auth::Principal {
+        user,
+        role,
+        projects: projects
+            .iter()
+            .map(|p| domain::ids::ProjectId::new(p.as_str()).map_err(|e| anyhow!("--project: {e}")))
+            .collect::<Result<_>>()?,
+        contractor: contractor
+            .map(|c| domain::ids::ContractorId::new(c).map_err(|e| anyhow!("--contractor: {e}")))
+            .transpose()?,
+        owner: owner
+            .map(|o| domain::ids::OwnerId::new(o).map_err(|e| anyhow!("--owner: {e}")))
+            .transpose()?,
+    };
+    Ok(store.create(principal, expires.map(|d| chrono::TimeDelta::days(i64::from(d))))?)
+}
+
+fn token_command(data: &std::path::Path, command: TokenCommand) -> Result<()> {
+    let store = token_store(data)?;
+    match command {
+        TokenCommand::Create {
+            role,
+            user,
+            projects,
+            contractor,
+            owner,
+            expires,
+        } => {
+            let (token, record) = create_token(&store, &role, user, projects, contractor, owner, expires)?;
+            eprintln!(
+                "token {} for {} {}{}; shown once, only its hash is kept:",
+                record.id,
+                record.principal.role,
+                record.principal.user,
+                record
+                    .expires_at
+                    .map(|e| format!(", expires {}", e.format("%Y-%m-%d %H:%M UTC")))
+                    .unwrap_or_default()
+            );
+            println!("{token}");
+        }
+        TokenCommand::List => {
+            let now = chrono::Utc::now();
+            println!(
+                "{:<10}  {:<10}  {:<20}  {:<16}  {:<10}  scope",
+                "id", "role", "user", "created", "state"
+            );
+            for t in store.list()? {
+                let state = match (t.revoked_at, t.expires_at) {
+                    (Some(_), _) => "revoked".to_string(),
+                    (None, Some(e)) if e <= now => "expired".to_string(),
+                    (None, Some(e)) => format!("until {}", e.format("%Y-%m-%d")),
+                    (None, None) => "active".to_string(),
+                };
+                let p = &t.principal;
+                let scope = match (&p.contractor, &p.owner) {
+                    (Some(c), _) => format!("contractor {c}"),
+                    (_, Some(o)) => format!("owner {o}"),
+                    _ if p.projects.is_empty() => "all projects".to_string(),
+                    _ => p.projects.iter().map(|x| x.to_string()).collect::<Vec<_>>().join(","),
+                };
+                println!(
+                    "{:<10}  {:<10}  {:<20}  {:<16}  {:<10}  {scope}",
+                    t.id,
+                    p.role.as_str(),
+                    p.user.to_string(),
+                    t.created_at.format("%Y-%m-%d %H:%M"),
+                    state
+                );
+            }
+        }
+        TokenCommand::Revoke { id } => {
+            let record = store.revoke(&id)?;
+            println!(
+                "revoked {} ({} {})",
+                record.id, record.principal.role, record.principal.user
+            );
+        }
+    }
+    Ok(())
+}
+
+/// One token per role for a newcomer on demo data, printed once.
+fn demo_tokens(data: &std::path::Path) -> Result<()> {
+    let store = token_store(data)?;
+    // On standard output, not in the log stream: secrets never go to logs.
+    println!("demo tokens (shown once; GraphiQL Headers tab: {{\"Authorization\": \"Bearer <token>\"}}):");
+    for (role, contractor) in [
+        ("agent", None),
+        ("manager", None),
+        ("engineer", None),
+        ("contractor", Some("C-001".to_string())),
+        ("analyst", None),
+        ("auditor", None),
+        ("admin", None),
+    ] {
+        let user = Some(format!("demo-{role}"));
+        let (token, _) = create_token(&store, role, user, Vec::new(), contractor, None, Some(30))?;
+        println!("  {role:<10} {token}");
+    }
+    Ok(())
+}
+
+async fn serve(
+    data: &std::path::Path,
+    listen: std::net::SocketAddr,
+    with_demo: bool,
+    trust_identity_headers: bool,
+) -> Result<()> {
     if with_demo {
         let store = api::ops::open_log(data).map_err(|e| anyhow!(e.message()))?;
         let empty = store.head().is_none();
@@ -280,6 +451,9 @@ async fn serve(data: &std::path::Path, listen: std::net::SocketAddr, with_demo: 
         drop(store);
         if empty {
             demo(data, 15_000, 1).await?;
+            if !trust_identity_headers {
+                demo_tokens(data)?;
+            }
         } else {
             tracing::info!("the data folder already holds events; --demo adds nothing");
         }
@@ -303,7 +477,13 @@ async fn serve(data: &std::path::Path, listen: std::net::SocketAddr, with_demo: 
             }
         })
     };
-    axum::serve(listener, api::server::router(service.clone()))
+    let identity = if trust_identity_headers {
+        tracing::warn!("identity is taken from request headers: serve only behind a gateway that authenticates");
+        api::server::Identity::TrustedHeaders
+    } else {
+        api::server::Identity::Tokens(token_store(data)?)
+    };
+    axum::serve(listener, api::server::router(service.clone(), identity))
         .with_graceful_shutdown(shutdown_signal())
         .await?;
     watcher.abort();
@@ -449,12 +629,20 @@ async fn run(cli: Cli) -> Result<()> {
         Command::Serve {
             listen,
             demo: with_demo,
+            trust_identity_headers,
         } => {
             let listen = listen
                 .or(config.listen)
                 .unwrap_or_else(|| std::net::SocketAddr::from(([127, 0, 0, 1], 8080)));
-            serve(data, listen, with_demo || config.demo.unwrap_or(false)).await
+            serve(
+                data,
+                listen,
+                with_demo || config.demo.unwrap_or(false),
+                trust_identity_headers,
+            )
+            .await
         }
+        Command::Token(command) => token_command(data, command),
         Command::Demo { tickets, seed } => demo(data, tickets, seed).await,
         Command::Rebuild { view } => rebuild(data, view).await,
         Command::History { ticket } => {

@@ -9,16 +9,32 @@ use axum::http::{HeaderMap, Method, StatusCode};
 use axum::response::{Html, IntoResponse};
 use axum::routing::get;
 use axum::Router;
-use domain::actor::{Actor, Role};
-use domain::ids::{ContractorId, OwnerId, UserId};
+use domain::actor::Role;
+use domain::ids::{ContractorId, OwnerId, ProjectId, UserId};
+
+use crate::auth::{AuthError, Principal, TokenStore};
 
 use crate::schema::{self, AppSchema};
 use crate::service::Service;
+
+/// How the server learns who is calling.
+#[derive(Clone)]
+pub enum Identity {
+    /// `Authorization: Bearer <token>` checked against the token store;
+    /// no token or an unknown one is `UNAUTHENTICATED`. The default.
+    Tokens(Arc<TokenStore>),
+    /// The caller's identity in headers (`x-user-id`, `x-user-role`,
+    /// `x-contractor-id`, `x-owner-id`, `x-projects`), trusted as given:
+    /// only behind a gateway that authenticates every request and sets
+    /// them itself, and in tests.
+    TrustedHeaders,
+}
 
 #[derive(Clone)]
 struct AppState {
     schema: AppSchema,
     service: Arc<Service>,
+    identity: Identity,
 }
 
 /// Largest request body accepted (a ticket with a 4,000-character
@@ -26,10 +42,11 @@ struct AppState {
 pub const MAX_BODY_BYTES: usize = 1 << 20;
 
 /// The router of the server.
-pub fn router(service: Arc<Service>) -> Router {
+pub fn router(service: Arc<Service>, identity: Identity) -> Router {
     let state = AppState {
         schema: schema::build(service.clone()),
         service,
+        identity,
     };
     Router::new()
         .route("/", get(graphiql))
@@ -41,12 +58,10 @@ pub fn router(service: Arc<Service>) -> Router {
         .with_state(state)
 }
 
-/// The acting user. Until access control arrives (tokens), the caller
-/// names itself with `x-user-id` and `x-user-role`; a contractor's worker
-/// also names the company with `x-contractor-id`, an owner their archive
-/// record with `x-owner-id`. Without headers it is an agent called
-/// `anonymous`. A malformed or incomplete identity is refused.
-pub fn actor(headers: &HeaderMap) -> Result<Actor, String> {
+/// The caller named by trusted headers (see [`Identity::TrustedHeaders`]);
+/// without headers, the agent `anonymous`. A malformed or incomplete
+/// identity is refused.
+pub fn header_principal(headers: &HeaderMap) -> Result<Principal, String> {
     let text = |name: &str| -> Result<Option<&str>, String> {
         headers
             .get(name)
@@ -58,17 +73,58 @@ pub fn actor(headers: &HeaderMap) -> Result<Actor, String> {
         None => Role::Agent,
         Some(r) => r.parse::<Role>().map_err(|e| e.to_string())?,
     };
+    let projects = match text("x-projects")? {
+        None => Vec::new(),
+        Some(list) => list
+            .split(',')
+            .map(|p| ProjectId::new(p.trim()).map_err(|e| e.to_string()))
+            .collect::<Result<_, _>>()?,
+    };
+    let mut principal = Principal {
+        user,
+        role,
+        projects,
+        contractor: None,
+        owner: None,
+    };
     match role {
         Role::Contractor => {
             let company = text("x-contractor-id")?.ok_or("a contractor must name its company in x-contractor-id")?;
-            let company = ContractorId::new(company).map_err(|e| e.to_string())?;
-            Ok(Actor::contractor(user, company))
+            principal.contractor = Some(ContractorId::new(company).map_err(|e| e.to_string())?);
         }
         Role::Owner => {
             let owner = text("x-owner-id")?.ok_or("an owner must name their record in x-owner-id")?;
-            Ok(Actor::owner(user, OwnerId::new(owner).map_err(|e| e.to_string())?))
+            principal.owner = Some(OwnerId::new(owner).map_err(|e| e.to_string())?);
         }
-        role => Ok(Actor::staff(user, role)),
+        _ => {}
+    }
+    Ok(principal)
+}
+
+/// The bearer token of an `Authorization` value.
+fn bearer(value: &str) -> Option<&str> {
+    let (scheme, token) = value.trim().split_once(' ')?;
+    scheme.eq_ignore_ascii_case("bearer").then(|| token.trim())
+}
+
+/// Who is calling, by the server's [`Identity`] mode. `authorization` is
+/// the `Authorization` header's value (or the WebSocket connection
+/// payload's).
+fn principal(identity: &Identity, headers: &HeaderMap, authorization: Option<&str>) -> Result<Principal, String> {
+    match identity {
+        Identity::TrustedHeaders => header_principal(headers),
+        Identity::Tokens(store) => {
+            let token = authorization
+                .and_then(bearer)
+                .ok_or("send a token: Authorization: Bearer <token> (aftersales token create)")?;
+            store.authenticate(token).map_err(|e| match e {
+                AuthError::Unauthenticated => "the token is unknown, expired or revoked".to_string(),
+                other => {
+                    tracing::error!("authenticating: {other}");
+                    "the token could not be checked".to_string()
+                }
+            })
+        }
     }
 }
 
@@ -211,12 +267,16 @@ fn respond(media: &'static str, response: async_graphql::Response) -> axum::resp
 }
 
 async fn execute(state: &AppState, headers: &HeaderMap, request: async_graphql::Request) -> async_graphql::Response {
-    match actor(headers) {
-        Ok(actor) => {
+    let authorization = headers
+        .get(axum::http::header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok());
+    match principal(&state.identity, headers, authorization) {
+        Ok(principal) => {
+            let actor = principal.actor();
             let request_id = uuid::Uuid::new_v4().simple().to_string();
             let operation = request.operation_name.clone().unwrap_or_default();
             let user = actor.user.to_string();
-            let mut response = state.schema.execute(request.data(actor)).await;
+            let mut response = state.schema.execute(request.data(actor).data(principal)).await;
             for error in &mut response.errors {
                 let Some(ext) = error.extensions.as_mut() else { continue };
                 if let Some(detail) = ext.get(crate::error::DETAIL_EXTENSION).cloned() {
@@ -249,26 +309,38 @@ async fn graphiql() -> impl IntoResponse {
     )
 }
 
-/// Subscriptions: the actor comes from the upgrade request's headers, as
-/// for queries.
+/// Subscriptions. The caller is identified by the upgrade request's
+/// headers, or (browsers cannot set headers on a WebSocket) by
+/// `{"Authorization": "Bearer <token>"}` in the `connection_init` payload.
 async fn websocket(
     State(state): State<AppState>,
     headers: HeaderMap,
     protocol: async_graphql_axum::GraphQLProtocol,
     upgrade: axum::extract::ws::WebSocketUpgrade,
 ) -> axum::response::Response {
-    let actor = match actor(&headers) {
-        Ok(a) => a,
-        Err(reason) => return (StatusCode::UNAUTHORIZED, reason).into_response(),
-    };
+    let authorization = headers
+        .get(axum::http::header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string);
     let schema = state.schema.clone();
     upgrade
         .protocols(async_graphql::http::ALL_WEBSOCKET_PROTOCOLS)
         .on_upgrade(move |stream| {
-            let mut data = async_graphql::Data::default();
-            data.insert(actor);
             async_graphql_axum::GraphQLWebSocket::new(stream, schema, protocol)
-                .with_data(data)
+                .on_connection_init(move |payload: serde_json::Value| async move {
+                    let from_payload = payload
+                        .get("Authorization")
+                        .or_else(|| payload.get("authorization"))
+                        .and_then(|v| v.as_str())
+                        .map(str::to_string);
+                    let authorization = from_payload.or(authorization);
+                    let principal = principal(&state.identity, &headers, authorization.as_deref())
+                        .map_err(async_graphql::Error::new)?;
+                    let mut data = async_graphql::Data::default();
+                    data.insert(principal.actor());
+                    data.insert(principal);
+                    Ok(data)
+                })
                 .serve()
         })
 }
