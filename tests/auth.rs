@@ -50,7 +50,7 @@ fn token(store: &TokenStore, user: &str, role: Role, contractor: Option<&str>) -
 }
 
 /// A request with extra header lines; returns the status and the body.
-async fn request(addr: SocketAddr, method: &str, path: &str, headers: &str, body: &str) -> (u16, String) {
+pub(crate) async fn request(addr: SocketAddr, method: &str, path: &str, headers: &str, body: &str) -> (u16, String) {
     let mut stream = tokio::net::TcpStream::connect(addr)
         .await
         .unwrap_or_else(|e| panic!("{e}"));

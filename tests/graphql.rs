@@ -103,9 +103,21 @@ async fn a_report_is_received_acknowledged_and_read_back() {
     let ticket = &r["data"]["receiveTicket"]["ticket"];
     assert_eq!(ticket["status"], "RECEIVED", "{r}");
     assert_eq!(ticket["version"], 0);
-    assert_eq!(ticket["reporterName"], "王**");
-    assert_eq!(ticket["reporterPhone"], "138****5678");
+    // The agent who calls back sees the reporter in full; an analyst
+    // reads the same ticket masked.
+    assert_eq!(ticket["reporterName"], "王小明");
+    assert_eq!(ticket["reporterPhone"], "13812345678");
     let id = ticket["id"].as_str().unwrap_or_default().to_string();
+    let body = json!({
+        "query": "query($id: String!) { ticket(id: $id) { reporterName reporterPhone } }",
+        "variables": { "id": id }
+    })
+    .to_string();
+    let (_, text) = http_as(s.addr, "analyst", "POST", "/graphql", &body).await;
+    assert!(
+        text.contains(r#""reporterName":"王**","reporterPhone":"138****5678""#),
+        "{text}"
+    );
     // Read-your-writes: the next query sees it.
     let q = gql(
         s.addr,

@@ -39,7 +39,7 @@ async fn the_readme_operations_work_as_pasted_on_demo_data() {
     let mut answers = Vec::new();
     for op in &operations {
         let body = json!({ "query": op }).to_string();
-        let (status, text) = http_as(s.addr, "engineer", "POST", "/graphql", &body).await;
+        let (status, text) = http_as(s.addr, "manager", "POST", "/graphql", &body).await;
         assert_eq!(status, 200, "{text}");
         let value = text
             .lines()

@@ -5,6 +5,7 @@ mod auth;
 mod graphql;
 mod layering;
 mod lifecycle;
+mod permissions;
 mod readme;
 mod schema;
 mod subscriptions;

@@ -32,6 +32,8 @@ pub enum AppError {
     Conflict(String),
     /// Malformed input the domain never saw.
     BadInput(String),
+    /// The caller's role or scope does not allow this.
+    Forbidden(String),
     /// Something broke on our side; the message is for the log only.
     Internal(String),
 }
@@ -58,6 +60,7 @@ impl AppError {
             },
             AppError::Conflict(_) => codes::CONFLICT,
             AppError::BadInput(_) => codes::BAD_INPUT,
+            AppError::Forbidden(_) => codes::FORBIDDEN,
             AppError::Internal(_) => codes::INTERNAL,
         }
     }
@@ -66,7 +69,7 @@ impl AppError {
     pub fn message(&self) -> String {
         match self {
             AppError::Domain(e) => e.to_string(),
-            AppError::Conflict(m) | AppError::BadInput(m) => m.clone(),
+            AppError::Conflict(m) | AppError::BadInput(m) | AppError::Forbidden(m) => m.clone(),
             AppError::Internal(m) => format!("internal error: {m}"),
         }
     }

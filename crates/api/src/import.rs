@@ -391,6 +391,7 @@ async fn append(
     actor: &Actor,
 ) -> Vec<(usize, Result<Position, AppError>)> {
     let acting = |i: usize| Acting {
+        projects: Vec::new(),
         actor: actor.clone(),
         channel: Channel::BackOffice,
         occurred_at: None,
@@ -1474,6 +1475,7 @@ mod tests {
         // left in the log: the same commands under the same keys.
         let hash = fnv1a64(text.as_bytes());
         let acting = |row: usize, i: usize| Acting {
+            projects: Vec::new(),
             actor: admin(),
             channel: Channel::BackOffice,
             occurred_at: None,

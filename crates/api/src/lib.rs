@@ -4,11 +4,13 @@
 //! - [`service`]: the command side (load, decide, append, wait for the view).
 //! - [`schema`]: the GraphQL schema.
 //! - [`server`]: the HTTP routes.
+//! - [`access`]: who may read what, project scopes, masking.
 //! - [`auth`]: bearer tokens (create, list, revoke, authenticate).
 //! - [`error`]: error codes.
 //! - [`import`]: CSV import of the customer archive (all or nothing, safe to re-run).
 //! - [`ops`]: what the operator commands do (demo, history, export, progress).
 
+pub mod access;
 pub mod auth;
 pub mod error;
 pub mod import;

@@ -44,6 +44,31 @@ pub struct Acting {
     /// A retried mutation with the same key returns the first result and
     /// appends nothing.
     pub idempotency_key: Option<String>,
+    /// The projects a manager or engineer is scoped to (empty: all).
+    pub projects: Vec<ProjectId>,
+}
+
+impl Acting {
+    /// Refuses a record of a project outside a scoped manager's or
+    /// engineer's projects.
+    fn require_project(&self, project: &ProjectId) -> Result<(), AppError> {
+        let scoped = matches!(
+            self.actor.role,
+            domain::actor::Role::Manager | domain::actor::Role::Engineer
+        ) && !self.projects.is_empty();
+        if scoped && !self.projects.contains(project) {
+            return Err(AppError::Forbidden(format!(
+                "{} works on {}, not on project {project}",
+                self.actor,
+                self.projects
+                    .iter()
+                    .map(|p| p.to_string())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )));
+        }
+        Ok(())
+    }
 }
 
 /// A ticket after a command.
@@ -389,6 +414,9 @@ impl Service {
                 |history| {
                     let state = peek(history);
                     let location = state.ticket().map(|t| t.location.clone()).or(new_location);
+                    if let Some(l) = &location {
+                        acting.require_project(l.project())?;
+                    }
                     let delivered_on = match &location {
                         Some(l) => self.delivered_on(l)?,
                         None => None,
@@ -524,6 +552,14 @@ impl Service {
         acting: Acting,
     ) -> Result<(Incident, Position), AppError> {
         let creates = matches!(command, IncidentCommand::Open { .. });
+        match &command {
+            IncidentCommand::Open { project, .. } => acting.require_project(project)?,
+            _ => {
+                if let Some(i) = self.incident(id)?.0 {
+                    acting.require_project(&i.project)?;
+                }
+            }
+        }
         let position = self
             .execute(
                 &format!("incident {id}"),
@@ -558,6 +594,7 @@ impl Service {
             occurred_at: None,
             ..acting.clone()
         };
+        // The ticket's own scope was checked when it was linked.
         self.incident_command(id, IncidentCommand::LinkTicket { ticket: ticket.clone() }, acting)
             .await?;
         Ok(())

@@ -264,17 +264,17 @@ pub struct OwnedUnitOut {
     pub stage: TouchpointStage,
 }
 
-/// An owner. Personal fields are masked.
+/// An owner. Personal fields are masked for analysts and auditors.
 #[derive(SimpleObject)]
 #[graphql(name = "Owner")]
 pub struct OwnerOut {
     /// Code.
     pub id: String,
-    /// Name, masked (王**).
+    /// Name (masked as 王** for analysts and auditors).
     pub name: String,
-    /// Phone, masked (138****5678).
+    /// Phone (masked as 138****5678 for analysts and auditors).
     pub phone: String,
-    /// Identity card number, masked.
+    /// Identity card number (masked for analysts and auditors).
     pub id_number: Option<String>,
     /// Units owned.
     pub units: Vec<OwnedUnitOut>,
@@ -282,11 +282,32 @@ pub struct OwnerOut {
 
 impl From<a::Owner> for OwnerOut {
     fn from(o: a::Owner) -> Self {
+        Self::new(o, false)
+    }
+}
+
+impl OwnerOut {
+    /// The owner, with personal fields in full or masked.
+    pub fn new(o: a::Owner, personal: bool) -> Self {
         Self {
             id: o.id.to_string(),
-            name: o.name.masked(),
-            phone: o.phone.masked(),
-            id_number: o.id_number.as_ref().map(|i| i.masked()),
+            name: if personal {
+                o.name.expose().full()
+            } else {
+                o.name.masked()
+            },
+            phone: if personal {
+                o.phone.expose().as_str().to_string()
+            } else {
+                o.phone.masked()
+            },
+            id_number: o.id_number.as_ref().map(|i| {
+                if personal {
+                    i.expose().as_str().to_string()
+                } else {
+                    i.masked()
+                }
+            }),
             units: o
                 .units
                 .into_iter()
@@ -376,6 +397,7 @@ pub struct IncidentPayload {
 
 fn acting(ctx: &Context<'_>, on: RecordAction) -> Result<Acting> {
     Ok(Acting {
+        projects: super::principal(ctx)?.projects.clone(),
         actor: actor(ctx)?,
         channel: DomainChannel::BackOffice,
         occurred_at: on.occurred_at,
@@ -582,8 +604,9 @@ async fn owner_payload(
     on: RecordAction,
 ) -> Result<OwnerPayload> {
     let (owner, position) = service(ctx)?.owner_command(id, command, acting(ctx, on)?).await?;
+    let personal = crate::access::sees_personal(super::principal(ctx)?);
     Ok(OwnerPayload {
-        owner: owner.into(),
+        owner: OwnerOut::new(owner, personal),
         position,
     })
 }

@@ -66,6 +66,10 @@ pub(crate) fn service<'a>(ctx: &Context<'a>) -> Result<&'a Arc<Service>> {
     ctx.data::<Arc<Service>>()
 }
 
+pub(crate) fn principal<'a>(ctx: &Context<'a>) -> Result<&'a crate::auth::Principal> {
+    ctx.data::<crate::auth::Principal>()
+}
+
 pub(crate) fn actor(ctx: &Context<'_>) -> Result<Actor> {
     Ok(ctx.data::<Actor>()?.clone())
 }

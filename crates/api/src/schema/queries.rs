@@ -10,7 +10,8 @@ use projections::{contractors, defects, satisfaction, sla, timeline};
 
 use super::archive::{IncidentOut, OwnerOut, ProjectOut, UnitOut};
 use super::types::*;
-use super::{bad, service, ticket_id};
+use super::{bad, principal, service, ticket_id};
+use crate::access::{self, Read};
 use crate::error::AppError;
 
 /// Which tickets `tickets` lists; every given field must match.
@@ -466,6 +467,81 @@ fn project_id(text: &str) -> Result<ProjectId, AppError> {
     Ok(ProjectId::new(text)?)
 }
 
+/// Reports over every project: not for callers scoped to some projects.
+fn aggregates_allowed(caller: &crate::auth::Principal) -> Result<(), AppError> {
+    access::require(caller, Read::Aggregates)?;
+    if access::scoped(caller) {
+        return Err(AppError::Forbidden(format!(
+            "{} {} is scoped to some projects: use monthlyReport and weeklyRepairReport for them",
+            caller.role, caller.user
+        )));
+    }
+    Ok(())
+}
+
+/// The project a one-project read is for: the one asked, checked against
+/// the caller's scope; a scoped caller with one project may leave it out.
+pub(crate) fn project_scope(
+    caller: &crate::auth::Principal,
+    project: Option<ProjectId>,
+) -> Result<Option<ProjectId>, AppError> {
+    access::require(caller, Read::ProjectReports)?;
+    match project {
+        Some(p) => {
+            access::require_project(caller, &p)?;
+            Ok(Some(p))
+        }
+        None if access::scoped(caller) => match caller.projects.as_slice() {
+            [only] => Ok(Some(only.clone())),
+            _ => Err(AppError::Forbidden(
+                "you work on several projects: name one with projectId".into(),
+            )),
+        },
+        None => Ok(None),
+    }
+}
+
+/// Narrows a listing to what the caller may see.
+fn scope_filter(caller: &crate::auth::Principal, filter: &mut TicketFilter) -> Result<(), AppError> {
+    match caller.role {
+        domain::actor::Role::Contractor => {
+            let own = caller.contractor.clone();
+            if filter.contractor.is_some() && filter.contractor != own {
+                return Err(AppError::Forbidden("a contractor lists only its own tickets".into()));
+            }
+            filter.contractor = own;
+            if filter.contractor.is_none() {
+                return Err(AppError::Forbidden(
+                    "the contractor user belongs to no contractor".into(),
+                ));
+            }
+        }
+        domain::actor::Role::Owner => {
+            return Err(AppError::Forbidden(
+                "owners read their own tickets one by one with ticket(id)".into(),
+            ))
+        }
+        _ if access::scoped(caller) => {
+            let project = project_scope(caller, filter.project.clone()).map_err(|_| {
+                AppError::Forbidden(format!(
+                    "{} {} works on {}: filter by one of those projects",
+                    caller.role,
+                    caller.user,
+                    caller
+                        .projects
+                        .iter()
+                        .map(|p| p.to_string())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ))
+            })?;
+            filter.project = project;
+        }
+        _ => {}
+    }
+    Ok(())
+}
+
 /// Queries.
 pub struct QueryRoot;
 
@@ -473,8 +549,16 @@ pub struct QueryRoot;
 impl QueryRoot {
     /// One ticket, or null.
     async fn ticket(&self, ctx: &Context<'_>, id: String) -> Result<Option<TicketOut>> {
+        let caller = principal(ctx)?;
+        access::require(caller, Read::Tickets)?;
         let id = ticket_id(&id)?;
-        Ok(service(ctx)?.ticket(&id)?.map(TicketOut))
+        match service(ctx)?.ticket(&id)? {
+            Some(record) => {
+                access::require_ticket(caller, &record.ticket)?;
+                Ok(Some(TicketOut(record)))
+            }
+            None => Ok(None),
+        }
     }
 
     /// Tickets matching `filter`, newest received first, `first` (1 to
@@ -490,7 +574,10 @@ impl QueryRoot {
             .ok()
             .filter(|f| (1..=projections::tickets::MAX_PAGE).contains(f))
             .ok_or_else(|| bad(format!("first must be 1 to {}", projections::tickets::MAX_PAGE)))?;
-        let filter = filter.to_filter()?;
+        let caller = principal(ctx)?;
+        access::require(caller, Read::Tickets)?;
+        let mut filter = filter.to_filter()?;
+        scope_filter(caller, &mut filter)?;
         let tree = service(ctx)?.view("tickets")?.tree();
         let page = projections::tickets::list(&tree, &filter, first, after.as_deref()).map_err(|e| match e {
             projections::tickets::QueryError::View(v) => AppError::internal(v),
@@ -522,7 +609,12 @@ impl QueryRoot {
         id: String,
         #[graphql(default)] as_of: AsOfInput,
     ) -> Result<Option<TicketHistory>> {
+        let caller = principal(ctx)?;
+        access::require(caller, Read::History)?;
         let id = ticket_id(&id)?;
+        if let Some(current) = service(ctx)?.ticket(&id)? {
+            access::require_ticket(caller, &current.ticket)?;
+        }
         let given = [
             as_of.position.is_some(),
             as_of.recorded_at.is_some(),
@@ -595,6 +687,7 @@ impl QueryRoot {
         #[graphql(default_with = "SlaDimension::All")] group_by: SlaDimension,
         key: Option<String>,
     ) -> Result<Vec<SlaBucket>> {
+        aggregates_allowed(principal(ctx)?)?;
         let tree = service(ctx)?.view("sla")?.tree();
         let dim = dimension_name(group_by);
         let rows = match (group_by, key) {
@@ -615,6 +708,7 @@ impl QueryRoot {
     /// breached now, most urgent first; for one project or all.
     async fn sla_alerts(&self, ctx: &Context<'_>, project_id: Option<String>) -> Result<Vec<SlaAlert>> {
         let project = project_id.as_deref().map(self::project_id).transpose()?;
+        let project = project_scope(principal(ctx)?, project)?;
         let service = service(ctx)?;
         let tree = service.view("sla")?.tree();
         let alerts =
@@ -637,6 +731,7 @@ impl QueryRoot {
         #[graphql(default_with = "RatingDimension::All")] group_by: RatingDimension,
         project_id: Option<String>,
     ) -> Result<SatisfactionReport> {
+        aggregates_allowed(principal(ctx)?)?;
         let project = project_id.as_deref().map(self::project_id).transpose()?;
         let tree = service(ctx)?.view("satisfaction")?.tree();
         let ratings = match group_by {
@@ -674,6 +769,7 @@ impl QueryRoot {
 
     /// Every contractor's scorecard for `year`, ranked.
     async fn contractor_scorecards(&self, ctx: &Context<'_>, year: i32) -> Result<Vec<ScorecardOut>> {
+        aggregates_allowed(principal(ctx)?)?;
         if !(2000..=2100).contains(&year) {
             return Err(bad(format!("year {year} is out of range")).into());
         }
@@ -701,6 +797,7 @@ impl QueryRoot {
         ctx: &Context<'_>,
         #[graphql(default_with = "DefectDimension::Trade")] group_by: DefectDimension,
     ) -> Result<Vec<DefectCount>> {
+        aggregates_allowed(principal(ctx)?)?;
         let tree = service(ctx)?.view("defects")?.tree();
         Ok(defects::counts(&tree, &dimension_name(group_by))
             .map_err(AppError::internal)?
@@ -713,6 +810,7 @@ impl QueryRoot {
     /// `YYYY-MM`.
     async fn monthly_report(&self, ctx: &Context<'_>, project_id: String, month: String) -> Result<MonthlyReportOut> {
         let project = self::project_id(&project_id)?;
+        project_scope(principal(ctx)?, Some(project.clone()))?;
         let (year, month) = parse_month(&month)?;
         let r = service(ctx)?.monthly_report(&project, year, month)?;
         let csv = r.to_csv();
@@ -750,6 +848,7 @@ impl QueryRoot {
         week: String,
     ) -> Result<WeeklyRepairReportOut> {
         let project = self::project_id(&project_id)?;
+        project_scope(principal(ctx)?, Some(project.clone()))?;
         let (year, week) = parse_week(&week)?;
         let r = service(ctx)?.weekly_report(&project, year, week, Utc::now())?;
         let csv = r.to_csv();
@@ -772,23 +871,31 @@ impl QueryRoot {
 
     /// A project of the archive, or null.
     async fn project(&self, ctx: &Context<'_>, id: String) -> Result<Option<ProjectOut>> {
+        access::require(principal(ctx)?, Read::Archive)?;
         Ok(service(ctx)?.project(&project_id(&id)?)?.0.map(Into::into))
     }
 
     /// A unit of the archive, or null.
     async fn unit(&self, ctx: &Context<'_>, id: String) -> Result<Option<UnitOut>> {
+        access::require(principal(ctx)?, Read::Archive)?;
         let id = UnitId::new(id).map_err(AppError::from)?;
         Ok(service(ctx)?.unit(&id)?.0.map(Into::into))
     }
 
     /// An owner of the archive (personal fields masked), or null.
     async fn owner(&self, ctx: &Context<'_>, id: String) -> Result<Option<OwnerOut>> {
+        let caller = principal(ctx)?;
+        access::require(caller, Read::Owners)?;
         let id = OwnerId::new(id).map_err(AppError::from)?;
-        Ok(service(ctx)?.owner(&id)?.0.map(Into::into))
+        Ok(service(ctx)?
+            .owner(&id)?
+            .0
+            .map(|o| OwnerOut::new(o, access::sees_personal(caller))))
     }
 
     /// An incident, or null.
     async fn incident(&self, ctx: &Context<'_>, id: String) -> Result<Option<IncidentOut>> {
+        access::require(principal(ctx)?, Read::Incidents)?;
         let id = IncidentId::new(id).map_err(AppError::from)?;
         Ok(service(ctx)?.incident(&id)?.0.map(Into::into))
     }

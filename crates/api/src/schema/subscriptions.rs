@@ -199,6 +199,19 @@ impl SubscriptionRoot {
         ctx: &Context<'_>,
         #[graphql(default)] filter: TicketEventFilter,
     ) -> Result<impl Stream<Item = TicketEventOut>> {
+        let caller = super::principal(ctx)?;
+        crate::access::require(caller, crate::access::Read::Events)?;
+        let project = filter
+            .project_id
+            .as_deref()
+            .map(ProjectId::new)
+            .transpose()
+            .map_err(AppError::from)?;
+        let project = if crate::access::scoped(caller) {
+            super::queries::project_scope(caller, project)?
+        } else {
+            project
+        };
         let service = service(ctx)?.clone();
         let store: Arc<dyn EventStore> = service.store().clone();
         let from = match filter.after_position {
@@ -208,12 +221,7 @@ impl SubscriptionRoot {
         let follow = Follow {
             log: LogSubscription::new(store, from),
             ticket: filter.ticket_id.as_deref().map(ticket_id).transpose()?,
-            project: filter
-                .project_id
-                .as_deref()
-                .map(ProjectId::new)
-                .transpose()
-                .map_err(AppError::from)?,
+            project,
             types: filter.types.map(|t| t.into_iter().collect()),
             service,
         };
@@ -232,13 +240,15 @@ impl SubscriptionRoot {
         project_id: Option<String>,
         every_seconds: Option<u32>,
     ) -> Result<impl Stream<Item = SlaAlert>> {
+        let project = project_id
+            .as_deref()
+            .map(ProjectId::new)
+            .transpose()
+            .map_err(AppError::from)?;
+        let project = super::queries::project_scope(super::principal(ctx)?, project)?;
         let watch = Watch {
             service: service(ctx)?.clone(),
-            project: project_id
-                .as_deref()
-                .map(ProjectId::new)
-                .transpose()
-                .map_err(AppError::from)?,
+            project,
             seen: HashSet::new(),
             pending: Default::default(),
             first: true,

@@ -390,6 +390,7 @@ fn reporter(r: &ReporterInput) -> Result<t::Reporter, AppError> {
 
 fn acting(ctx: &Context<'_>, on: &TicketAction) -> Result<Acting> {
     Ok(Acting {
+        projects: super::principal(ctx)?.projects.clone(),
         actor: actor(ctx)?,
         channel: on.channel.map(Into::into).unwrap_or(t::Channel::BackOffice),
         occurred_at: on.occurred_at,
@@ -431,6 +432,7 @@ impl TicketMutations {
             }),
         }));
         let acting = Acting {
+            projects: super::principal(ctx)?.projects.clone(),
             actor: actor(ctx)?,
             channel: input.channel.into(),
             occurred_at: input.occurred_at,

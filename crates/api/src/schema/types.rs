@@ -396,13 +396,25 @@ impl TicketOut {
     async fn owner_id(&self) -> Option<String> {
         self.0.ticket.reporter.owner.as_ref().map(|o| o.to_string())
     }
-    /// Reporter's name, masked (王**).
-    async fn reporter_name(&self) -> String {
-        self.0.ticket.reporter.name.masked()
+    /// Reporter's name: in full for staff who call owners back, masked
+    /// (王**) for analysts and auditors.
+    async fn reporter_name(&self, ctx: &Context<'_>) -> Result<String> {
+        let reporter = &self.0.ticket.reporter;
+        Ok(if crate::access::sees_personal(super::principal(ctx)?) {
+            reporter.name.expose().full()
+        } else {
+            reporter.name.masked()
+        })
     }
-    /// Reporter's phone, masked (138****5678).
-    async fn reporter_phone(&self) -> String {
-        self.0.ticket.reporter.phone.masked()
+    /// Reporter's phone: in full for staff who call owners back, masked
+    /// (138****5678) for analysts and auditors.
+    async fn reporter_phone(&self, ctx: &Context<'_>) -> Result<String> {
+        let reporter = &self.0.ticket.reporter;
+        Ok(if crate::access::sees_personal(super::principal(ctx)?) {
+            reporter.phone.expose().as_str().to_string()
+        } else {
+            reporter.phone.masked()
+        })
     }
     /// Who works on it.
     async fn assignee(&self) -> Option<AssigneeOut> {
