@@ -3,6 +3,7 @@
 
 mod auth;
 mod graphql;
+mod hygiene;
 mod layering;
 mod lifecycle;
 mod permissions;

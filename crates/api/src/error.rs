@@ -18,6 +18,9 @@ pub mod codes {
     pub const INVALID_TRANSITION: &str = "INVALID_TRANSITION";
     /// A stale `expectedVersion`, or a concurrent change won the race.
     pub const CONFLICT: &str = "CONFLICT";
+    /// The caller sent more requests than its rate allows; retry after
+    /// `extensions.retryAfterSeconds`.
+    pub const RATE_LIMITED: &str = "RATE_LIMITED";
     /// Something broke on our side.
     pub const INTERNAL: &str = "INTERNAL";
 }

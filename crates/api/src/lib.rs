@@ -7,6 +7,7 @@
 //! - [`access`]: who may read what, project scopes, masking.
 //! - [`auth`]: bearer tokens (create, list, revoke, authenticate).
 //! - [`error`]: error codes.
+//! - [`limits`]: per-caller rate limiting.
 //! - [`import`]: CSV import of the customer archive (all or nothing, safe to re-run).
 //! - [`ops`]: what the operator commands do (demo, history, export, progress).
 
@@ -14,6 +15,7 @@ pub mod access;
 pub mod auth;
 pub mod error;
 pub mod import;
+pub mod limits;
 pub mod ops;
 pub mod schema;
 pub mod server;

@@ -62,6 +62,8 @@ enum Command {
         /// and sets those headers itself.
         #[arg(long, env = "AFTERSALES_TRUST_IDENTITY_HEADERS")]
         trust_identity_headers: bool,
+        #[command(flatten)]
+        exposure: Exposure,
     },
     /// Manage the bearer tokens staff tools authenticate with.
     #[command(subcommand)]
@@ -122,6 +124,31 @@ enum Command {
     /// Work with the event log directly.
     #[command(subcommand)]
     Log(LogCommand),
+}
+
+/// How `serve` exposes the API (production: no introspection, no
+/// GraphiQL, the CORS origins of the staff tools).
+#[derive(clap::Args, Clone)]
+struct Exposure {
+    /// Refuse schema introspection.
+    #[arg(long, env = "AFTERSALES_NO_INTROSPECTION")]
+    no_introspection: bool,
+    /// Do not serve GraphiQL at /.
+    #[arg(long, env = "AFTERSALES_NO_GRAPHIQL")]
+    no_graphiql: bool,
+    /// An origin browsers may call the API from (repeat; none: same
+    /// origin only).
+    #[arg(long = "cors-origin", env = "AFTERSALES_CORS_ORIGINS", value_delimiter = ',')]
+    cors_origins: Vec<String>,
+    /// Seconds a request may take before it is answered 408.
+    #[arg(long, env = "AFTERSALES_REQUEST_TIMEOUT", default_value_t = 30)]
+    request_timeout: u64,
+    /// Requests per second per caller, sustained (0: no limit).
+    #[arg(long, env = "AFTERSALES_RATE", default_value_t = 50.0)]
+    rate: f64,
+    /// Requests per caller at once after a quiet spell.
+    #[arg(long, env = "AFTERSALES_BURST", default_value_t = 100.0)]
+    burst: f64,
 }
 
 #[derive(Subcommand)]
@@ -443,7 +470,14 @@ async fn serve(
     listen: std::net::SocketAddr,
     with_demo: bool,
     trust_identity_headers: bool,
+    exposure: Exposure,
 ) -> Result<()> {
+    if exposure.request_timeout == 0 {
+        bail!("--request-timeout must be at least 1 second");
+    }
+    if exposure.rate < 0.0 || (exposure.rate > 0.0 && exposure.burst < 1.0) {
+        bail!("--rate must be 0 (off) or positive, with --burst at least 1");
+    }
     if with_demo {
         let store = api::ops::open_log(data).map_err(|e| anyhow!(e.message()))?;
         let empty = store.head().is_none();
@@ -483,7 +517,18 @@ async fn serve(
     } else {
         api::server::Identity::Tokens(token_store(data)?)
     };
-    axum::serve(listener, api::server::router(service.clone(), identity))
+    let options = api::server::ServerOptions {
+        identity,
+        introspection: !exposure.no_introspection,
+        graphiql: !exposure.no_graphiql,
+        cors_origins: exposure.cors_origins,
+        request_timeout: Duration::from_secs(exposure.request_timeout),
+        rate: (exposure.rate > 0.0).then_some(api::limits::Rate {
+            per_second: exposure.rate,
+            burst: exposure.burst,
+        }),
+    };
+    axum::serve(listener, api::server::router_with(service.clone(), options))
         .with_graceful_shutdown(shutdown_signal())
         .await?;
     watcher.abort();
@@ -630,6 +675,7 @@ async fn run(cli: Cli) -> Result<()> {
             listen,
             demo: with_demo,
             trust_identity_headers,
+            exposure,
         } => {
             let listen = listen
                 .or(config.listen)
@@ -639,6 +685,7 @@ async fn run(cli: Cli) -> Result<()> {
                 listen,
                 with_demo || config.demo.unwrap_or(false),
                 trust_identity_headers,
+                exposure,
             )
             .await
         }

@@ -2,6 +2,7 @@
 //! `/healthz` and `/readyz`.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use async_graphql::http::GraphiQLSource;
 use axum::extract::State;
@@ -13,6 +14,7 @@ use domain::actor::Role;
 use domain::ids::{ContractorId, OwnerId, ProjectId, UserId};
 
 use crate::auth::{AuthError, Principal, TokenStore};
+use crate::limits::{Rate, RateLimiter};
 
 use crate::schema::{self, AppSchema};
 use crate::service::Service;
@@ -35,27 +37,100 @@ struct AppState {
     schema: AppSchema,
     service: Arc<Service>,
     identity: Identity,
+    limiter: Option<Arc<RateLimiter>>,
+}
+
+/// How the server is exposed.
+#[derive(Clone)]
+pub struct ServerOptions {
+    /// How callers are identified.
+    pub identity: Identity,
+    /// Whether the schema can be introspected (GraphiQL needs it).
+    pub introspection: bool,
+    /// Whether GraphiQL is served at `/`.
+    pub graphiql: bool,
+    /// Origins browsers may call the API from (none: same origin only).
+    pub cors_origins: Vec<String>,
+    /// Longest a request may take before it is answered 408.
+    pub request_timeout: Duration,
+    /// Requests per caller, or no limit.
+    pub rate: Option<Rate>,
+}
+
+impl ServerOptions {
+    /// Introspection and GraphiQL on, no CORS, 30 s per request, the
+    /// default rate per caller.
+    pub fn new(identity: Identity) -> Self {
+        Self {
+            identity,
+            introspection: true,
+            graphiql: true,
+            cors_origins: Vec::new(),
+            request_timeout: Duration::from_secs(30),
+            rate: Some(Rate::default()),
+        }
+    }
 }
 
 /// Largest request body accepted (a ticket with a 4,000-character
 /// description is a few kilobytes; attachments are references, not files).
 pub const MAX_BODY_BYTES: usize = 1 << 20;
 
-/// The router of the server.
+/// The router of the server with [`ServerOptions::new`].
 pub fn router(service: Arc<Service>, identity: Identity) -> Router {
+    router_with(service, ServerOptions::new(identity))
+}
+
+/// The router of the server.
+pub fn router_with(service: Arc<Service>, options: ServerOptions) -> Router {
+    use axum::http::header::{HeaderName, HeaderValue};
+    use tower_http::set_header::SetResponseHeaderLayer;
     let state = AppState {
-        schema: schema::build(service.clone()),
+        schema: schema::build_with(service.clone(), options.introspection),
         service,
-        identity,
+        identity: options.identity,
+        limiter: options.rate.map(|r| Arc::new(RateLimiter::new(r))),
     };
-    Router::new()
-        .route("/", get(graphiql))
+    let mut router = Router::new();
+    if options.graphiql {
+        router = router.route("/", get(graphiql));
+    }
+    let mut router = router
         .route("/graphql", get(graphql).post(graphql))
         .route("/graphql/ws", get(websocket))
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(readyz))
         .layer(tower_http::limit::RequestBodyLimitLayer::new(MAX_BODY_BYTES))
-        .with_state(state)
+        .layer(tower_http::timeout::TimeoutLayer::with_status_code(
+            StatusCode::REQUEST_TIMEOUT,
+            options.request_timeout,
+        ));
+    for (name, value) in [
+        ("x-content-type-options", "nosniff"),
+        ("x-frame-options", "DENY"),
+        ("referrer-policy", "no-referrer"),
+        // Answers carry personal data: no cache keeps them.
+        ("cache-control", "no-store"),
+    ] {
+        router = router.layer(SetResponseHeaderLayer::if_not_present(
+            HeaderName::from_static(name),
+            HeaderValue::from_static(value),
+        ));
+    }
+    if !options.cors_origins.is_empty() {
+        let origins: Vec<HeaderValue> = options
+            .cors_origins
+            .iter()
+            .filter_map(|o| HeaderValue::from_str(o).ok())
+            .collect();
+        router = router.layer(
+            tower_http::cors::CorsLayer::new()
+                .allow_origin(origins)
+                .allow_methods([Method::GET, Method::POST])
+                .allow_headers([axum::http::header::AUTHORIZATION, axum::http::header::CONTENT_TYPE]),
+        );
+    }
+    router.with_state(state)
 }
 
 /// The caller named by trusted headers (see [`Identity::TrustedHeaders`]);
@@ -208,7 +283,40 @@ async fn graphql(
                 .into_response()
         }
     };
-    respond(media, execute(&state, &headers, request).await)
+    let authorization = headers
+        .get(axum::http::header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok());
+    let caller = principal(&state.identity, &headers, authorization);
+    if let (Ok(p), Some(limiter)) = (&caller, &state.limiter) {
+        let key = format!("{}\u{0}{}", p.role.as_str(), p.user);
+        if let Err(wait) = limiter.check(&key, std::time::Instant::now()) {
+            return rate_limited(media, wait);
+        }
+    }
+    respond(media, execute(&state, caller, request).await)
+}
+
+/// 429 with `Retry-After` and a GraphQL error coded `RATE_LIMITED`.
+fn rate_limited(media: &'static str, wait: Duration) -> axum::response::Response {
+    let seconds = wait.as_secs_f64().ceil().max(1.0) as u64;
+    let mut error = async_graphql::ServerError::new(
+        format!("too many requests from this caller; retry in {seconds} s"),
+        None,
+    );
+    let mut ext = async_graphql::ErrorExtensionValues::default();
+    ext.set("code", crate::error::codes::RATE_LIMITED);
+    ext.set("retryAfterSeconds", seconds);
+    error.extensions = Some(ext);
+    let body = serde_json::to_vec(&async_graphql::Response::from_errors(vec![error])).unwrap_or_default();
+    (
+        StatusCode::TOO_MANY_REQUESTS,
+        [
+            (axum::http::header::CONTENT_TYPE, media.to_string()),
+            (axum::http::header::RETRY_AFTER, seconds.to_string()),
+        ],
+        body,
+    )
+        .into_response()
 }
 
 /// The GraphQL over HTTP media type.
@@ -266,11 +374,12 @@ fn respond(media: &'static str, response: async_graphql::Response) -> axum::resp
     }
 }
 
-async fn execute(state: &AppState, headers: &HeaderMap, request: async_graphql::Request) -> async_graphql::Response {
-    let authorization = headers
-        .get(axum::http::header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok());
-    match principal(&state.identity, headers, authorization) {
+async fn execute(
+    state: &AppState,
+    caller: Result<Principal, String>,
+    request: async_graphql::Request,
+) -> async_graphql::Response {
+    match caller {
         Ok(principal) => {
             let actor = principal.actor();
             let request_id = uuid::Uuid::new_v4().simple().to_string();

@@ -36,15 +36,25 @@ pub const MAX_COMPLEXITY: usize = 5_000;
 
 /// Builds the schema around a service.
 pub fn build(service: Arc<Service>) -> AppSchema {
-    Schema::build(
+    build_with(service, true)
+}
+
+/// Builds the schema, with introspection on or off (off in production
+/// when no GraphiQL or schema-reading tool should see it).
+pub fn build_with(service: Arc<Service>, introspection: bool) -> AppSchema {
+    let builder = Schema::build(
         queries::QueryRoot,
         Mutations::default(),
         subscriptions::SubscriptionRoot,
     )
     .data(service)
     .limit_depth(MAX_DEPTH)
-    .limit_complexity(MAX_COMPLEXITY)
-    .finish()
+    .limit_complexity(MAX_COMPLEXITY);
+    if introspection {
+        builder.finish()
+    } else {
+        builder.disable_introspection().finish()
+    }
 }
 
 /// The schema's SDL, as committed in `docs/schema.graphql`.

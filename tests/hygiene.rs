@@ -1,0 +1,134 @@
+//! Exposure: per-caller rate limits, security headers, introspection and
+//! GraphiQL switched off, CORS for the staff tools' origins only.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use api::server::{Identity, ServerOptions};
+use serde_json::json;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+async fn start(options: ServerOptions) -> (tempfile::TempDir, SocketAddr) {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let service = Arc::new(api::service::Service::open(dir.path()).unwrap_or_else(|e| panic!("{}", e.message())));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    let addr = listener.local_addr().unwrap_or_else(|e| panic!("{e}"));
+    let router = api::server::router_with(service, options);
+    tokio::spawn(async move { axum::serve(listener, router).await });
+    (dir, addr)
+}
+
+/// Status, lower-cased head, body.
+async fn raw(addr: SocketAddr, request: &str) -> (u16, String, String) {
+    let mut stream = tokio::net::TcpStream::connect(addr)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    stream
+        .write_all(request.as_bytes())
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    let mut response = Vec::new();
+    stream
+        .read_to_end(&mut response)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    let text = String::from_utf8_lossy(&response).into_owned();
+    let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
+    let status = head.split_whitespace().nth(1).and_then(|s| s.parse().ok()).unwrap_or(0);
+    (status, head.to_ascii_lowercase(), body.to_string())
+}
+
+async fn post(addr: SocketAddr, user: &str, query: &str) -> (u16, String, String) {
+    let body = json!({ "query": query }).to_string();
+    raw(
+        addr,
+        &format!(
+            "POST /graphql HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\nx-user-id: {user}\r\nx-user-role: analyst\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            body.len()
+        ),
+    )
+    .await
+}
+
+const QUERY: &str = "{ workdays(from: \"2026-10-08\", to: \"2026-10-09\") }";
+
+#[tokio::test]
+async fn a_caller_over_its_rate_waits_and_others_do_not() {
+    let mut options = ServerOptions::new(Identity::TrustedHeaders);
+    options.rate = Some(api::limits::Rate {
+        per_second: 2.0,
+        burst: 3.0,
+    });
+    let (_dir, addr) = start(options).await;
+    for _ in 0..3 {
+        assert_eq!(post(addr, "busy", QUERY).await.0, 200);
+    }
+    let (status, head, body) = post(addr, "busy", QUERY).await;
+    assert_eq!(status, 429, "{body}");
+    assert!(head.contains("retry-after: 1"), "{head}");
+    assert!(
+        body.contains("RATE_LIMITED") && body.contains("retryAfterSeconds"),
+        "{body}"
+    );
+    // Another caller is served meanwhile.
+    assert_eq!(post(addr, "quiet", QUERY).await.0, 200);
+    // After the wait the busy caller is served again.
+    tokio::time::sleep(Duration::from_millis(600)).await;
+    assert_eq!(post(addr, "busy", QUERY).await.0, 200);
+}
+
+#[tokio::test]
+async fn responses_carry_security_headers() {
+    let (_dir, addr) = start(ServerOptions::new(Identity::TrustedHeaders)).await;
+    let (status, head, _) = post(addr, "a", QUERY).await;
+    assert_eq!(status, 200);
+    for header in [
+        "x-content-type-options: nosniff",
+        "x-frame-options: deny",
+        "referrer-policy: no-referrer",
+        "cache-control: no-store",
+    ] {
+        assert!(head.contains(header), "{header} missing in {head}");
+    }
+}
+
+#[tokio::test]
+async fn production_switches_introspection_graphiql_and_cors() {
+    let mut options = ServerOptions::new(Identity::TrustedHeaders);
+    options.introspection = false;
+    options.graphiql = false;
+    options.cors_origins = vec!["https://kf.example.com".into()];
+    let (_dir, addr) = start(options).await;
+    let (status, _, body) = post(addr, "a", "{ __schema { queryType { name } } }").await;
+    assert_eq!(status, 200);
+    // Introspection answers nothing (async-graphql returns null).
+    assert!(
+        body.contains(r#""__schema":null"#) && !body.contains("QueryRoot"),
+        "{body}"
+    );
+    // Ordinary queries still work.
+    let (_, _, body) = post(addr, "a", QUERY).await;
+    assert!(body.contains("2026-10-08"), "{body}");
+    let (status, _, _) = raw(
+        addr,
+        &format!("GET / HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"),
+    )
+    .await;
+    assert_eq!(status, 404);
+    // A preflight from the staff tool's origin is allowed, another is not.
+    let preflight = |origin: &str| {
+        format!(
+            "OPTIONS /graphql HTTP/1.1\r\nHost: {addr}\r\nOrigin: {origin}\r\nAccess-Control-Request-Method: POST\r\nAccess-Control-Request-Headers: authorization, content-type\r\nConnection: close\r\n\r\n"
+        )
+    };
+    let (_, head, _) = raw(addr, &preflight("https://kf.example.com")).await;
+    assert!(
+        head.contains("access-control-allow-origin: https://kf.example.com"),
+        "{head}"
+    );
+    let (_, head, _) = raw(addr, &preflight("https://evil.example.net")).await;
+    assert!(!head.contains("access-control-allow-origin"), "{head}");
+}
