@@ -6,6 +6,7 @@ mod graphql;
 mod hygiene;
 mod layering;
 mod lifecycle;
+mod metrics;
 mod permissions;
 mod readme;
 mod schema;

@@ -8,6 +8,7 @@
 //! - [`auth`]: bearer tokens (create, list, revoke, authenticate).
 //! - [`error`]: error codes.
 //! - [`limits`]: per-caller rate limiting.
+//! - [`metrics`]: the Prometheus metrics of `/metrics`.
 //! - [`import`]: CSV import of the customer archive (all or nothing, safe to re-run).
 //! - [`ops`]: what the operator commands do (demo, history, export, progress).
 
@@ -16,6 +17,7 @@ pub mod auth;
 pub mod error;
 pub mod import;
 pub mod limits;
+pub mod metrics;
 pub mod ops;
 pub mod schema;
 pub mod server;

@@ -100,6 +100,7 @@ pub fn router_with(service: Arc<Service>, options: ServerOptions) -> Router {
         .route("/graphql/ws", get(websocket))
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(readyz))
+        .route("/metrics", get(metrics))
         .layer(tower_http::limit::RequestBodyLimitLayer::new(MAX_BODY_BYTES))
         .layer(tower_http::timeout::TimeoutLayer::with_status_code(
             StatusCode::REQUEST_TIMEOUT,
@@ -293,7 +294,75 @@ async fn graphql(
             return rate_limited(media, wait);
         }
     }
-    respond(media, execute(&state, caller, request).await)
+    let operation = root_field(&request);
+    let started = std::time::Instant::now();
+    let request_id = uuid::Uuid::new_v4().simple().to_string();
+    let span = tracing::info_span!("request", id = %request_id, operation = %operation);
+    let response = tracing::Instrument::instrument(execute(&state, caller, request, &request_id), span).await;
+    let invalid = response.data == async_graphql::Value::Null && response.errors.iter().all(|e| e.path.is_empty());
+    let outcome = response
+        .errors
+        .first()
+        .and_then(|e| e.extensions.as_ref())
+        .and_then(|x| x.get("code"))
+        .map(|c| c.to_string().trim_matches('"').to_string())
+        .unwrap_or_else(|| {
+            if response.errors.is_empty() {
+                "ok".into()
+            } else {
+                "error".into()
+            }
+        });
+    let operation = if invalid && !response.errors.is_empty() && outcome != crate::error::codes::UNAUTHENTICATED {
+        "invalid".to_string()
+    } else {
+        operation
+    };
+    state.service.metrics().request(&operation, &outcome, started.elapsed());
+    let mut http = respond(media, response);
+    if let Ok(value) = axum::http::HeaderValue::from_str(&request_id) {
+        http.headers_mut().insert("x-request-id", value);
+    }
+    http
+}
+
+/// The first root field the request asks for (`receiveTicket`), the
+/// metric label of the operation; `invalid` if the query does not parse.
+fn root_field(request: &async_graphql::Request) -> String {
+    use async_graphql::parser::types::{DocumentOperations, Selection};
+    let Ok(document) = async_graphql::parser::parse_query(&request.query) else {
+        return "invalid".into();
+    };
+    let operation = match &document.operations {
+        DocumentOperations::Single(op) => Some(op),
+        DocumentOperations::Multiple(ops) => match request.operation_name.as_deref() {
+            Some(name) => ops.get(name),
+            None => ops.values().next(),
+        },
+    };
+    operation
+        .and_then(|op| {
+            op.node
+                .selection_set
+                .node
+                .items
+                .iter()
+                .find_map(|item| match &item.node {
+                    Selection::Field(f) => Some(f.node.name.node.to_string()),
+                    _ => None,
+                })
+        })
+        .unwrap_or_else(|| "invalid".into())
+}
+
+async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
+    (
+        [(
+            axum::http::header::CONTENT_TYPE,
+            "application/openmetrics-text; version=1.0.0; charset=utf-8",
+        )],
+        state.service.metrics().render(&state.service),
+    )
 }
 
 /// 429 with `Retry-After` and a GraphQL error coded `RATE_LIMITED`.
@@ -378,11 +447,25 @@ async fn execute(
     state: &AppState,
     caller: Result<Principal, String>,
     request: async_graphql::Request,
+    request_id: &str,
+) -> async_graphql::Response {
+    let mut response = execute_as(state, caller, request, request_id).await;
+    for error in &mut response.errors {
+        let ext = error.extensions.get_or_insert_with(Default::default);
+        ext.set("requestId", request_id.to_string());
+    }
+    response
+}
+
+async fn execute_as(
+    state: &AppState,
+    caller: Result<Principal, String>,
+    request: async_graphql::Request,
+    request_id: &str,
 ) -> async_graphql::Response {
     match caller {
         Ok(principal) => {
             let actor = principal.actor();
-            let request_id = uuid::Uuid::new_v4().simple().to_string();
             let operation = request.operation_name.clone().unwrap_or_default();
             let user = actor.user.to_string();
             let mut response = state.schema.execute(request.data(actor).data(principal)).await;
@@ -390,7 +473,6 @@ async fn execute(
                 let Some(ext) = error.extensions.as_mut() else { continue };
                 if let Some(detail) = ext.get(crate::error::DETAIL_EXTENSION).cloned() {
                     ext.unset(crate::error::DETAIL_EXTENSION);
-                    ext.set("requestId", request_id.clone());
                     tracing::error!(request_id, operation, user, %detail, "internal error");
                 }
             }

@@ -88,6 +88,7 @@ pub struct Service {
     calendar: Arc<BusinessCalendar>,
     calendars: Arc<CalendarRegistry>,
     warranty: Arc<WarrantyRules>,
+    metrics: crate::metrics::Metrics,
 }
 
 /// How long a mutation waits for the tickets view to show its change.
@@ -114,7 +115,13 @@ impl Service {
             calendar: BusinessCalendar::cn_mainland(),
             calendars,
             warranty: WarrantyRules::default_rules(),
+            metrics: crate::metrics::Metrics::new(),
         })
+    }
+
+    /// The server's metrics.
+    pub fn metrics(&self) -> &crate::metrics::Metrics {
+        &self.metrics
     }
 
     /// The log.
@@ -338,7 +345,10 @@ impl Service {
             Some(v) => ExpectedVersion::Exact(v),
             None => ExpectedVersion::NoStream,
         };
-        match self.store.append(stream, expected, new).await {
+        let started = std::time::Instant::now();
+        let appended = self.store.append(stream, expected, new).await;
+        self.metrics.append(started.elapsed());
+        match appended {
             Ok(o) => Ok(o.last_position()),
             Err(
                 StoreError::WrongExpectedVersion { .. }

@@ -142,3 +142,108 @@ fn a_data_folder_in_use_is_refused_clearly() {
     assert!(message.contains("in use by another process"), "{message}");
     assert_eq!(message.trim().lines().count(), 1, "{message}");
 }
+
+/// Sends one HTTP request over a plain socket; returns the whole answer.
+fn http(addr: &str, request: &str) -> String {
+    use std::io::{Read, Write};
+    // Not listening yet: an empty answer.
+    let Ok(mut stream) = std::net::TcpStream::connect(addr) else {
+        return String::new();
+    };
+    if stream.write_all(request.as_bytes()).is_err() {
+        return String::new();
+    }
+    let mut answer = String::new();
+    let _ = stream.read_to_string(&mut answer);
+    answer
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .unwrap_or_else(|e| panic!("{e}"))
+}
+
+#[test]
+fn tokens_work_through_the_server_and_never_reach_its_logs() {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let data = dir.path().join("data");
+    let created = aftersales(&data, &["token", "create", "--role", "analyst", "--user", "an-1"]);
+    assert!(created.status.success(), "{created:?}");
+    let token = stdout(&created).trim().to_string();
+    assert!(token.starts_with("ast_"), "{token}");
+    let secret = token.rsplit('_').next().unwrap_or_default().to_string();
+    let listed = aftersales(&data, &["token", "list"]);
+    let listing = stdout(&listed);
+    assert!(listing.contains("analyst") && listing.contains("an-1"), "{listing}");
+    assert!(!listing.contains(&secret), "token list shows a secret: {listing}");
+
+    let addr = format!("127.0.0.1:{}", free_port());
+    // Logs go to files: a pipe nobody reads would fill and block the server.
+    let log_out = dir.path().join("stdout.log");
+    let log_err = dir.path().join("stderr.log");
+    let file = |p: &Path| std::fs::File::create(p).unwrap_or_else(|e| panic!("{e}"));
+    let mut server = Command::new(env!("CARGO_BIN_EXE_aftersales"))
+        .arg("--data")
+        .arg(&data)
+        .args(["serve", "--listen", &addr])
+        .env("RUST_LOG", "trace")
+        .stdout(file(&log_out))
+        .stderr(file(&log_err))
+        .spawn()
+        .unwrap_or_else(|e| panic!("{e}"));
+    let ready = (0..200).any(|_| {
+        std::thread::sleep(std::time::Duration::from_millis(50));
+        http(
+            &addr,
+            &format!("GET /readyz HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"),
+        )
+        .contains("200 OK")
+    });
+    assert!(ready, "the server did not become ready");
+    let post = |authorization: &str| {
+        let body = r#"{"query":"{ workdays(from: \"2026-10-08\", to: \"2026-10-08\") }"}"#;
+        http(
+            &addr,
+            &format!(
+                "POST /graphql HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\nAuthorization: {authorization}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                body.len()
+            ),
+        )
+    };
+    assert!(post(&format!("Bearer {token}")).contains("2026-10-08"));
+    let forged = format!("{}x", &token[..token.len() - 1]);
+    assert!(post(&format!("Bearer {forged}")).contains("UNAUTHENTICATED"));
+    let revoked = aftersales(&data, &["token", "revoke", token.split('_').nth(1).unwrap_or_default()]);
+    assert!(revoked.status.success(), "{revoked:?}");
+    assert!(
+        post(&format!("Bearer {token}")).contains("UNAUTHENTICATED"),
+        "revocation takes effect at once"
+    );
+
+    // Stop it, then read everything it logged.
+    let _ = server.kill();
+    let _ = server.wait();
+    let logs = format!(
+        "{}{}",
+        std::fs::read_to_string(&log_out).unwrap_or_default(),
+        std::fs::read_to_string(&log_err).unwrap_or_default()
+    );
+    assert!(logs.contains("serving on"), "{logs}");
+    assert!(!logs.contains(&secret), "a token secret reached the logs");
+    assert!(
+        !logs.contains(&forged[forged.len() - 20..]),
+        "a presented token reached the logs"
+    );
+    let key = std::fs::read(data.join("auth/secret.key")).unwrap_or_default();
+    assert_eq!(key.len(), 32);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(data.join("auth/secret.key"))
+            .map(|m| m.permissions().mode() & 0o777)
+            .unwrap_or(0);
+        assert_eq!(mode, 0o600, "the server secret is readable by its owner only");
+    }
+}
