@@ -401,6 +401,26 @@ mod tests {
     }
 
     #[test]
+    fn an_expired_token_stops_working() {
+        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        let store = TokenStore::open(dir.path()).unwrap_or_else(|e| panic!("{e}"));
+        let (token, record) = store
+            .create(principal(Role::Agent), Some(TimeDelta::days(1)))
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert!(store.authenticate(&token).is_ok());
+        // A day passes: move the stored expiry into the past, as another
+        // process would see the file.
+        let path = dir.path().join("auth/tokens.json");
+        let text = std::fs::read_to_string(&path).unwrap_or_default();
+        let expiry = record.expires_at.map(|e| serde_json::to_string(&e).unwrap_or_default()).unwrap_or_default();
+        let past = serde_json::to_string(&(Utc::now() - TimeDelta::seconds(1))).unwrap_or_default();
+        assert!(text.contains(&expiry), "{text}");
+        std::fs::write(&path, text.replace(&expiry, &past)).unwrap_or_else(|e| panic!("{e}"));
+        let other = TokenStore::open(dir.path()).unwrap_or_else(|e| panic!("{e}"));
+        assert!(matches!(other.authenticate(&token), Err(AuthError::Unauthenticated)));
+    }
+
+    #[test]
     fn principals_must_be_complete() {
         let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
         let store = TokenStore::open(dir.path()).unwrap_or_else(|e| panic!("{e}"));
