@@ -412,7 +412,10 @@ mod tests {
         // process would see the file.
         let path = dir.path().join("auth/tokens.json");
         let text = std::fs::read_to_string(&path).unwrap_or_default();
-        let expiry = record.expires_at.map(|e| serde_json::to_string(&e).unwrap_or_default()).unwrap_or_default();
+        let expiry = record
+            .expires_at
+            .map(|e| serde_json::to_string(&e).unwrap_or_default())
+            .unwrap_or_default();
         let past = serde_json::to_string(&(Utc::now() - TimeDelta::seconds(1))).unwrap_or_default();
         assert!(text.contains(&expiry), "{text}");
         std::fs::write(&path, text.replace(&expiry, &past)).unwrap_or_else(|e| panic!("{e}"));
