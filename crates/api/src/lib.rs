@@ -14,6 +14,7 @@
 
 pub mod access;
 pub mod auth;
+pub mod documents;
 pub mod error;
 pub mod import;
 pub mod limits;

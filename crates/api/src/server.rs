@@ -14,7 +14,9 @@ use domain::actor::Role;
 use domain::ids::{ContractorId, OwnerId, ProjectId, UserId};
 
 use crate::auth::{AuthError, Principal, TokenStore};
+use crate::documents::DocumentCache;
 use crate::limits::{Rate, RateLimiter};
+use async_graphql::parser::types::ExecutableDocument;
 
 use crate::schema::{self, AppSchema};
 use crate::service::Service;
@@ -38,6 +40,7 @@ struct AppState {
     service: Arc<Service>,
     identity: Identity,
     limiter: Option<Arc<RateLimiter>>,
+    documents: Arc<DocumentCache>,
 }
 
 /// How the server is exposed.
@@ -90,6 +93,7 @@ pub fn router_with(service: Arc<Service>, options: ServerOptions) -> Router {
         service,
         identity: options.identity,
         limiter: options.rate.map(|r| Arc::new(RateLimiter::new(r))),
+        documents: Arc::new(DocumentCache::default()),
     };
     let mut router = Router::new();
     if options.graphiql {
@@ -262,7 +266,7 @@ async fn graphql(
     uri: axum::http::Uri,
     body: axum::body::Body,
 ) -> axum::response::Response {
-    let request = match read_request(&method, &headers, &uri, body).await {
+    let mut request = match read_request(&method, &headers, &uri, body).await {
         Ok(r) => r,
         Err(response) => return response,
     };
@@ -294,7 +298,14 @@ async fn graphql(
             return rate_limited(media, wait);
         }
     }
-    let operation = root_field(&request);
+    let operation = match state.documents.get(&request.query) {
+        Some(document) => {
+            let label = crate::documents::root_field(&document, request.operation_name.as_deref());
+            request.set_parsed_query(ExecutableDocument::clone(&document));
+            label.unwrap_or_else(|| "invalid".into())
+        }
+        None => "invalid".into(),
+    };
     let started = std::time::Instant::now();
     let request_id = uuid::Uuid::new_v4().simple().to_string();
     let span = tracing::info_span!("request", id = %request_id, operation = %operation);
@@ -324,35 +335,6 @@ async fn graphql(
         http.headers_mut().insert("x-request-id", value);
     }
     http
-}
-
-/// The first root field the request asks for (`receiveTicket`), the
-/// metric label of the operation; `invalid` if the query does not parse.
-fn root_field(request: &async_graphql::Request) -> String {
-    use async_graphql::parser::types::{DocumentOperations, Selection};
-    let Ok(document) = async_graphql::parser::parse_query(&request.query) else {
-        return "invalid".into();
-    };
-    let operation = match &document.operations {
-        DocumentOperations::Single(op) => Some(op),
-        DocumentOperations::Multiple(ops) => match request.operation_name.as_deref() {
-            Some(name) => ops.get(name),
-            None => ops.values().next(),
-        },
-    };
-    operation
-        .and_then(|op| {
-            op.node
-                .selection_set
-                .node
-                .items
-                .iter()
-                .find_map(|item| match &item.node {
-                    Selection::Field(f) => Some(f.node.name.node.to_string()),
-                    _ => None,
-                })
-        })
-        .unwrap_or_else(|| "invalid".into())
 }
 
 async fn metrics(State(state): State<AppState>) -> impl IntoResponse {

@@ -75,7 +75,7 @@ impl Acting {
 #[derive(Debug, Clone)]
 pub struct Outcome {
     /// The ticket as the view now shows it.
-    pub ticket: TicketRecord,
+    pub ticket: Arc<TicketRecord>,
     /// Log position of the change.
     pub position: Position,
 }
@@ -89,7 +89,12 @@ pub struct Service {
     calendars: Arc<CalendarRegistry>,
     warranty: Arc<WarrantyRules>,
     metrics: crate::metrics::Metrics,
+    ticket_cache: tickets::RecordCache,
 }
+
+/// Decoded ticket records kept for single-ticket reads (a few kilobytes
+/// each, so a few tens of megabytes at most).
+const TICKET_CACHE_RECORDS: usize = 8192;
 
 /// How long a mutation waits for the tickets view to show its change.
 const READ_YOUR_WRITES: Duration = Duration::from_secs(10);
@@ -116,6 +121,7 @@ impl Service {
             calendars,
             warranty: WarrantyRules::default_rules(),
             metrics: crate::metrics::Metrics::new(),
+            ticket_cache: tickets::RecordCache::new(TICKET_CACHE_RECORDS),
         })
     }
 
@@ -165,8 +171,8 @@ impl Service {
     }
 
     /// One ticket from the tickets view.
-    pub fn ticket(&self, id: &TicketId) -> Result<Option<TicketRecord>, AppError> {
-        tickets::ticket(&self.tickets_view()?.tree(), id).map_err(AppError::internal)
+    pub fn ticket(&self, id: &TicketId) -> Result<Option<Arc<TicketRecord>>, AppError> {
+        tickets::ticket_cached(&self.tickets_view()?.tree(), id, &self.ticket_cache).map_err(AppError::internal)
     }
 
     /// Closes the log (flushing it) at shutdown. Views stop once they

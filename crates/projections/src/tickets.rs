@@ -291,6 +291,71 @@ pub fn ticket(tree: &ViewTree, id: &TicketId) -> Result<Option<TicketRecord>, Qu
     }
 }
 
+/// Decoded ticket records kept by id, for the hot path of single-ticket
+/// reads (staff tools poll the tickets they work on). Every read still
+/// fetches the stored bytes and reuses the decoded record only if they are
+/// the very bytes it was decoded from, so an update, a rebuild or a swap of
+/// the view is seen at once. Holds at most `capacity` records and starts
+/// over when full.
+pub struct RecordCache {
+    capacity: usize,
+    entries: std::sync::RwLock<std::collections::HashMap<TicketId, Held>>,
+}
+
+/// The stored bytes of a record and the record decoded from them.
+type Held = (Vec<u8>, std::sync::Arc<TicketRecord>);
+
+impl RecordCache {
+    /// A cache of at most `capacity` records (0: nothing is kept).
+    pub fn new(capacity: usize) -> Self {
+        Self {
+            capacity,
+            entries: Default::default(),
+        }
+    }
+
+    /// Records held now.
+    pub fn len(&self) -> usize {
+        self.entries.read().map(|e| e.len()).unwrap_or(0)
+    }
+
+    /// Whether no record is held.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    fn decode(&self, id: &TicketId, bytes: Vec<u8>) -> Result<std::sync::Arc<TicketRecord>, QueryError> {
+        if let Some((held, record)) = self.entries.read().ok().as_ref().and_then(|e| e.get(id)) {
+            if *held == bytes {
+                return Ok(record.clone());
+            }
+        }
+        let record: std::sync::Arc<TicketRecord> =
+            std::sync::Arc::new(codec::decode("view value", 1, &bytes).map_err(ProjectionError::from)?);
+        if self.capacity > 0 {
+            if let Ok(mut entries) = self.entries.write() {
+                if entries.len() >= self.capacity && !entries.contains_key(id) {
+                    entries.clear();
+                }
+                entries.insert(id.clone(), (bytes, record.clone()));
+            }
+        }
+        Ok(record)
+    }
+}
+
+/// One ticket, through `cache`: the same answer as [`ticket`].
+pub fn ticket_cached(
+    tree: &ViewTree,
+    id: &TicketId,
+    cache: &RecordCache,
+) -> Result<Option<std::sync::Arc<TicketRecord>>, QueryError> {
+    match tree.get(&record_key(id))? {
+        Some(bytes) => Ok(Some(cache.decode(id, bytes)?)),
+        None => Ok(None),
+    }
+}
+
 /// Lists tickets matching `filter`, newest received first, `first` at a
 /// time, after the cursor of a previous page.
 pub fn list(

@@ -590,7 +590,7 @@ impl QueryRoot {
                 .zip(page.cursors)
                 .map(|(node, cursor)| TicketEdge {
                     cursor,
-                    node: TicketOut(node),
+                    node: TicketOut(std::sync::Arc::new(node)),
                 })
                 .collect(),
             page_info: PageInfo {
@@ -665,11 +665,11 @@ impl QueryRoot {
             }
         }
         let state = match (state.0, last) {
-            (Some(ticket), Some((position, updated_at))) => Some(TicketOut(TicketRecord {
+            (Some(ticket), Some((position, updated_at))) => Some(TicketOut(std::sync::Arc::new(TicketRecord {
                 ticket: *ticket,
                 position,
                 updated_at,
-            })),
+            }))),
             _ => None,
         };
         Ok(Some(TicketHistory {

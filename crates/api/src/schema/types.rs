@@ -219,7 +219,7 @@ gql_enum!(
 );
 
 /// A ticket as staff tools see it. Personal fields are masked.
-pub struct TicketOut(pub TicketRecord);
+pub struct TicketOut(pub std::sync::Arc<TicketRecord>);
 
 /// Who works on a ticket.
 #[derive(SimpleObject)]
@@ -565,7 +565,7 @@ impl TicketOut {
 
 impl From<TicketRecord> for TicketOut {
     fn from(r: TicketRecord) -> Self {
-        Self(r)
+        Self(std::sync::Arc::new(r))
     }
 }
 

@@ -341,3 +341,55 @@ async fn views_sharing_one_reader_equal_views_reading_alone() {
     }
     assert!(tickets::ticket(&shared[0].tree(), &id("T-78")).unwrap().is_some());
 }
+
+#[tokio::test]
+async fn the_record_cache_answers_as_the_view_does_and_sees_updates() {
+    let f = Fixture::new();
+    let view = runner::start(f.dyn_store(), f.views.clone(), Arc::new(TicketsView)).unwrap();
+    let last = seed(&f, 4).await;
+    view.wait_for(last, WAIT).await.unwrap();
+    let cache = tickets::RecordCache::new(2);
+    let tree = view.tree();
+    for name in ["T-0", "T-1", "T-0"] {
+        let cached = tickets::ticket_cached(&tree, &id(name), &cache).unwrap().unwrap();
+        assert_eq!(*cached, tickets::ticket(&tree, &id(name)).unwrap().unwrap());
+    }
+    assert_eq!(cache.len(), 2);
+    // A third ticket in a full cache: it starts over rather than grow.
+    tickets::ticket_cached(&tree, &id("T-2"), &cache).unwrap().unwrap();
+    assert_eq!(cache.len(), 1);
+    assert!(tickets::ticket_cached(&tree, &id("T-99"), &cache).unwrap().is_none());
+
+    // T-1 is acknowledged: the cached record of it must not be served.
+    let before = tickets::ticket_cached(&tree, &id("T-1"), &cache).unwrap().unwrap();
+    assert_eq!(before.ticket.status, Status::Received);
+    // The same receipt `seed` decided for T-1, to decide the next step on.
+    let history = decide(
+        &refs(),
+        &[],
+        vec![(
+            agent(),
+            "2025-09-29 09:01",
+            receive_as("T-1", TicketKind::Repair, Priority::Normal),
+        )],
+    );
+    let more = decide(
+        &refs(),
+        &history,
+        vec![(
+            agent(),
+            "2025-09-29 11:00",
+            TicketCommand::Acknowledge {
+                promised_at: None,
+                note: String::new(),
+            },
+        )],
+    );
+    let position = f.append(&id("T-1"), &more).await;
+    view.wait_for(position, WAIT).await.unwrap();
+    let after = tickets::ticket_cached(&view.tree(), &id("T-1"), &cache)
+        .unwrap()
+        .unwrap();
+    assert_eq!(after.ticket.status, Status::Acknowledged);
+    assert_eq!(after.position, position);
+}
