@@ -30,7 +30,7 @@ async fn the_readme_operations_work_as_pasted_on_demo_data() {
         units: 300,
         ..api::ops::demo_config(api::ops::today())
     };
-    api::ops::fill_demo(s.service.store().as_ref(), &config)
+    api::ops::fill_demo(s.service.store().as_ref(), s.service.keyring(), &config)
         .await
         .unwrap_or_else(|e| panic!("{}", e.message()));
     api::ops::wait_ready(&s.service, |_| {})

@@ -174,7 +174,7 @@ async fn a_subscriber_misses_nothing_appended_in_bulk() {
         units: 300,
         ..api::ops::demo_config(api::ops::today())
     };
-    api::ops::fill_demo(s.service.store().as_ref(), &config)
+    api::ops::fill_demo(s.service.store().as_ref(), s.service.keyring(), &config)
         .await
         .unwrap_or_else(|e| panic!("{}", e.message()));
     api::ops::wait_ready(&s.service, |_| {})

@@ -2,6 +2,7 @@
 //! product through its public boundaries.
 
 mod auth;
+mod erasure;
 mod graphql;
 mod hygiene;
 mod layering;

@@ -187,7 +187,7 @@ async fn run() -> Result<(), String> {
         ..api::ops::demo_config(api::ops::today())
     };
     let started = Instant::now();
-    api::ops::fill_demo(service.store().as_ref(), &config)
+    api::ops::fill_demo(service.store().as_ref(), service.keyring(), &config)
         .await
         .map_err(|e| e.message())?;
     api::ops::wait_ready(&service, |_| {}).await.map_err(|e| e.message())?;

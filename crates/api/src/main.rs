@@ -119,6 +119,21 @@ enum Command {
         #[arg(long, default_value = "import")]
         user: String,
     },
+    /// Erase an owner's personal data at their request (PIPL art. 47):
+    /// records the erasure, then destroys the keys that seal their name,
+    /// phone numbers and ID number in the log and the views. Histories,
+    /// SLA figures and reports stay as they were. Run with the server
+    /// stopped; a re-run completes an interrupted erasure.
+    EraseOwner {
+        /// The owner's archive id.
+        owner: String,
+        /// Reference of the request (letter, form or ticket number).
+        #[arg(long)]
+        request: String,
+        /// Recorded as the acting user.
+        #[arg(long, default_value = "admin")]
+        user: String,
+    },
     /// Print the GraphQL schema (SDL), as committed in docs/schema.graphql.
     Schema,
     /// Work with the event log directly.
@@ -327,7 +342,8 @@ async fn demo(data: &std::path::Path, tickets: u32, seed: u64) -> Result<()> {
     };
     tracing::info!(tickets, from = %config.start, days = config.days, "writing the demo dataset");
     let started = Instant::now();
-    let summary = api::ops::fill_demo(store.as_ref(), &config)
+    let keyring = std::sync::Arc::new(eventlog::keys::Keyring::open(data.join("keys"))?);
+    let summary = api::ops::fill_demo(store.as_ref(), &keyring, &config)
         .await
         .map_err(|e| anyhow!(e.message()))?;
     store.close()?;
@@ -663,6 +679,37 @@ async fn import(data: &std::path::Path, kind: &str, file: &std::path::Path, user
     }
 }
 
+async fn erase_owner(data: &std::path::Path, owner: &str, request: &str, user: &str) -> Result<()> {
+    let id = domain::ids::OwnerId::new(owner).map_err(|e| anyhow!("{e}"))?;
+    let actor = domain::actor::Actor::staff(
+        domain::ids::UserId::new(user).map_err(|e| anyhow!("--user: {e}"))?,
+        domain::actor::Role::Admin,
+    );
+    let service = open_service(data)?;
+    catch_up(&service).await?;
+    let acting = api::service::Acting {
+        actor,
+        channel: domain::ticket::Channel::BackOffice,
+        occurred_at: None,
+        expected_version: None,
+        idempotency_key: None,
+        projects: Vec::new(),
+    };
+    let outcome = service.erase_owner(&id, request, acting).await;
+    service.shutdown().await.map_err(|e| anyhow!(e.message()))?;
+    let erasure = outcome.map_err(|e| anyhow!(e.message()))?;
+    println!(
+        "owner {id}: personal data erased ({}; {} keys destroyed)",
+        if erasure.recorded_now {
+            "erasure recorded now"
+        } else {
+            "erasure recorded by an earlier run, completed now"
+        },
+        erasure.keys_destroyed
+    );
+    Ok(())
+}
+
 async fn run(cli: Cli) -> Result<()> {
     let config = read_config(cli.config.as_deref())?;
     let data = cli.data.or(config.data).unwrap_or_else(|| PathBuf::from("./data"));
@@ -724,6 +771,7 @@ async fn run(cli: Cli) -> Result<()> {
             Ok(())
         }
         Command::Import { kind, file, user } => import(data, &kind, &file, &user).await,
+        Command::EraseOwner { owner, request, user } => erase_owner(data, &owner, &request, &user).await,
         Command::Schema => {
             print!("{}", api::schema::sdl());
             Ok(())

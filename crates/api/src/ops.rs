@@ -41,14 +41,20 @@ pub fn today() -> NaiveDate {
 
 /// Fills an empty log with the demo dataset. Refuses a log that already
 /// holds events, so that demo data never mixes with real records.
-pub async fn fill_demo(store: &dyn EventStore, config: &GeneratorConfig) -> Result<GeneratedSummary, AppError> {
+pub async fn fill_demo(
+    store: &dyn EventStore,
+    keyring: &std::sync::Arc<eventlog::keys::Keyring>,
+    config: &GeneratorConfig,
+) -> Result<GeneratedSummary, AppError> {
     if let Some(head) = store.head() {
         return Err(AppError::BadInput(format!(
             "the log already holds {} events; demo data goes only into an empty data folder",
             head + 1
         )));
     }
-    generator::write_log(store, config).await.map_err(AppError::internal)
+    generator::write_log_with(store, config, Some(keyring.clone()))
+        .await
+        .map_err(AppError::internal)
 }
 
 /// A ticket's audit history as a terminal table, times in Asia/Shanghai;

@@ -23,6 +23,7 @@ use domain::ticket::{Channel, Location, TicketCommand, TicketDecider, TicketEven
 use domain::warranty::WarrantyRules;
 use eventlog::views::ViewDb;
 use eventlog::{EventId, EventStore, ExpectedVersion, Position, SledEventStore, SledOptions, StoreError, StreamId};
+use projections::privacy::Sealable;
 use projections::reports::{self, MonthlyReport, ReportError, ReportViews, WeeklyRepairReport};
 use projections::runner::ViewHandle;
 use projections::tickets::{self, TicketRecord};
@@ -80,6 +81,16 @@ pub struct Outcome {
     pub position: Position,
 }
 
+/// What an erasure did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Erasure {
+    /// Whether the erasure was recorded by this run (false: an earlier
+    /// run recorded it and this one completed it).
+    pub recorded_now: bool,
+    /// Keys destroyed by this run.
+    pub keys_destroyed: usize,
+}
+
 /// The server's state: the log, the views and the reference data.
 pub struct Service {
     store: Arc<SledEventStore>,
@@ -90,6 +101,7 @@ pub struct Service {
     warranty: Arc<WarrantyRules>,
     metrics: crate::metrics::Metrics,
     ticket_cache: tickets::RecordCache,
+    keyring: Arc<eventlog::keys::Keyring>,
 }
 
 /// Decoded ticket records kept for single-ticket reads (a few kilobytes
@@ -111,6 +123,7 @@ impl Service {
         let views_db = ViewDb::open(&data.join("views"), 128 << 20).map_err(AppError::internal)?;
         let calendars = Arc::new(CalendarRegistry::with_cn_mainland());
         let dyn_store: Arc<dyn EventStore> = store.clone();
+        let keyring = Arc::new(eventlog::keys::Keyring::open(data.join("keys")).map_err(AppError::internal)?);
         let views = projections::runner::start_all(dyn_store, views_db, projections::all_views_with(calendars.clone()))
             .map_err(AppError::internal)?;
         Ok(Self {
@@ -122,7 +135,13 @@ impl Service {
             warranty: WarrantyRules::default_rules(),
             metrics: crate::metrics::Metrics::new(),
             ticket_cache: tickets::RecordCache::new(TICKET_CACHE_RECORDS),
+            keyring,
         })
+    }
+
+    /// The keys that seal personal data (`data/keys`).
+    pub fn keyring(&self) -> &Arc<eventlog::keys::Keyring> {
+        &self.keyring
     }
 
     /// The server's metrics.
@@ -206,7 +225,8 @@ impl Service {
     }
 
     /// The events of one record's stream, decoded.
-    fn history<E>(
+    /// A record's events, personal fields opened where their keys are.
+    fn history<E: Sealable>(
         &self,
         stream: &StreamId,
         unwrap: fn(DomainEvent) -> Option<Stamped<E>>,
@@ -217,7 +237,10 @@ impl Service {
             let event = wire::decode(r).map_err(AppError::internal)?;
             let name = event.name();
             match unwrap(event) {
-                Some(e) => history.push(e),
+                Some(mut e) => {
+                    e.event.open(&self.keyring).map_err(AppError::internal)?;
+                    history.push(e)
+                }
                 None => return Err(AppError::internal(format!("{name} in stream {stream}"))),
             }
         }
@@ -299,7 +322,7 @@ impl Service {
     /// appends them with optimistic concurrency and idempotency. Returns
     /// the position of the last event (of the first attempt, for a
     /// retried idempotency key).
-    async fn execute<E: serde::Serialize + StoredName>(
+    async fn execute<E: serde::Serialize + StoredName + Sealable>(
         &self,
         subject: &str,
         creates: bool,
@@ -338,7 +361,12 @@ impl Service {
                 )));
             }
         }
-        let events = decide(&history)?;
+        let mut events = decide(&history)?;
+        // Personal data goes into the log sealed, under its subject's key.
+        let record = stream.as_str().split_once('-').map_or("", |(_, id)| id);
+        for e in &mut events {
+            e.event.seal(&self.keyring, record).map_err(AppError::internal)?;
+        }
         let ids = key_ids(events.len());
         let correlation = Some(uuid::Uuid::new_v4());
         let new = events
@@ -558,6 +586,59 @@ impl Service {
             .0
             .ok_or_else(|| AppError::internal("owner missing after its write"))?;
         Ok((owner, position))
+    }
+
+    /// Erases owner `id`'s personal data at their request (PIPL art. 47):
+    /// records the erasure on the owner's stream (who, when, which
+    /// request), then destroys the keys that sealed their values: those of
+    /// every phone number they had on record (which also covers what they
+    /// reported from those numbers without being linked) and the owner's
+    /// own, last. Histories still replay; their personal values read as
+    /// erased from then on. Running it again completes an erasure that was
+    /// recorded but interrupted.
+    pub async fn erase_owner(&self, id: &OwnerId, request: &str, acting: Acting) -> Result<Erasure, AppError> {
+        let (_, events) = self.history(&stream(id)?, owner_event)?;
+        let Some(owner) = OwnerDecider::fold(&events).0 else {
+            return Err(DomainError::NotFound {
+                what: format!("owner {id}"),
+            }
+            .into());
+        };
+        let mut subjects = Vec::new();
+        for e in &events {
+            let phone = match &e.event {
+                OwnerEvent::OwnerRegistered { phone, .. } | OwnerEvent::ContactChanged { phone } => phone,
+                _ => continue,
+            };
+            if let Some(p) = phone.expose() {
+                let subject = projections::privacy::phone_subject(&self.keyring, p.as_str());
+                if !subjects.contains(&subject) {
+                    subjects.push(subject);
+                }
+            }
+        }
+        subjects.push(projections::privacy::owner_subject(id));
+        let recorded_now = owner.erased_at.is_none();
+        if recorded_now {
+            self.owner_command(
+                id,
+                OwnerCommand::ErasePersonalData {
+                    request: request.to_string(),
+                },
+                acting,
+            )
+            .await?;
+        }
+        let mut destroyed = 0;
+        for subject in &subjects {
+            if self.keyring.destroy(subject).map_err(AppError::internal)? {
+                destroyed += 1;
+            }
+        }
+        Ok(Erasure {
+            recorded_now,
+            keys_destroyed: destroyed,
+        })
     }
 
     /// Opens, updates or closes an incident.

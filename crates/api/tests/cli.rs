@@ -247,3 +247,36 @@ fn tokens_work_through_the_server_and_never_reach_its_logs() {
         assert_eq!(mode, 0o600, "the server secret is readable by its owner only");
     }
 }
+
+#[test]
+fn erase_owner_through_the_binary() {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let data = dir.path().join("data");
+    let demo = aftersales(&data, &["demo", "--tickets", "200"]);
+    assert!(demo.status.success(), "{}", String::from_utf8_lossy(&demo.stderr));
+
+    // An unknown owner: a clear refusal, non-zero exit.
+    let unknown = aftersales(&data, &["erase-owner", "O-NOBODY", "--request", "PIPL-1"]);
+    assert!(!unknown.status.success());
+    let err = String::from_utf8_lossy(&unknown.stderr);
+    assert!(err.contains("O-NOBODY"), "{err}");
+
+    // A demo owner: recorded, keys destroyed; a second run completes
+    // nothing more.
+    let first = aftersales(&data, &["erase-owner", "O000001", "--request", "PIPL-2"]);
+    assert!(first.status.success(), "{}", String::from_utf8_lossy(&first.stderr));
+    let out = stdout(&first);
+    assert!(out.contains("erasure recorded now"), "{out}");
+    assert!(!out.contains(" 0 keys destroyed"), "{out}");
+    let again = aftersales(&data, &["erase-owner", "O000001", "--request", "PIPL-2"]);
+    assert!(again.status.success(), "{}", String::from_utf8_lossy(&again.stderr));
+    assert!(
+        stdout(&again).contains("completed now; 0 keys destroyed"),
+        "{}",
+        stdout(&again)
+    );
+
+    // The log still verifies.
+    let verify = aftersales(&data, &["verify"]);
+    assert!(verify.status.success(), "{}", String::from_utf8_lossy(&verify.stderr));
+}

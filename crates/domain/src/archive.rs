@@ -506,6 +506,13 @@ pub enum OwnerCommand {
         /// The new stage.
         stage: TouchpointStage,
     },
+    /// `aftersales erase-owner`: the owner asked for their personal data to
+    /// be deleted (PIPL art. 47). Records the erasure; the keys that seal
+    /// their personal values are destroyed outside the domain.
+    ErasePersonalData {
+        /// Reference of the request (letter, form or ticket number).
+        request: String,
+    },
 }
 
 /// Events of an owner.
@@ -550,6 +557,13 @@ pub enum OwnerEvent {
         /// New stage.
         to: TouchpointStage,
     },
+    /// The owner's personal data was erased at their request; their name,
+    /// phone numbers and ID number are unreadable from here on, in every
+    /// event and view.
+    PersonalDataErased {
+        /// Reference of the request.
+        request: String,
+    },
 }
 
 impl OwnerEvent {
@@ -560,6 +574,25 @@ impl OwnerEvent {
             OwnerEvent::OwnerLinkedToUnit { .. } => "OwnerLinkedToUnit",
             OwnerEvent::ContactChanged { .. } => "ContactChanged",
             OwnerEvent::TouchpointStageChanged { .. } => "TouchpointStageChanged",
+            OwnerEvent::PersonalDataErased { .. } => "PersonalDataErased",
+        }
+    }
+
+    /// The event's personal fields, for sealing before it is stored.
+    pub fn personal_fields(&mut self) -> Vec<crate::personal::PersonalField<'_>> {
+        use crate::personal::PersonalField;
+        match self {
+            OwnerEvent::OwnerRegistered {
+                name, phone, id_number, ..
+            } => {
+                let mut fields = vec![PersonalField::Name(name), PersonalField::Phone(phone)];
+                if let Some(id) = id_number {
+                    fields.push(PersonalField::IdNumber(id));
+                }
+                fields
+            }
+            OwnerEvent::ContactChanged { phone } => vec![PersonalField::Phone(phone)],
+            _ => Vec::new(),
         }
     }
 }
@@ -592,6 +625,9 @@ pub struct Owner {
     pub units: BTreeMap<UnitId, OwnedUnit>,
     /// Time of the latest event.
     pub last_event_at: DateTime<Utc>,
+    /// When their personal data was erased, if it was.
+    #[serde(default)]
+    pub erased_at: Option<DateTime<Utc>>,
 }
 
 /// State of an owner stream.
@@ -624,6 +660,7 @@ impl Decider for OwnerDecider {
                 "change the touchpoint stage",
                 &[Role::Admin, Role::System, Role::Manager],
             ),
+            OwnerCommand::ErasePersonalData { .. } => ("erase the owner's personal data", ARCHIVE_ROLES),
         };
         require_role(&ctx.actor, action, roles)?;
         let at = ctx.action_time(state.0.as_ref().map(|o| o.last_event_at))?;
@@ -656,11 +693,35 @@ impl Decider for OwnerDecider {
                 reason: "owners change only their own record".into(),
             });
         }
+        if let Some(erased_at) = owner.erased_at {
+            return Err(match command {
+                OwnerCommand::ErasePersonalData { .. } => DomainError::AlreadyExists {
+                    what: format!("the erasure of owner {}'s personal data", owner.id),
+                },
+                _ => DomainError::input(
+                    "owner",
+                    format!(
+                        "the personal data of owner {} was erased at {erased_at}; register them again under a new id",
+                        owner.id
+                    ),
+                ),
+            });
+        }
         let event = match command {
             OwnerCommand::Register { .. } => {
                 return Err(DomainError::AlreadyExists {
                     what: format!("owner {}", owner.id),
                 })
+            }
+            OwnerCommand::ErasePersonalData { request } => {
+                let request = request.trim().to_string();
+                if request.is_empty() || request.chars().count() > 200 {
+                    return Err(DomainError::input(
+                        "erasure request reference",
+                        "1 to 200 characters expected",
+                    ));
+                }
+                OwnerEvent::PersonalDataErased { request }
             }
             OwnerCommand::LinkUnit {
                 unit,
@@ -734,6 +795,7 @@ impl Decider for OwnerDecider {
                 id_number: id_number.clone(),
                 units: BTreeMap::new(),
                 last_event_at: at,
+                erased_at: None,
             })),
             (Some(mut o), e) => {
                 o.last_event_at = o.last_event_at.max(at);
@@ -762,6 +824,7 @@ impl Decider for OwnerDecider {
                             u.stage = *to;
                         }
                     }
+                    OwnerEvent::PersonalDataErased { .. } => o.erased_at = Some(at),
                 }
                 OwnerState(Some(o))
             }

@@ -321,6 +321,14 @@ pub enum GeneratorError {
     /// A stream name was refused by the log: a bug in the generator.
     #[error("generator bug: invalid stream name: {0}")]
     Stream(StoreError),
+    /// Personal fields could not be sealed (the key folder failed).
+    #[error("cannot seal the personal data of {stream}: {reason}")]
+    Seal {
+        /// The stream.
+        stream: String,
+        /// Why.
+        reason: String,
+    },
     /// An event could not be encoded.
     #[error("cannot encode an event of {stream}: {error}")]
     Encode {
@@ -3397,6 +3405,17 @@ impl std::iter::FusedIterator for Generator {}
 /// about five seconds and writes to a durable [`eventlog::SledEventStore`]
 /// in a little over a minute on a development machine.
 pub async fn write_log(store: &dyn EventStore, config: &GeneratorConfig) -> Result<GeneratedSummary, GeneratorError> {
+    write_log_with(store, config, None).await
+}
+
+/// [`write_log`], sealing personal fields with `ring` first (as the
+/// service does), when given.
+pub async fn write_log_with(
+    store: &dyn EventStore,
+    config: &GeneratorConfig,
+    ring: Option<std::sync::Arc<eventlog::keys::Keyring>>,
+) -> Result<GeneratedSummary, GeneratorError> {
+    let ring = ring.as_ref();
     let mut generator = Generator::new(config.clone())?;
     let mut written = GeneratedSummary::default();
     {
@@ -3407,8 +3426,14 @@ pub async fn write_log(store: &dyn EventStore, config: &GeneratorConfig) -> Resu
                 s.starts_with("project-") || s.starts_with("unit-") || s.starts_with("owner-")
             })
         };
-        append_all(store, std::iter::from_fn(|| records.next_if(is_archive)), &mut written).await?;
-        append_all(store, records, &mut written).await?;
+        append_all(
+            store,
+            std::iter::from_fn(|| records.next_if(is_archive)),
+            ring,
+            &mut written,
+        )
+        .await?;
+        append_all(store, records, ring, &mut written).await?;
     }
     Ok(GeneratedSummary {
         records: written.records,
@@ -3421,11 +3446,32 @@ pub async fn write_log(store: &dyn EventStore, config: &GeneratorConfig) -> Resu
 async fn append_all(
     store: &dyn EventStore,
     records: impl Iterator<Item = Result<GeneratedRecord, GeneratorError>> + Send,
+    ring: Option<&std::sync::Arc<eventlog::keys::Keyring>>,
     written: &mut GeneratedSummary,
 ) -> Result<(), GeneratorError> {
     let mut appends = stream::iter(records)
         .map(|item| async move {
-            let record = item?;
+            let mut record = item?;
+            if let Some(ring) = ring.cloned() {
+                // Creating a key syncs files: off the runtime's threads,
+                // several records at a time.
+                record = tokio::task::spawn_blocking(move || {
+                    for event in &mut record.events {
+                        crate::privacy::seal_record(&ring, &record.stream, event).map_err(|error| {
+                            GeneratorError::Seal {
+                                stream: record.stream.to_string(),
+                                reason: error.to_string(),
+                            }
+                        })?;
+                    }
+                    Ok::<_, GeneratorError>(record)
+                })
+                .await
+                .map_err(|e| GeneratorError::Seal {
+                    stream: String::new(),
+                    reason: e.to_string(),
+                })??;
+            }
             let events = record.events.len() as u64;
             let outcome = store
                 .append(&record.stream, ExpectedVersion::Any, record.events)

@@ -21,6 +21,7 @@ pub mod aggregate;
 pub mod contractors;
 pub mod defects;
 pub mod generator;
+pub mod privacy;
 pub mod reports;
 pub mod runner;
 pub mod satisfaction;

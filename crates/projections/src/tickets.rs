@@ -104,7 +104,8 @@ impl Projection for TicketsView {
     }
 
     fn version(&self) -> u32 {
-        1
+        // 2: personal values are stored tagged, clear or sealed.
+        2
     }
 
     fn apply(&self, view: &mut ViewWriter<'_>, applied: &Applied<'_>) -> Result<(), ProjectionError> {

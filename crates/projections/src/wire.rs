@@ -17,8 +17,10 @@ use eventlog::codec::{self, CodecError};
 use eventlog::{EventId, EventMetadata, NewEvent, RecordedEvent, StoreError, StreamId};
 use serde::{de::DeserializeOwned, Serialize};
 
-/// Schema version of every payload written today.
-pub const SCHEMA_VERSION: u16 = 1;
+/// Schema version of every payload written today. Version 2 stores
+/// personal values in clear or sealed (see [`crate::privacy`]); version 1
+/// stored them bare and in clear, and is still read.
+pub const SCHEMA_VERSION: u16 = 2;
 
 /// A stored event could not be understood.
 #[derive(Debug, thiserror::Error)]
@@ -40,6 +42,9 @@ pub enum WireError {
         /// Why.
         reason: String,
     },
+    /// Personal fields could not be sealed.
+    #[error("personal data: {0}")]
+    Privacy(String),
     /// The log's type name disagrees with the payload.
     #[error("event at position {position} is stored as {stored} but holds {actual}")]
     TypeMismatch {
@@ -163,13 +168,27 @@ pub fn to_new_event<E: Serialize + StoredName>(
     })
 }
 
-fn payload<E: DeserializeOwned + StoredName>(recorded: &RecordedEvent) -> Result<Stamped<E>, WireError> {
-    let stamped: Stamped<E> = codec::decode(recorded.event_type(), recorded.schema_version, recorded.payload())?;
+/// What a stored or about-to-be-stored event is made of.
+struct Parts<'a> {
+    stream: &'a str,
+    event_type: &'a str,
+    schema_version: u16,
+    payload: &'a [u8],
+    position: u64,
+}
+
+fn payload<E: DeserializeOwned + StoredName>(parts: &Parts<'_>) -> Result<Stamped<E>, WireError> {
+    let decode = || codec::decode::<Stamped<E>>(parts.event_type, parts.schema_version, parts.payload);
+    let stamped = if parts.schema_version == 1 {
+        domain::personal::with_schema_1(decode)?
+    } else {
+        decode()?
+    };
     let actual = stamped.event.stored_name();
-    if actual != recorded.event_type() {
+    if actual != parts.event_type {
         return Err(WireError::TypeMismatch {
-            position: recorded.position,
-            stored: recorded.event_type().to_string(),
+            position: parts.position,
+            stored: parts.event_type.to_string(),
             actual: actual.to_string(),
         });
     }
@@ -185,16 +204,37 @@ fn id<I: std::str::FromStr<Err = domain::error::DomainError>>(stream: &str, rest
 
 /// Reads a stored event back as a domain event.
 pub fn decode(recorded: &RecordedEvent) -> Result<DomainEvent, WireError> {
-    let stream = recorded.stream();
+    decode_parts(&Parts {
+        stream: recorded.stream(),
+        event_type: recorded.event_type(),
+        schema_version: recorded.schema_version,
+        payload: recorded.payload(),
+        position: recorded.position,
+    })
+}
+
+/// Reads an event not yet appended to `stream` back as a domain event.
+pub fn decode_new(stream: &StreamId, event: &NewEvent) -> Result<DomainEvent, WireError> {
+    decode_parts(&Parts {
+        stream: stream.as_str(),
+        event_type: &event.event_type,
+        schema_version: event.schema_version,
+        payload: &event.payload,
+        position: 0,
+    })
+}
+
+fn decode_parts(parts: &Parts<'_>) -> Result<DomainEvent, WireError> {
+    let stream = parts.stream;
     let (prefix, rest) = stream
         .split_once('-')
         .ok_or_else(|| WireError::UnknownStream(stream.to_string()))?;
     Ok(match prefix {
-        "ticket" => DomainEvent::Ticket(id(stream, rest)?, payload(recorded)?),
-        "project" => DomainEvent::Project(id(stream, rest)?, payload(recorded)?),
-        "unit" => DomainEvent::Unit(id(stream, rest)?, payload(recorded)?),
-        "owner" => DomainEvent::Owner(id(stream, rest)?, payload(recorded)?),
-        "incident" => DomainEvent::Incident(id(stream, rest)?, payload(recorded)?),
+        "ticket" => DomainEvent::Ticket(id(stream, rest)?, payload(parts)?),
+        "project" => DomainEvent::Project(id(stream, rest)?, payload(parts)?),
+        "unit" => DomainEvent::Unit(id(stream, rest)?, payload(parts)?),
+        "owner" => DomainEvent::Owner(id(stream, rest)?, payload(parts)?),
+        "incident" => DomainEvent::Incident(id(stream, rest)?, payload(parts)?),
         _ => return Err(WireError::UnknownStream(stream.to_string())),
     })
 }

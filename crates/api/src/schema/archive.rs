@@ -278,6 +278,9 @@ pub struct OwnerOut {
     pub id_number: Option<String>,
     /// Units owned.
     pub units: Vec<OwnedUnitOut>,
+    /// When the owner's personal data was erased at their request (name,
+    /// phone and ID number then read `[erased]`), if it was.
+    pub erased_at: Option<DateTime<Utc>>,
 }
 
 impl From<a::Owner> for OwnerOut {
@@ -291,23 +294,13 @@ impl OwnerOut {
     pub fn new(o: a::Owner, personal: bool) -> Self {
         Self {
             id: o.id.to_string(),
-            name: if personal {
-                o.name.expose().full()
-            } else {
-                o.name.masked()
-            },
-            phone: if personal {
-                o.phone.expose().as_str().to_string()
-            } else {
-                o.phone.masked()
-            },
-            id_number: o.id_number.as_ref().map(|i| {
-                if personal {
-                    i.expose().as_str().to_string()
-                } else {
-                    i.masked()
-                }
-            }),
+            name: super::types::shown(&o.name, personal, |n| n.full()),
+            phone: super::types::shown(&o.phone, personal, |p| p.as_str().to_string()),
+            id_number: o
+                .id_number
+                .as_ref()
+                .map(|i| super::types::shown(i, personal, |i| i.as_str().to_string())),
+            erased_at: o.erased_at,
             units: o
                 .units
                 .into_iter()

@@ -397,24 +397,29 @@ impl TicketOut {
         self.0.ticket.reporter.owner.as_ref().map(|o| o.to_string())
     }
     /// Reporter's name: in full for staff who call owners back, masked
-    /// (王**) for analysts and auditors.
+    /// (王**) for analysts and auditors; `[erased]` once the reporter's
+    /// personal data was erased.
     async fn reporter_name(&self, ctx: &Context<'_>) -> Result<String> {
-        let reporter = &self.0.ticket.reporter;
-        Ok(if crate::access::sees_personal(super::principal(ctx)?) {
-            reporter.name.expose().full()
-        } else {
-            reporter.name.masked()
-        })
+        let name = opened(ctx, &self.0.ticket.reporter.name)?;
+        Ok(shown(
+            &name,
+            crate::access::sees_personal(super::principal(ctx)?),
+            |n| n.full(),
+        ))
     }
     /// Reporter's phone: in full for staff who call owners back, masked
-    /// (138****5678) for analysts and auditors.
+    /// (138****5678) for analysts and auditors; `[erased]` once erased.
     async fn reporter_phone(&self, ctx: &Context<'_>) -> Result<String> {
-        let reporter = &self.0.ticket.reporter;
-        Ok(if crate::access::sees_personal(super::principal(ctx)?) {
-            reporter.phone.expose().as_str().to_string()
-        } else {
-            reporter.phone.masked()
-        })
+        let phone = opened(ctx, &self.0.ticket.reporter.phone)?;
+        Ok(shown(
+            &phone,
+            crate::access::sees_personal(super::principal(ctx)?),
+            |p| p.as_str().to_string(),
+        ))
+    }
+    /// Whether the reporter's personal data was erased at their request.
+    async fn reporter_erased(&self, ctx: &Context<'_>) -> Result<bool> {
+        Ok(opened(ctx, &self.0.ticket.reporter.phone)?.expose().is_none())
     }
     /// Who works on it.
     async fn assignee(&self) -> Option<AssigneeOut> {
@@ -561,6 +566,36 @@ impl TicketOut {
             .map(|r| r.clocks().map(Clock::from).collect())
             .unwrap_or_default())
     }
+}
+
+/// Shown in place of a personal value that was erased.
+pub const ERASED: &str = "[erased]";
+
+/// A personal value as a role may see it: whole, masked, or [`ERASED`].
+pub(crate) fn shown<T: domain::personal::Mask>(
+    value: &domain::personal::Personal<T>,
+    whole: bool,
+    full: impl Fn(&T) -> String,
+) -> String {
+    match value.expose() {
+        Some(v) if whole => full(v),
+        Some(v) => v.masked(),
+        None => ERASED.to_string(),
+    }
+}
+
+/// A personal value as stored in a view, opened with the service's keys
+/// (still sealed if its key was destroyed).
+fn opened<T: serde::de::DeserializeOwned + Clone>(
+    ctx: &Context<'_>,
+    value: &domain::personal::Personal<T>,
+) -> Result<domain::personal::Personal<T>> {
+    let opened =
+        projections::privacy::open(service(ctx)?.keyring(), value).map_err(crate::error::AppError::internal)?;
+    Ok(match opened {
+        Some(v) => domain::personal::Personal::new(v),
+        None => value.clone(),
+    })
 }
 
 impl From<TicketRecord> for TicketOut {

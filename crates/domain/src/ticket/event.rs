@@ -239,6 +239,22 @@ pub enum TicketEvent {
 }
 
 impl TicketEvent {
+    /// The reporter, on the event that names one (`Received`).
+    pub fn reporter(&self) -> Option<&Reporter> {
+        match self {
+            TicketEvent::Received { reporter, .. } => Some(reporter),
+            _ => None,
+        }
+    }
+
+    /// The event's personal fields, for sealing before it is stored.
+    pub fn personal_fields(&mut self) -> Vec<crate::personal::PersonalField<'_>> {
+        match self {
+            TicketEvent::Received { reporter, .. } => reporter.personal_fields(),
+            _ => Vec::new(),
+        }
+    }
+
     /// Every stored event name.
     pub const NAMES: [&'static str; 28] = [
         "Received",

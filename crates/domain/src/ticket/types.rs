@@ -314,6 +314,16 @@ pub struct Reporter {
     pub phone: Personal<PhoneNumber>,
 }
 
+impl Reporter {
+    /// The name and the phone, for sealing and opening.
+    pub fn personal_fields(&mut self) -> Vec<crate::personal::PersonalField<'_>> {
+        vec![
+            crate::personal::PersonalField::Name(&mut self.name),
+            crate::personal::PersonalField::Phone(&mut self.phone),
+        ]
+    }
+}
+
 /// Who a ticket is dispatched to.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum Assignee {

@@ -10,7 +10,7 @@ use domain::actor::Role;
 use domain::archive::OwnerEvent;
 use domain::decider::Stamped;
 use domain::ids::*;
-use domain::personal::{IdNumber, Mask, PersonName, Personal, PhoneNumber};
+use domain::personal::{IdNumber, Mask, PersonName, Personal, PhoneNumber, Sealed};
 use domain::severity::Severity;
 use domain::testing::fixtures::{bj, reporter, staff};
 use domain::ticket::{Channel, Priority};
@@ -27,10 +27,13 @@ fn phone(text: &str) -> PhoneNumber {
 #[test]
 fn a_mobile_number_keeps_its_first_three_and_last_four_digits() {
     let mobile = Personal::new(phone("13812345678"));
-    assert_eq!(mobile.masked(), "138****5678");
+    assert_eq!(mobile.masked().unwrap(), "138****5678");
     // Written with separators, it is the same number and masks the same.
-    assert_eq!(Personal::new(phone("138 1234-5678")).masked(), "138****5678");
-    assert_eq!(Personal::new(phone(" (138) 1234 5678 ")).masked(), "138****5678");
+    assert_eq!(Personal::new(phone("138 1234-5678")).masked().unwrap(), "138****5678");
+    assert_eq!(
+        Personal::new(phone(" (138) 1234 5678 ")).masked().unwrap(),
+        "138****5678"
+    );
 }
 
 #[test]
@@ -137,7 +140,10 @@ fn a_phone_number_deserializes_through_its_checks() {
     assert_eq!(number.as_str(), "13812345678");
     assert_eq!(serde_json::to_string(&number).unwrap(), "\"13812345678\"");
     assert!(serde_json::from_str::<PhoneNumber>("\"1234\"").is_err());
-    assert!(serde_json::from_str::<Personal<PhoneNumber>>("\"138abcd5678\"").is_err());
+    assert!(serde_json::from_str::<Personal<PhoneNumber>>(r#"{"Clear":"138abcd5678"}"#).is_err());
+    assert!(
+        domain::personal::with_schema_1(|| serde_json::from_str::<Personal<PhoneNumber>>("\"138abcd5678\"")).is_err()
+    );
 }
 
 // ---- names ----
@@ -166,7 +172,7 @@ fn a_name_keeps_the_family_name_and_hides_each_character_of_the_given_name() {
         let n = name(family, given);
         assert_eq!(n.family(), family);
         assert_eq!(n.given(), given);
-        assert_eq!(Personal::new(n.clone()).masked(), masked, "{family} {given}");
+        assert_eq!(Personal::new(n.clone()).masked().unwrap(), masked, "{family} {given}");
         assert_eq!(n.full(), full, "{family} {given}");
         if !given.is_empty() {
             assert!(!masked.contains(given), "{masked} shows the given name");
@@ -235,7 +241,7 @@ fn a_mainland_id_with_its_check_character_is_accepted_and_masked() {
     let id = mainland_id(123);
     let number = IdNumber::new(&id).unwrap();
     assert_eq!(number.as_str(), id);
-    let masked = Personal::new(number).masked();
+    let masked = Personal::new(number).masked().unwrap();
     // The first character and the last two, so that staff can confirm a
     // number read out on the phone; the birth date is hidden.
     let expected = format!("3{}{}", "*".repeat(15), &id[16..]);
@@ -367,13 +373,34 @@ fn debug_of_personal_data_never_shows_the_value() {
 }
 
 #[test]
-fn personal_data_serializes_as_the_bare_value() {
-    // The log keeps the value (erasure is a later layer's job); only
-    // printing is guarded.
+fn personal_data_serializes_in_clear_or_sealed_and_reads_schema_1() {
     let phone = Personal::new(phone("138 1234 5678"));
-    assert_eq!(serde_json::to_string(&phone).unwrap(), "\"13812345678\"");
-    assert_eq!(phone.expose().as_str(), "13812345678");
-    assert_eq!(phone.clone().into_inner().as_str(), "13812345678");
+    assert_eq!(serde_json::to_string(&phone).unwrap(), r#"{"Clear":"13812345678"}"#);
+    assert_eq!(phone.expose().unwrap().as_str(), "13812345678");
+    assert_eq!(phone.clone().into_inner().unwrap().as_str(), "13812345678");
+    assert!(phone.as_sealed().is_none());
+
+    // Sealed: opaque bytes, never shown, nothing to expose or mask.
+    let sealed = Personal::<PhoneNumber>::sealed(Sealed {
+        subject: "owner-O-1".into(),
+        nonce: vec![7; 24],
+        ciphertext: vec![1, 2, 3],
+    });
+    assert!(sealed.expose().is_none());
+    assert!(sealed.masked().is_none());
+    assert_eq!(format!("{sealed:?}"), "Personal(<sealed for owner-O-1>)");
+    let config = bincode::config::standard();
+    let bytes = bincode::serde::encode_to_vec(&sealed, config).unwrap();
+    let (back, _): (Personal<PhoneNumber>, usize) = bincode::serde::decode_from_slice(&bytes, config).unwrap();
+    assert_eq!(back, sealed);
+
+    // Schema 1 stored the bare value; it reads back in clear, and only
+    // inside `with_schema_1`.
+    let legacy = bincode::serde::encode_to_vec(PhoneNumber::new("13812345678").unwrap(), config).unwrap();
+    let (old, _): (Personal<PhoneNumber>, usize) =
+        domain::personal::with_schema_1(|| bincode::serde::decode_from_slice(&legacy, config)).unwrap();
+    assert_eq!(old, phone);
+    assert!(bincode::serde::decode_from_slice::<Personal<PhoneNumber>, _>(&legacy, config).is_err());
 }
 
 // ---- identifiers ----
