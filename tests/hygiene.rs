@@ -132,3 +132,30 @@ async fn production_switches_introspection_graphiql_and_cors() {
     let (_, head, _) = raw(addr, &preflight("https://evil.example.net")).await;
     assert!(!head.contains("access-control-allow-origin"), "{head}");
 }
+
+#[tokio::test]
+async fn queries_too_deep_or_too_complex_are_refused_unrun() {
+    let (_dir, addr) = start(ServerOptions::new(Identity::TrustedHeaders)).await;
+    // Depth: `__schema { types { fields { type { ofType … } } } }`.
+    let nested = |levels: usize| {
+        format!(
+            "{{ __schema {{ types {{ fields {{ type {{ {} name {} }} }} }} }} }}",
+            "ofType { ".repeat(levels),
+            "}".repeat(levels)
+        )
+    };
+    let (_, _, body) = post(addr, "a", &nested(14)).await;
+    assert!(!body.contains("\"errors\""), "{body}");
+    let (_, _, body) = post(addr, "a", &nested(api::schema::MAX_DEPTH)).await;
+    assert!(body.contains("nested too deep"), "{body}");
+    // Complexity: more fields than the limit, by aliases.
+    let wide = |n: usize| -> String {
+        (0..n)
+            .map(|i| format!("a{i}: workdays(from: \"2026-10-08\", to: \"2026-10-09\") "))
+            .collect()
+    };
+    let (_, _, body) = post(addr, "a", &format!("{{ {} }}", wide(api::schema::MAX_COMPLEXITY + 1))).await;
+    assert!(body.contains("too complex"), "{}", &body[..body.len().min(300)]);
+    let (_, _, body) = post(addr, "a", &format!("{{ {} }}", wide(50))).await;
+    assert!(!body.contains("\"errors\""), "{}", &body[..body.len().min(300)]);
+}
