@@ -6,55 +6,19 @@
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
-use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
-struct Running {
-    addr: SocketAddr,
-    service: Arc<api::service::Service>,
-    task: tokio::task::JoinHandle<()>,
-}
+use crate::support::{stop, Running};
 
+/// The server on `dir`, once every view has caught up.
 async fn serve(dir: &Path) -> Running {
-    let service = Arc::new(
-        api::service::Service::open(dir).unwrap_or_else(|e| panic!("opening {}: {}", dir.display(), e.message())),
-    );
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .unwrap_or_else(|e| panic!("{e}"));
-    let addr = listener.local_addr().unwrap_or_else(|e| panic!("{e}"));
-    let router = api::server::router(service.clone(), api::server::Identity::TrustedHeaders);
-    let task = tokio::spawn(async move {
-        let _ = axum::serve(listener, router).await;
-    });
-    api::ops::wait_ready(&service, |_| {})
+    let run = crate::support::serve(dir).await;
+    api::ops::wait_ready(&run.service, |_| {})
         .await
         .unwrap_or_else(|e| panic!("{}", e.message()));
-    Running { addr, service, task }
-}
-
-async fn stop(run: Running) {
-    run.service
-        .shutdown()
-        .await
-        .unwrap_or_else(|e| panic!("shutdown: {}", e.message()));
-    run.task.abort();
-    let _ = run.task.await;
-    let mut service = run.service;
-    let deadline = Instant::now() + Duration::from_secs(10);
-    loop {
-        match Arc::try_unwrap(service) {
-            Ok(s) => return drop(s),
-            Err(s) if Instant::now() < deadline => {
-                service = s;
-                tokio::time::sleep(Duration::from_millis(20)).await;
-            }
-            Err(_) => panic!("the service is still held 10 s after the server stopped"),
-        }
-    }
+    run
 }
 
 /// A GraphQL request as `(user, role)` over HTTP/1.1; the JSON answer.

@@ -5,12 +5,12 @@
 //! idempotent retries, a restart with every view intact, and bad input.
 
 use std::net::SocketAddr;
-use std::path::Path;
-use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use serde_json::{json, Value};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+use crate::support::{serve, stop, Running};
 
 // ------------------------------------------------------------------ actors
 
@@ -62,12 +62,6 @@ const OWNER: Who = Who {
 
 // ------------------------------------------------------------------ server
 
-struct Running {
-    addr: SocketAddr,
-    service: Arc<api::service::Service>,
-    task: tokio::task::JoinHandle<()>,
-}
-
 struct Server {
     dir: tempfile::TempDir,
     run: Running,
@@ -83,56 +77,10 @@ impl Server {
     }
 }
 
-async fn serve(dir: &Path) -> Running {
-    let service = Arc::new(
-        api::service::Service::open(dir).unwrap_or_else(|e| panic!("opening {}: {}", dir.display(), e.message())),
-    );
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .unwrap_or_else(|e| panic!("{e}"));
-    let addr = listener.local_addr().unwrap_or_else(|e| panic!("{e}"));
-    let router = api::server::router(service.clone(), api::server::Identity::TrustedHeaders);
-    let task = tokio::spawn(async move {
-        let _ = axum::serve(listener, router).await;
-    });
-    Running { addr, service, task }
-}
-
 async fn start() -> Server {
     let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
     let run = serve(dir.path()).await;
     Server { dir, run }
-}
-
-/// Stops a server: closes the log and waits for the views, stops
-/// accepting, and drops every handle on the service so that the data
-/// folder can be opened again.
-async fn stop(run: Running) {
-    run.service
-        .shutdown()
-        .await
-        .unwrap_or_else(|e| panic!("shutdown: {}", e.message()));
-    run.task.abort();
-    let _ = run.task.await;
-    // Connection tasks hold router clones until their connection ends.
-    let mut service = run.service;
-    let deadline = Instant::now() + Duration::from_secs(10);
-    loop {
-        match Arc::try_unwrap(service) {
-            Ok(s) => {
-                drop(s);
-                return;
-            }
-            Err(s) if Instant::now() < deadline => {
-                service = s;
-                tokio::time::sleep(Duration::from_millis(20)).await;
-            }
-            Err(s) => panic!(
-                "{} handles on the service remain 10 s after the server stopped",
-                Arc::strong_count(&s)
-            ),
-        }
-    }
 }
 
 // -------------------------------------------------------------------- HTTP

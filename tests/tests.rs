@@ -12,3 +12,4 @@ mod permissions;
 mod readme;
 mod schema;
 mod subscriptions;
+mod support;

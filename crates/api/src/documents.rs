@@ -11,7 +11,8 @@
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
 
-use async_graphql::parser::types::{DocumentOperations, ExecutableDocument, Selection};
+use async_graphql::parser::types::{DocumentOperations, ExecutableDocument, OperationDefinition, Selection};
+use async_graphql::Positioned;
 
 /// Query text to parsed document.
 #[derive(Default)]
@@ -54,17 +55,25 @@ impl DocumentCache {
     }
 }
 
-/// The first root field the operation asks for (`receiveTicket`): the
-/// metric label of a request. `None` if there is no such operation.
-pub fn root_field(document: &ExecutableDocument, operation_name: Option<&str>) -> Option<String> {
-    let operation = match &document.operations {
+/// The operation a request runs: the only one, the named one, or the
+/// first.
+pub fn operation<'d>(
+    document: &'d ExecutableDocument,
+    operation_name: Option<&str>,
+) -> Option<&'d Positioned<OperationDefinition>> {
+    match &document.operations {
         DocumentOperations::Single(op) => Some(op),
         DocumentOperations::Multiple(ops) => match operation_name {
             Some(name) => ops.get(name),
             None => ops.values().next(),
         },
-    }?;
-    operation
+    }
+}
+
+/// The first root field the operation asks for (`receiveTicket`): the
+/// metric label of a request. `None` if there is no such operation.
+pub fn root_field(document: &ExecutableDocument, operation_name: Option<&str>) -> Option<String> {
+    operation(document, operation_name)?
         .node
         .selection_set
         .node

@@ -208,26 +208,6 @@ fn principal(identity: &Identity, headers: &HeaderMap, authorization: Option<&st
     }
 }
 
-/// Whether a GET request asks for something other than a query, which the
-/// GraphQL over HTTP specification forbids (mutations change state and GET
-/// must not).
-fn get_would_mutate(request: &async_graphql::Request) -> bool {
-    use async_graphql::parser::types::{DocumentOperations, OperationType};
-    let Ok(document) = async_graphql::parser::parse_query(&request.query) else {
-        // Let the executor report the syntax error.
-        return false;
-    };
-    let wanted = request.operation_name.as_deref();
-    let kind = match &document.operations {
-        DocumentOperations::Single(op) => Some(op.node.ty),
-        DocumentOperations::Multiple(ops) => match wanted {
-            Some(name) => ops.get(name).map(|op| op.node.ty),
-            None => ops.values().next().map(|op| op.node.ty),
-        },
-    };
-    matches!(kind, Some(OperationType::Mutation | OperationType::Subscription))
-}
-
 /// Reads the GraphQL request: from the query string for GET, from the body
 /// (at most [`MAX_BODY_BYTES`], however it is sent) for POST.
 async fn read_request(
@@ -270,7 +250,22 @@ async fn graphql(
         Ok(r) => r,
         Err(response) => return response,
     };
-    if method == Method::GET && get_would_mutate(&request) {
+    // GET runs queries only: the GraphQL over HTTP specification forbids
+    // state changes through it. (A query that does not parse is left to the
+    // executor to report.)
+    let get_document = (method == Method::GET)
+        .then(|| state.documents.get(&request.query))
+        .flatten();
+    let get_would_mutate = get_document.as_ref().is_some_and(|d| {
+        crate::documents::operation(d, request.operation_name.as_deref()).is_some_and(|op| {
+            matches!(
+                op.node.ty,
+                async_graphql::parser::types::OperationType::Mutation
+                    | async_graphql::parser::types::OperationType::Subscription
+            )
+        })
+    });
+    if get_would_mutate {
         return (
             StatusCode::METHOD_NOT_ALLOWED,
             [(axum::http::header::ALLOW, "POST")],
@@ -298,7 +293,7 @@ async fn graphql(
             return rate_limited(media, wait);
         }
     }
-    let operation = match state.documents.get(&request.query) {
+    let operation = match get_document.or_else(|| state.documents.get(&request.query)) {
         Some(document) => {
             let label = crate::documents::root_field(&document, request.operation_name.as_deref());
             request.set_parsed_query(ExecutableDocument::clone(&document));
