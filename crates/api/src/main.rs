@@ -794,8 +794,8 @@ async fn log_command(data: &std::path::Path, command: LogCommand) -> Result<()> 
             println!("size on disk: {} bytes", folder_size(data));
             let recovery = store.recovery();
             println!(
-                "recovery at open: {} events replayed from the write-ahead file, {} torn bytes dropped",
-                recovery.replayed, recovery.discarded_bytes
+                "recovery at open: {} events replayed from the write-ahead file, {} records re-indexed, {} torn bytes dropped",
+                recovery.replayed, recovery.reindexed, recovery.discarded_bytes
             );
         }
         LogCommand::Append {

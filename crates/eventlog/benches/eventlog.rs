@@ -8,15 +8,28 @@
 //! baseline measured in the same process, which criterion's per-iteration
 //! timing does not give.
 //!
-//! Environment: `BENCH_SECONDS` (per writer level, default 5),
-//! `BENCH_REPLAY_EVENTS` (default 200000), `BENCH_WRITERS` (comma-separated
-//! writer counts, default `1,8,64`).
+//! The ceiling and the writer levels take turns in rounds (each gets a
+//! slice of its time per round), so that the slow minutes of a shared
+//! machine weigh on the baseline and on the log alike; the table gives the
+//! totals, the ratio of each round, and the CPU time the process used per
+//! event (less sensitive to other tenants than wall-clock rates).
+//!
+//! Environment: `BENCH_SECONDS` (per writer level and for the ceiling,
+//! default 6), `BENCH_ROUNDS` (default 3), `BENCH_REPLAY_EVENTS` (default
+//! 200000), `BENCH_REPLAY_ROUNDS` (passes over the replay, default 3),
+//! `BENCH_WRITERS` (comma-separated writer counts, default `1,8,64`),
+//! `BENCH_VERBOSE` (print the write-path counters of every slice).
 
 use std::fs::File;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use eventlog::{EventId, EventMetadata, EventStore, ExpectedVersion, NewEvent, SledEventStore, SledOptions, StreamId};
+
+// The allocator the product's binary uses (remove these two lines to measure
+// glibc malloc instead).
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 type BenchResult<T> = Result<T, Box<dyn std::error::Error>>;
 
@@ -65,12 +78,13 @@ fn runtime() -> std::io::Result<tokio::runtime::Runtime> {
 
 /// Durable appends of one 300-byte event each, from `writers` tasks, each
 /// on its own stream, for `seconds`.
-fn durable_appends(writers: usize, seconds: u64) -> BenchResult<(f64, Duration, Duration)> {
+fn durable_appends(writers: usize, seconds: f64) -> BenchResult<Measured> {
     let dir = tempfile::tempdir()?;
     let store = Arc::new(SledEventStore::open(dir.path(), SledOptions::default())?);
     let runtime = runtime()?;
-    let (count, mut latencies, elapsed) = runtime.block_on(async {
-        let deadline = Instant::now() + Duration::from_secs(seconds);
+    let cpu = cpu_seconds();
+    let (count, latencies, elapsed) = runtime.block_on(async {
+        let deadline = Instant::now() + Duration::from_secs_f64(seconds);
         let start = Instant::now();
         let tasks: Vec<_> = (0..writers)
             .map(|w| {
@@ -95,6 +109,7 @@ fn durable_appends(writers: usize, seconds: u64) -> BenchResult<(f64, Duration, 
         }
         Ok::<_, Box<dyn std::error::Error>>((all.len(), all, start.elapsed()))
     })?;
+    let cpu = cpu_seconds() - cpu;
     store.close()?;
     let stats = store.stats();
     if std::env::var_os("BENCH_VERBOSE").is_some() {
@@ -103,20 +118,69 @@ fn durable_appends(writers: usize, seconds: u64) -> BenchResult<(f64, Duration, 
             stats.events as f64 / stats.groups.max(1) as f64
         );
     }
-    latencies.sort_unstable();
-    let throughput = count as f64 / elapsed.as_secs_f64();
-    Ok((throughput, percentile(&latencies, 0.50), percentile(&latencies, 0.99)))
+    Ok(Measured {
+        count: count as u64,
+        seconds: elapsed.as_secs_f64(),
+        cpu,
+        latencies,
+    })
+}
+
+/// What one measurement counted.
+#[derive(Default)]
+struct Measured {
+    count: u64,
+    seconds: f64,
+    /// CPU time the whole process used meanwhile (user + system).
+    cpu: f64,
+    latencies: Vec<Duration>,
+}
+
+impl Measured {
+    fn add(&mut self, other: Measured) {
+        self.count += other.count;
+        self.seconds += other.seconds;
+        self.cpu += other.cpu;
+        self.latencies.extend(other.latencies);
+    }
+
+    fn rate(&self) -> f64 {
+        self.count as f64 / self.seconds.max(f64::MIN_POSITIVE)
+    }
+
+    /// CPU microseconds per record or event.
+    fn cpu_micros(&self) -> f64 {
+        self.cpu * 1e6 / self.count.max(1) as f64
+    }
+}
+
+/// CPU time of this process so far, user + system, in seconds, from
+/// `/proc/self/stat` (in clock ticks, which Linux fixes at 100 a second
+/// for user space); 0 where that file does not exist.
+fn cpu_seconds() -> f64 {
+    let Ok(stat) = std::fs::read_to_string("/proc/self/stat") else {
+        return 0.0;
+    };
+    // The command name (field 2) may hold spaces; count from after it.
+    let Some(after) = stat.rfind(')').map(|i| &stat[i + 1..]) else {
+        return 0.0;
+    };
+    let fields: Vec<&str> = after.split_whitespace().collect();
+    // utime and stime are fields 14 and 15; `after` starts at field 3.
+    let ticks = |i: usize| fields.get(i - 3).and_then(|f| f.parse::<f64>().ok()).unwrap_or(0.0);
+    (ticks(14) + ticks(15)) / 100.0
 }
 
 /// The ceiling: raw sled inserting records of the same size as the log's
 /// envelopes, one batch of 64, then `flush` and `fdatasync`, repeated.
-fn raw_sled_ceiling(record_len: usize, seconds: u64) -> BenchResult<f64> {
+fn raw_sled_ceiling(record_len: usize, seconds: f64) -> BenchResult<Measured> {
     let dir = tempfile::tempdir()?;
     let db = sled::Config::new().path(dir.path()).flush_every_ms(None).open()?;
     let tree = db.open_tree("raw")?;
     let file = File::open(dir.path().join("db"))?;
     let value = vec![7u8; record_len];
-    let deadline = Instant::now() + Duration::from_secs(seconds);
+    let cpu = cpu_seconds();
+    let deadline = Instant::now() + Duration::from_secs_f64(seconds);
     let start = Instant::now();
     let mut n: u64 = 0;
     while Instant::now() < deadline {
@@ -129,7 +193,12 @@ fn raw_sled_ceiling(record_len: usize, seconds: u64) -> BenchResult<f64> {
         db.flush()?;
         file.sync_data()?;
     }
-    Ok(n as f64 / start.elapsed().as_secs_f64())
+    Ok(Measured {
+        count: n,
+        seconds: start.elapsed().as_secs_f64(),
+        cpu: cpu_seconds() - cpu,
+        latencies: Vec::new(),
+    })
 }
 
 /// Opens the raw baseline's sled again; sled frees its file lock only when
@@ -223,32 +292,57 @@ fn replay(events: u64) -> BenchResult<(f64, f64, usize)> {
 
 fn main() -> BenchResult<()> {
     // `cargo bench` passes `--bench`; a name filter is not supported.
-    let seconds = env_number("BENCH_SECONDS", 5);
+    let seconds = env_number("BENCH_SECONDS", 6);
+    let rounds = env_number("BENCH_ROUNDS", 3).max(1);
     let replay_events = env_number("BENCH_REPLAY_EVENTS", 200_000);
     let cpus = std::thread::available_parallelism().map_or(0, |n| n.get());
-    println!("eventlog benchmark: {cpus} CPUs, {seconds} s per level, {PAYLOAD}-byte payloads, durable mode");
+    println!(
+        "eventlog benchmark: {cpus} CPUs, {seconds} s per level in {rounds} rounds, {PAYLOAD}-byte payloads, durable mode"
+    );
 
     let record_len = {
         let (_, _, len) = replay(1)?;
         len
     };
-    let ceiling = raw_sled_ceiling(record_len, seconds)?;
-    println!(
-        "ceiling: raw sled, batches of 64 {record_len}-byte records, flush + fdatasync each: {ceiling:.0} records/s"
-    );
-    println!("| writers | events/s | p50 ms | p99 ms | vs ceiling |");
-    println!("|---:|---:|---:|---:|---:|");
     let levels: Vec<usize> = std::env::var("BENCH_WRITERS")
         .ok()
         .map(|v| v.split(',').filter_map(|n| n.trim().parse().ok()).collect())
         .unwrap_or_else(|| vec![1, 8, 64]);
-    for writers in levels {
-        let (throughput, p50, p99) = durable_appends(writers, seconds)?;
+    // The ceiling and every level take turns, a slice each per round, so
+    // that a slow minute of a shared machine weighs on all of them alike.
+    let slice = seconds as f64 / rounds as f64;
+    let mut ceiling = Measured::default();
+    let mut measured: Vec<Measured> = levels.iter().map(|_| Measured::default()).collect();
+    let mut round_ratios: Vec<Vec<f64>> = levels.iter().map(|_| Vec::new()).collect();
+    for _ in 0..rounds {
+        let c = raw_sled_ceiling(record_len, slice)?;
+        let c_rate = c.rate();
+        ceiling.add(c);
+        for (i, writers) in levels.iter().enumerate() {
+            let m = durable_appends(*writers, slice)?;
+            round_ratios[i].push(100.0 * m.rate() / c_rate);
+            measured[i].add(m);
+        }
+    }
+    println!(
+        "ceiling: raw sled, batches of 64 {record_len}-byte records, flush + fdatasync each: {:.0} records/s, {:.1} us CPU per record",
+        ceiling.rate(),
+        ceiling.cpu_micros()
+    );
+    println!("| writers | events/s | p50 ms | p99 ms | vs ceiling | per round | CPU us/event |");
+    println!("|---:|---:|---:|---:|---:|---|---:|");
+    for (i, writers) in levels.iter().enumerate() {
+        let m = &mut measured[i];
+        m.latencies.sort_unstable();
+        let rounds: Vec<String> = round_ratios[i].iter().map(|r| format!("{r:.0}%")).collect();
         println!(
-            "| {writers} | {throughput:.0} | {:.2} | {:.2} | {:.0}% |",
-            ms(p50),
-            ms(p99),
-            100.0 * throughput / ceiling
+            "| {writers} | {:.0} | {:.2} | {:.2} | {:.0}% | {} | {:.1} |",
+            m.rate(),
+            ms(percentile(&m.latencies, 0.50)),
+            ms(percentile(&m.latencies, 0.99)),
+            100.0 * m.rate() / ceiling.rate(),
+            rounds.join(" "),
+            m.cpu_micros()
         );
     }
 

@@ -17,10 +17,14 @@
 //! crash could take back.
 //!
 //! **Atomicity.** The events of one `append` land together or not at all,
-//! with every index they touch (log, stream index, id index): one frame of
-//! the write-ahead file, checksummed as a whole, and one `sled::Batch`
-//! over the keyspaces of one sled tree, which sled recovers whole or not
-//! at all after a crash. A stream's head is the last entry of its range in
+//! with every index they touch (log, stream index, id index): they are one
+//! frame of the write-ahead file, checksummed as a whole, which recovery
+//! applies whole or not at all. sled receives the records and their index
+//! entries as plain inserts (cheaper than a `sled::Batch`) and may keep
+//! only some of them after a crash; recovery writes the index entries of
+//! every record past the last checkpoint again, and readers never see past
+//! the visible head, which moves only after the whole group is in sled and
+//! synced. A stream's head is the last entry of its range in
 //! the stream index, so it cannot disagree with it. A refused append
 //! (`WrongExpectedVersion`, a partly written or conflicting retry, invalid
 //! input) writes nothing.

@@ -1,7 +1,7 @@
 //! The keyspaces of the one sled tree that holds the log.
 //!
-//! All live in one tree so that one `sled::Batch` (atomic, also across a
-//! crash) covers an append's every write. Integers are big-endian, so
+//! All live in one tree, written by the one writer thread (atomicity
+//! comes from the write-ahead frame, see [`super::wal`]). Integers are big-endian, so
 //! sled's byte order is numeric order. A stream's head (its last version)
 //! is not stored separately: it is the last entry of the stream's range in
 //! the stream index, one reverse seek away; storing it again would cost

@@ -66,7 +66,7 @@ pub struct SledOptions {
     pub durability: Durability,
     /// sled's page cache, in bytes.
     pub cache_capacity_bytes: u64,
-    /// Most events committed in one group (one sled batch).
+    /// Most events committed in one group (one write-ahead frame).
     pub max_group_events: usize,
 }
 
@@ -83,7 +83,7 @@ impl Default for SledOptions {
 /// Counters of the write path: how well group commit is grouping.
 #[derive(Clone, Copy, PartialEq, Eq, Debug, Default)]
 pub struct WriteStats {
-    /// Groups applied (one sled batch each).
+    /// Groups applied (one write-ahead frame each).
     pub groups: u64,
     /// Events written.
     pub events: u64,

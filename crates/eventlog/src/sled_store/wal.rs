@@ -2,8 +2,8 @@
 //!
 //! Each group of appends is written as one frame to the current WAL file,
 //! and the sync thread makes it durable with one `fdatasync` before the
-//! appends are acknowledged. sled receives the same records in one batch
-//! but is synced only at checkpoints, so its costly flush (many
+//! appends are acknowledged. sled receives the same records (plain
+//! inserts) but is synced only at checkpoints, so its costly flush (many
 //! `sync_file_range` writes of page fragments) stays off the path of every
 //! append.
 //!
@@ -11,9 +11,11 @@
 //! crc32c of the payload (4), payload = records, each a length (4) and an
 //! envelope ([`crate::envelope`]), in position order.
 //!
-//! Recovery, at open: sled holds a prefix of the groups (its batches are
-//! atomic and its log recovers in order). Every valid frame's records past
-//! that prefix are applied again, in order; a frame that is cut short or
+//! Recovery, at open: sled holds a prefix of the writer's inserts (its log
+//! recovers in order up to the first incomplete write), so it may hold a
+//! record without its index entries. The index entries of every record
+//! since the last checkpoint are written again, and every valid frame's
+//! records past sled's last record are applied, in order; a frame that is cut short or
 //! fails its checksum ends its file, as a torn record ends PostgreSQL's
 //! WAL replay: it was never acknowledged, because an acknowledgement needs
 //! the sync that would have completed it, and neither were the frames
@@ -162,6 +164,10 @@ pub struct RecoveryReport {
     /// Bytes at the end of a write-ahead file that did not form a whole,
     /// valid frame: a write cut short by a crash, never acknowledged.
     pub discarded_bytes: u64,
+    /// Records past the last checkpoint whose stream-index and id-index
+    /// entries were written again (sled may have kept a record without
+    /// them).
+    pub reindexed: u64,
 }
 
 /// Valid frames' payloads of one file, up to the first bad or cut frame,
@@ -190,14 +196,45 @@ fn frames(path: &Path) -> Result<(Vec<Vec<u8>>, u64), StoreError> {
     Ok((out, (data.len() - at) as u64))
 }
 
-/// Re-applies to sled every WAL record at or past `next_position` (what
-/// sled already holds ends there) and returns the new next position.
+/// The position a WAL file starts at, from its name.
+fn first_position_of(path: &Path) -> Option<Position> {
+    path.file_name()?
+        .to_str()?
+        .strip_prefix("wal-")?
+        .strip_suffix(".log")?
+        .parse()
+        .ok()
+}
+
+/// Writes the stream-index and id-index entries of one record (again).
+fn index_record(tree: &sled::Tree, position: Position, bytes: &[u8]) -> Result<(), StoreError> {
+    let event = envelope::decode(position, sled::IVec::from(bytes))
+        .map_err(|reason| StoreError::Corrupt { position, reason })?;
+    let position_bytes = position.to_be_bytes();
+    tree.insert(stream_key(event.stream(), event.stream_version), &position_bytes)?;
+    tree.insert(id_key(&event.id), &position_bytes)?;
+    Ok(())
+}
+
+/// Brings sled up to date with the write-ahead files at open and returns
+/// the next position. `sled_end` is where sled's log keyspace ends.
+///
+/// Everything below the last checkpoint (the first WAL file's position) is
+/// durable in sled, indexes included. Past it, sled holds a prefix of the
+/// inserts the writer made (record, then its stream-index and id-index
+/// entries, in position order; sled recovers its own log in order up to
+/// the first incomplete write), so a record may have lost its index
+/// entries. Recovery therefore writes the index entries of every record
+/// from the checkpoint on again (same keys, same values), takes the records
+/// sled lacks from the WAL, and for records sled kept beyond the WAL's
+/// valid frames (written, never acknowledged) reads them from sled.
 pub(super) fn recover(
     dir: &Path,
     tree: &sled::Tree,
-    mut next_position: Position,
+    sled_end: Position,
 ) -> Result<(Position, RecoveryReport), StoreError> {
     let mut report = RecoveryReport::default();
+    let mut next_position = sled_end;
     if !dir.exists() {
         if next_position > 0 {
             // Every open creates the folder before the first append; a store
@@ -212,30 +249,42 @@ pub(super) fn recover(
         }
         return Ok((next_position, report));
     }
-    for path in wal_files(dir)? {
-        let (frames, discarded) = frames(&path)?;
+    let files = wal_files(dir)?;
+    let checkpoint = files.first().and_then(|f| first_position_of(f));
+    if let Some(checkpoint) = checkpoint {
+        if checkpoint > sled_end {
+            return Err(StoreError::Corrupt {
+                position: sled_end,
+                reason: format!(
+                    "the log ends at position {sled_end} but its last checkpoint was at {checkpoint}: sled lost durable records"
+                ),
+            });
+        }
+    }
+    // The next record the WAL must hold, so that its records are dense.
+    let mut wal_next = checkpoint;
+    for path in &files {
+        let (frames, discarded) = frames(path)?;
         report.discarded_bytes += discarded;
         for payload in frames {
-            let mut batch = sled::Batch::default();
-            let mut any = false;
             let mut at = 0;
             while at < payload.len() {
-                let len_bytes = payload.get(at..at + 4).ok_or_else(|| StoreError::Corrupt {
+                let malformed = || StoreError::Corrupt {
                     position: next_position,
                     reason: format!("malformed frame in {}", path.display()),
-                })?;
+                };
+                let len_bytes = payload.get(at..at + 4).ok_or_else(malformed)?;
                 let len = u32::from_be_bytes([len_bytes[0], len_bytes[1], len_bytes[2], len_bytes[3]]) as usize;
-                let bytes = payload.get(at + 4..at + 4 + len).ok_or_else(|| StoreError::Corrupt {
-                    position: next_position,
-                    reason: format!("malformed frame in {}", path.display()),
-                })?;
+                let bytes = payload.get(at + 4..at + 4 + len).ok_or_else(malformed)?;
                 at += 4 + len;
                 // The record's own position, read through the envelope.
                 let position = bytes.get(5..13).and_then(be_u64).ok_or_else(|| StoreError::Corrupt {
                     position: next_position,
                     reason: format!("malformed record in {}", path.display()),
                 })?;
-                if position < next_position {
+                if wal_next.is_some_and(|n| position < n) {
+                    // Older than the checkpoint (a file left from before
+                    // it): sled has it for good.
                     continue;
                 }
                 if position > next_position {
@@ -247,20 +296,171 @@ pub(super) fn recover(
                         ),
                     });
                 }
-                let event = envelope::decode(position, sled::IVec::from(bytes))
-                    .map_err(|reason| StoreError::Corrupt { position, reason })?;
-                let position_bytes = position.to_be_bytes();
-                batch.insert(&log_key(position), bytes);
-                batch.insert(stream_key(event.stream(), event.stream_version), &position_bytes);
-                batch.insert(&id_key(&event.id), &position_bytes);
-                next_position += 1;
-                report.replayed += 1;
-                any = true;
-            }
-            if any {
-                tree.apply_batch(batch)?;
+                if let Some(n) = wal_next {
+                    // A torn older file followed by a newer one: sled has
+                    // the records in between (a checkpoint ran after them).
+                    reindex_from_sled(tree, n..position, &mut report)?;
+                }
+                if position == next_position {
+                    tree.insert(log_key(position), bytes)?;
+                    next_position += 1;
+                    report.replayed += 1;
+                }
+                index_record(tree, position, bytes)?;
+                report.reindexed += 1;
+                wal_next = Some(position + 1);
             }
         }
     }
+    // Records sled kept past the WAL's valid frames.
+    if let Some(from) = wal_next {
+        reindex_from_sled(tree, from..sled_end, &mut report)?;
+    }
     Ok((next_position, report))
+}
+
+/// Writes the index entries of records sled holds but the WAL does not.
+fn reindex_from_sled(
+    tree: &sled::Tree,
+    positions: std::ops::Range<Position>,
+    report: &mut RecoveryReport,
+) -> Result<(), StoreError> {
+    for position in positions {
+        let bytes = tree.get(log_key(position))?.ok_or_else(|| StoreError::Corrupt {
+            position,
+            reason: "record is missing: the log has a gap".into(),
+        })?;
+        index_record(tree, position, &bytes)?;
+        report.reindexed += 1;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::types::{EventId, EventMetadata, NewEvent, StreamId};
+
+    type TestResult = Result<(), Box<dyn std::error::Error>>;
+    /// A test record: position, envelope bytes, stream, version, id.
+    type Record = (Position, Vec<u8>, String, u64, EventId);
+
+    /// Records 0..n, alternating between two streams.
+    fn records(n: u64) -> Result<Vec<Record>, Box<dyn std::error::Error>> {
+        let mut out = Vec::new();
+        for position in 0..n {
+            let name = format!("s{}", position % 2);
+            let stream = StreamId::new(name.clone())?;
+            let version = position / 2;
+            let event = NewEvent {
+                id: EventId::new_random(),
+                event_type: "Tested".into(),
+                schema_version: 1,
+                payload: vec![position as u8; 20],
+                metadata: EventMetadata::default(),
+            };
+            let placement = envelope::Placement {
+                position,
+                stream: &stream,
+                stream_version: version,
+                recorded_at: chrono::Utc::now(),
+            };
+            out.push((position, envelope::encode(&placement, &event), name, version, event.id));
+        }
+        Ok(out)
+    }
+
+    fn wal_with(dir: &Path, records: &[Record]) -> Result<(), StoreError> {
+        let mut wal = Wal::start(dir, records.first().map_or(0, |r| r.0))?;
+        for chunk in records.chunks(2) {
+            let mut frame = FrameBuilder::new();
+            for record in chunk {
+                frame.push(&record.1);
+            }
+            wal.write(&frame.finish())?;
+        }
+        Ok(())
+    }
+
+    fn indexed(tree: &sled::Tree, record: &Record) -> Result<bool, StoreError> {
+        let position = Some(record.0.to_be_bytes().to_vec());
+        let stream = tree.get(stream_key(&record.2, record.3))?.map(|v| v.to_vec());
+        let id = tree.get(id_key(&record.4))?.map(|v| v.to_vec());
+        Ok(stream == position && id == position)
+    }
+
+    /// What a crash may leave: sled kept a prefix of the writer's inserts,
+    /// so records 0..3 are whole, record 3 lost its index entries, and
+    /// records 4 and 5 (in the WAL) are missing. A second case: sled kept
+    /// records 6 and 7 past the WAL's last frame, without index entries.
+    /// Recovery restores every index entry and the missing records.
+    #[test]
+    fn recovery_rewrites_index_entries_sled_lost() -> TestResult {
+        let dir = tempfile::tempdir()?;
+        let db = sled::Config::new().path(dir.path().join("db")).open()?;
+        let tree = db.open_tree("t")?;
+        let all = records(8)?;
+        wal_with(&dir.path().join("wal"), &all[..6])?;
+        for record in &all[..4] {
+            tree.insert(log_key(record.0), record.1.as_slice())?;
+        }
+        for record in &all[..3] {
+            tree.insert(stream_key(&record.2, record.3), &record.0.to_be_bytes())?;
+            tree.insert(id_key(&record.4), &record.0.to_be_bytes())?;
+        }
+        assert!(
+            !indexed(&tree, &all[3])?,
+            "the test starts from a record without index entries"
+        );
+        let (next, report) = recover(&dir.path().join("wal"), &tree, 4)?;
+        assert_eq!(next, 6);
+        assert_eq!(report.replayed, 2);
+        assert_eq!(report.reindexed, 6);
+        for record in &all[..6] {
+            assert!(indexed(&tree, record)?, "position {}", record.0);
+            assert_eq!(tree.get(log_key(record.0))?.map(|v| v.to_vec()), Some(record.1.clone()));
+        }
+
+        // Records 6 and 7 reached sled, their WAL frame did not.
+        for record in &all[6..] {
+            tree.insert(log_key(record.0), record.1.as_slice())?;
+        }
+        let (next, report) = recover(&dir.path().join("wal"), &tree, 8)?;
+        assert_eq!(next, 8);
+        assert_eq!(report.replayed, 0);
+        assert_eq!(report.reindexed, 8);
+        for record in &all {
+            assert!(indexed(&tree, record)?, "position {}", record.0);
+        }
+        Ok(())
+    }
+
+    /// sled ending before the last checkpoint, or a WAL record past a hole,
+    /// is damage, reported as such.
+    #[test]
+    fn recovery_reports_what_it_cannot_restore() -> TestResult {
+        let dir = tempfile::tempdir()?;
+        let db = sled::Config::new().path(dir.path().join("db")).open()?;
+        let tree = db.open_tree("t")?;
+        let all = records(6)?;
+        wal_with(&dir.path().join("wal"), &all[2..])?;
+        let err = recover(&dir.path().join("wal"), &tree, 0).err();
+        assert!(
+            matches!(&err, Some(StoreError::Corrupt { position: 0, reason }) if reason.contains("checkpoint")),
+            "{err:?}"
+        );
+        // A WAL whose checkpoint sled reached but that skips a record.
+        let gap = tempfile::tempdir()?;
+        let mut wal = Wal::start(gap.path(), 0)?;
+        let mut frame = FrameBuilder::new();
+        frame.push(&all[0].1);
+        frame.push(&all[2].1);
+        wal.write(&frame.finish())?;
+        let err = recover(gap.path(), &tree, 0).err();
+        assert!(
+            matches!(&err, Some(StoreError::Corrupt { position: 1, reason }) if reason.contains("missing")),
+            "{err:?}"
+        );
+        Ok(())
+    }
 }
