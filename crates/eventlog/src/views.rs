@@ -9,6 +9,11 @@
 //! 500 ms by default), never synced per write, because anything lost is
 //! rebuilt from the log.
 //!
+//! A tree that nothing reads yet (a view being built from position 0) may
+//! be written with [`ViewTree::write_in_order`] instead: plain inserts,
+//! about 1.4x faster than sled's atomic batches, but a crash can leave any
+//! prefix of them, so such a tree is thrown away if a crash interrupts it.
+//!
 //! This module keeps sled inside this crate, as everything else that
 //! touches storage.
 
@@ -157,6 +162,27 @@ impl ViewTree {
             }
         }
         self.tree.apply_batch(b)?;
+        Ok(())
+    }
+
+    /// Writes a batch as plain inserts and removals, one after the other,
+    /// without sled's atomic batch: sled recovers its log in order, so a
+    /// crash leaves the tree with some prefix of these writes, which may
+    /// end in the middle of the batch. Only for a tree that nobody reads
+    /// and that is thrown away if a crash interrupts its writing (a view
+    /// being built from position 0); [`ViewDb::flush`] before publishing
+    /// it.
+    pub fn write_in_order(&self, batch: ViewBatch) -> Result<(), StoreError> {
+        for (k, v) in batch.ops {
+            match v {
+                Some(v) => {
+                    self.tree.insert(k, v)?;
+                }
+                None => {
+                    self.tree.remove(k)?;
+                }
+            }
+        }
         Ok(())
     }
 

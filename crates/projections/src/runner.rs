@@ -4,13 +4,25 @@
 //! with the new checkpoint in one atomic batch, so that after a crash no
 //! event is applied twice and none is skipped.
 //!
-//! **Versions and rebuilds.** A view's tree is named `<name>.v<version>`.
-//! When the projection's version differs from the tree that serves
-//! queries (recorded in the `meta` tree), or when [`ViewHandle::rebuild`]
-//! asks for it, the runner replays the log from 0 into a fresh tree while
-//! the old one keeps answering queries, and swaps them atomically (one
-//! `meta` write, one pointer swap) once the new tree has caught up with the
-//! head. A restart during a rebuild resumes it from its own checkpoint.
+//! **Versions and builds.** A view's tree is named `<name>.v<version>`
+//! (`.r<n>` appended for a rebuild of the same version). When the view
+//! database has no tree for the view yet, when the projection's version
+//! differs from the tree that serves queries (recorded in the `meta`
+//! tree), or when [`ViewHandle::rebuild`] asks for it, the runner replays
+//! the log from 0 into a fresh tree while the old one keeps answering
+//! queries (on a fresh view database, an empty tree answers them), and
+//! swaps them atomically (one `meta` write, one pointer swap) once the new
+//! tree has caught up with the head. On an empty log there is nothing to
+//! replay: the fresh tree serves at once.
+//!
+//! A build writes its tree with plain sled inserts instead of atomic
+//! batches (about 1.4x faster, see `docs/benchmarks.md`). That is safe
+//! because nothing reads the tree before the swap, the view database is
+//! flushed before the swap is recorded (and sled recovers its log in
+//! order), and a build interrupted by a stop or a crash is not resumed: at
+//! the next start its tree is dropped and the build starts again from 0.
+//! From the swap on, the view commits every batch atomically with its
+//! checkpoint.
 //!
 //! **Read-your-writes.** [`ViewHandle::wait_for`] waits until the view has
 //! applied a position.
@@ -408,38 +420,49 @@ pub fn start(
     Ok(handle)
 }
 
-/// Starts every view of `projections`. Views that follow the log from
-/// their checkpoint share one reader: each event is read and decoded once
-/// and handed to every view, which applies and commits it in its own task
-/// (a rebuild of everything reads the log once instead of once per view).
-/// Views that must rebuild first, and any view asked to rebuild later,
-/// run on their own. Must be called inside a tokio runtime.
+/// Starts every view of `projections`. Views share readers: each event is
+/// read and decoded once and handed to every view of a reader, which
+/// applies and commits it in its own task (building every view reads the
+/// log once instead of once per view). Views that follow the log from
+/// their checkpoint share one reader; views that must be built from 0
+/// share another, so that a build does not hold up the views that are
+/// live. A view asked to rebuild later leaves its reader and rebuilds on
+/// its own. Must be called inside a tokio runtime.
 pub fn start_all(
     store: Arc<dyn EventStore>,
     db: ViewDb,
     projections: Vec<Arc<dyn Projection>>,
 ) -> Result<Vec<ViewHandle>, ProjectionError> {
     let mut handles = Vec::new();
-    let mut members = Vec::new();
+    let mut followers = Vec::new();
+    let mut builders = Vec::new();
     for projection in projections {
         let runner = prepare(store.clone(), db.clone(), projection)?;
         handles.push(runner.handle.clone());
         if runner.build_name.is_some() {
-            tokio::spawn(runner.run());
+            builders.push(runner);
         } else {
-            members.push(runner);
+            followers.push(runner);
         }
     }
-    if !members.is_empty() {
+    for members in [followers, builders] {
+        if members.is_empty() {
+            continue;
+        }
         let mut from = Position::MAX;
         let mut senders = Vec::new();
         for runner in members {
-            from = from.min(checkpoint(&runner.handle.tree())?);
+            // A build starts from 0 in a fresh tree.
+            let start = match runner.build_name {
+                Some(_) => 0,
+                None => checkpoint(&runner.handle.tree())?,
+            };
+            from = from.min(start);
             let (tx, rx) = tokio::sync::mpsc::channel(FEED_DEPTH);
             senders.push(tx);
             tokio::spawn(runner.run_member(rx));
         }
-        tokio::spawn(feed(store, from, senders));
+        tokio::spawn(feed(store.clone(), from, senders));
     }
     Ok(handles)
 }
@@ -452,6 +475,9 @@ struct DecodedBatch {
     last: Position,
     /// The log could not be read at `last`: every member fails there.
     error: Option<String>,
+    /// Nothing after `last` was visible when the batch was read: a member
+    /// building its tree has caught up with the head once it applied it.
+    caught_up: bool,
 }
 
 /// One event of a [`DecodedBatch`].
@@ -479,6 +505,7 @@ async fn feed(
                     events: Vec::new(),
                     last: sub.next_position(),
                     error: Some(e.to_string()),
+                    caught_up: false,
                 });
                 for m in members {
                     let _ = m.send(failed.clone()).await;
@@ -486,10 +513,15 @@ async fn feed(
                 return;
             }
         }
+        let mut caught_up = false;
         while raw.len() < MAX_BATCH {
             match sub.try_next() {
                 Some(Ok(e)) => raw.push(e),
-                Some(Err(_)) | None => break,
+                Some(Err(_)) => break,
+                None => {
+                    caught_up = true;
+                    break;
+                }
             }
         }
         let last = raw.last().map(|r| r.position).unwrap_or(from);
@@ -508,6 +540,7 @@ async fn feed(
             events,
             last,
             error: None,
+            caught_up,
         });
         let mut still = Vec::with_capacity(members.len());
         for m in members {
@@ -531,54 +564,55 @@ fn prepare(store: Arc<dyn EventStore>, db: ViewDb, projection: Arc<dyn Projectio
     // A tree belongs to this version if it is `<name>.v<version>` or one of
     // its explicit rebuilds, `<name>.v<version>.r<n>`.
     let of_this_version = |tree: &str| tree == target || tree.starts_with(&format!("{target}.r"));
-    // A rebuild left half done by an older version is worthless to this
-    // one: drop it and start over.
-    let building = match building {
-        Some(b) if !of_this_version(&b) => {
+    // A build left by a stop or a crash was written without atomic batches
+    // and cannot be resumed: drop it. If it was a build of this version, it
+    // starts again from 0 below.
+    let interrupted = match building {
+        Some(b) => {
             db.drop_tree(&b)?;
             let mut batch = ViewBatch::default();
             batch.delete(format!("building/{name}").into_bytes());
             meta.apply(batch)?;
-            None
+            of_this_version(&b)
         }
-        other => other,
+        None => false,
     };
-    // Serve what served before; build this version if the serving tree is
-    // of another one, or finish a rebuild in progress.
-    let (serving_name, build_name) = match current {
-        Some(current) if of_this_version(&current) => (current, building),
-        Some(current) => (current, Some(building.unwrap_or(target))),
-        None => {
-            meta.apply({
-                let mut b = ViewBatch::default();
-                b.put(format!("current/{name}").into_bytes(), target.clone().into_bytes());
-                b
-            })?;
-            (target, None)
+    // Serve what served before (on a fresh view database, an empty tree);
+    // build this version if nothing of it serves, or start again a build
+    // of it that was interrupted.
+    let needs_build = match &current {
+        Some(current) => !of_this_version(current) || interrupted,
+        None => true,
+    };
+    let serving_name = current.clone().unwrap_or_else(|| format!("{target}.empty"));
+    let build_name = if !needs_build {
+        None
+    } else if current.as_deref().is_some_and(of_this_version) || interrupted || db.has_tree(&target) {
+        Some(rebuild_name(&db, &target))
+    } else {
+        Some(target.clone())
+    };
+    let mut runner = Runner::new(store, db, meta, projection, serving_name, build_name)?;
+    // On an empty log the fresh tree is the whole view: it serves at once.
+    if let Some(build) = runner.build_name.clone() {
+        if runner.store.head().is_none() {
+            let tree = runner.fresh_tree(&build)?;
+            runner.swap(&build, &tree)?;
         }
-    };
-    let serving_tree = db.tree(&serving_name)?;
-    let serving_applied = checkpoint(&serving_tree)?.checked_sub(1);
-    let (applied_tx, applied_rx) = watch::channel(serving_applied);
-    let (status_tx, status_rx) = watch::channel(ViewStatus::Starting);
-    let handle = ViewHandle {
-        name,
-        serving: Arc::new(RwLock::new(serving_tree)),
-        applied: applied_rx,
-        status: status_rx,
-        rebuild: Arc::new(tokio::sync::Notify::new()),
-    };
-    Ok(Runner {
-        store,
-        db,
-        meta,
-        projection,
-        serving_name,
-        build_name,
-        handle,
-        applied: applied_tx,
-        status: status_tx,
-    })
+    }
+    Ok(runner)
+}
+
+/// A name for a rebuild of `target` that no tree has.
+fn rebuild_name(db: &ViewDb, target: &str) -> String {
+    let mut n = Utc::now().timestamp_millis();
+    loop {
+        let name = format!("{target}.r{n}");
+        if !db.has_tree(&name) {
+            return name;
+        }
+        n += 1;
+    }
 }
 
 struct Runner {
@@ -600,6 +634,56 @@ enum Step {
 }
 
 impl Runner {
+    fn new(
+        store: Arc<dyn EventStore>,
+        db: ViewDb,
+        meta: ViewTree,
+        projection: Arc<dyn Projection>,
+        serving_name: String,
+        build_name: Option<String>,
+    ) -> Result<Self, ProjectionError> {
+        let serving_tree = db.tree(&serving_name)?;
+        let serving_applied = checkpoint(&serving_tree)?.checked_sub(1);
+        let (applied_tx, applied_rx) = watch::channel(serving_applied);
+        let (status_tx, status_rx) = watch::channel(ViewStatus::Starting);
+        let handle = ViewHandle {
+            name: projection.name(),
+            serving: Arc::new(RwLock::new(serving_tree)),
+            applied: applied_rx,
+            status: status_rx,
+            rebuild: Arc::new(tokio::sync::Notify::new()),
+        };
+        Ok(Self {
+            store,
+            db,
+            meta,
+            projection,
+            serving_name,
+            build_name,
+            handle,
+            applied: applied_tx,
+            status: status_tx,
+        })
+    }
+
+    /// Records that `build` is being built and returns its tree, which
+    /// must be new: a build writes it with plain inserts, from 0.
+    fn fresh_tree(&self, build: &str) -> Result<ViewTree, ProjectionError> {
+        if build == self.serving_name || self.db.has_tree(build) {
+            return Err(ProjectionError::Invalid(format!(
+                "view {}: tree {build} exists already and cannot be built from 0",
+                self.projection.name()
+            )));
+        }
+        let mut b = ViewBatch::default();
+        b.put(
+            format!("building/{}", self.projection.name()).into_bytes(),
+            build.as_bytes().to_vec(),
+        );
+        self.meta.apply(b)?;
+        Ok(self.db.tree(build)?)
+    }
+
     async fn run(mut self) {
         loop {
             let result = match self.build_name.clone() {
@@ -608,12 +692,7 @@ impl Runner {
             };
             match result {
                 Ok(Step::Continue) => continue,
-                Ok(Step::RebuildRequested) => {
-                    if let Err(e) = self.plan_rebuild() {
-                        self.fail(0, e.to_string());
-                        return;
-                    }
-                }
+                Ok(Step::RebuildRequested) => self.plan_rebuild(),
                 Ok(Step::StoreClosed) => {
                     let _ = self.db.flush();
                     self.status.send_replace(ViewStatus::Stopped);
@@ -627,36 +706,46 @@ impl Runner {
         }
     }
 
-    /// Records a rebuild into a fresh tree of this version.
-    fn plan_rebuild(&mut self) -> Result<(), ProjectionError> {
-        let name = self.projection.name();
-        let build = format!(
-            "{name}.v{}.r{}",
-            self.projection.version(),
-            Utc::now().timestamp_millis()
-        );
-        let mut b = ViewBatch::default();
-        b.put(format!("building/{name}").into_bytes(), build.clone().into_bytes());
-        self.meta.apply(b)?;
-        self.build_name = Some(build);
-        Ok(())
+    /// Plans a rebuild into a fresh tree of this version.
+    fn plan_rebuild(&mut self) {
+        let target = format!("{}.v{}", self.projection.name(), self.projection.version());
+        self.build_name = Some(rebuild_name(&self.db, &target));
     }
 
     /// A member of a shared feed: applies the decoded batches it is handed
-    /// until the store closes; a rebuild request takes it out of the feed
-    /// and it carries on alone.
+    /// until the store closes. A member that builds its tree from 0 swaps
+    /// it in once it has caught up and carries on as any member. A rebuild
+    /// request takes a member that is not building out of the feed, and it
+    /// carries on alone.
     async fn run_member(mut self, mut rx: tokio::sync::mpsc::Receiver<Arc<DecodedBatch>>) {
-        self.status.send_replace(ViewStatus::Live);
-        let tree = self.handle.tree();
+        let mut building = match self.build_name.clone() {
+            Some(build) => match self.fresh_tree(&build) {
+                Ok(tree) => {
+                    let progress = BuildProgress::new(self.store.head());
+                    self.status.send_replace(ViewStatus::Rebuilding(progress.report()));
+                    Some((build, tree, progress))
+                }
+                Err(e) => return self.fail(0, e.to_string()),
+            },
+            None => {
+                self.status.send_replace(ViewStatus::Live);
+                None
+            }
+        };
+        let mut tree = match &building {
+            Some((_, tree, _)) => tree.clone(),
+            None => self.handle.tree(),
+        };
         loop {
             let batch = tokio::select! {
                 b = rx.recv() => b,
                 _ = self.handle.rebuild.notified() => {
-                    drop(rx);
-                    if let Err(e) = self.plan_rebuild() {
-                        self.fail(0, e.to_string());
-                        return;
+                    if building.is_some() {
+                        // Already building; a second request changes nothing.
+                        continue;
                     }
+                    drop(rx);
+                    self.plan_rebuild();
                     return self.run().await;
                 }
             };
@@ -683,11 +772,32 @@ impl Runner {
                     Err(reason) => return self.fail(*position, reason.clone()),
                 }
             }
-            match self.apply_decoded(&tree, &decoded, batch.last) {
-                Ok(last) => {
+            let commit = match building {
+                Some(_) => Commit::InOrder,
+                None => Commit::Atomic,
+            };
+            let last = match self.apply_decoded(&tree, &decoded, batch.last, commit) {
+                Ok(last) => last,
+                Err((position, e)) => return self.fail(position, e.to_string()),
+            };
+            match &mut building {
+                None => {
                     self.applied.send_replace(Some(last));
                 }
-                Err((position, e)) => return self.fail(position, e.to_string()),
+                Some((build, built, progress)) => {
+                    progress.done += batch.events.len() as u64;
+                    progress.head = self.store.head();
+                    if batch.caught_up || progress.head.is_none_or(|h| h <= last) {
+                        if let Err(e) = self.swap(build, built) {
+                            return self.fail(last, e.to_string());
+                        }
+                        tree = self.handle.tree();
+                        building = None;
+                        self.status.send_replace(ViewStatus::Live);
+                    } else {
+                        self.status.send_replace(ViewStatus::Rebuilding(progress.report()));
+                    }
+                }
             }
             tokio::task::yield_now().await;
         }
@@ -703,6 +813,7 @@ impl Runner {
         &self,
         tree: &ViewTree,
         batch: &[eventlog::RecordedEvent],
+        commit: Commit,
     ) -> Result<Position, (Position, ProjectionError)> {
         let Some(last) = batch.last().map(|r| r.position) else {
             return Ok(0);
@@ -719,7 +830,7 @@ impl Runner {
         }
         let decoded: Vec<(Position, DateTime<Utc>, &DomainEvent)> =
             decoded.iter().map(|(p, t, e)| (*p, *t, e)).collect();
-        self.apply_decoded(tree, &decoded, last)
+        self.apply_decoded(tree, &decoded, last, commit)
     }
 
     /// Applies decoded events and commits them with the checkpoint after
@@ -729,6 +840,7 @@ impl Runner {
         tree: &ViewTree,
         decoded: &[(Position, DateTime<Utc>, &DomainEvent)],
         last: Position,
+        commit: Commit,
     ) -> Result<Position, (Position, ProjectionError)> {
         let applied: Vec<Applied<'_>> = decoded
             .iter()
@@ -749,7 +861,12 @@ impl Runner {
             }
             return Err((applied.first().map(|a| a.position).unwrap_or(last), e));
         }
-        tree.apply(writer.into_batch(last + 1)).map_err(|e| (last, e.into()))?;
+        let batch = writer.into_batch(last + 1);
+        match commit {
+            Commit::Atomic => tree.apply(batch),
+            Commit::InOrder => tree.write_in_order(batch),
+        }
+        .map_err(|e| (last, e.into()))?;
         Ok(last)
     }
 
@@ -785,25 +902,21 @@ impl Runner {
             if batch.is_empty() {
                 return Ok(Step::RebuildRequested);
             }
-            let last = self.apply_batch(&tree, &batch)?;
+            let last = self.apply_batch(&tree, &batch, Commit::Atomic)?;
             self.applied.send_replace(Some(last));
             tokio::task::yield_now().await;
         }
     }
 
+    /// Builds `build` from 0 on a reader of its own, then swaps it in.
     async fn build(&mut self, build: &str) -> Result<Step, (Position, ProjectionError)> {
-        let name = self.projection.name();
-        let tree = self.db.tree(build).map_err(|e| (0, e.into()))?;
-        let mut b = ViewBatch::default();
-        b.put(format!("building/{name}").into_bytes(), build.as_bytes().to_vec());
-        self.meta.apply(b).map_err(|e| (0, e.into()))?;
-        let from = checkpoint(&tree).map_err(|e| (0, e))?;
-        let mut sub = Subscription::new(self.store.clone(), from);
-        let started = Instant::now();
-        let mut done: u64 = 0;
+        let tree = self.fresh_tree(build).map_err(|e| (0, e))?;
+        let mut sub = Subscription::new(self.store.clone(), 0);
+        let mut progress = BuildProgress::new(self.store.head());
+        self.status.send_replace(ViewStatus::Rebuilding(progress.report()));
         loop {
-            let head = self.store.head();
-            let caught_up = match head {
+            progress.head = self.store.head();
+            let caught_up = match progress.head {
                 None => true,
                 Some(h) => sub.next_position() > h,
             };
@@ -818,26 +931,21 @@ impl Runner {
                 // Already rebuilding; a second request changes nothing.
                 continue;
             }
-            self.apply_batch(&tree, &batch)?;
-            done += batch.len() as u64;
-            let rate = done as f64 / started.elapsed().as_secs_f64().max(1e-6);
-            let left = head.map(|h| h + 1 - sub.next_position().min(h + 1));
-            self.status.send_replace(ViewStatus::Rebuilding(RebuildProgress {
-                events_done: done,
-                head,
-                events_per_second: rate,
-                estimated_left: left
-                    .filter(|_| rate > 0.0)
-                    .map(|l| Duration::from_secs_f64(l as f64 / rate)),
-            }));
+            self.apply_batch(&tree, &batch, Commit::InOrder)?;
+            progress.done += batch.len() as u64;
+            self.status.send_replace(ViewStatus::Rebuilding(progress.report()));
             tokio::task::yield_now().await;
         }
     }
 
-    /// Makes the rebuilt tree the serving one: one meta batch, then the
-    /// pointer, then the old tree goes.
+    /// Makes the built tree the serving one: everything written to the
+    /// view database reaches sled's files, then one meta batch records the
+    /// swap, then the pointer moves and the old tree goes.
     fn swap(&mut self, build: &str, tree: &ViewTree) -> Result<(), ProjectionError> {
         let name = self.projection.name();
+        // The tree was written with plain inserts: they are on disk before
+        // the swap that publishes them is.
+        self.db.flush()?;
         let mut b = ViewBatch::default();
         b.put(format!("current/{name}").into_bytes(), build.as_bytes().to_vec());
         b.delete(format!("building/{name}").into_bytes());
@@ -854,5 +962,45 @@ impl Runner {
         }
         self.build_name = None;
         Ok(())
+    }
+}
+
+/// How a batch of view writes reaches sled.
+#[derive(Debug, Clone, Copy)]
+enum Commit {
+    /// One atomic batch with the checkpoint: for a tree that serves.
+    Atomic,
+    /// Plain inserts in order: for a tree being built, which nothing reads
+    /// and which is dropped if the build is interrupted.
+    InOrder,
+}
+
+/// Counts a build's progress.
+struct BuildProgress {
+    started: Instant,
+    done: u64,
+    head: Option<Position>,
+}
+
+impl BuildProgress {
+    fn new(head: Option<Position>) -> Self {
+        Self {
+            started: Instant::now(),
+            done: 0,
+            head,
+        }
+    }
+
+    fn report(&self) -> RebuildProgress {
+        let rate = self.done as f64 / self.started.elapsed().as_secs_f64().max(1e-6);
+        let left = self.head.map(|h| (h + 1).saturating_sub(self.done));
+        RebuildProgress {
+            events_done: self.done,
+            head: self.head,
+            events_per_second: rate,
+            estimated_left: left
+                .filter(|_| rate > 0.0)
+                .map(|l| Duration::from_secs_f64(l as f64 / rate)),
+        }
     }
 }

@@ -13,9 +13,10 @@
 //! `0x00`, the checkpoint), so a view added to `all_views()` is covered
 //! without touching this file.
 //!
-//! Two tests at the end pin the runner's own rebuild bookkeeping across
-//! restarts: a restart after an operator's rebuild, and a new version of a
-//! projection deployed while a rebuild was under way.
+//! Three tests at the end pin the runner's own rebuild bookkeeping across
+//! restarts: a restart after an operator's rebuild, a new version of a
+//! projection deployed while a rebuild was under way, and a build from 0
+//! stopped half way.
 
 use std::collections::BTreeMap;
 use std::future::Future;
@@ -1112,6 +1113,99 @@ async fn a_new_version_does_not_finish_a_rebuild_of_the_old_one() {
     );
     f.store.close().unwrap();
     new.wait_stopped(WAIT).await.unwrap();
+}
+
+/// A build from 0 stopped half way is not resumed, since its tree was
+/// written without atomic batches: the next start drops it and builds the
+/// view again from 0, which ends as the view built in one pass, with no
+/// tree of the interrupted build left behind.
+#[tokio::test]
+async fn an_interrupted_build_starts_again_from_zero() {
+    // Many more events than the shared reader hands out in one batch, so
+    // that every view is stopped in the middle of its build.
+    let refs = refs();
+    let mut history = decide(
+        &refs,
+        &[],
+        vec![(
+            agent(),
+            "2025-09-29 09:00",
+            receive_as("T-1", TicketKind::Repair, Priority::Normal),
+        )],
+    );
+    let comment = decide(
+        &refs,
+        &history,
+        vec![(
+            agent(),
+            "2025-09-29 09:01",
+            TicketCommand::Comment {
+                text: "called again".into(),
+                internal: true,
+            },
+        )],
+    );
+    history.extend(std::iter::repeat_n(comment[0].clone(), 15_999));
+    let f = Fixture::new();
+    let mut last = 0;
+    for chunk in history.chunks(1000) {
+        last = f.append(&ticket_id(1), chunk).await;
+    }
+
+    // A fresh view database builds every view; stop them once each has
+    // written part of its tree.
+    let prefix = LogPrefix::new(f.store.clone(), last);
+    let first = runner::start_all(prefix.clone(), f.views.clone(), all_views()).unwrap();
+    tokio::time::timeout(WAIT, async {
+        while !first
+            .iter()
+            .all(|v| matches!(v.status(), ViewStatus::Rebuilding(p) if p.events_done > 0))
+        {
+            tokio::task::yield_now().await;
+        }
+    })
+    .await
+    .expect("the views never reported a build in progress");
+    for view in &first {
+        // While the build runs, queries read an empty tree, not a half
+        // written one.
+        assert_eq!(view.applied(), None, "view {}", view.name());
+        assert!(entries(&view.tree()).is_empty(), "view {}", view.name());
+    }
+    prefix.close();
+    stop_all(&first).await;
+    let meta = f.views.tree("meta").unwrap();
+    for view in &first {
+        let building = meta.get(format!("building/{}", view.name()).as_bytes()).unwrap();
+        assert!(
+            building.is_some(),
+            "view {}: the build was not interrupted",
+            view.name()
+        );
+    }
+    drop((first, meta, prefix));
+
+    let f = f.restart();
+    let views = runner::start_all(f.dyn_store(), f.views.clone(), all_views()).unwrap();
+    for view in &views {
+        assert_eq!(
+            view.applied(),
+            None,
+            "view {}: a build written without atomic batches was resumed",
+            view.name()
+        );
+    }
+    wait_all(&views, last).await;
+    let from_zero_db = ViewDb::open(&f.dir.path().join("from-zero"), 8 << 20).unwrap();
+    let from_zero = start_all(f.dyn_store(), &from_zero_db);
+    wait_all(&from_zero, last).await;
+    assert_same_views(&[("built again", &views), ("from 0", &from_zero)]).unwrap();
+    assert_tickets_match_the_log(&f.store, views.iter().find(|v| v.name() == "tickets").unwrap());
+    let names = f.views.tree_names();
+    assert_eq!(names.len(), 1 + views.len(), "trees left behind: {names:?}");
+    f.store.close().unwrap();
+    stop_all(&views).await;
+    stop_all(&from_zero).await;
 }
 
 // ------------------------------------------------------- a real crash
