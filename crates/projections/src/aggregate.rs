@@ -47,6 +47,23 @@ pub fn replace(view: &mut ViewWriter<'_>, record_key: Vec<u8>, new: Contribution
     if old == new {
         return Ok(());
     }
+    update(view, &old, &new)?;
+    if new.entries.is_empty() {
+        view.delete(record_key);
+    } else {
+        view.put_value(record_key, &new)?;
+    }
+    Ok(())
+}
+
+/// Moves a record's contribution from `old` to `new`, updating every
+/// aggregate either touches, for a view that keeps what a record
+/// contributes inside the record itself (one key written per record
+/// instead of two).
+pub fn update(view: &mut ViewWriter<'_>, old: &Contribution, new: &Contribution) -> Result<(), ProjectionError> {
+    if old == new {
+        return Ok(());
+    }
     let mut touched: Vec<(Vec<u8>, Vec<i64>)> = Vec::new();
     let mut bump = |key: &Vec<u8>, delta: &[i64], sign: i64, view: &ViewWriter<'_>| -> Result<(), ProjectionError> {
         if let Some((_, c)) = touched.iter_mut().find(|(k, _)| k == key) {
@@ -70,11 +87,6 @@ pub fn replace(view: &mut ViewWriter<'_>, record_key: Vec<u8>, new: Contribution
         } else {
             view.put_value(k, &c)?;
         }
-    }
-    if new.entries.is_empty() {
-        view.delete(record_key);
-    } else {
-        view.put_value(record_key, &new)?;
     }
     Ok(())
 }

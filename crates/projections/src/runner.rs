@@ -940,7 +940,8 @@ impl Runner {
 
     /// Makes the built tree the serving one: everything written to the
     /// view database reaches sled's files, then one meta batch records the
-    /// swap, then the pointer moves and the old tree goes.
+    /// swap, then the pointer moves, the old tree goes, and waiters learn
+    /// the position the view has applied.
     fn swap(&mut self, build: &str, tree: &ViewTree) -> Result<(), ProjectionError> {
         let name = self.projection.name();
         // The tree was written with plain inserts: they are on disk before
@@ -955,12 +956,13 @@ impl Runner {
             Ok(mut t) => *t = tree.clone(),
             Err(poisoned) => *poisoned.into_inner() = tree.clone(),
         }
-        self.applied.send_replace(applied);
         let old = std::mem::replace(&mut self.serving_name, build.to_string());
         if old != build {
             self.db.drop_tree(&old)?;
         }
         self.build_name = None;
+        // Last: a caller waiting for a position finds the swap complete.
+        self.applied.send_replace(applied);
         Ok(())
     }
 }

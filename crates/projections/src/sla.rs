@@ -52,6 +52,9 @@ pub struct SlaTicket {
     pub changes: Vec<ClockEvent>,
     /// Occurred time of the latest event.
     pub last_event_at: DateTime<Utc>,
+    /// What the ticket adds to each aggregate of its dimensions: the
+    /// counters of its stopped clocks (empty while none has stopped).
+    pub counters: Vec<i64>,
 }
 
 /// The SLA projection.
@@ -69,7 +72,6 @@ impl SlaView {
 
 const TICKET: u8 = b'c';
 const OPEN: u8 = b'o';
-const CONTRIBUTION: u8 = b'k';
 const AGGREGATE: u8 = b'a';
 
 fn ticket_key(id: &TicketId) -> Vec<u8> {
@@ -118,6 +120,18 @@ fn dimension_values(t: &SlaTicket) -> Vec<(&'static str, String)> {
     v
 }
 
+/// What a ticket adds to the aggregates: its counters under each of its
+/// dimensions.
+fn contribution(t: &SlaTicket) -> Contribution {
+    let mut contribution = Contribution::default();
+    if !t.counters.is_empty() {
+        for (dim, value) in dimension_values(t) {
+            contribution.add(aggregate::key(AGGREGATE, dim, &value), t.counters.clone());
+        }
+    }
+    contribution
+}
+
 fn counters(report: &SlaReport) -> Vec<i64> {
     let mut c = vec![0i64; PER_CLOCK * 3];
     for (i, kind) in ClockKind::ALL.into_iter().enumerate() {
@@ -161,7 +175,9 @@ impl Projection for SlaView {
     }
 
     fn version(&self) -> u32 {
-        1
+        // 2: a ticket's counters live in its record, not in a record of
+        // their own.
+        2
     }
 
     fn apply(&self, view: &mut ViewWriter<'_>, applied: &Applied<'_>) -> Result<(), ProjectionError> {
@@ -189,6 +205,7 @@ impl SlaView {
         let key = ticket_key(id);
         let existing: Option<SlaTicket> = view.get_value(&key)?;
         let was_open = existing.as_ref().is_some_and(|t| !t.finished);
+        let old = existing.as_ref().map(contribution).unwrap_or_default();
         let mut ticket = existing;
         let mut clocks_changed = false;
         for stamped in events {
@@ -217,6 +234,7 @@ impl SlaView {
                         finished: false,
                         changes: Vec::new(),
                         last_event_at: stamped.occurred_at,
+                        counters: Vec::new(),
                     }
                 }
                 (None, _) => continue,
@@ -247,27 +265,17 @@ impl SlaView {
             }
             ticket = Some(t);
         }
-        let Some(t) = ticket else { return Ok(()) };
-        let mut ck = vec![CONTRIBUTION];
-        ck.extend_from_slice(id.as_str().as_bytes());
+        let Some(mut t) = ticket else { return Ok(()) };
         // Counters change only with the clocks (a stopped clock's result does
         // not move with time); other events may only move the ticket between
         // buckets.
-        let c = if clocks_changed {
+        if clocks_changed {
             let report = evaluate_changes(&t.changes, &self.calendars, t.last_event_at)
                 .map_err(|e| ProjectionError::Invalid(format!("ticket {id}: {e}")))?;
-            counters(&report)
-        } else {
-            let old: Contribution = view.get_value(&ck)?.unwrap_or_default();
-            old.entries.into_iter().next().map(|(_, c)| c).unwrap_or_default()
-        };
-        let mut contribution = Contribution::default();
-        if c.iter().any(|v| *v != 0) {
-            for (dim, value) in dimension_values(&t) {
-                contribution.add(aggregate::key(AGGREGATE, dim, &value), c.clone());
-            }
+            let c = counters(&report);
+            t.counters = if c.iter().any(|v| *v != 0) { c } else { Vec::new() };
         }
-        aggregate::replace(view, ck, contribution)?;
+        aggregate::update(view, &old, &contribution(&t))?;
         match (was_open, !t.finished) {
             (true, false) => view.delete(open_key(&t.project, id)),
             (false, true) => view.put(open_key(&t.project, id), Vec::new()),
