@@ -592,6 +592,14 @@ fn prepare(store: Arc<dyn EventStore>, db: ViewDb, projection: Arc<dyn Projectio
     } else {
         Some(target.clone())
     };
+    // Any other tree of this view is left over: a placeholder of another
+    // version, or an old tree a crash kept from being dropped after its swap.
+    for tree in db.tree_names() {
+        let ours = tree.starts_with(&format!("{name}.v"));
+        if ours && tree != serving_name && Some(&tree) != build_name.as_ref() {
+            db.drop_tree(&tree)?;
+        }
+    }
     let mut runner = Runner::new(store, db, meta, projection, serving_name, build_name)?;
     // On an empty log the fresh tree is the whole view: it serves at once.
     if let Some(build) = runner.build_name.clone() {

@@ -57,6 +57,50 @@ pub struct SlaTicket {
     pub counters: Vec<i64>,
 }
 
+/// A ticket's record as version 1 of the view stored it, without
+/// `counters`: while version 2 is being built, the version 1 tree still
+/// answers the queries that read tickets' clocks.
+#[derive(Deserialize)]
+struct SlaTicketV1 {
+    id: TicketId,
+    kind: TicketKind,
+    project: ProjectId,
+    category: Category,
+    priority: Priority,
+    channel: Channel,
+    contractor: Option<ContractorId>,
+    month: String,
+    finished: bool,
+    changes: Vec<ClockEvent>,
+    last_event_at: DateTime<Utc>,
+}
+
+/// Decodes a ticket's record of either version of the view (bincode does
+/// not record field names: a version 1 record ends where version 2 has
+/// its counters, so it never decodes as version 2).
+fn decode_ticket(bytes: &[u8]) -> Result<SlaTicket, eventlog::codec::CodecError> {
+    match eventlog::codec::decode::<SlaTicket>("view value", 2, bytes) {
+        Ok(t) => Ok(t),
+        Err(e) => match eventlog::codec::decode::<SlaTicketV1>("view value", 1, bytes) {
+            Ok(v1) => Ok(SlaTicket {
+                id: v1.id,
+                kind: v1.kind,
+                project: v1.project,
+                category: v1.category,
+                priority: v1.priority,
+                channel: v1.channel,
+                contractor: v1.contractor,
+                month: v1.month,
+                finished: v1.finished,
+                changes: v1.changes,
+                last_event_at: v1.last_event_at,
+                counters: Vec::new(),
+            }),
+            Err(_) => Err(e),
+        },
+    }
+}
+
 /// The SLA projection.
 #[derive(Debug, Clone)]
 pub struct SlaView {
@@ -295,7 +339,7 @@ pub fn ticket_clocks(
     let Some(bytes) = tree.get(&ticket_key(id))? else {
         return Ok(None);
     };
-    let t: SlaTicket = eventlog::codec::decode("view value", 1, &bytes)?;
+    let t = decode_ticket(&bytes)?;
     evaluate_changes(&t.changes, calendars, at)
         .map(Some)
         .map_err(|e| ProjectionError::Invalid(e.to_string()))
@@ -403,7 +447,7 @@ pub fn alerts(
         let Some(bytes) = tree.get(&ticket_key(&id))? else {
             continue;
         };
-        let t: SlaTicket = eventlog::codec::decode("view value", 1, &bytes)?;
+        let t = decode_ticket(&bytes)?;
         let report =
             evaluate_changes(&t.changes, calendars, at).map_err(|e| ProjectionError::Invalid(e.to_string()))?;
         for clock in report.clocks() {
@@ -428,4 +472,43 @@ pub fn alerts(
         rank(a).cmp(&rank(b))
     });
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn record(counters: Vec<i64>) -> SlaTicket {
+        SlaTicket {
+            id: TicketId::new("T-1").unwrap_or_else(|e| panic!("{e}")),
+            kind: TicketKind::Repair,
+            project: ProjectId::new("P1").unwrap_or_else(|e| panic!("{e}")),
+            category: Category::Service,
+            priority: Priority::Normal,
+            channel: Channel::BackOffice,
+            contractor: None,
+            month: "2026-11".into(),
+            finished: false,
+            changes: Vec::new(),
+            last_event_at: DateTime::<Utc>::from_timestamp(1_795_000_000, 0)
+                .unwrap_or_else(|| panic!("a valid instant")),
+            counters,
+        }
+    }
+
+    #[test]
+    fn records_of_both_versions_decode() {
+        let v2 = record(vec![1, 0, 2]);
+        let bytes = eventlog::codec::encode(&v2).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(decode_ticket(&bytes).unwrap_or_else(|e| panic!("{e}")), v2);
+        // Version 1 stored the same fields without the counters: the bytes
+        // of a record with no counters, less the counters' length (0).
+        let without = record(Vec::new());
+        let mut v1 = eventlog::codec::encode(&without).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(v1.pop(), Some(0));
+        assert_eq!(decode_ticket(&v1).unwrap_or_else(|e| panic!("{e}")), without);
+        // Anything else is an error, not a record.
+        assert!(decode_ticket(&v1[..v1.len() - 3]).is_err());
+        assert!(decode_ticket(b"\xff\xff\xff").is_err());
+    }
 }
