@@ -1040,13 +1040,9 @@ impl Projection for VersionStamps {
     }
 }
 
-/// A new version of a projection is deployed while a rebuild of the old
-/// one was under way: the view it serves must be folded by the new version
-/// from 0, never an old-version tree finished by the new fold.
-#[tokio::test]
-async fn a_new_version_does_not_finish_a_rebuild_of_the_old_one() {
-    // More events than the runner applies in one batch, so that a rebuild
-    // can be stopped between two batches.
+/// Appends one ticket of `events` events (received, then the same comment
+/// over and over), `chunk` events per append; returns the last position.
+async fn append_long_ticket(f: &Fixture, events: usize, chunk: usize) -> Position {
     let refs = refs();
     let mut history = decide(
         &refs,
@@ -1069,12 +1065,23 @@ async fn a_new_version_does_not_finish_a_rebuild_of_the_old_one() {
             },
         )],
     );
-    history.extend(std::iter::repeat_n(comment[0].clone(), 2999));
-    let f = Fixture::new();
+    history.extend(std::iter::repeat_n(comment[0].clone(), events - 1));
     let mut last = 0;
-    for chunk in history.chunks(500) {
-        last = f.append(&ticket_id(1), chunk).await;
+    for part in history.chunks(chunk) {
+        last = f.append(&ticket_id(1), part).await;
     }
+    last
+}
+
+/// A new version of a projection is deployed while a rebuild of the old
+/// one was under way: the view it serves must be folded by the new version
+/// from 0, never an old-version tree finished by the new fold.
+#[tokio::test]
+async fn a_new_version_does_not_finish_a_rebuild_of_the_old_one() {
+    // More events than the runner applies in one batch, so that a rebuild
+    // can be stopped between two batches.
+    let f = Fixture::new();
+    let last = append_long_ticket(&f, 3000, 500).await;
 
     // Version 1 runs on the whole log, as a `LogPrefix` to be stopped on its
     // own in the middle of its rebuild.
@@ -1123,34 +1130,8 @@ async fn a_new_version_does_not_finish_a_rebuild_of_the_old_one() {
 async fn an_interrupted_build_starts_again_from_zero() {
     // Many more events than the shared reader hands out in one batch, so
     // that every view is stopped in the middle of its build.
-    let refs = refs();
-    let mut history = decide(
-        &refs,
-        &[],
-        vec![(
-            agent(),
-            "2025-09-29 09:00",
-            receive_as("T-1", TicketKind::Repair, Priority::Normal),
-        )],
-    );
-    let comment = decide(
-        &refs,
-        &history,
-        vec![(
-            agent(),
-            "2025-09-29 09:01",
-            TicketCommand::Comment {
-                text: "called again".into(),
-                internal: true,
-            },
-        )],
-    );
-    history.extend(std::iter::repeat_n(comment[0].clone(), 15_999));
     let f = Fixture::new();
-    let mut last = 0;
-    for chunk in history.chunks(1000) {
-        last = f.append(&ticket_id(1), chunk).await;
-    }
+    let last = append_long_ticket(&f, 16_000, 1000).await;
 
     // A fresh view database builds every view; stop them once each has
     // written part of its tree.
