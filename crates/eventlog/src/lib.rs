@@ -65,7 +65,10 @@
 //! for different content (`IdReused`).
 //!
 //! **Integrity.** Each record is a versioned envelope ([`envelope`]) with a
-//! crc32c over its bytes. A damaged or missing record is reported as
+//! crc32c over its bytes. sled stores the records of one commit group in
+//! chunks of up to 64 under one key (sled's cost is per key), each chunk
+//! with a crc32c over its own header; the envelopes inside are the same
+//! bytes a lone record has. A damaged or missing record is reported as
 //! [`StoreError::Corrupt`] with its position, never skipped and never a
 //! panic; [`EventStore::verify`] walks the whole store. Reads hand out
 //! [`RecordedEvent`]s that view the stored bytes without copying them.

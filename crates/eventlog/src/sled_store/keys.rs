@@ -9,7 +9,8 @@
 //!
 //! | prefix | key | value |
 //! |---|---|---|
-//! | `L` | position (8) | the envelope ([`crate::envelope`]) |
+//! | `L` | position (8) | one record: its envelope ([`crate::envelope`]) |
+//! | `L` | first position (8), count (4) | a chunk of `count` ≥ 2 records ([`super::chunk`]) |
 //! | `S` | stream length (2), stream, version (8) | position (8) |
 //! | `I` | event id (16) | position (8) |
 //! | `M` | name | store metadata (format version) |
@@ -27,10 +28,36 @@ pub(super) fn log_key(position: Position) -> [u8; 9] {
     key
 }
 
-/// The position in a log key, if it is one.
-pub(super) fn position_of_log_key(key: &[u8]) -> Option<Position> {
+/// The key of a chunk of `count` records from `first` on: a single
+/// record keeps the plain log key (as in store format 1), a longer chunk
+/// adds its count, so the key alone tells which positions it holds.
+/// Either sorts by `first`, after every chunk that starts earlier.
+pub(super) fn chunk_key(first: Position, count: usize) -> Vec<u8> {
+    let mut key = log_key(first).to_vec();
+    if count != 1 {
+        // Chunks hold at most a few dozen records.
+        key.extend_from_slice(&(count as u32).to_be_bytes());
+    }
+    key
+}
+
+/// The upper bound (inclusive) of every log key whose chunk starts at or
+/// before `position`.
+pub(super) fn chunk_key_bound(position: Position) -> [u8; 13] {
+    let mut key = [0xFF; 13];
+    key[..9].copy_from_slice(&log_key(position));
+    key
+}
+
+/// The first position and the record count of a log key, if it is one.
+pub(super) fn parse_log_key(key: &[u8]) -> Option<(Position, usize)> {
     match key {
-        [LOG, rest @ ..] => Some(u64::from_be_bytes(rest.try_into().ok()?)),
+        [LOG, rest @ ..] if rest.len() == 8 => Some((u64::from_be_bytes(rest.try_into().ok()?), 1)),
+        [LOG, rest @ ..] if rest.len() == 12 => {
+            let first = u64::from_be_bytes(rest[..8].try_into().ok()?);
+            let count = u32::from_be_bytes(rest[8..].try_into().ok()?) as usize;
+            (count >= 2).then_some((first, count))
+        }
         _ => None,
     }
 }

@@ -1,6 +1,7 @@
 //! The sled backend of [`EventStore`]: one tree, one writer thread that
 //! commits appends in groups, one sync thread that makes them durable.
 
+mod chunk;
 mod keys;
 mod verify;
 mod wal;
@@ -32,7 +33,13 @@ use keys::*;
 use writer::{AppendRequest, Shared};
 
 /// The on-disk layout version of the store (keyspaces and envelope).
-pub const STORE_FORMAT: u32 = 1;
+/// Format 2 stores the records of a group in chunks ([`chunk`]); format 1
+/// held one record per key, which format 2 reads as chunks of one, so a
+/// format-1 store is opened as it is and its marker raised to 2 (an older
+/// build then refuses it instead of misreading chunks).
+pub const STORE_FORMAT: u32 = 2;
+/// The earlier formats this build opens.
+const READABLE_FORMATS: [u32; 1] = [1];
 
 /// sled's segment (and IO buffer) size. The default 512 KiB makes sled
 /// write its log in many small synchronous pieces; with durability carried
@@ -119,15 +126,15 @@ impl SledEventStore {
         let db = open_db(&path, &options)?;
         let tree = db.open_tree("eventlog")?;
         check_format(&tree)?;
-        let next_position = match tree.range(log_key(0)..=log_key(u64::MAX)).next_back() {
+        let next_position = match tree.scan_prefix([LOG]).next_back() {
             None => 0,
             Some(entry) => {
                 let (key, _) = entry?;
-                let last = position_of_log_key(&key).ok_or_else(|| StoreError::Corrupt {
+                let (first, count) = parse_log_key(&key).ok_or_else(|| StoreError::Corrupt {
                     position: 0,
                     reason: "unreadable key at the end of the log".into(),
                 })?;
-                last + 1
+                first.saturating_add(count as u64)
             }
         };
         let wal_dir = path.join("wal");
@@ -137,8 +144,10 @@ impl SledEventStore {
         // `verify` are how an operator finds and reports the damage.
         let last_recorded_at = match next_position.checked_sub(1) {
             None => None,
-            Some(last) => tree
-                .get(log_key(last))?
+            Some(last) => chunk::chunk_at(&tree, last)
+                .ok()
+                .flatten()
+                .and_then(|chunk| chunk.record(last))
                 .and_then(|bytes| envelope::decode(last, bytes).ok())
                 .map(|event| event.recorded_at),
         };
@@ -215,11 +224,9 @@ impl SledEventStore {
         self.inner.shared.visible_len.load(Ordering::Acquire)
     }
 
-    fn read_record(&self, position: Position) -> Result<RecordedEvent, StoreError> {
-        let bytes = self
-            .inner
-            .tree
-            .get(log_key(position))?
+    fn read_record(&self, lookup: &mut chunk::Lookup, position: Position) -> Result<RecordedEvent, StoreError> {
+        let bytes = lookup
+            .record(&self.inner.tree, position)?
             .ok_or_else(|| StoreError::Corrupt {
                 position,
                 reason: "record is missing".into(),
@@ -284,11 +291,10 @@ fn open_db(path: &Path, options: &SledOptions) -> Result<sled::Db, StoreError> {
     }
 }
 
-/// The streaming `read_all` of the sled store.
+/// The streaming `read_all` of the sled store: each record decoded as its
+/// chunk is read.
 struct StreamingReadAll {
-    entries: sled::Iter,
-    expected: Position,
-    end: Position,
+    records: chunk::Records,
     done: bool,
 }
 
@@ -299,29 +305,13 @@ impl Iterator for StreamingReadAll {
         if self.done {
             return None;
         }
-        let position = self.expected;
-        let result = match self.entries.next() {
-            None if position < self.end => Err(StoreError::Corrupt {
-                position,
-                reason: "record is missing: the log has a gap".into(),
-            }),
-            None => {
-                self.done = true;
-                return None;
+        let result = match self.records.next()? {
+            Ok((position, bytes)) => {
+                envelope::decode(position, bytes).map_err(|reason| StoreError::Corrupt { position, reason })
             }
-            Some(Err(e)) => Err(e.into()),
-            Some(Ok((key, _))) if position_of_log_key(&key) != Some(position) => Err(StoreError::Corrupt {
-                position,
-                reason: "record is missing: the log has a gap".into(),
-            }),
-            Some(Ok((_, value))) => {
-                envelope::decode(position, value).map_err(|reason| StoreError::Corrupt { position, reason })
-            }
+            Err(e) => Err(e),
         };
-        match &result {
-            Ok(_) => self.expected += 1,
-            Err(_) => self.done = true,
-        }
+        self.done = result.is_err();
         Some(result)
     }
 }
@@ -337,7 +327,9 @@ fn check_format(tree: &sled::Tree) -> Result<(), StoreError> {
                     position: 0,
                     reason: "unreadable store format marker".into(),
                 })?;
-            if found != STORE_FORMAT {
+            if READABLE_FORMATS.contains(&found) {
+                tree.insert(FORMAT_KEY, &STORE_FORMAT.to_be_bytes())?;
+            } else if found != STORE_FORMAT {
                 return Err(StoreError::UnsupportedFormat {
                     found,
                     supported: STORE_FORMAT,
@@ -345,7 +337,7 @@ fn check_format(tree: &sled::Tree) -> Result<(), StoreError> {
             }
         }
         None => {
-            if tree.range(log_key(0)..=log_key(u64::MAX)).next().is_some() {
+            if tree.scan_prefix([LOG]).next().is_some() {
                 return Err(StoreError::Corrupt {
                     position: 0,
                     reason: "events present but the store format marker is missing".into(),
@@ -451,6 +443,7 @@ impl EventStore for SledEventStore {
         let start = stream_key(stream.as_str(), from_version);
         let end = stream_key(stream.as_str(), u64::MAX);
         let mut out = Vec::new();
+        let mut lookup = chunk::Lookup::default();
         for (expected_version, entry) in (from_version..).zip(self.inner.tree.range(start..=end)) {
             if out.len() >= limit {
                 break;
@@ -464,7 +457,7 @@ impl EventStore for SledEventStore {
                 break;
             }
             let version = parse_stream_key(&key).map(|(_, v)| v);
-            let event = self.read_record(position)?;
+            let event = self.read_record(&mut lookup, position)?;
             if version != Some(expected_version)
                 || event.stream() != stream.as_str()
                 || event.stream_version != expected_version
@@ -502,44 +495,29 @@ impl EventStore for SledEventStore {
         }
         let end = from.saturating_add(limit as u64).min(visible);
         let mut out = Vec::with_capacity(((end - from) as usize).min(crate::store::READ_BATCH));
-        let mut expected = from;
         // On damage, the events before it are returned first; the next read
         // starts at the damaged position and reports it.
-        for entry in self.inner.tree.range(log_key(from)..log_key(end)) {
-            let (key, value) = entry?;
-            if position_of_log_key(&key) != Some(expected) {
-                break;
-            }
-            match envelope::decode(expected, value) {
+        for record in chunk::Records::new(&self.inner.tree, from, end) {
+            let decoded = record.and_then(|(position, bytes)| {
+                envelope::decode(position, bytes).map_err(|reason| StoreError::Corrupt { position, reason })
+            });
+            match decoded {
                 Ok(event) => out.push(event),
                 Err(_) if !out.is_empty() => return Ok(out),
-                Err(reason) => {
-                    return Err(StoreError::Corrupt {
-                        position: expected,
-                        reason,
-                    })
-                }
+                Err(e) => return Err(e),
             }
-            expected += 1;
-        }
-        if expected < end && out.is_empty() {
-            return Err(StoreError::Corrupt {
-                position: expected,
-                reason: "record is missing: the log has a gap".into(),
-            });
         }
         Ok(out)
     }
 
-    /// Streams straight from one sled range: each event is decoded as it
-    /// is read and dropped by the caller before the next, so replay holds
-    /// no batch in memory and pays no seek per batch.
+    /// Streams straight from one sled range: each chunk is read once and
+    /// each event decoded as it is reached and dropped by the caller before
+    /// the next, so replay holds no batch in memory and pays no seek per
+    /// batch.
     fn read_all(&self, from: Position) -> EventIter<'_> {
         let end = self.visible_len().max(from);
         Box::new(StreamingReadAll {
-            entries: self.inner.tree.range(log_key(from)..log_key(end)),
-            expected: from,
-            end,
+            records: chunk::Records::new(&self.inner.tree, from, end),
             done: false,
         })
     }

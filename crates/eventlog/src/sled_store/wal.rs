@@ -9,11 +9,13 @@
 //!
 //! Frame layout (integers big-endian): magic `AWF1`, payload length (4),
 //! crc32c of the payload (4), payload = records, each a length (4) and an
-//! envelope ([`crate::envelope`]), in position order.
+//! envelope ([`crate::envelope`]), in position order. sled stores the same
+//! records in chunks ([`super::chunk`]).
 //!
 //! Recovery, at open: sled holds a prefix of the writer's inserts (its log
 //! recovers in order up to the first incomplete write), so it may hold a
-//! record without its index entries. The index entries of every record
+//! record without its index entries, or the first chunks of a group
+//! without the rest. The index entries of every record
 //! since the last checkpoint are written again, and every valid frame's
 //! records past sled's last record are applied, in order; a frame that is cut short or
 //! fails its checksum ends its file, as a torn record ends PostgreSQL's
@@ -267,6 +269,10 @@ pub(super) fn recover(
         let (frames, discarded) = frames(path)?;
         report.discarded_bytes += discarded;
         for payload in frames {
+            // The frame's records that sled lacks, stored as the writer
+            // would have stored them: in chunks.
+            let missing_from = next_position;
+            let mut missing: Vec<&[u8]> = Vec::new();
             let mut at = 0;
             while at < payload.len() {
                 let malformed = || StoreError::Corrupt {
@@ -302,7 +308,7 @@ pub(super) fn recover(
                     reindex_from_sled(tree, n..position, &mut report)?;
                 }
                 if position == next_position {
-                    tree.insert(log_key(position), bytes)?;
+                    missing.push(bytes);
                     next_position += 1;
                     report.replayed += 1;
                 }
@@ -310,6 +316,7 @@ pub(super) fn recover(
                 report.reindexed += 1;
                 wal_next = Some(position + 1);
             }
+            super::writer::insert_chunks(tree, missing_from, &missing)?;
         }
     }
     // Records sled kept past the WAL's valid frames.
@@ -325,8 +332,9 @@ fn reindex_from_sled(
     positions: std::ops::Range<Position>,
     report: &mut RecoveryReport,
 ) -> Result<(), StoreError> {
+    let mut lookup = super::chunk::Lookup::default();
     for position in positions {
-        let bytes = tree.get(log_key(position))?.ok_or_else(|| StoreError::Corrupt {
+        let bytes = lookup.record(tree, position)?.ok_or_else(|| StoreError::Corrupt {
             position,
             reason: "record is missing: the log has a gap".into(),
         })?;
@@ -418,7 +426,12 @@ mod tests {
         assert_eq!(report.reindexed, 6);
         for record in &all[..6] {
             assert!(indexed(&tree, record)?, "position {}", record.0);
-            assert_eq!(tree.get(log_key(record.0))?.map(|v| v.to_vec()), Some(record.1.clone()));
+            assert_eq!(
+                super::super::chunk::Lookup::default()
+                    .record(&tree, record.0)?
+                    .map(|v| v.to_vec()),
+                Some(record.1.clone())
+            );
         }
 
         // Records 6 and 7 reached sled, their WAL frame did not.

@@ -24,6 +24,7 @@ use std::time::{Duration, Instant};
 use chrono::{DateTime, Utc};
 use tokio::sync::{mpsc, oneshot, watch};
 
+use super::chunk;
 use super::keys::*;
 use super::wal::{FrameBuilder, Wal};
 use super::{Durability, SledOptions};
@@ -343,23 +344,36 @@ struct GroupState {
 }
 
 impl GroupState {
-    /// Inserts the group into sled, record by record: first the record,
-    /// then its stream-index and id-index entries. Plain inserts rather
+    /// Inserts the group into sled: its records in chunks (one key for up
+    /// to [`chunk::MAX_RECORDS`] records, see [`super::chunk`]), then each
+    /// record's stream-index and id-index entries. Plain inserts rather
     /// than one `sled::Batch`: atomicity comes from the write-ahead frame
     /// (recovery re-derives the index entries of every record past the
     /// last checkpoint, see [`super::wal::recover`]), and sled's batches
     /// cost about a third more per key on this path (pinned epoch for the
     /// whole batch, the global write lock, the batch seal).
     fn apply(&self, tree: &sled::Tree) -> Result<(), StoreError> {
-        for (offset, (record, (stream_key, id))) in self.records.iter().zip(&self.index).enumerate() {
-            let position = self.start + offset as u64;
-            let position_bytes = position.to_be_bytes();
-            tree.insert(log_key(position), record.clone())?;
+        insert_chunks(tree, self.start, &self.records)?;
+        for (offset, (stream_key, id)) in self.index.iter().enumerate() {
+            let position_bytes = (self.start + offset as u64).to_be_bytes();
             tree.insert(stream_key.as_slice(), &position_bytes)?;
             tree.insert(id_key(id), &position_bytes)?;
         }
         Ok(())
     }
+}
+
+/// Inserts `records` (positions `first` on) into sled as chunks: what the
+/// writer does with a group, and recovery with a frame's records.
+pub(super) fn insert_chunks<R: AsRef<[u8]>>(
+    tree: &sled::Tree,
+    first: Position,
+    records: &[R],
+) -> Result<(), StoreError> {
+    for (start, count, bytes) in chunk::encode(records) {
+        tree.insert(chunk_key(first + start as u64, count), bytes)?;
+    }
+    Ok(())
 }
 
 impl Writer {
@@ -642,10 +656,12 @@ impl Writer {
                     .map_err(|reason| StoreError::Corrupt { position, reason });
             }
         }
-        let bytes = self.tree.get(log_key(position))?.ok_or_else(|| StoreError::Corrupt {
-            position,
-            reason: "the id index points to a missing record".into(),
-        })?;
+        let bytes = chunk::chunk_at(&self.tree, position)?
+            .and_then(|c| c.record(position))
+            .ok_or_else(|| StoreError::Corrupt {
+                position,
+                reason: "the id index points to a missing record".into(),
+            })?;
         envelope::decode(position, bytes).map_err(|reason| StoreError::Corrupt { position, reason })
     }
 }
