@@ -241,9 +241,14 @@ pub(super) struct Records {
 
 impl Records {
     pub fn new(tree: &sled::Tree, from: Position, end: Position) -> Self {
-        // Start at the chunk that holds `from`, which may begin before it.
+        // Start at the first key of the chunk that holds `from`, which may
+        // begin before it: at its plain log key, so that any other key of
+        // the same first position is walked too (and reported as overlap).
         let (start, start_error) = match tree.range(&log_key(0)[..]..=&chunk_key_bound(from)[..]).next_back() {
-            Some(Ok((key, _))) => (key.to_vec(), None),
+            Some(Ok((key, _))) => match parse_log_key(&key) {
+                Some((first, _)) => (log_key(first).to_vec(), None),
+                None => (key.to_vec(), None),
+            },
             Some(Err(e)) => (log_key(from).to_vec(), Some(e.into())),
             None => (log_key(from).to_vec(), None),
         };

@@ -270,9 +270,11 @@ pub(super) fn recover(
         report.discarded_bytes += discarded;
         for payload in frames {
             // The frame's records that sled lacks, stored as the writer
-            // would have stored them: in chunks.
+            // stores them: in chunks, before the index entries of the
+            // frame's records are written again.
             let missing_from = next_position;
             let mut missing: Vec<&[u8]> = Vec::new();
+            let mut records: Vec<(Position, &[u8])> = Vec::new();
             let mut at = 0;
             while at < payload.len() {
                 let malformed = || StoreError::Corrupt {
@@ -312,11 +314,14 @@ pub(super) fn recover(
                     next_position += 1;
                     report.replayed += 1;
                 }
-                index_record(tree, position, bytes)?;
-                report.reindexed += 1;
+                records.push((position, bytes));
                 wal_next = Some(position + 1);
             }
             super::writer::insert_chunks(tree, missing_from, &missing)?;
+            for (position, bytes) in records {
+                index_record(tree, position, bytes)?;
+                report.reindexed += 1;
+            }
         }
     }
     // Records sled kept past the WAL's valid frames.
@@ -445,6 +450,46 @@ mod tests {
         for record in &all {
             assert!(indexed(&tree, record)?, "position {}", record.0);
         }
+        Ok(())
+    }
+
+    /// A group larger than one chunk, of which sled kept only the first
+    /// chunk: recovery stores the rest from the WAL, in chunks that start
+    /// where sled's end, and the log reads whole.
+    #[test]
+    fn recovery_completes_a_group_sled_kept_in_part() -> TestResult {
+        let dir = tempfile::tempdir()?;
+        let db = sled::Config::new().path(dir.path().join("db")).open()?;
+        let tree = db.open_tree("t")?;
+        let all = records(100)?;
+        let mut wal = Wal::start(&dir.path().join("wal"), 0)?;
+        let mut frame = FrameBuilder::new();
+        for record in &all {
+            frame.push(&record.1);
+        }
+        wal.write(&frame.finish())?;
+        let envelopes: Vec<&[u8]> = all.iter().map(|r| r.1.as_slice()).collect();
+        let chunks = super::super::chunk::encode(&envelopes);
+        assert!(chunks.len() > 1, "the group needs more than one chunk");
+        let (start, count, bytes) = &chunks[0];
+        tree.insert(chunk_key(*start as u64, *count), bytes.as_slice())?;
+
+        let (next, report) = recover(&dir.path().join("wal"), &tree, *count as u64)?;
+        assert_eq!(next, 100);
+        assert_eq!(report.replayed, 100 - *count as u64);
+        let verified = super::super::verify::verify(&tree, next)?;
+        assert_eq!(verified.events, 100);
+        let mut lookup = super::super::chunk::Lookup::default();
+        for record in &all {
+            assert!(indexed(&tree, record)?, "position {}", record.0);
+            assert_eq!(
+                lookup.record(&tree, record.0)?.map(|v| v.to_vec()),
+                Some(record.1.clone())
+            );
+        }
+        // The next open finds the log's end from its last key.
+        let last = tree.scan_prefix([LOG]).next_back().ok_or("no log key")??.0;
+        assert_eq!(parse_log_key(&last).map(|(first, n)| first + n as u64), Some(100));
         Ok(())
     }
 

@@ -175,3 +175,45 @@ async fn upcasting_round_trip_through_the_store() -> TestResult {
     );
     Ok(())
 }
+
+/// One append larger than a chunk (64 records) is stored in several; reads
+/// starting at, before and after every chunk boundary, with any limit,
+/// return exactly the positions asked for, after a reopen too.
+#[tokio::test]
+async fn reads_cross_chunk_boundaries() -> TestResult {
+    let dir = tempfile::tempdir()?;
+    {
+        let store = open(dir.path())?;
+        store
+            .append(&stream("a"), ExpectedVersion::NoStream, vec![event("A", "0")])
+            .await?;
+        let batch: Vec<_> = (0..300).map(|i| event("B", &i.to_string())).collect();
+        store.append(&stream("b"), ExpectedVersion::NoStream, batch).await?;
+        store
+            .append(
+                &stream("c"),
+                ExpectedVersion::NoStream,
+                vec![event("C", "x"), event("C", "y")],
+            )
+            .await?;
+        store.close()?;
+    }
+    let store = open(dir.path())?;
+    assert_eq!(store.verify()?.events, 303);
+    for from in [0u64, 1, 2, 63, 64, 65, 66, 127, 128, 129, 300, 301, 302, 303, 304] {
+        let all: Vec<_> = store.read_all(from).collect::<Result<_, _>>()?;
+        let positions: Vec<u64> = all.iter().map(|e| e.position).collect();
+        assert_eq!(positions, (from..303).collect::<Vec<_>>(), "read_all from {from}");
+        for limit in [1usize, 2, 63, 64, 65, 500] {
+            let batch = store.read_all_batch(from, limit)?;
+            let positions: Vec<u64> = batch.iter().map(|e| e.position).collect();
+            let expected: Vec<u64> = (from..303).take(limit).collect();
+            assert_eq!(positions, expected, "read_all_batch from {from}, limit {limit}");
+        }
+    }
+    let b = store.read_stream(&stream("b"), 100, 1000)?;
+    let versions: Vec<u64> = b.iter().map(|e| e.stream_version).collect();
+    assert_eq!(versions, (100..300).collect::<Vec<_>>());
+    assert_eq!(b.first().map(|e| e.position), Some(101));
+    Ok(())
+}

@@ -255,9 +255,23 @@ async fn damage_inside_a_chunk_is_reported_at_its_position() -> TestResult {
         Ok(())
     })?;
     let err = store.verify();
+    assert!(matches!(&err, Err(StoreError::Corrupt { position: 12, .. })), "{err:?}");
+
+    // A stray key with the same first position as a chunk sorts before it
+    // (the plain key of a single record, here a copy of record 0 beside
+    // the chunk of positions 0 and 1): the walk starts at the first of
+    // them, so the overlap is found where the two part.
+    let first = envelopes[0].clone();
+    let (_copy, store) = damaged_copy(dir.path(), |tree| {
+        tree.insert(chunk_key(0, 1), first)?;
+        Ok(())
+    })?;
+    let err = store.verify();
+    assert!(matches!(&err, Err(StoreError::Corrupt { position: 1, .. })), "{err:?}");
+    let read: Result<Vec<_>, _> = store.read_all(0).collect();
     assert!(
-        matches!(&err, Err(StoreError::Corrupt { position: 11 | 12, .. })),
-        "{err:?}"
+        matches!(&read, Err(StoreError::Corrupt { position: 1, .. })),
+        "{read:?}"
     );
     Ok(())
 }
