@@ -59,7 +59,9 @@ async fn write_forever(store: SledEventStore, task: usize) -> Result<(), String>
         rng ^= rng << 13;
         rng ^= rng >> 7;
         rng ^= rng << 17;
-        let count = 1 + (rng % 3) as usize;
+        // Mostly 1 to 3 events; one append in 40 is larger than a chunk
+        // (64 records), so kills also land between the chunks of a group.
+        let count = if rng % 40 == 0 { 100 } else { 1 + (rng % 3) as usize };
         let events: Vec<NewEvent> = (0..count)
             .map(|_| {
                 let id = EventId::new_random();
