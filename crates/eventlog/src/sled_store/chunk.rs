@@ -306,6 +306,12 @@ impl Iterator for Records {
                     format!("a chunk from position {first} overlaps the one before"),
                 ));
             }
+            if count == 1 && first == position && !value.is_empty() {
+                // A lone record: handed out as stored, without a chunk.
+                self.current = None;
+                self.next += 1;
+                return Some(Ok((position, value)));
+            }
             match Chunk::parse(first, count, value) {
                 Ok(chunk) => self.current = Some(chunk),
                 Err(reason) => return self.fail(corrupt(position, reason)),
