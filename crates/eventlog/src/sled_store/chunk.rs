@@ -233,6 +233,9 @@ impl Lookup {
 pub(super) struct Records {
     entries: sled::Iter,
     current: Option<Chunk>,
+    /// Whether a chunk or record has been taken yet: every key after the
+    /// first must start exactly where the one before ended.
+    started: bool,
     next: Position,
     end: Position,
     failed: bool,
@@ -256,6 +259,7 @@ impl Records {
         Self {
             entries: tree.range(start..end_key),
             current: None,
+            started: false,
             next: from,
             end,
             failed: false,
@@ -293,14 +297,14 @@ impl Iterator for Records {
             let Some((first, count)) = parse_log_key(&key) else {
                 return self.fail(corrupt(position, "unreadable log key"));
             };
-            if first.saturating_add(count as u64) <= position && self.current.is_none() {
+            if first.saturating_add(count as u64) <= position && !self.started {
                 // The chunk before `from`, found by the start lookup.
                 continue;
             }
             if first > position {
                 return self.fail(corrupt(position, "record is missing: the log has a gap"));
             }
-            if first < position && self.current.is_some() {
+            if first < position && self.started {
                 return self.fail(corrupt(
                     position,
                     format!("a chunk from position {first} overlaps the one before"),
@@ -309,11 +313,15 @@ impl Iterator for Records {
             if count == 1 && first == position && !value.is_empty() {
                 // A lone record: handed out as stored, without a chunk.
                 self.current = None;
+                self.started = true;
                 self.next += 1;
                 return Some(Ok((position, value)));
             }
             match Chunk::parse(first, count, value) {
-                Ok(chunk) => self.current = Some(chunk),
+                Ok(chunk) => {
+                    self.current = Some(chunk);
+                    self.started = true;
+                }
                 Err(reason) => return self.fail(corrupt(position, reason)),
             }
         }
