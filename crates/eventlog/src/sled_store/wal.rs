@@ -395,6 +395,13 @@ mod tests {
         Ok(())
     }
 
+    /// A sled database in `dir` and the tree the tests recover into.
+    fn sled_tree(dir: &Path) -> sled::Result<(sled::Db, sled::Tree)> {
+        let db = sled::Config::new().path(dir.join("db")).open()?;
+        let tree = db.open_tree("t")?;
+        Ok((db, tree))
+    }
+
     fn indexed(tree: &sled::Tree, record: &Record) -> Result<bool, StoreError> {
         let position = Some(record.0.to_be_bytes().to_vec());
         let stream = tree.get(stream_key(&record.2, record.3))?.map(|v| v.to_vec());
@@ -410,8 +417,7 @@ mod tests {
     #[test]
     fn recovery_rewrites_index_entries_sled_lost() -> TestResult {
         let dir = tempfile::tempdir()?;
-        let db = sled::Config::new().path(dir.path().join("db")).open()?;
-        let tree = db.open_tree("t")?;
+        let (_db, tree) = sled_tree(dir.path())?;
         let all = records(8)?;
         wal_with(&dir.path().join("wal"), &all[..6])?;
         for record in &all[..4] {
@@ -459,8 +465,7 @@ mod tests {
     #[test]
     fn recovery_completes_a_group_sled_kept_in_part() -> TestResult {
         let dir = tempfile::tempdir()?;
-        let db = sled::Config::new().path(dir.path().join("db")).open()?;
-        let tree = db.open_tree("t")?;
+        let (_db, tree) = sled_tree(dir.path())?;
         let all = records(100)?;
         let mut wal = Wal::start(&dir.path().join("wal"), 0)?;
         let mut frame = FrameBuilder::new();
@@ -498,8 +503,7 @@ mod tests {
     #[test]
     fn recovery_reports_what_it_cannot_restore() -> TestResult {
         let dir = tempfile::tempdir()?;
-        let db = sled::Config::new().path(dir.path().join("db")).open()?;
-        let tree = db.open_tree("t")?;
+        let (_db, tree) = sled_tree(dir.path())?;
         let all = records(6)?;
         wal_with(&dir.path().join("wal"), &all[2..])?;
         let err = recover(&dir.path().join("wal"), &tree, 0).err();

@@ -47,19 +47,13 @@ async fn corrupted_records_are_reported_at_their_position() -> TestResult {
         store.close()?;
     }
     for (position, byte) in [(6u64, 30usize), (6, 70), (6, 0), (9, 2)] {
-        let copy = tempfile::tempdir()?;
-        copy_dir(dir.path(), copy.path())?;
-        {
-            let db = raw_sled(copy.path())?;
-            let tree = db.open_tree("eventlog")?;
-            let mut key = vec![b'L'];
-            key.extend_from_slice(&position.to_be_bytes());
+        let (_copy, store) = damaged_copy(dir.path(), |tree| {
+            let key = chunk_key(position, 1);
             let mut bytes = tree.get(&key)?.ok_or("record missing")?.to_vec();
             bytes[byte] ^= 0x40;
             tree.insert(key, bytes)?;
-            db.flush()?;
-        }
-        let store = open(copy.path())?;
+            Ok(())
+        })?;
         let err = store.verify();
         assert!(
             matches!(&err, Err(StoreError::Corrupt { position: p, .. }) if *p == position),
@@ -76,17 +70,10 @@ async fn corrupted_records_are_reported_at_their_position() -> TestResult {
     }
 
     // A record that vanished is a gap, reported at its position too.
-    let copy = tempfile::tempdir()?;
-    copy_dir(dir.path(), copy.path())?;
-    {
-        let db = raw_sled(copy.path())?;
-        let tree = db.open_tree("eventlog")?;
-        let mut key = vec![b'L'];
-        key.extend_from_slice(&4u64.to_be_bytes());
-        tree.remove(key)?;
-        db.flush()?;
-    }
-    let store = open(copy.path())?;
+    let (_copy, store) = damaged_copy(dir.path(), |tree| {
+        tree.remove(chunk_key(4, 1))?;
+        Ok(())
+    })?;
     assert!(matches!(store.verify(), Err(StoreError::Corrupt { position: 4, .. })));
     assert_eq!(
         store.read_all_batch(2, 10)?.len(),
