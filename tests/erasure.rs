@@ -184,7 +184,16 @@ async fn erasing_an_owner_leaves_no_trace_of_their_data_and_every_history_intact
     assert_eq!(t1["ticket"]["reporterErased"], false);
     let o = ok(a, ADMIN, OWNER, json!({ "id": "O-ER" })).await;
     assert_eq!(o["owner"]["idNumber"], ID_NUMBER);
+    // Reports are read from views that follow the log asynchronously;
+    // the snapshot is taken once every view has the acknowledgement.
+    api::ops::wait_ready(&run.service, |_| {})
+        .await
+        .unwrap_or_else(|e| panic!("{}", e.message()));
     let reports_before = ok(a, MANAGER, REPORTS, json!({})).await;
+    assert_eq!(
+        reports_before["slaReport"][0]["firstResponse"]["met"], 1,
+        "the acknowledgement met its clock: {reports_before}"
+    );
     let history_before = ok(a, MANAGER, HISTORY, json!({ "id": "T-ER-1" })).await;
     stop(run).await;
 
