@@ -10,7 +10,6 @@ use api::auth::{Principal, TokenStore};
 use domain::actor::Role;
 use domain::ids::{ContractorId, UserId};
 use serde_json::{json, Value};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 use crate::graphql::RECEIVE;
 
@@ -51,26 +50,12 @@ fn token(store: &TokenStore, user: &str, role: Role, contractor: Option<&str>) -
 
 /// A request with extra header lines; returns the status and the body.
 pub(crate) async fn request(addr: SocketAddr, method: &str, path: &str, headers: &str, body: &str) -> (u16, String) {
-    let mut stream = tokio::net::TcpStream::connect(addr)
-        .await
-        .unwrap_or_else(|e| panic!("{e}"));
     let request = format!(
         "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\n{headers}Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
         body.len()
     );
-    stream
-        .write_all(request.as_bytes())
-        .await
-        .unwrap_or_else(|e| panic!("{e}"));
-    let mut response = Vec::new();
-    stream
-        .read_to_end(&mut response)
-        .await
-        .unwrap_or_else(|e| panic!("{e}"));
-    let text = String::from_utf8_lossy(&response).into_owned();
-    let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
-    let status = head.split_whitespace().nth(1).and_then(|s| s.parse().ok()).unwrap_or(0);
-    (status, body.to_string())
+    let answer = crate::support::exchange(addr, request.into_bytes()).await;
+    (answer.status, answer.body)
 }
 
 async fn gql(addr: SocketAddr, headers: &str, query: &str, variables: Value) -> Value {

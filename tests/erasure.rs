@@ -8,7 +8,6 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
 use serde_json::{json, Value};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 use crate::support::{stop, Running};
 
@@ -24,45 +23,15 @@ async fn serve(dir: &Path) -> Running {
 /// A GraphQL request as `(user, role)` over HTTP/1.1; the JSON answer.
 async fn gql(addr: SocketAddr, who: (&str, &str), query: &str, variables: Value) -> Value {
     let body = json!({ "query": query, "variables": variables }).to_string();
-    let mut stream = tokio::net::TcpStream::connect(addr)
-        .await
-        .unwrap_or_else(|e| panic!("{e}"));
-    let head = format!(
-        "POST /graphql HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\nAccept: application/json\r\nx-user-id: {}\r\nx-user-role: {}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+    let request = format!(
+        "POST /graphql HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\nAccept: application/json\r\nx-user-id: {}\r\nx-user-role: {}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
         who.0,
         who.1,
         body.len()
     );
-    stream
-        .write_all(format!("{head}{body}").as_bytes())
-        .await
-        .unwrap_or_else(|e| panic!("{e}"));
-    let mut response = Vec::new();
-    stream
-        .read_to_end(&mut response)
-        .await
-        .unwrap_or_else(|e| panic!("{e}"));
-    let text = String::from_utf8_lossy(&response).into_owned();
-    let (head, raw) = text
-        .split_once("\r\n\r\n")
-        .unwrap_or_else(|| panic!("no head in {text:?}"));
-    let body = if head.to_ascii_lowercase().contains("transfer-encoding: chunked") {
-        let mut out = String::new();
-        let mut rest = raw;
-        while let Some((size, tail)) = rest.split_once("\r\n") {
-            let n = usize::from_str_radix(size.trim(), 16).unwrap_or(0);
-            if n == 0 {
-                break;
-            }
-            out.push_str(&tail[..n]);
-            rest = &tail[n + 2..];
-        }
-        out
-    } else {
-        raw.to_string()
-    };
-    assert!(head.starts_with("HTTP/1.1 200"), "{head}\n{body}");
-    serde_json::from_str(&body).unwrap_or_else(|e| panic!("{e}: {body}"))
+    let answer = crate::support::exchange(addr, request.into_bytes()).await;
+    assert_eq!(answer.status, 200, "{}\n{}", answer.head, answer.body);
+    serde_json::from_str(&answer.body).unwrap_or_else(|e| panic!("{e}: {}", answer.body))
 }
 
 async fn ok(addr: SocketAddr, who: (&str, &str), query: &str, variables: Value) -> Value {

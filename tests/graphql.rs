@@ -6,7 +6,6 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use serde_json::{json, Value};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 pub(crate) struct Server {
     pub(crate) _dir: tempfile::TempDir,
@@ -37,33 +36,12 @@ pub(crate) async fn http(addr: SocketAddr, method: &str, path: &str, body: &str)
 
 /// The same, acting in `role`.
 pub(crate) async fn http_as(addr: SocketAddr, role: &str, method: &str, path: &str, body: &str) -> (u16, String) {
-    let mut stream = tokio::net::TcpStream::connect(addr)
-        .await
-        .unwrap_or_else(|e| panic!("{e}"));
     let request = format!(
         "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\nAccept: application/json\r\nx-user-id: agent-7\r\nx-user-role: {role}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
         body.len()
     );
-    stream
-        .write_all(request.as_bytes())
-        .await
-        .unwrap_or_else(|e| panic!("{e}"));
-    let mut response = Vec::new();
-    stream
-        .read_to_end(&mut response)
-        .await
-        .unwrap_or_else(|e| panic!("{e}"));
-    let text = String::from_utf8_lossy(&response).into_owned();
-    let status = text
-        .split_whitespace()
-        .nth(1)
-        .and_then(|s| s.parse().ok())
-        .unwrap_or_else(|| panic!("no status in {text:?}"));
-    let body = text
-        .split_once("\r\n\r\n")
-        .map(|(_, b)| b.to_string())
-        .unwrap_or_default();
-    (status, body)
+    let answer = crate::support::exchange(addr, request.into_bytes()).await;
+    (answer.status, answer.body)
 }
 
 pub(crate) async fn gql(addr: SocketAddr, query: &str, variables: Value) -> Value {
@@ -231,34 +209,13 @@ async fn get_runs_queries_but_never_mutations() {
 /// Sends `body` to /graphql with the given Accept header; returns the
 /// status line's code, the content type and the body.
 async fn post_accepting(addr: SocketAddr, accept: &str, body: &str) -> (u16, String, String) {
-    let mut stream = tokio::net::TcpStream::connect(addr)
-        .await
-        .unwrap_or_else(|e| panic!("{e}"));
     let request = format!(
         "POST /graphql HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\nAccept: {accept}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
         body.len()
     );
-    stream
-        .write_all(request.as_bytes())
-        .await
-        .unwrap_or_else(|e| panic!("{e}"));
-    let mut response = Vec::new();
-    stream
-        .read_to_end(&mut response)
-        .await
-        .unwrap_or_else(|e| panic!("{e}"));
-    let text = String::from_utf8_lossy(&response).into_owned();
-    let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
-    let status = head.split_whitespace().nth(1).and_then(|s| s.parse().ok()).unwrap_or(0);
-    let content_type = head
-        .lines()
-        .find_map(|l| {
-            l.to_ascii_lowercase()
-                .strip_prefix("content-type: ")
-                .map(str::to_string)
-        })
-        .unwrap_or_default();
-    (status, content_type, body.to_string())
+    let answer = crate::support::exchange(addr, request.into_bytes()).await;
+    let content_type = answer.header("content-type").unwrap_or_default().to_string();
+    (answer.status, content_type, answer.body)
 }
 
 #[tokio::test]

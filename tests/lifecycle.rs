@@ -8,7 +8,6 @@ use std::net::SocketAddr;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use serde_json::{json, Value};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 use crate::support::{serve, stop, Running};
 
@@ -85,31 +84,9 @@ async fn start() -> Server {
 
 // -------------------------------------------------------------------- HTTP
 
-fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
-    haystack.windows(needle.len()).position(|w| w == needle)
-}
-
-fn decode_chunked(mut body: &[u8]) -> Vec<u8> {
-    let mut out = Vec::new();
-    while let Some(end) = find(body, b"\r\n") {
-        let line = String::from_utf8_lossy(&body[..end]);
-        let Ok(size) = usize::from_str_radix(line.split(';').next().unwrap_or("").trim(), 16) else {
-            break;
-        };
-        body = &body[end + 2..];
-        if size == 0 {
-            break;
-        }
-        out.extend_from_slice(&body[..size.min(body.len())]);
-        body = &body[(size + 2).min(body.len())..];
-    }
-    out
-}
-
-/// A raw HTTP/1.1 request as `who`; `head` replaces the framing headers
-/// (Content-Length) when given. Returns the status and the decoded body.
-/// The body is written while the response is read, so that a server that
-/// answers before reading everything (413) is seen.
+/// A raw HTTP/1.1 request as `who`; `framing` replaces the framing
+/// headers (Content-Length) when given. Returns the status and the decoded
+/// body.
 async fn exchange(
     addr: SocketAddr,
     who: Who,
@@ -118,10 +95,6 @@ async fn exchange(
     framing: Option<&str>,
     body: Vec<u8>,
 ) -> (u16, String) {
-    let stream = tokio::net::TcpStream::connect(addr)
-        .await
-        .unwrap_or_else(|e| panic!("{e}"));
-    let (mut reader, mut writer) = stream.into_split();
     let mut identity = format!("x-user-id: {}\r\nx-user-role: {}\r\n", who.user, who.role);
     if let Some(c) = who.contractor {
         identity.push_str(&format!("x-contractor-id: {c}\r\n"));
@@ -132,41 +105,13 @@ async fn exchange(
     let framing = framing
         .map(str::to_string)
         .unwrap_or_else(|| format!("Content-Length: {}\r\n", body.len()));
-    let head = format!(
+    let mut request = format!(
         "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\nAccept: application/json\r\n{identity}{framing}Connection: close\r\n\r\n"
-    );
-    let writing = tokio::spawn(async move {
-        // The server may close early (a refused body); that is its answer.
-        if writer.write_all(head.as_bytes()).await.is_ok() {
-            let _ = writer.write_all(&body).await;
-            let _ = writer.flush().await;
-        }
-        writer
-    });
-    let mut response = Vec::new();
-    let mut buf = vec![0u8; 64 * 1024];
-    loop {
-        match reader.read(&mut buf).await {
-            Ok(0) | Err(_) => break,
-            Ok(n) => response.extend_from_slice(&buf[..n]),
-        }
-    }
-    drop(writing.await);
-    let split = find(&response, b"\r\n\r\n")
-        .unwrap_or_else(|| panic!("no complete response head in {:?}", String::from_utf8_lossy(&response)));
-    let head = String::from_utf8_lossy(&response[..split]).to_ascii_lowercase();
-    let status = head
-        .split_whitespace()
-        .nth(1)
-        .and_then(|s| s.parse().ok())
-        .unwrap_or_else(|| panic!("no status in {head:?}"));
-    let raw = &response[split + 4..];
-    let body = if head.contains("transfer-encoding: chunked") {
-        decode_chunked(raw)
-    } else {
-        raw.to_vec()
-    };
-    (status, String::from_utf8_lossy(&body).into_owned())
+    )
+    .into_bytes();
+    request.extend_from_slice(&body);
+    let answer = crate::support::exchange(addr, request).await;
+    (answer.status, answer.body)
 }
 
 async fn http(addr: SocketAddr, who: Who, method: &str, path: &str, body: &str) -> (u16, String) {

@@ -61,3 +61,90 @@ pub async fn stop(run: Running) {
         }
     }
 }
+
+/// An HTTP/1.1 answer: the status, the head lower-cased (status line and
+/// headers), and the body with chunked transfer encoding undone.
+pub struct Answer {
+    pub status: u16,
+    pub head: String,
+    pub body: String,
+}
+
+impl Answer {
+    /// The value of header `name` (lower-case), if the answer has it.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.head.lines().find_map(|l| {
+            l.split_once(':')
+                .filter(|(n, _)| n.trim() == name)
+                .map(|(_, v)| v.trim())
+        })
+    }
+}
+
+/// One raw HTTP/1.1 exchange over a fresh connection: writes `request`
+/// (head and body as given) while reading the answer until the server
+/// closes, so that a server that answers before reading everything (413)
+/// is seen.
+pub async fn exchange(addr: SocketAddr, request: Vec<u8>) -> Answer {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let stream = tokio::net::TcpStream::connect(addr)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    let (mut reader, mut writer) = stream.into_split();
+    let writing = tokio::spawn(async move {
+        // The server may close early (a refused body); that is its answer.
+        if writer.write_all(&request).await.is_ok() {
+            let _ = writer.flush().await;
+        }
+        writer
+    });
+    let mut response = Vec::new();
+    let mut buf = vec![0u8; 64 * 1024];
+    loop {
+        match reader.read(&mut buf).await {
+            Ok(0) | Err(_) => break,
+            Ok(n) => response.extend_from_slice(&buf[..n]),
+        }
+    }
+    drop(writing.await);
+    let split = find(&response, b"\r\n\r\n")
+        .unwrap_or_else(|| panic!("no complete response head in {:?}", String::from_utf8_lossy(&response)));
+    let head = String::from_utf8_lossy(&response[..split]).to_ascii_lowercase();
+    let status = head
+        .split_whitespace()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or_else(|| panic!("no status in {head:?}"));
+    let raw = &response[split + 4..];
+    let body = if head.contains("transfer-encoding: chunked") {
+        decode_chunked(raw)
+    } else {
+        raw.to_vec()
+    };
+    Answer {
+        status,
+        head,
+        body: String::from_utf8_lossy(&body).into_owned(),
+    }
+}
+
+fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
+    haystack.windows(needle.len()).position(|w| w == needle)
+}
+
+fn decode_chunked(mut body: &[u8]) -> Vec<u8> {
+    let mut out = Vec::new();
+    while let Some(end) = find(body, b"\r\n") {
+        let line = String::from_utf8_lossy(&body[..end]);
+        let Ok(size) = usize::from_str_radix(line.split(';').next().unwrap_or("").trim(), 16) else {
+            break;
+        };
+        body = &body[end + 2..];
+        if size == 0 {
+            break;
+        }
+        out.extend_from_slice(&body[..size.min(body.len())]);
+        body = &body[(size + 2).min(body.len())..];
+    }
+    out
+}
