@@ -11,9 +11,19 @@ use serde_json::{json, Value};
 
 use crate::support::{stop, Running};
 
-/// The server on `dir`, once every view has caught up.
-async fn serve(dir: &Path) -> Running {
-    let run = crate::support::serve(dir).await;
+/// What the server's clock reads when the test starts: a week after the
+/// reports it files (2026-10-12), which the October report counts.
+const NOW: &str = "2026-10-19T10:00:00+08:00";
+
+/// [`NOW`] and `hours` later: each time the test opens the folder again
+/// is an hour after the last, as an operator's runs would be.
+fn hours_on(hours: i64) -> chrono::DateTime<chrono::Utc> {
+    crate::support::instant(NOW) + chrono::TimeDelta::hours(hours)
+}
+
+/// The server on `dir`, its clock at `at`, once every view has caught up.
+async fn serve(dir: &Path, at: chrono::DateTime<chrono::Utc>) -> Running {
+    let run = crate::support::serve_at(dir, at).await;
     api::ops::wait_ready(&run.service, |_| {})
         .await
         .unwrap_or_else(|e| panic!("{}", e.message()));
@@ -111,7 +121,7 @@ async fn receive(addr: SocketAddr, id: &str, owner: Option<&str>, family: &str, 
 async fn erasing_an_owner_leaves_no_trace_of_their_data_and_every_history_intact() {
     let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
     let data = dir.path();
-    let run = serve(data).await;
+    let run = serve(data, hours_on(0)).await;
     let a = run.addr;
 
     ok(
@@ -185,8 +195,8 @@ async fn erasing_an_owner_leaves_no_trace_of_their_data_and_every_history_intact
     drop(keys);
 
     // The erasure, as `aftersales erase-owner O-ER --request …` runs it.
-    let erase = || async {
-        let service = api::service::Service::open(data).unwrap_or_else(|e| panic!("{}", e.message()));
+    let erase = |at| async move {
+        let service = crate::support::open_service_at(data, at);
         api::ops::wait_ready(&service, |_| {})
             .await
             .unwrap_or_else(|e| panic!("{}", e.message()));
@@ -212,10 +222,10 @@ async fn erasing_an_owner_leaves_no_trace_of_their_data_and_every_history_intact
         service.shutdown().await.unwrap_or_else(|e| panic!("{}", e.message()));
         outcome
     };
-    let first = erase().await;
+    let first = erase(hours_on(1)).await;
     assert!(first.recorded_now);
     assert_eq!(first.keys_destroyed, 2, "the owner's key and their phone's");
-    let again = erase().await;
+    let again = erase(hours_on(2)).await;
     assert_eq!((again.recorded_now, again.keys_destroyed), (false, 0));
 
     // The keys are gone: no file holds their bytes, and still no file
@@ -232,7 +242,7 @@ async fn erasing_an_owner_leaves_no_trace_of_their_data_and_every_history_intact
         );
     }
 
-    let run = serve(data).await;
+    let run = serve(data, hours_on(3)).await;
     let a = run.addr;
     // No query reveals them: the linked report, the unlinked one from the
     // same phone, the owner's record, the history's replayed state.

@@ -10,7 +10,7 @@ use serde_json::json;
 
 async fn start(options: ServerOptions) -> (tempfile::TempDir, SocketAddr) {
     let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
-    let service = Arc::new(api::service::Service::open(dir.path()).unwrap_or_else(|e| panic!("{}", e.message())));
+    let service = Arc::new(crate::support::open_service(dir.path()));
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
         .unwrap_or_else(|e| panic!("{e}"));

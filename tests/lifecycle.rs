@@ -5,11 +5,11 @@
 //! idempotent retries, a restart with every view intact, and bad input.
 
 use std::net::SocketAddr;
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
 
-use crate::support::{serve, stop, Running};
+use crate::support::{instant, serve, serve_at, stop, Running};
 
 // ------------------------------------------------------------------ actors
 
@@ -76,9 +76,19 @@ impl Server {
     }
 }
 
+/// A server on a new data folder, its clock started at
+/// [`domain::testing::test_now`].
 async fn start() -> Server {
     let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
     let run = serve(dir.path()).await;
+    Server { dir, run }
+}
+
+/// A server on a new data folder, its clock started at `at` (RFC 3339),
+/// for a test whose data has fixed dates of its own.
+async fn start_at(at: &str) -> Server {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let run = serve_at(dir.path(), instant(at)).await;
     Server { dir, run }
 }
 
@@ -167,11 +177,10 @@ async fn settle(addr: SocketAddr) {
 
 // -------------------------------------------------------------------- time
 
+/// Seconds since 1970 of the instant the test servers' clocks start at
+/// ([`domain::testing::test_now`]): the tests' "now", never the machine's.
 fn unix_now() -> i64 {
-    let d = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap_or_else(|e| panic!("{e}"));
-    i64::try_from(d.as_secs()).unwrap_or_else(|e| panic!("{e}"))
+    domain::testing::test_now().timestamp()
 }
 
 /// The civil date of a day number since 1970-01-01 (H. Hinnant's
@@ -1023,11 +1032,12 @@ async fn a_complaint_is_escalated_into_an_incident() {
 /// one acknowledged at 10:30 +08 breached at its due instant (10:00) after
 /// 60 + 90 = 150 business minutes.
 ///
-/// (Back-entered times may be at most 366 days old: this test holds until
-/// 2027-09-30.)
+/// The server's clock reads Monday 2026-10-19 10:00 +08:00 when the test
+/// starts, so every time above is in its past (and within the 366 days a
+/// back-entered time may reach), on whatever day the suite runs.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn first_response_deadlines_skip_the_national_day_holiday() {
-    let s = start().await;
+    let s = start_at("2026-10-19T10:00:00+08:00").await;
     let a = s.addr();
     let w = ok(
         a,
@@ -1330,7 +1340,10 @@ async fn a_retry_racing_its_first_attempt_appends_once() {
 /// 6. A restart keeps every ticket, history and view.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_restart_keeps_every_ticket_and_view() {
-    let s = start().await;
+    // One ticket is back-entered as withdrawn on 2026-09-30: the clock of
+    // both runs reads a day in the weeks after.
+    const NOW: &str = "2026-10-19T10:00:00+08:00";
+    let s = start_at(NOW).await;
     let dir = s.dir;
     let run = s.run;
     let a = run.addr;
@@ -1480,7 +1493,8 @@ async fn a_restart_keeps_every_ticket_and_view() {
     let head = run.service.head();
 
     stop(run).await;
-    let run = serve(dir.path()).await;
+    // Restarted an hour later by its clock.
+    let run = serve_at(dir.path(), instant(NOW) + chrono::TimeDelta::hours(1)).await;
     let a = run.addr;
     settle(a).await;
     assert_eq!(run.service.head(), head, "the log is as it was");

@@ -18,7 +18,7 @@ async fn metrics_are_scraped_in_the_prometheus_format() {
     let s = start().await;
     // One ok mutation (an emergency reported two days ago: its clocks are
     // breached), one refused, one query that does not parse.
-    let at = (chrono::Utc::now() - chrono::TimeDelta::days(2)).to_rfc3339();
+    let at = (s.service.now() - chrono::TimeDelta::days(2)).to_rfc3339();
     let query = RECEIVE
         .replace("priority: URGENT", "priority: EMERGENCY")
         .replace("idempotencyKey: $key", "idempotencyKey: $key, occurredAt: $at")

@@ -28,7 +28,7 @@ async fn the_readme_operations_work_as_pasted_on_demo_data() {
     let config = projections::generator::GeneratorConfig {
         tickets: 300,
         units: 300,
-        ..api::ops::demo_config(api::ops::today())
+        ..api::ops::demo_config(domain::testing::test_today())
     };
     api::ops::fill_demo(s.service.store().as_ref(), s.service.keyring(), &config)
         .await

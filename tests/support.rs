@@ -7,6 +7,8 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use chrono::{DateTime, Utc};
+
 /// A server running in this process.
 pub struct Running {
     pub addr: SocketAddr,
@@ -14,12 +16,38 @@ pub struct Running {
     pub task: tokio::task::JoinHandle<()>,
 }
 
+/// Opens the data folder `dir` with the service's clock started at
+/// [`domain::testing::test_now`], the instant the end-to-end tests build
+/// their data around, never the machine's clock.
+pub fn open_service(dir: &Path) -> api::service::Service {
+    open_service_at(dir, domain::testing::test_now())
+}
+
+/// Opens the data folder `dir` with the service's clock started at `at`,
+/// for a test whose data has fixed dates of its own.
+pub fn open_service_at(dir: &Path, at: DateTime<Utc>) -> api::service::Service {
+    api::service::Service::open(dir)
+        .unwrap_or_else(|e| panic!("opening {}: {}", dir.display(), e.message()))
+        .with_clock(api::clock::Clock::starting_at(at))
+}
+
+/// An instant written as RFC 3339 (`2026-10-20T10:00:00+08:00`).
+pub fn instant(text: &str) -> DateTime<Utc> {
+    DateTime::parse_from_rfc3339(text)
+        .unwrap_or_else(|e| panic!("{text}: {e}"))
+        .with_timezone(&Utc)
+}
+
 /// Opens `dir` and serves it on 127.0.0.1, callers identified by the
-/// trusted identity headers.
+/// trusted identity headers; the service's clock starts at
+/// [`domain::testing::test_now`].
 pub async fn serve(dir: &Path) -> Running {
-    let service = Arc::new(
-        api::service::Service::open(dir).unwrap_or_else(|e| panic!("opening {}: {}", dir.display(), e.message())),
-    );
+    serve_at(dir, domain::testing::test_now()).await
+}
+
+/// [`serve`] with the service's clock started at `at`.
+pub async fn serve_at(dir: &Path, at: DateTime<Utc>) -> Running {
+    let service = Arc::new(open_service_at(dir, at));
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
         .unwrap_or_else(|e| panic!("{e}"));

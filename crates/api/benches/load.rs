@@ -184,7 +184,7 @@ async fn run() -> Result<(), String> {
     let service = Arc::new(api::service::Service::open(dir.path()).map_err(|e| e.message())?);
     let config = projections::generator::GeneratorConfig {
         tickets,
-        ..api::ops::demo_config(api::ops::today())
+        ..api::ops::demo_config(domain::testing::test_today())
     };
     let started = Instant::now();
     api::ops::fill_demo(service.store().as_ref(), service.keyring(), &config)

@@ -300,7 +300,7 @@ pub async fn import(
     let mut dry = DryRun {
         service,
         ctx: Context {
-            now: chrono::Utc::now(),
+            now: service.now(),
             occurred_at: None,
             actor: actor.clone(),
             channel: Channel::BackOffice,

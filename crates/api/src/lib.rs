@@ -1,6 +1,7 @@
 //! The after-sales server: the GraphQL API over the domain, the log and the
 //! views, and the `aftersales` binary's commands.
 //!
+//! - [`clock`]: the service's "now" (the system clock; a stated start in tests).
 //! - [`service`]: the command side (load, decide, append, wait for the view).
 //! - [`schema`]: the GraphQL schema.
 //! - [`server`]: the HTTP routes.
@@ -14,6 +15,7 @@
 
 pub mod access;
 pub mod auth;
+pub mod clock;
 pub mod documents;
 pub mod error;
 pub mod import;

@@ -77,6 +77,11 @@ enum Command {
         /// Random seed.
         #[arg(long, default_value_t = 1)]
         seed: u64,
+        /// The year of data ends the day before this date (YYYY-MM-DD,
+        /// Asia/Shanghai); default today. The same seed and date give the
+        /// same data on any day.
+        #[arg(long, value_name = "DATE")]
+        until: Option<chrono::NaiveDate>,
     },
     /// Rebuild views from the whole log (all, or one), showing progress.
     /// Run it with the server stopped; the server rebuilds a view by itself
@@ -333,12 +338,16 @@ async fn catch_up(service: &api::service::Service) -> Result<()> {
     Ok(())
 }
 
-async fn demo(data: &std::path::Path, tickets: u32, seed: u64) -> Result<()> {
+async fn demo(data: &std::path::Path, tickets: u32, seed: u64, until: Option<chrono::NaiveDate>) -> Result<()> {
+    let until = until.unwrap_or_else(api::ops::today);
+    if !(1901..=9000).contains(&chrono::Datelike::year(&until)) {
+        bail!("--until {until}: the demo's year must end between the years 1901 and 9000");
+    }
     let store = api::ops::open_log(data).map_err(|e| anyhow!(e.message()))?;
     let config = GeneratorConfig {
         tickets,
         seed,
-        ..api::ops::demo_config(api::ops::today())
+        ..api::ops::demo_config(until)
     };
     tracing::info!(tickets, from = %config.start, days = config.days, "writing the demo dataset");
     let started = Instant::now();
@@ -500,7 +509,7 @@ async fn serve(
         store.close()?;
         drop(store);
         if empty {
-            demo(data, 15_000, 1).await?;
+            demo(data, 15_000, 1, None).await?;
             if !trust_identity_headers {
                 demo_tokens(data)?;
             }
@@ -737,7 +746,7 @@ async fn run(cli: Cli) -> Result<()> {
             .await
         }
         Command::Token(command) => token_command(data, command),
-        Command::Demo { tickets, seed } => demo(data, tickets, seed).await,
+        Command::Demo { tickets, seed, until } => demo(data, tickets, seed, until).await,
         Command::Rebuild { view } => rebuild(data, view).await,
         Command::History { ticket } => {
             let id = domain::ids::TicketId::new(ticket.as_str()).map_err(|e| anyhow!("{e}"))?;

@@ -9,7 +9,6 @@
 use std::sync::Mutex;
 use std::time::Duration;
 
-use chrono::Utc;
 use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
@@ -199,7 +198,7 @@ impl Metrics {
         }
         let (mut at_risk, mut breached) = (0i64, 0i64);
         if let Ok(view) = service.view("sla") {
-            if let Ok(alerts) = projections::sla::alerts(&view.tree(), service.calendars(), None, Utc::now()) {
+            if let Ok(alerts) = projections::sla::alerts(&view.tree(), service.calendars(), None, service.now()) {
                 for a in alerts {
                     match a.clock.status {
                         domain::sla::ClockStatus::Breached => breached += 1,

@@ -34,7 +34,9 @@ pub fn demo_config(today: NaiveDate) -> GeneratorConfig {
     }
 }
 
-/// Today in Asia/Shanghai.
+/// Today in Asia/Shanghai by the machine's clock: where the demo's year
+/// ends unless told otherwise. Tests state their date instead
+/// (`domain::testing::test_today`).
 pub fn today() -> NaiveDate {
     Utc::now().with_timezone(&Shanghai).date_naive()
 }
@@ -123,7 +125,7 @@ pub fn export(service: &Service, report: Report, project: &str, period: &str) ->
         }
         Report::Weekly => {
             let (y, w) = parse_week(period)?;
-            Ok(service.weekly_report(&project, y, w, Utc::now())?.to_csv())
+            Ok(service.weekly_report(&project, y, w, service.now())?.to_csv())
         }
     }
 }

@@ -102,6 +102,7 @@ pub struct Service {
     metrics: crate::metrics::Metrics,
     ticket_cache: tickets::RecordCache,
     keyring: Arc<eventlog::keys::Keyring>,
+    clock: crate::clock::Clock,
 }
 
 /// Decoded ticket records kept for single-ticket reads (a few kilobytes
@@ -136,7 +137,21 @@ impl Service {
             metrics: crate::metrics::Metrics::new(),
             ticket_cache: tickets::RecordCache::new(TICKET_CACHE_RECORDS),
             keyring,
+            clock: crate::clock::Clock::system(),
         })
+    }
+
+    /// The same service reading "now" from `clock` (tests start it at an
+    /// instant they state).
+    pub fn with_clock(mut self, clock: crate::clock::Clock) -> Self {
+        self.clock = clock;
+        self
+    }
+
+    /// Now, by the service's clock: when commands happen and the instant
+    /// clocks and alerts are read at.
+    pub fn now(&self) -> DateTime<Utc> {
+        self.clock.now()
     }
 
     /// The keys that seal personal data (`data/keys`).
@@ -310,7 +325,7 @@ impl Service {
 
     fn context<R>(&self, acting: &Acting, reference: R) -> Context<R> {
         Context {
-            now: Utc::now(),
+            now: self.now(),
             occurred_at: acting.occurred_at,
             actor: acting.actor.clone(),
             channel: acting.channel,

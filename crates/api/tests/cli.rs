@@ -252,7 +252,13 @@ fn tokens_work_through_the_server_and_never_reach_its_logs() {
 fn erase_owner_through_the_binary() {
     let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
     let data = dir.path().join("data");
-    let demo = aftersales(&data, &["demo", "--tickets", "200"]);
+    // A date the demo cannot end on: refused, nothing written.
+    let refused = aftersales(&data, &["demo", "--tickets", "200", "--until", "1850-01-01"]);
+    assert!(!refused.status.success());
+    let err = String::from_utf8_lossy(&refused.stderr);
+    assert!(err.contains("--until 1850-01-01"), "{err}");
+    let until = domain::testing::test_today().to_string();
+    let demo = aftersales(&data, &["demo", "--tickets", "200", "--until", &until]);
     assert!(demo.status.success(), "{}", String::from_utf8_lossy(&demo.stderr));
 
     // An unknown owner: a clear refusal, non-zero exit.

@@ -14,6 +14,35 @@
 use crate::decider::{Context, Decider};
 use crate::error::DomainError;
 
+/// The environment variable that moves [`test_today`]: `YYYY-MM-DD`. The
+/// CI date sweep (`.ci/date-sweep`) sets it to run the date-sensitive
+/// suites at other points of the year.
+pub const TEST_TODAY_VAR: &str = "AFTERSALES_TEST_TODAY";
+
+/// The date every test builds its data from in place of the machine's
+/// "today": 2026-03-16, a Monday, or the date in [`TEST_TODAY_VAR`] when it
+/// is set. Tests never take their data from the machine's clock, so the
+/// suite gives the same answer on every calendar day; the sweep moves this
+/// date to find an assertion that holds for one dataset only.
+///
+/// # Panics
+/// When the variable is set but is not a date: a sweep that silently ran
+/// on the default would prove nothing.
+pub fn test_today() -> chrono::NaiveDate {
+    match std::env::var(TEST_TODAY_VAR) {
+        Ok(text) => chrono::NaiveDate::parse_from_str(text.trim(), "%Y-%m-%d")
+            .unwrap_or_else(|e| panic!("{TEST_TODAY_VAR}={text:?} is not a YYYY-MM-DD date: {e}")),
+        Err(_) => chrono::NaiveDate::from_ymd_opt(2026, 3, 16).expect("a valid date"),
+    }
+}
+
+/// The instant a test's server clock starts at: 10:00 in Asia/Shanghai
+/// (02:00 UTC) on [`test_today`], during working hours on a working day
+/// unless the sweep chose a holiday.
+pub fn test_now() -> chrono::DateTime<chrono::Utc> {
+    test_today().and_hms_opt(2, 0, 0).expect("a valid time").and_utc()
+}
+
 /// Starts a scenario from a history.
 pub fn given<D: Decider>(history: impl IntoIterator<Item = D::Event>) -> Scenario<D> {
     Scenario {

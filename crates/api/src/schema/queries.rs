@@ -712,7 +712,7 @@ impl QueryRoot {
         let service = service(ctx)?;
         let tree = service.view("sla")?.tree();
         let alerts =
-            sla::alerts(&tree, service.calendars(), project.as_ref(), Utc::now()).map_err(AppError::internal)?;
+            sla::alerts(&tree, service.calendars(), project.as_ref(), service.now()).map_err(AppError::internal)?;
         Ok(alerts
             .into_iter()
             .map(|a| SlaAlert {
@@ -850,7 +850,10 @@ impl QueryRoot {
         let project = self::project_id(&project_id)?;
         project_scope(principal(ctx)?, Some(project.clone()))?;
         let (year, week) = parse_week(&week)?;
-        let r = service(ctx)?.weekly_report(&project, year, week, Utc::now())?;
+        let r = {
+            let service = service(ctx)?;
+            service.weekly_report(&project, year, week, service.now())?
+        };
         let csv = r.to_csv();
         Ok(WeeklyRepairReportOut {
             project_id: r.project,

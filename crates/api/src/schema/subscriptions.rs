@@ -160,14 +160,18 @@ impl Watch {
             }
             self.first = false;
             let tree = self.service.view("sla").ok()?.tree();
-            let alerts =
-                match projections::sla::alerts(&tree, self.service.calendars(), self.project.as_ref(), Utc::now()) {
-                    Ok(a) => a,
-                    Err(e) => {
-                        tracing::error!("slaAlerts: the SLA view failed: {e}");
-                        return None;
-                    }
-                };
+            let alerts = match projections::sla::alerts(
+                &tree,
+                self.service.calendars(),
+                self.project.as_ref(),
+                self.service.now(),
+            ) {
+                Ok(a) => a,
+                Err(e) => {
+                    tracing::error!("slaAlerts: the SLA view failed: {e}");
+                    return None;
+                }
+            };
             for a in alerts {
                 let key = (
                     a.ticket.to_string(),

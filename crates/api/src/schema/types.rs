@@ -561,7 +561,8 @@ impl TicketOut {
     /// The service-level clocks that apply, evaluated now (first response,
     /// on site, resolution).
     async fn clocks(&self, ctx: &Context<'_>) -> Result<Vec<Clock>> {
-        let report = service(ctx)?.clocks(&self.0.ticket.id, Utc::now())?;
+        let service = service(ctx)?;
+        let report = service.clocks(&self.0.ticket.id, service.now())?;
         Ok(report
             .map(|r| r.clocks().map(Clock::from).collect())
             .unwrap_or_default())

@@ -12,6 +12,17 @@ use eventlog::{EventStore, SledEventStore, SledOptions};
 use projections::generator::{write_log, GeneratedRecord, GeneratedSummary, Generator, GeneratorConfig};
 use projections::wire::{self, DomainEvent};
 
+/// [`GeneratorConfig::small`] over the year that ends the day before
+/// [`domain::testing::test_today`], as the demo's year ends the day before
+/// today: the date sweep moves it through the calendar.
+fn small() -> GeneratorConfig {
+    let config = GeneratorConfig::small();
+    GeneratorConfig {
+        start: domain::testing::test_today() - TimeDelta::days(i64::from(config.days)),
+        ..config
+    }
+}
+
 fn generate(config: GeneratorConfig) -> (Vec<GeneratedRecord>, GeneratedSummary, DateTime<Utc>) {
     let mut generator = Generator::new(config).unwrap();
     let records = generator.by_ref().collect::<Result<Vec<_>, _>>().unwrap();
@@ -32,8 +43,8 @@ fn ticket_history(record: &GeneratedRecord) -> Vec<Stamped<TicketEvent>> {
 
 #[test]
 fn the_same_seed_gives_the_same_records_and_another_seed_other_ones() {
-    let (first, summary, _) = generate(GeneratorConfig::small());
-    let (again, _, _) = generate(GeneratorConfig::small());
+    let (first, summary, _) = generate(small());
+    let (again, _, _) = generate(small());
     assert!(summary.tickets.total() > 250, "{summary:?}");
     assert_eq!(first, again);
 
@@ -42,10 +53,7 @@ fn the_same_seed_gives_the_same_records_and_another_seed_other_ones() {
     let ids: BTreeSet<_> = first.iter().flat_map(|r| r.events.iter().map(|e| e.id)).collect();
     assert_eq!(ids.len() as u64, summary.events);
 
-    let (other, _, _) = generate(GeneratorConfig {
-        seed: 2,
-        ..GeneratorConfig::small()
-    });
+    let (other, _, _) = generate(GeneratorConfig { seed: 2, ..small() });
     assert_ne!(first, other);
     // Not only the ids: the tickets themselves differ.
     let payloads = |records: &[GeneratedRecord]| -> Vec<Vec<u8>> {
@@ -60,15 +68,9 @@ fn the_same_seed_gives_the_same_records_and_another_seed_other_ones() {
 
 #[test]
 fn a_configuration_without_projects_is_refused() {
-    let refused = Generator::new(GeneratorConfig {
-        projects: 0,
-        ..GeneratorConfig::small()
-    });
+    let refused = Generator::new(GeneratorConfig { projects: 0, ..small() });
     assert!(refused.is_err());
-    let refused = Generator::new(GeneratorConfig {
-        units: 1,
-        ..GeneratorConfig::small()
-    });
+    let refused = Generator::new(GeneratorConfig { units: 1, ..small() });
     assert!(refused.is_err());
 }
 
@@ -76,7 +78,7 @@ fn a_configuration_without_projects_is_refused() {
 async fn a_small_log_is_written_counted_decoded_and_written_again_idempotently() {
     let dir = tempfile::tempdir().unwrap();
     let store = SledEventStore::open(dir.path().join("log"), SledOptions::default()).unwrap();
-    let config = GeneratorConfig::small();
+    let config = small();
 
     fn assert_send<T: Send>(_: &T) {}
     let writing = write_log(&store, &config);
@@ -168,11 +170,15 @@ impl Ticket {
 }
 
 static MID_SIZE: LazyLock<MidSize> = LazyLock::new(|| {
+    // Three years, ending the day before the tests' "today".
+    let days = GeneratorConfig::default().days;
     let (records, summary, end) = generate(GeneratorConfig {
         seed: 7,
         projects: 6,
         units: 3000,
         tickets: 2000,
+        start: domain::testing::test_today() - TimeDelta::days(i64::from(days)),
+        days,
         ..GeneratorConfig::default()
     });
     let tickets = records
