@@ -76,12 +76,22 @@ pub enum StoreError {
         reason: String,
     },
 
+    /// A write-ahead file holds bytes that fail the frame check with
+    /// valid frames after them. A crash only ever cuts the last frame
+    /// short, so this is damage, and events acknowledged at the positions
+    /// named may be lost. The store refused to open and changed nothing;
+    /// an explicit repair is the way on.
+    #[error("the write-ahead file {} is damaged at byte {} ({} bytes unreadable) and valid frames follow: {}; the store changed nothing and refuses to open", .0.file.display(), .0.offset, .0.bytes, describe_at_risk(.0))]
+    WalDamaged(Box<crate::sled_store::WalDamage>),
+
     /// A payload could not be encoded or decoded.
     #[error("payload codec: {0}")]
     Codec(#[from] crate::codec::CodecError),
 
-    /// sled reported an error.
-    #[error("storage: {0}")]
+    /// sled reported an error. Damage sled finds in its own files (a
+    /// record that fails its checksum) reads "sled's files are damaged",
+    /// without sled's internal offsets.
+    #[error("storage: {}", describe_sled(.0))]
     Storage(#[from] sled::Error),
 
     /// A file operation (fsync, open) failed.
@@ -119,6 +129,31 @@ pub enum StoreError {
         /// Format this build writes and reads.
         supported: u32,
     },
+}
+
+fn describe_sled(error: &sled::Error) -> String {
+    match error {
+        sled::Error::Corruption { .. } => "sled's files are damaged: data read back fails sled's own checks; \
+             the log cannot prove its bytes are whole (restore the folder from a backup)"
+            .to_string(),
+        sled::Error::Io(e) => format!("i/o: {e}"),
+        sled::Error::Unsupported(what) => format!("unsupported: {what}"),
+        sled::Error::ReportableBug(what) => format!("sled failed: {what}"),
+        sled::Error::CollectionNotFound(_) => "a tree of the store is missing".to_string(),
+    }
+}
+
+fn describe_at_risk(damage: &crate::sled_store::WalDamage) -> String {
+    match damage.next_valid.checked_sub(1) {
+        Some(last) if last >= damage.first_at_risk => format!(
+            "events acknowledged at positions {}-{} may be lost",
+            damage.first_at_risk, last
+        ),
+        _ => format!(
+            "no position is missing around it (the next record is at {})",
+            damage.next_valid
+        ),
+    }
 }
 
 fn describe_version(v: Option<StreamVersion>) -> String {

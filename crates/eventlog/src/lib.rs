@@ -106,7 +106,7 @@ mod types;
 pub mod views;
 
 pub use error::StoreError;
-pub use sled_store::{Durability, RecoveryReport, SledEventStore, SledOptions, WriteStats, STORE_FORMAT};
+pub use sled_store::{Durability, RecoveryReport, SledEventStore, SledOptions, WalDamage, WriteStats, STORE_FORMAT};
 pub use store::{
     wait_for_position, EventIter, EventStore, EventStoreExt, ReadAll, Subscription, VerifyReport, READ_BATCH,
 };

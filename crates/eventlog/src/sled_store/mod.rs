@@ -6,7 +6,7 @@ mod keys;
 mod verify;
 mod wal;
 
-pub use wal::RecoveryReport;
+pub use wal::{RecoveryReport, WalDamage};
 mod writer;
 
 use std::collections::HashSet;
@@ -123,9 +123,17 @@ impl SledEventStore {
     pub fn open(path: impl AsRef<Path>, options: SledOptions) -> Result<Self, StoreError> {
         let path = path.as_ref().to_path_buf();
         std::fs::create_dir_all(&path)?;
+        // The write-ahead files are read and checked before anything is
+        // written, sled's files included: damage refuses the open and
+        // leaves every byte as it was. (A process holding the folder can
+        // only be appending after the last frame: what it has half written
+        // reads as a torn tail, never as damage, and sled's lock then
+        // refuses the open.)
+        let wal_dir = path.join("wal");
+        let wal_files = wal::scan(&wal_dir)?;
         let db = open_db(&path, &options)?;
         let tree = db.open_tree("eventlog")?;
-        check_format(&tree)?;
+        let opened_before = check_format(&tree)?;
         let next_position = match tree.scan_prefix([LOG]).next_back() {
             None => 0,
             Some(entry) => {
@@ -137,8 +145,7 @@ impl SledEventStore {
                 first.saturating_add(count as u64)
             }
         };
-        let wal_dir = path.join("wal");
-        let (next_position, recovery) = wal::recover(&wal_dir, &tree, next_position)?;
+        let (next_position, recovery) = wal::recover(&wal_dir, wal_files, &tree, next_position, opened_before)?;
         // Only used to keep `recorded_at` from going backwards. A damaged
         // last record must not stop the store from opening: reads and
         // `verify` are how an operator finds and reports the damage.
@@ -153,10 +160,13 @@ impl SledEventStore {
         };
         let db_file = File::open(path.join("db"))?;
         let shared = Arc::new(Shared::new(db.clone(), db_file, path.clone(), next_position));
+        // The write-ahead folder exists (durably) before the format marker
+        // does, so a store with a marker and no folder has lost it.
+        std::fs::create_dir_all(&wal_dir)?;
+        File::open(&path)?.sync_all()?;
         // Whatever was recovered becomes durable in sled before anything is
         // shown to readers; then the write-ahead file starts afresh.
         shared.sync_files()?;
-        File::open(&path)?.sync_all()?;
         let wal = wal::Wal::start(&wal_dir, next_position)?;
 
         let head = next_position.checked_sub(1);
@@ -316,7 +326,10 @@ impl Iterator for StreamingReadAll {
     }
 }
 
-fn check_format(tree: &sled::Tree) -> Result<(), StoreError> {
+/// Checks (and writes, for a new store, or raises, for an older format)
+/// the store format marker. Returns whether the store existed before:
+/// whether an earlier open had written the marker.
+fn check_format(tree: &sled::Tree) -> Result<bool, StoreError> {
     match tree.get(FORMAT_KEY)? {
         Some(bytes) => {
             let found = bytes
@@ -335,6 +348,7 @@ fn check_format(tree: &sled::Tree) -> Result<(), StoreError> {
                     supported: STORE_FORMAT,
                 });
             }
+            Ok(true)
         }
         None => {
             if tree.scan_prefix([LOG]).next().is_some() {
@@ -344,9 +358,9 @@ fn check_format(tree: &sled::Tree) -> Result<(), StoreError> {
                 });
             }
             tree.insert(FORMAT_KEY, &STORE_FORMAT.to_be_bytes())?;
+            Ok(false)
         }
     }
-    Ok(())
 }
 
 /// Checks what can be checked before queueing an append: no I/O.

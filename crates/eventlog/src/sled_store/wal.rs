@@ -17,13 +17,19 @@
 //! record without its index entries, or the first chunks of a group
 //! without the rest. The index entries of every record
 //! since the last checkpoint are written again, and every valid frame's
-//! records past sled's last record are applied, in order; a frame that is cut short or
-//! fails its checksum ends its file, as a torn record ends PostgreSQL's
-//! WAL replay: it was never acknowledged, because an acknowledgement needs
-//! the sync that would have completed it, and neither were the frames
-//! after it. The bytes dropped are counted in [`RecoveryReport`]. A record
-//! past a gap means an acknowledged event is missing and is reported as
-//! `Corrupt`. Then a checkpoint makes sled durable and the old files go.
+//! records past sled's last record are applied, in order. Every file is
+//! read and checked ([`scan`]) before anything is written. Bytes at the
+//! end of a file that do not form a whole, valid frame, with nothing valid
+//! after them, are a torn write, as a torn record ends PostgreSQL's WAL
+//! replay: never acknowledged, because an acknowledgement needs the sync
+//! that would have completed them; they are dropped and counted in
+//! [`RecoveryReport`]. Bytes that fail the frame check with a valid frame
+//! after them cannot be a torn write (frames are appended in order): that
+//! is damage, and the open is refused with [`StoreError::WalDamaged`]
+//! (file, offset, the positions at risk) before any byte is changed. A
+//! record past a gap means an acknowledged event is missing and is
+//! reported as `Corrupt`. Then a checkpoint makes sled durable and the old
+//! files go.
 //!
 //! Checkpoint: sled flush + `fdatasync`, then a fresh WAL file (named after
 //! the next position), the directory synced, older files removed. It runs
@@ -172,30 +178,130 @@ pub struct RecoveryReport {
     pub reindexed: u64,
 }
 
-/// Valid frames' payloads of one file, up to the first bad or cut frame,
-/// and the number of bytes after them.
-fn frames(path: &Path) -> Result<(Vec<Vec<u8>>, u64), StoreError> {
-    let mut data = Vec::new();
-    File::open(path)?.read_to_end(&mut data)?;
-    let mut out = Vec::new();
-    let mut at = 0;
-    while data.len() - at >= FRAME_HEADER {
-        let header = &data[at..at + FRAME_HEADER];
-        if &header[..4] != MAGIC {
-            break;
-        }
-        let len = u32::from_be_bytes([header[4], header[5], header[6], header[7]]) as usize;
-        let crc = u32::from_be_bytes([header[8], header[9], header[10], header[11]]);
-        let Some(payload) = data.get(at + FRAME_HEADER..at + FRAME_HEADER + len) else {
-            break;
-        };
-        if crc32c::crc32c(payload) != crc {
-            break;
-        }
-        out.push(payload.to_vec());
-        at += FRAME_HEADER + len;
+/// The frame that starts at `at` in `data`, if a whole, valid one does:
+/// its payload's range.
+fn frame_at(data: &[u8], at: usize) -> Option<std::ops::Range<usize>> {
+    let header = data.get(at..at.checked_add(FRAME_HEADER)?)?;
+    if &header[..4] != MAGIC {
+        return None;
     }
-    Ok((out, (data.len() - at) as u64))
+    let len = u32::from_be_bytes([header[4], header[5], header[6], header[7]]) as usize;
+    let crc = u32::from_be_bytes([header[8], header[9], header[10], header[11]]);
+    let range = at + FRAME_HEADER..(at + FRAME_HEADER).checked_add(len)?;
+    let payload = data.get(range.clone())?;
+    (crc32c::crc32c(payload) == crc).then_some(range)
+}
+
+/// The first whole, valid frame that starts after `from`.
+fn next_frame(data: &[u8], from: usize) -> Option<(usize, std::ops::Range<usize>)> {
+    let mut at = from;
+    while let Some(found) = data.get(at..)?.windows(4).position(|w| w == MAGIC) {
+        let start = at + found;
+        if let Some(range) = frame_at(data, start) {
+            return Some((start, range));
+        }
+        at = start + 1;
+    }
+    None
+}
+
+/// The positions of the first and the last record of a frame's payload.
+fn positions_of(payload: &[u8]) -> Option<(Position, Position)> {
+    let mut at = 0;
+    let mut first = None;
+    let mut last = None;
+    while at < payload.len() {
+        let len = payload.get(at..at + 4).and_then(be_u32)? as usize;
+        let position = payload.get(at + 4 + 5..at + 4 + 13).and_then(be_u64)?;
+        first.get_or_insert(position);
+        last = Some(position);
+        at += 4 + len;
+    }
+    Some((first?, last?))
+}
+
+fn be_u32(bytes: &[u8]) -> Option<u32> {
+    Some(u32::from_be_bytes(bytes.try_into().ok()?))
+}
+
+/// Bytes of a write-ahead file that fail the frame check while whole,
+/// valid frames follow them: damage, not a write cut short by a crash
+/// (a torn write is always the last thing in the file, because frames are
+/// appended in order and each is synced before a later one is
+/// acknowledged).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct WalDamage {
+    /// The write-ahead file.
+    pub file: PathBuf,
+    /// Where the unreadable bytes start in it.
+    pub offset: u64,
+    /// How many bytes up to the next valid frame.
+    pub bytes: u64,
+    /// The first position the damaged bytes may have held: the one after
+    /// the last record before them.
+    pub first_at_risk: Position,
+    /// The position of the first record after them.
+    pub next_valid: Position,
+}
+
+/// One write-ahead file, read and checked without changing anything.
+pub(super) struct WalFile {
+    path: PathBuf,
+    /// Valid frames' payloads, in file order.
+    frames: Vec<Vec<u8>>,
+    /// Bytes after the last valid frame, with nothing valid after them: a
+    /// write cut short.
+    torn_tail: u64,
+}
+
+/// Every write-ahead file of `dir`, oldest first, read and checked before
+/// anything is written; the first damage found is an error and nothing
+/// has been changed.
+pub(super) fn scan(dir: &Path) -> Result<Vec<WalFile>, StoreError> {
+    if !dir.exists() {
+        return Ok(Vec::new());
+    }
+    let mut out = Vec::new();
+    for path in wal_files(dir)? {
+        let mut data = Vec::new();
+        File::open(&path)?.read_to_end(&mut data)?;
+        let mut frames = Vec::new();
+        let mut last_position = first_position_of(&path).and_then(|p| p.checked_sub(1));
+        let mut at = 0;
+        let torn_tail = loop {
+            if at >= data.len() {
+                break 0;
+            }
+            if let Some(range) = frame_at(&data, at) {
+                let payload = data[range.clone()].to_vec();
+                if let Some((_, last)) = positions_of(&payload) {
+                    last_position = Some(last);
+                }
+                frames.push(payload);
+                at = range.end;
+                continue;
+            }
+            match next_frame(&data, at + 1) {
+                None => break (data.len() - at) as u64,
+                Some((start, range)) => {
+                    let next_valid = positions_of(&data[range]).map_or(0, |(first, _)| first);
+                    return Err(StoreError::WalDamaged(Box::new(WalDamage {
+                        file: path.clone(),
+                        offset: at as u64,
+                        bytes: (start - at) as u64,
+                        first_at_risk: last_position.map_or(0, |p| p + 1),
+                        next_valid,
+                    })));
+                }
+            }
+        };
+        out.push(WalFile {
+            path,
+            frames,
+            torn_tail,
+        });
+    }
+    Ok(out)
 }
 
 /// The position a WAL file starts at, from its name.
@@ -232,13 +338,15 @@ fn index_record(tree: &sled::Tree, position: Position, bytes: &[u8]) -> Result<(
 /// valid frames (written, never acknowledged) reads them from sled.
 pub(super) fn recover(
     dir: &Path,
+    files: Vec<WalFile>,
     tree: &sled::Tree,
     sled_end: Position,
+    opened_before: bool,
 ) -> Result<(Position, RecoveryReport), StoreError> {
     let mut report = RecoveryReport::default();
     let mut next_position = sled_end;
     if !dir.exists() {
-        if next_position > 0 {
+        if next_position > 0 || opened_before {
             // Every open creates the folder before the first append; a store
             // with events but without it has lost what it last acknowledged.
             return Err(StoreError::Corrupt {
@@ -251,8 +359,7 @@ pub(super) fn recover(
         }
         return Ok((next_position, report));
     }
-    let files = wal_files(dir)?;
-    let checkpoint = files.first().and_then(|f| first_position_of(f));
+    let checkpoint = files.first().and_then(|f| first_position_of(&f.path));
     if let Some(checkpoint) = checkpoint {
         if checkpoint > sled_end {
             return Err(StoreError::Corrupt {
@@ -265,10 +372,10 @@ pub(super) fn recover(
     }
     // The next record the WAL must hold, so that its records are dense.
     let mut wal_next = checkpoint;
-    for path in &files {
-        let (frames, discarded) = frames(path)?;
-        report.discarded_bytes += discarded;
-        for payload in frames {
+    for file in &files {
+        let path = &file.path;
+        report.discarded_bytes += file.torn_tail;
+        for payload in &file.frames {
             // The frame's records that sled lacks, stored as the writer
             // stores them: in chunks, before the index entries of the
             // frame's records are written again.
@@ -431,7 +538,7 @@ mod tests {
             !indexed(&tree, &all[3])?,
             "the test starts from a record without index entries"
         );
-        let (next, report) = recover(&dir.path().join("wal"), &tree, 4)?;
+        let (next, report) = recover(&dir.path().join("wal"), scan(&dir.path().join("wal"))?, &tree, 4, true)?;
         assert_eq!(next, 6);
         assert_eq!(report.replayed, 2);
         assert_eq!(report.reindexed, 6);
@@ -449,7 +556,7 @@ mod tests {
         for record in &all[6..] {
             tree.insert(log_key(record.0), record.1.as_slice())?;
         }
-        let (next, report) = recover(&dir.path().join("wal"), &tree, 8)?;
+        let (next, report) = recover(&dir.path().join("wal"), scan(&dir.path().join("wal"))?, &tree, 8, true)?;
         assert_eq!(next, 8);
         assert_eq!(report.replayed, 0);
         assert_eq!(report.reindexed, 8);
@@ -479,7 +586,13 @@ mod tests {
         let (start, count, bytes) = &chunks[0];
         tree.insert(chunk_key(*start as u64, *count), bytes.as_slice())?;
 
-        let (next, report) = recover(&dir.path().join("wal"), &tree, *count as u64)?;
+        let (next, report) = recover(
+            &dir.path().join("wal"),
+            scan(&dir.path().join("wal"))?,
+            &tree,
+            *count as u64,
+            true,
+        )?;
         assert_eq!(next, 100);
         assert_eq!(report.replayed, 100 - *count as u64);
         let verified = super::super::verify::verify(&tree, next)?;
@@ -506,7 +619,7 @@ mod tests {
         let (_db, tree) = sled_tree(dir.path())?;
         let all = records(6)?;
         wal_with(&dir.path().join("wal"), &all[2..])?;
-        let err = recover(&dir.path().join("wal"), &tree, 0).err();
+        let err = recover(&dir.path().join("wal"), scan(&dir.path().join("wal"))?, &tree, 0, true).err();
         assert!(
             matches!(&err, Some(StoreError::Corrupt { position: 0, reason }) if reason.contains("checkpoint")),
             "{err:?}"
@@ -518,7 +631,7 @@ mod tests {
         frame.push(&all[0].1);
         frame.push(&all[2].1);
         wal.write(&frame.finish())?;
-        let err = recover(gap.path(), &tree, 0).err();
+        let err = recover(gap.path(), scan(gap.path())?, &tree, 0, true).err();
         assert!(
             matches!(&err, Some(StoreError::Corrupt { position: 1, reason }) if reason.contains("missing")),
             "{err:?}"
