@@ -577,14 +577,41 @@ fn prepare(store: Arc<dyn EventStore>, db: ViewDb, projection: Arc<dyn Projectio
         }
         None => false,
     };
+    // A view whose checkpoint is past the log's end folds events the log
+    // no longer holds (a log restored from an older backup, a lost tail):
+    // it must never serve. It is dropped and built again from the log.
+    let log_end = store.head().map_or(0, |h| h + 1);
+    let ahead = match &current {
+        Some(current) if db.has_tree(current) => {
+            let at = checkpoint(&db.tree(current)?)?;
+            (at > log_end).then_some(at)
+        }
+        _ => None,
+    };
+    if let Some(at) = ahead {
+        tracing::warn!(
+            view = name,
+            checkpoint = at,
+            log_end,
+            "the view has applied events up to position {} but the log ends before position {log_end}; it is rebuilt from the log and serves nothing until then",
+            at - 1
+        );
+    }
     // Serve what served before (on a fresh view database, an empty tree);
     // build this version if nothing of it serves, or start again a build
     // of it that was interrupted.
     let needs_build = match &current {
-        Some(current) => !of_this_version(current) || interrupted,
+        Some(current) => !of_this_version(current) || interrupted || ahead.is_some(),
         None => true,
     };
-    let serving_name = current.clone().unwrap_or_else(|| format!("{target}.empty"));
+    let serving_name = match &current {
+        Some(current) if ahead.is_none() => current.clone(),
+        _ => format!("{target}.empty"),
+    };
+    if ahead.is_some() && db.has_tree(&serving_name) {
+        // A placeholder left from earlier must serve nothing.
+        db.drop_tree(&serving_name)?;
+    }
     let build_name = if !needs_build {
         None
     } else if current.as_deref().is_some_and(of_this_version) || interrupted || db.has_tree(&target) {

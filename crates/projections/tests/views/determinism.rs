@@ -1321,3 +1321,51 @@ async fn killed_while_following_the_log_the_views_resume_from_a_consistent_check
         stop_all(&from_zero).await;
     }
 }
+
+/// Views whose checkpoint is past the end of the log they open with (the
+/// log lost its tail, or was restored from an older copy) are detected at
+/// start and built again from that log: none of them serves the events
+/// the log no longer holds, and each ends equal to a build from 0.
+#[tokio::test]
+async fn views_ahead_of_the_log_are_rebuilt_never_served() {
+    let steps = steps(100).new_tree(&mut TestRunner::deterministic()).unwrap().current();
+    let mut appends = decide_history(&refs(), &steps);
+    let second_half = appends.split_off(appends.len() / 2);
+    // The older log: the first half only.
+    let mut first_half = decide_history(&refs(), &steps);
+    first_half.truncate(appends.len());
+    let older = Fixture::new();
+    let older_last = append_all(&older.store, first_half).await.unwrap();
+    // The views of the whole history.
+    let f = Fixture::new();
+    append_all(&f.store, appends).await.unwrap();
+    let last = append_all(&f.store, second_half).await.unwrap();
+    assert!(last > older_last);
+    let views = start_all(f.dyn_store(), &f.views);
+    wait_all(&views, last).await;
+    f.store.close().unwrap();
+    stop_all(&views).await;
+    drop(views);
+    f.views.flush().unwrap();
+
+    // The same view folder opened with the older log.
+    let views = start_all(older.dyn_store(), &f.views);
+    for view in &views {
+        assert!(
+            view.applied().is_none_or(|a| a <= older_last),
+            "view {} serves position {:?} of a log that ends at {older_last}",
+            view.name(),
+            view.applied()
+        );
+    }
+    wait_all(&views, older_last).await;
+    assert_tickets_match_the_log(&older.store, views.iter().find(|v| v.name() == "tickets").unwrap());
+    let from_zero_dir = tempfile::tempdir().unwrap();
+    let from_zero_db = ViewDb::open(from_zero_dir.path(), 8 << 20).unwrap();
+    let from_zero = start_all(older.dyn_store(), &from_zero_db);
+    wait_all(&from_zero, older_last).await;
+    assert_same_views(&[("rebuilt", &views), ("from 0", &from_zero)]).unwrap();
+    older.store.close().unwrap();
+    stop_all(&views).await;
+    stop_all(&from_zero).await;
+}
