@@ -608,9 +608,17 @@ fn prepare(store: Arc<dyn EventStore>, db: ViewDb, projection: Arc<dyn Projectio
         Some(current) if ahead.is_none() => current.clone(),
         _ => format!("{target}.empty"),
     };
-    if ahead.is_some() && db.has_tree(&serving_name) {
-        // A placeholder left from earlier must serve nothing.
-        db.drop_tree(&serving_name)?;
+    if ahead.is_some() {
+        // The tree ahead of the log stops being current before it is
+        // dropped, so that a stop in between cannot serve an empty tree
+        // under its name as if it were live.
+        let mut batch = ViewBatch::default();
+        batch.delete(format!("current/{name}").into_bytes());
+        meta.apply(batch)?;
+        if db.has_tree(&serving_name) {
+            // A placeholder left from earlier must serve nothing.
+            db.drop_tree(&serving_name)?;
+        }
     }
     let build_name = if !needs_build {
         None

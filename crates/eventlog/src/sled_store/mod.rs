@@ -125,13 +125,13 @@ impl SledEventStore {
         std::fs::create_dir_all(&path)?;
         // The write-ahead files are read and checked before anything is
         // written, sled's files included: damage refuses the open and
-        // leaves every byte as it was. (A process holding the folder can
-        // only be appending after the last frame: what it has half written
-        // reads as a torn tail, never as damage, and sled's lock then
-        // refuses the open.)
+        // leaves every byte as it was. That first reading may race a
+        // process that still holds the folder, so recovery uses a second
+        // one, taken once sled's lock is ours.
         let wal_dir = path.join("wal");
-        let wal_files = wal::scan(&wal_dir)?;
+        wal::scan(&wal_dir)?;
         let db = open_db(&path, &options)?;
+        let wal_files = wal::scan(&wal_dir)?;
         let tree = db.open_tree("eventlog")?;
         let opened_before = check_format(&tree)?;
         let next_position = match tree.scan_prefix([LOG]).next_back() {

@@ -281,15 +281,29 @@ pub(super) fn scan(dir: &Path) -> Result<Vec<WalFile>, StoreError> {
                 at = range.end;
                 continue;
             }
-            match next_frame(&data, at + 1) {
+            // Only a frame that reads as one the writer wrote (records,
+            // later than the last one before) proves that the bytes before
+            // it are damage: a payload cut short may itself hold bytes
+            // that look like a frame header.
+            let first_at_risk = last_position.map_or(0, |p| p.saturating_add(1));
+            let mut from = at + 1;
+            let resumed = loop {
+                match next_frame(&data, from) {
+                    None => break None,
+                    Some((start, range)) => match positions_of(&data[range]) {
+                        Some((first, _)) if first >= first_at_risk => break Some((start, first)),
+                        _ => from = start + 1,
+                    },
+                }
+            };
+            match resumed {
                 None => break (data.len() - at) as u64,
-                Some((start, range)) => {
-                    let next_valid = positions_of(&data[range]).map_or(0, |(first, _)| first);
+                Some((start, next_valid)) => {
                     return Err(StoreError::WalDamaged(Box::new(WalDamage {
                         file: path.clone(),
                         offset: at as u64,
                         bytes: (start - at) as u64,
-                        first_at_risk: last_position.map_or(0, |p| p + 1),
+                        first_at_risk,
                         next_valid,
                     })));
                 }
