@@ -22,6 +22,7 @@ struct Server {
 async fn start() -> Server {
     let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
     let service = Arc::new(crate::support::open_service(dir.path()));
+    crate::graphql::seed_fixtures(&service).await;
     let tokens = Arc::new(TokenStore::open(dir.path()).unwrap_or_else(|e| panic!("{e}")));
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await

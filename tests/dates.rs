@@ -69,6 +69,7 @@ async fn the_servers_clock_starts_where_the_test_says() {
     let at = instant("2024-02-29T23:30:00+08:00");
     let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
     let run = serve_at(dir.path(), at).await;
+    crate::graphql::seed_fixtures(&run.service).await;
     let r = gql(run.addr, RECEIVE, json!({ "key": "clock-1" })).await;
     let id = r["data"]["receiveTicket"]["ticket"]["id"]
         .as_str()

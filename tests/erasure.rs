@@ -143,6 +143,9 @@ async fn erasing_an_owner_leaves_no_trace_of_their_data_and_every_history_intact
         )
         .await;
     }
+    // Each owns a unit of the project (a report names its owner only then).
+    crate::support::seed_owner(&run.service, "O-ER", ("欧阳", GIVEN), PHONE, &["P-ER-3-101"]).await;
+    crate::support::seed_owner(&run.service, "O-KEEP", ("李", "四"), OTHER_PHONE, &["P-ER-3-102"]).await;
     // A report by the owner, one from the same phone without the link, and
     // one by the other owner; the first is acknowledged (an SLA clock met).
     receive(a, "T-ER-1", Some("O-ER"), "欧阳", GIVEN, PHONE).await;
@@ -209,6 +212,7 @@ async fn erasing_an_owner_leaves_no_trace_of_their_data_and_every_history_intact
             occurred_at: None,
             expected_version: None,
             idempotency_key: None,
+            shared_key: false,
             projects: Vec::new(),
         };
         let outcome = service

@@ -281,6 +281,18 @@ fn repair_input(id: &str, project: &str) -> Value {
 }
 
 async fn receive(addr: SocketAddr, input: Value) -> u64 {
+    // The archive must hold the project a report names.
+    let project = input["location"]["projectId"].as_str().unwrap_or_default().to_string();
+    let known = ok(
+        addr,
+        ADMIN,
+        "query($p: String!) { project(id: $p) { id } }",
+        json!({ "p": project }),
+    )
+    .await;
+    if known["project"].is_null() {
+        register_project(addr, &project).await;
+    }
     let r = ok(addr, AGENT, RECEIVE, json!({ "input": input })).await;
     assert_eq!(r["receiveTicket"]["ticket"]["status"], "RECEIVED");
     assert_eq!(r["receiveTicket"]["ticket"]["version"], 0);
@@ -1235,6 +1247,7 @@ async fn two_changes_racing_on_one_version_exactly_one_wins() {
 async fn retries_with_one_idempotency_key_return_the_first_result() {
     let s = start().await;
     let a = s.addr();
+    register_project(a, "P-IDEM").await;
 
     // A report whose number comes from the key.
     let mut input = repair_input("unused", "P-IDEM");
@@ -1300,7 +1313,6 @@ async fn retries_with_one_idempotency_key_return_the_first_result() {
     assert_eq!(Some(int(&other["commentTicket"]["position"])), head.map(|h| h + 1));
 
     // An incident opened twice with one key.
-    register_project(a, "P-IDEM").await;
     let open = "mutation { openIncident(input: { projectId: \"P-IDEM\", title: \"停电\", level: PROJECT, description: \"3号楼停电\", idempotencyKey: \"inc-key-1\" }) { position incident { id title } } }";
     let first = ok(a, MANAGER, open, json!({})).await;
     let head = s.head();

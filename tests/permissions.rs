@@ -6,7 +6,7 @@
 use serde_json::{json, Value};
 
 use crate::auth::request;
-use crate::graphql::start;
+use crate::graphql::start_empty;
 
 /// Roles as the trusted-header identity names them.
 const ROLES: [(&str, &str); 8] = [
@@ -48,10 +48,12 @@ const RECEIVE: &str = r#"mutation { receiveTicket(input: {
 
 #[tokio::test]
 async fn every_role_against_every_kind_of_operation() {
-    let s = start().await;
+    let s = start_empty().await;
+    crate::support::seed_units(&s.service, &["P1-1-101", "P2-1-101"]).await;
     let (admin, agent) = (ROLES[6].1, ROLES[0].1);
     let setup = [
         (admin, r#"mutation { registerOwner(input: { ownerId: "O-1", familyName: "王", givenName: "小明", phone: "13812345678", idNumber: "11010519491231002X" }) { position } }"#.to_string()),
+        (admin, r#"mutation { linkOwnerToUnit(input: { ownerId: "O-1", unitId: "P1-1-101", contractSignedOn: "2020-01-01", stage: WARRANTY_SERVICE }) { position } }"#.to_string()),
         (agent, RECEIVE.replace("TICKET", "T-1").replace("PROJECT", "P1").replace("OWNER", "ownerId: \"O-1\",")),
         (agent, r#"mutation { acknowledgeTicket(input: { ticketId: "T-1" }) { position } }"#.to_string()),
         (agent, r#"mutation { dispatchTicket(input: { ticketId: "T-1", contractorId: "C-1" }) { position } }"#.to_string()),

@@ -3,7 +3,7 @@
 
 use serde_json::{json, Value};
 
-use crate::graphql::{http_as, start};
+use crate::graphql::{http_as, start_empty};
 
 fn readme_operations() -> Vec<String> {
     let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../README.md")).unwrap_or_default();
@@ -24,7 +24,7 @@ fn readme_operations() -> Vec<String> {
 async fn the_readme_operations_work_as_pasted_on_demo_data() {
     let operations = readme_operations();
     assert_eq!(operations.len(), 3, "the README should show three operations");
-    let s = start().await;
+    let s = start_empty().await;
     let config = projections::generator::GeneratorConfig {
         tickets: 300,
         units: 300,

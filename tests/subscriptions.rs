@@ -8,7 +8,7 @@ use serde_json::{json, Value};
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::Message;
 
-use crate::graphql::{gql, start, RECEIVE};
+use crate::graphql::{gql, start, start_empty, RECEIVE};
 
 type Socket = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
 
@@ -157,7 +157,7 @@ async fn breached_clocks_are_pushed_as_sla_alerts() {
 
 #[tokio::test]
 async fn a_subscriber_misses_nothing_appended_in_bulk() {
-    let s = start().await;
+    let s = start_empty().await;
     let mut socket = connect(s.addr).await;
     send(
         &mut socket,

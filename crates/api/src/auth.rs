@@ -350,7 +350,12 @@ mod tests {
             .create(principal(Role::Analyst), None)
             .unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(store.authenticate(&token).ok(), Some(principal(Role::Analyst)));
-        let secret = token.rsplit('_').next().unwrap_or_default();
+        // The secret is everything after `ast_<id>_` (it may itself hold
+        // `_`, so it is not the text after the last one).
+        let secret = token
+            .strip_prefix(&format!("ast_{}_", record.id))
+            .unwrap_or_else(|| panic!("{token}"));
+        assert!(secret.len() >= 20, "{token}");
         let file = std::fs::read_to_string(dir.path().join("auth/tokens.json")).unwrap_or_default();
         assert!(file.contains(&record.id));
         assert!(!file.contains(secret), "the secret must not be stored");

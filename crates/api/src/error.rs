@@ -18,6 +18,9 @@ pub mod codes {
     pub const INVALID_TRANSITION: &str = "INVALID_TRANSITION";
     /// A stale `expectedVersion`, or a concurrent change won the race.
     pub const CONFLICT: &str = "CONFLICT";
+    /// The caller already used this `idempotencyKey` for a different
+    /// request (another operation or other arguments); nothing was done.
+    pub const IDEMPOTENCY_KEY_REUSED: &str = "IDEMPOTENCY_KEY_REUSED";
     /// The caller sent more requests than its rate allows; retry after
     /// `extensions.retryAfterSeconds`.
     pub const RATE_LIMITED: &str = "RATE_LIMITED";
@@ -35,6 +38,8 @@ pub enum AppError {
     Conflict(String),
     /// Malformed input the domain never saw.
     BadInput(String),
+    /// An idempotency key the caller already used for another request.
+    KeyReused(String),
     /// The caller's role or scope does not allow this.
     Forbidden(String),
     /// Something broke on our side; the message is for the log only.
@@ -63,6 +68,7 @@ impl AppError {
             },
             AppError::Conflict(_) => codes::CONFLICT,
             AppError::BadInput(_) => codes::BAD_INPUT,
+            AppError::KeyReused(_) => codes::IDEMPOTENCY_KEY_REUSED,
             AppError::Forbidden(_) => codes::FORBIDDEN,
             AppError::Internal(_) => codes::INTERNAL,
         }
@@ -72,7 +78,9 @@ impl AppError {
     pub fn message(&self) -> String {
         match self {
             AppError::Domain(e) => e.to_string(),
-            AppError::Conflict(m) | AppError::BadInput(m) | AppError::Forbidden(m) => m.clone(),
+            AppError::Conflict(m) | AppError::BadInput(m) | AppError::Forbidden(m) | AppError::KeyReused(m) => {
+                m.clone()
+            }
             AppError::Internal(m) => format!("internal error: {m}"),
         }
     }

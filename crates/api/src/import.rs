@@ -397,6 +397,7 @@ async fn append(
         occurred_at: None,
         expected_version: None,
         idempotency_key: Some(row_key(kind, hash, row.row, i)),
+        shared_key: true,
     };
     let mut out = Vec::new();
     match row.commands {
@@ -1484,6 +1485,7 @@ mod tests {
             occurred_at: None,
             expected_version: None,
             idempotency_key: Some(row_key(ImportKind::Units, hash, row, i)),
+            shared_key: true,
         };
         let register = |u: &str, n: &str| UnitCommand::Register {
             unit: id(UnitId::new(u)),

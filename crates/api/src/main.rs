@@ -702,6 +702,7 @@ async fn erase_owner(data: &std::path::Path, owner: &str, request: &str, user: &
         occurred_at: None,
         expected_version: None,
         idempotency_key: None,
+        shared_key: false,
         projects: Vec::new(),
     };
     let outcome = service.erase_owner(&id, request, acting).await;

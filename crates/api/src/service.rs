@@ -9,8 +9,8 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use domain::actor::Actor;
 use domain::archive::{
-    Owner, OwnerCommand, OwnerDecider, OwnerEvent, OwnerState, Project, ProjectCommand, ProjectDecider, ProjectEvent,
-    ProjectState, Unit, UnitCommand, UnitDecider, UnitEvent, UnitState,
+    ArchiveCommand, Owner, OwnerCommand, OwnerDecider, OwnerEvent, OwnerState, Project, ProjectCommand, ProjectDecider,
+    ProjectEvent, ProjectState, Unit, UnitCommand, UnitDecider, UnitEvent, UnitState,
 };
 use domain::calendar::{BusinessCalendar, CalendarRegistry};
 use domain::decider::{Context, Decider, Stamped};
@@ -43,8 +43,11 @@ pub struct Acting {
     /// The stream version the caller last saw, for optimistic concurrency.
     pub expected_version: Option<u64>,
     /// A retried mutation with the same key returns the first result and
-    /// appends nothing.
+    /// appends nothing. A key belongs to the principal that sent it.
     pub idempotency_key: Option<String>,
+    /// The key names the request whoever sends it (an import's key, made
+    /// from the file's digest and row); never set for a client's key.
+    pub shared_key: bool,
     /// The projects a manager or engineer is scoped to (empty: all).
     pub projects: Vec<ProjectId>,
 }
@@ -333,32 +336,41 @@ impl Service {
         }
     }
 
-    /// Loads a record's history, lets `decide` turn it into new events and
-    /// appends them with optimistic concurrency and idempotency. Returns
-    /// the position of the last event (of the first attempt, for a
-    /// retried idempotency key).
+    /// Loads a record's history, checks the caller's right to act on it
+    /// (`authorize`, before anything else looks at the request), lets
+    /// `decide` turn it into new events and appends them with optimistic
+    /// concurrency and idempotency. Returns the position of the last event
+    /// (of the first attempt, for a retried idempotency key).
+    ///
+    /// `request` describes the request for its idempotency key: the
+    /// operation and its arguments with personal values left out (so that
+    /// no digest of a phone number is ever stored). A key belongs to one
+    /// principal: the ids it derives include the caller's role and user, so
+    /// another caller's identical key finds nothing of the first caller's.
+    #[allow(clippy::too_many_arguments)]
     async fn execute<E: serde::Serialize + StoredName + Sealable>(
         &self,
         subject: &str,
         creates: bool,
         stream: &StreamId,
         acting: &Acting,
+        request: &str,
         unwrap: fn(DomainEvent) -> Option<Stamped<E>>,
+        authorize: impl FnOnce(&[Stamped<E>]) -> Result<(), AppError>,
         decide: impl FnOnce(&[Stamped<E>]) -> Result<Vec<Stamped<E>>, AppError>,
     ) -> Result<Position, AppError> {
         let (recorded, history) = self.history(stream, unwrap)?;
+        authorize(&history)?;
         let version = recorded.last().map(|r| r.stream_version);
-        let key_ids = |n: usize| -> Vec<EventId> {
-            (0..n)
-                .map(|i| match &acting.idempotency_key {
-                    Some(k) => key_event_id(stream, k, i),
-                    None => EventId::new_random(),
-                })
-                .collect()
-        };
+        let keyed = acting
+            .idempotency_key
+            .as_deref()
+            .map(|k| KeyedRequest::new(stream, (!acting.shared_key).then_some(&acting.actor), k, request));
         // A retried request: its first event is already in the stream.
-        if let Some(done) = self.already_done(&recorded, &key_ids) {
-            return Ok(done);
+        if let Some(keyed) = &keyed {
+            if let Some(done) = keyed.already_done(subject, &recorded)? {
+                return Ok(done);
+            }
         }
         if recorded.is_empty() && !creates {
             return Err(DomainError::NotFound {
@@ -382,12 +394,20 @@ impl Service {
         for e in &mut events {
             e.event.seal(&self.keyring, record).map_err(AppError::internal)?;
         }
-        let ids = key_ids(events.len());
-        let correlation = Some(uuid::Uuid::new_v4());
+        let (ids, correlation) = match &keyed {
+            Some(k) => (
+                (0..events.len()).map(|i| k.event_id(i)).collect::<Vec<_>>(),
+                k.correlation,
+            ),
+            None => (
+                (0..events.len()).map(|_| EventId::new_random()).collect(),
+                uuid::Uuid::new_v4(),
+            ),
+        };
         let new = events
             .iter()
             .zip(ids)
-            .map(|(e, id)| wire::to_new_event(e, id, correlation))
+            .map(|(e, id)| wire::to_new_event(e, id, Some(correlation)))
             .collect::<Result<Vec<_>, _>>()
             .map_err(AppError::internal)?;
         let expected = match version {
@@ -407,43 +427,28 @@ impl Service {
                 // Someone else wrote first; if it was this very request
                 // (a retry racing its first attempt), answer as the first
                 // attempt did.
-                let (recorded, _) = self.history(stream, unwrap)?;
-                match self.already_done(&recorded, &key_ids) {
-                    Some(done) => Ok(done),
-                    None => Err(AppError::Conflict(format!(
+                let recorded = self.stream_events(stream)?;
+                let done = match &keyed {
+                    Some(k) => k.already_done(subject, &recorded)?,
+                    None => None,
+                };
+                done.ok_or_else(|| {
+                    AppError::Conflict(format!(
                         "{subject} was changed by someone else at the same time; reload it and try again"
-                    ))),
-                }
+                    ))
+                })
             }
             Err(e) => Err(AppError::internal(e)),
         }
     }
 
-    /// Whether a request with this idempotency key was already applied to
-    /// the record `id` (so that a re-run of an import skips it).
+    /// Whether a request with this shared idempotency key (see
+    /// [`Acting::shared_key`]) was already applied to the record `id` (so
+    /// that a re-run of an import skips it).
     pub fn applied<I: StreamKind + std::fmt::Display>(&self, id: &I, idempotency_key: &str) -> Result<bool, AppError> {
         let stream = stream(id)?;
-        let first = key_event_id(&stream, idempotency_key, 0);
+        let first = KeyedRequest::new(&stream, None, idempotency_key, "").event_id(0);
         Ok(self.stream_events(&stream)?.iter().any(|r| r.id == first))
-    }
-
-    /// The position of the last event of an earlier attempt of this
-    /// request (its events carry the ids derived from its idempotency
-    /// key), if there was one.
-    fn already_done(
-        &self,
-        recorded: &[eventlog::RecordedEvent],
-        key_ids: &dyn Fn(usize) -> Vec<EventId>,
-    ) -> Option<Position> {
-        let first = *key_ids(1).first()?;
-        let done = recorded.iter().position(|r| r.id == first)?;
-        let ids = key_ids(recorded.len() - done);
-        recorded[done..]
-            .iter()
-            .zip(ids)
-            .take_while(|(r, id)| r.id == *id)
-            .map(|(r, _)| r.position)
-            .last()
     }
 
     /// Decides `command` on ticket `id` and appends what it produces;
@@ -460,22 +465,34 @@ impl Service {
             _ => None,
         };
         let creates = new_location.is_some();
-        // The delivery date is read before deciding; the unit stream is
-        // not part of the ticket's consistency boundary.
-        let peek = |history: &[Stamped<TicketEvent>]| TicketDecider::fold(history);
+        let request = format!("{command:?}\u{0}{:?}\u{0}{:?}", acting.channel, acting.occurred_at);
         let position = self
             .execute(
                 &format!("ticket {id}"),
                 creates,
                 &stream,
                 &acting,
+                &request,
                 ticket_event,
                 |history| {
-                    let state = peek(history);
-                    let location = state.ticket().map(|t| t.location.clone()).or(new_location);
-                    if let Some(l) = &location {
+                    let state = TicketDecider::fold(history);
+                    let ticket = state.ticket();
+                    let location = ticket.map(|t| &t.location).or(new_location.as_ref());
+                    if let Some(l) = location {
                         acting.require_project(l.project())?;
                     }
+                    Ok(domain::ticket::authorize(&acting.actor, &command, ticket)?)
+                },
+                |history| {
+                    let state = TicketDecider::fold(history);
+                    if let TicketCommand::Receive(r) = &command {
+                        self.check_new_ticket(r)?;
+                    }
+                    self.check_command_references(state.ticket(), &command, &acting)?;
+                    // The delivery date is read before deciding; the unit
+                    // stream is not part of the ticket's consistency
+                    // boundary.
+                    let location = state.ticket().map(|t| t.location.clone()).or(new_location.clone());
                     let delivered_on = match &location {
                         Some(l) => self.delivered_on(l)?,
                         None => None,
@@ -488,13 +505,107 @@ impl Service {
                     };
                     Ok(TicketDecider::decide(
                         &state,
-                        command,
+                        command.clone(),
                         &self.context(&acting, reference),
                     )?)
                 },
             )
             .await?;
         self.after_write(id, position).await
+    }
+
+    /// Refuses a new ticket whose references the archive does not hold:
+    /// the project; the building, in that project; the unit, in that
+    /// building; the reporting owner, recorded as an owner of that unit (of
+    /// a unit of the project, for a common area).
+    fn check_new_ticket(&self, r: &domain::ticket::Receive) -> Result<(), AppError> {
+        let not_found = |what: String| AppError::Domain(DomainError::NotFound { what });
+        let (project_id, building, unit) = match &r.location {
+            Location::Unit {
+                project,
+                building,
+                unit,
+            } => (project, Some(building), Some(unit)),
+            Location::CommonArea { project, building, .. } => (project, building.as_ref(), None),
+        };
+        let project = self
+            .project(project_id)?
+            .0
+            .ok_or_else(|| not_found(format!("project {project_id}")))?;
+        if let Some(b) = building {
+            if !project.buildings.contains_key(b) {
+                return Err(not_found(format!("building {b} in project {project_id}")));
+            }
+        }
+        if let Some(u) = unit {
+            let found = self.unit(u)?.0.ok_or_else(|| not_found(format!("unit {u}")))?;
+            if &found.project != project_id || Some(&found.building) != building {
+                return Err(AppError::BadInput(format!(
+                    "unit {u} is in building {} of project {}, not in {} of {project_id}",
+                    found.building,
+                    found.project,
+                    building.map(|b| b.to_string()).unwrap_or_default()
+                )));
+            }
+        }
+        if let Some(o) = &r.reporter.owner {
+            let owner = self.owner(o)?.0.ok_or_else(|| not_found(format!("owner {o}")))?;
+            let owns = match unit {
+                Some(u) => owner.units.contains_key(u),
+                None => owner.units.values().any(|owned| &owned.project == project_id),
+            };
+            if !owns {
+                return Err(AppError::BadInput(format!(
+                    "owner {o} is not recorded as an owner of {}",
+                    match unit {
+                        Some(u) => format!("unit {u}"),
+                        None => format!("a unit of project {project_id}"),
+                    }
+                )));
+            }
+        }
+        Ok(())
+    }
+
+    /// Refuses a command on an existing ticket that names a record the
+    /// archive does not hold, or one outside the ticket's project or the
+    /// caller's scope.
+    fn check_command_references(
+        &self,
+        ticket: Option<&domain::ticket::Ticket>,
+        command: &TicketCommand,
+        acting: &Acting,
+    ) -> Result<(), AppError> {
+        match command {
+            TicketCommand::LinkIncident { incident } => {
+                self.require_incident(incident)?;
+                let Some(found) = self.incident(incident)?.0 else {
+                    return Ok(());
+                };
+                acting.require_project(&found.project)?;
+                if let Some(t) = ticket {
+                    if t.location.project() != &found.project {
+                        return Err(AppError::BadInput(format!(
+                            "incident {incident} is of project {}, the ticket of project {}",
+                            found.project,
+                            t.location.project()
+                        )));
+                    }
+                }
+                Ok(())
+            }
+            TicketCommand::Merge { into } => {
+                let Some(target) = self.ticket(into)? else {
+                    return Err(DomainError::NotFound {
+                        what: format!("ticket {into}"),
+                    }
+                    .into());
+                };
+                acting.require_project(target.ticket.location.project())?;
+                Ok(())
+            }
+            _ => Ok(()),
+        }
     }
 
     /// Registers a project or one of its buildings.
@@ -504,14 +615,19 @@ impl Service {
         command: ProjectCommand,
         acting: Acting,
     ) -> Result<(Project, Position), AppError> {
+        // The role, before anything else.
+        domain::archive::authorize(&acting.actor, &ArchiveCommand::Project(&command))?;
         let creates = matches!(command, ProjectCommand::Register { .. });
+        let request = format!("{command:?}\u{0}{:?}", acting.occurred_at);
         let position = self
             .execute(
                 &format!("project {id}"),
                 creates,
                 &stream(id)?,
                 &acting,
+                &request,
                 project_event,
+                |_| Ok(()),
                 |history| {
                     Ok(ProjectDecider::decide(
                         &ProjectDecider::fold(history),
@@ -536,6 +652,8 @@ impl Service {
         command: UnitCommand,
         acting: Acting,
     ) -> Result<(Unit, Position), AppError> {
+        // The role, before anything else.
+        domain::archive::authorize(&acting.actor, &ArchiveCommand::Unit(&command))?;
         let project_id = match &command {
             UnitCommand::Register { project, .. } => Some(project.clone()),
             _ => self.unit(id)?.0.map(|u| u.project),
@@ -545,13 +663,16 @@ impl Service {
             None => None,
         };
         let creates = matches!(command, UnitCommand::Register { .. });
+        let request = format!("{command:?}\u{0}{:?}", acting.occurred_at);
         let position = self
             .execute(
                 &format!("unit {id}"),
                 creates,
                 &stream(id)?,
                 &acting,
+                &request,
                 unit_event,
+                |_| Ok(()),
                 |history| {
                     Ok(UnitDecider::decide(
                         &UnitDecider::fold(history),
@@ -575,18 +696,23 @@ impl Service {
         command: OwnerCommand,
         acting: Acting,
     ) -> Result<(Owner, Position), AppError> {
+        // The role and an owner's own record, before anything else.
+        domain::archive::authorize(&acting.actor, &ArchiveCommand::Owner(id, &command))?;
         let unit = match &command {
             OwnerCommand::LinkUnit { unit, .. } | OwnerCommand::ChangeStage { unit, .. } => self.unit(unit)?.0,
             _ => None,
         };
         let creates = matches!(command, OwnerCommand::Register { .. });
+        let request = format!("{command:?}\u{0}{:?}", acting.occurred_at);
         let position = self
             .execute(
                 &format!("owner {id}"),
                 creates,
                 &stream(id)?,
                 &acting,
+                &request,
                 owner_event,
+                |_| Ok(()),
                 |history| {
                     Ok(OwnerDecider::decide(
                         &OwnerDecider::fold(history),
@@ -664,6 +790,8 @@ impl Service {
         acting: Acting,
     ) -> Result<(Incident, Position), AppError> {
         let creates = matches!(command, IncidentCommand::Open { .. });
+        let request = format!("{command:?}\u{0}{:?}", acting.occurred_at);
+        domain::incident::authorize(&acting.actor, &command)?;
         match &command {
             IncidentCommand::Open { project, .. } => acting.require_project(project)?,
             _ => {
@@ -678,7 +806,9 @@ impl Service {
                 creates,
                 &stream(id)?,
                 &acting,
+                &request,
                 incident_event,
+                |_| Ok(()),
                 |history| {
                     Ok(IncidentDecider::decide(
                         &IncidentDecider::fold(history),
@@ -822,11 +952,62 @@ fn report_error(e: ReportError) -> AppError {
     }
 }
 
-/// The id of the `i`th event a request with idempotency key `key` appends
-/// to `stream`: the same request always yields the same ids.
-fn key_event_id(stream: &StreamId, key: &str, i: usize) -> EventId {
-    EventId(uuid::Uuid::new_v5(
-        &IDEMPOTENCY_NAMESPACE,
-        format!("{stream}\u{0}{key}\u{0}{i}").as_bytes(),
-    ))
+/// A request made with an idempotency key: the ids its events get and the
+/// correlation id that fingerprints it.
+struct KeyedRequest {
+    /// `stream`, principal and key, from which event ids derive.
+    scope: String,
+    /// Derived from the scope and the request's description: an earlier
+    /// attempt with another correlation was another request.
+    correlation: uuid::Uuid,
+    /// Whether an earlier attempt's correlation is checked (not for shared
+    /// keys, which name their request themselves).
+    fingerprinted: bool,
+}
+
+impl KeyedRequest {
+    /// `actor`: the principal the key belongs to (`None`: a shared key,
+    /// whose ids are those keys have always had).
+    fn new(stream: &StreamId, actor: Option<&Actor>, key: &str, request: &str) -> Self {
+        let scope = match actor {
+            Some(a) => format!("{stream}\u{0}{key}\u{0}{}\u{0}{}", a.role.as_str(), a.user),
+            None => format!("{stream}\u{0}{key}"),
+        };
+        let correlation = uuid::Uuid::new_v5(&IDEMPOTENCY_NAMESPACE, format!("{scope}\u{0}{request}").as_bytes());
+        Self {
+            scope,
+            correlation,
+            fingerprinted: actor.is_some(),
+        }
+    }
+
+    /// The id of the `i`th event the request appends.
+    fn event_id(&self, i: usize) -> EventId {
+        EventId(uuid::Uuid::new_v5(
+            &IDEMPOTENCY_NAMESPACE,
+            format!("{}\u{0}{i}", self.scope).as_bytes(),
+        ))
+    }
+
+    /// The position of the last event of an earlier attempt of this
+    /// request, if there was one; refused if the key was used for a
+    /// different request.
+    fn already_done(&self, subject: &str, recorded: &[eventlog::RecordedEvent]) -> Result<Option<Position>, AppError> {
+        let first = self.event_id(0);
+        let Some(done) = recorded.iter().position(|r| r.id == first) else {
+            return Ok(None);
+        };
+        if self.fingerprinted && recorded[done].correlation_id() != Some(self.correlation) {
+            return Err(AppError::KeyReused(format!(
+                "this idempotency key was already used for a different request on {subject}; \
+                 nothing was done: use a new key for a new request"
+            )));
+        }
+        Ok(recorded[done..]
+            .iter()
+            .enumerate()
+            .take_while(|(i, r)| r.id == self.event_id(*i))
+            .map(|(_, r)| r.position)
+            .last())
+    }
 }

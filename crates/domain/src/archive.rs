@@ -46,6 +46,68 @@ fn require_role(actor: &Actor, action: &'static str, roles: &[Role]) -> Result<(
 
 const ARCHIVE_ROLES: &[Role] = &[Role::Admin, Role::System];
 
+/// A command on the customer archive, for [`authorize`].
+#[derive(Debug, Clone, Copy)]
+pub enum ArchiveCommand<'c> {
+    /// On a project.
+    Project(&'c ProjectCommand),
+    /// On a unit.
+    Unit(&'c UnitCommand),
+    /// On owner `.0`.
+    Owner(&'c OwnerId, &'c OwnerCommand),
+}
+
+impl ArchiveCommand<'_> {
+    /// What the command does, in words.
+    pub fn action(&self) -> &'static str {
+        match self {
+            ArchiveCommand::Project(ProjectCommand::Register { .. }) => "register the project",
+            ArchiveCommand::Project(ProjectCommand::RegisterBuilding { .. }) => "register the building",
+            ArchiveCommand::Unit(UnitCommand::Register { .. }) => "register the unit",
+            ArchiveCommand::Unit(UnitCommand::RecordDelivery { .. }) => "record the delivery",
+            ArchiveCommand::Unit(UnitCommand::CorrectDelivery { .. }) => "correct the delivery date",
+            ArchiveCommand::Owner(_, c) => owner_action(c).0,
+        }
+    }
+}
+
+fn owner_action(command: &OwnerCommand) -> (&'static str, &'static [Role]) {
+    match command {
+        OwnerCommand::Register { .. } => ("register the owner", ARCHIVE_ROLES),
+        OwnerCommand::LinkUnit { .. } => ("link the owner to a unit", ARCHIVE_ROLES),
+        OwnerCommand::ChangeContact { .. } => (
+            "change the owner's contact",
+            &[Role::Admin, Role::System, Role::Agent, Role::Manager, Role::Owner],
+        ),
+        OwnerCommand::ChangeStage { .. } => (
+            "change the touchpoint stage",
+            &[Role::Admin, Role::System, Role::Manager],
+        ),
+        OwnerCommand::ErasePersonalData { .. } => ("erase the owner's personal data", ARCHIVE_ROLES),
+    }
+}
+
+/// Whether `actor` may issue an archive command at all: the role, and an
+/// owner only on their own record. The deciders check it first; a server
+/// checks it before anything else (a retry lookup included).
+pub fn authorize(actor: &Actor, command: &ArchiveCommand<'_>) -> Result<(), DomainError> {
+    let action = command.action();
+    match command {
+        ArchiveCommand::Project(_) | ArchiveCommand::Unit(_) => require_role(actor, action, ARCHIVE_ROLES),
+        ArchiveCommand::Owner(id, c) => {
+            require_role(actor, action, owner_action(c).1)?;
+            if actor.role == Role::Owner && actor.owner.as_ref() != Some(*id) {
+                return Err(DomainError::Forbidden {
+                    actor: actor.to_string(),
+                    action,
+                    reason: "owners change only their own record".into(),
+                });
+            }
+            Ok(())
+        }
+    }
+}
+
 /// The latest calendar date anywhere on earth at `at` (UTC+14): a date
 /// after it is in the future in every time zone, so the archive needs no
 /// time zone to refuse future delivery and contract dates.
@@ -156,11 +218,7 @@ impl Decider for ProjectDecider {
         command: ProjectCommand,
         ctx: &Context<()>,
     ) -> Result<Vec<Stamped<ProjectEvent>>, DomainError> {
-        let action = match &command {
-            ProjectCommand::Register { .. } => "register the project",
-            ProjectCommand::RegisterBuilding { .. } => "register the building",
-        };
-        require_role(&ctx.actor, action, ARCHIVE_ROLES)?;
+        authorize(&ctx.actor, &ArchiveCommand::Project(&command))?;
         let event = match (&state.0, command) {
             (Some(p), ProjectCommand::Register { .. }) => {
                 return Err(DomainError::AlreadyExists {
@@ -343,12 +401,8 @@ impl Decider for UnitDecider {
         command: UnitCommand,
         ctx: &Context<Option<&Project>>,
     ) -> Result<Vec<Stamped<UnitEvent>>, DomainError> {
-        let action = match &command {
-            UnitCommand::Register { .. } => "register the unit",
-            UnitCommand::RecordDelivery { .. } => "record the delivery",
-            UnitCommand::CorrectDelivery { .. } => "correct the delivery date",
-        };
-        require_role(&ctx.actor, action, ARCHIVE_ROLES)?;
+        let action = ArchiveCommand::Unit(&command).action();
+        authorize(&ctx.actor, &ArchiveCommand::Unit(&command))?;
         let at = ctx.action_time(state.0.as_ref().map(|u| u.last_event_at))?;
         let event = match (&state.0, command) {
             (Some(u), UnitCommand::Register { .. }) => {
@@ -649,19 +703,7 @@ impl Decider for OwnerDecider {
         command: OwnerCommand,
         ctx: &Context<Option<&Unit>>,
     ) -> Result<Vec<Stamped<OwnerEvent>>, DomainError> {
-        let (action, roles): (&'static str, &[Role]) = match &command {
-            OwnerCommand::Register { .. } => ("register the owner", ARCHIVE_ROLES),
-            OwnerCommand::LinkUnit { .. } => ("link the owner to a unit", ARCHIVE_ROLES),
-            OwnerCommand::ChangeContact { .. } => (
-                "change the owner's contact",
-                &[Role::Admin, Role::System, Role::Agent, Role::Manager, Role::Owner],
-            ),
-            OwnerCommand::ChangeStage { .. } => (
-                "change the touchpoint stage",
-                &[Role::Admin, Role::System, Role::Manager],
-            ),
-            OwnerCommand::ErasePersonalData { .. } => ("erase the owner's personal data", ARCHIVE_ROLES),
-        };
+        let (action, roles) = owner_action(&command);
         require_role(&ctx.actor, action, roles)?;
         let at = ctx.action_time(state.0.as_ref().map(|o| o.last_event_at))?;
         let Some(owner) = &state.0 else {

@@ -7,7 +7,7 @@ use std::collections::BTreeSet;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::actor::Role;
+use crate::actor::{Actor, Role};
 use crate::decider::{Context, Decider, Stamped};
 use crate::error::DomainError;
 use crate::ids::{IncidentId, ProjectId, TicketId};
@@ -132,6 +132,29 @@ fn text(field: &'static str, value: &str) -> Result<(), DomainError> {
     Ok(())
 }
 
+fn action(command: &IncidentCommand) -> &'static str {
+    match command {
+        IncidentCommand::Open { .. } => "open the incident",
+        IncidentCommand::LinkTicket { .. } => "link a ticket to the incident",
+        IncidentCommand::UpdateStatus { .. } => "update the incident",
+        IncidentCommand::Close { .. } => "close the incident",
+    }
+}
+
+/// Whether `actor` may issue `command` on an incident at all (the role).
+/// The decider checks it first; a server checks it before anything else.
+pub fn authorize(actor: &Actor, command: &IncidentCommand) -> Result<(), DomainError> {
+    let action = action(command);
+    if !matches!(actor.role, Role::Manager | Role::Agent | Role::System) {
+        return Err(DomainError::Forbidden {
+            actor: actor.to_string(),
+            action,
+            reason: format!("the {} role cannot handle incidents", actor.role),
+        });
+    }
+    Ok(())
+}
+
 impl Decider for IncidentDecider {
     type State = IncidentState;
     type Command = IncidentCommand;
@@ -143,19 +166,8 @@ impl Decider for IncidentDecider {
         command: IncidentCommand,
         ctx: &Context<()>,
     ) -> Result<Vec<Stamped<IncidentEvent>>, DomainError> {
-        let action = match &command {
-            IncidentCommand::Open { .. } => "open the incident",
-            IncidentCommand::LinkTicket { .. } => "link a ticket to the incident",
-            IncidentCommand::UpdateStatus { .. } => "update the incident",
-            IncidentCommand::Close { .. } => "close the incident",
-        };
-        if !matches!(ctx.actor.role, Role::Manager | Role::Agent | Role::System) {
-            return Err(DomainError::Forbidden {
-                actor: ctx.actor.to_string(),
-                action,
-                reason: format!("the {} role cannot handle incidents", ctx.actor.role),
-            });
-        }
+        let action = action(&command);
+        authorize(&ctx.actor, &command)?;
         let at = ctx.action_time(state.0.as_ref().map(|i| i.last_event_at))?;
         let event = match (&state.0, command) {
             (

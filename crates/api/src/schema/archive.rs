@@ -396,6 +396,7 @@ fn acting(ctx: &Context<'_>, on: RecordAction) -> Result<Acting> {
         occurred_at: on.occurred_at,
         expected_version: on.expected_version,
         idempotency_key: on.idempotency_key,
+        shared_key: false,
     })
 }
 

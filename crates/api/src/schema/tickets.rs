@@ -349,14 +349,21 @@ pub struct ReceiveTicketInput {
     pub idempotency_key: Option<String>,
 }
 
-fn new_ticket_id(input: &ReceiveTicketInput) -> Result<domain::ids::TicketId, AppError> {
+/// The new ticket's number: the caller's, or one derived from the
+/// caller's idempotency key and identity (so a retry finds its ticket and
+/// another caller's identical key makes a ticket of its own), or a random
+/// one.
+fn new_ticket_id(input: &ReceiveTicketInput, actor: &domain::actor::Actor) -> Result<domain::ids::TicketId, AppError> {
     match (&input.ticket_id, &input.idempotency_key) {
         (Some(id), _) => ticket_id(id),
         (None, Some(key)) => ticket_id(&format!(
             "T-{}",
-            &uuid::Uuid::new_v5(&uuid::Uuid::NAMESPACE_OID, key.as_bytes())
-                .simple()
-                .to_string()[..12]
+            &uuid::Uuid::new_v5(
+                &uuid::Uuid::NAMESPACE_OID,
+                format!("{key}\u{0}{}\u{0}{}", actor.role.as_str(), actor.user).as_bytes()
+            )
+            .simple()
+            .to_string()[..12]
         )),
         (None, None) => ticket_id(&format!("T-{}", &uuid::Uuid::new_v4().simple().to_string()[..12])),
     }
@@ -396,6 +403,7 @@ fn acting(ctx: &Context<'_>, on: &TicketAction) -> Result<Acting> {
         occurred_at: on.occurred_at,
         expected_version: on.expected_version,
         idempotency_key: on.idempotency_key.clone(),
+        shared_key: false,
     })
 }
 
@@ -414,7 +422,7 @@ impl TicketMutations {
     /// Records a new report, whatever the channel (受理). Handover defects
     /// carry their signed inspection record.
     async fn receive_ticket(&self, ctx: &Context<'_>, input: ReceiveTicketInput) -> Result<TicketPayload> {
-        let id = new_ticket_id(&input)?;
+        let id = new_ticket_id(&input, &actor(ctx)?)?;
         let command = t::TicketCommand::Receive(Box::new(t::Receive {
             ticket: id.clone(),
             kind: input.kind.into(),
@@ -438,6 +446,7 @@ impl TicketMutations {
             occurred_at: input.occurred_at,
             expected_version: None,
             idempotency_key: input.idempotency_key,
+            shared_key: false,
         };
         Ok(service(ctx)?.ticket_command(&id, command, acting).await?.into())
     }
@@ -572,13 +581,9 @@ impl TicketMutations {
 
     /// This ticket duplicates `into`, which must exist.
     async fn merge_ticket(&self, ctx: &Context<'_>, input: MergeTicketInput) -> Result<TicketPayload> {
+        // That `into` exists (and is in the caller's scope) is checked
+        // after the caller's right to this ticket.
         let into = ticket_id(&input.into)?;
-        if service(ctx)?.ticket(&into)?.is_none() {
-            return Err(AppError::Domain(domain::error::DomainError::NotFound {
-                what: format!("ticket {into}"),
-            })
-            .into());
-        }
         if input.on.ticket_id == input.into {
             return Err(bad("a ticket cannot be merged into itself").into());
         }
@@ -681,8 +686,17 @@ impl TicketMutations {
         input: LinkTicketToIncidentInput,
     ) -> Result<TicketPayload> {
         let incident = IncidentId::new(input.incident_id).map_err(AppError::from)?;
-        service(ctx)?.require_incident(&incident)?;
         let acting = acting(ctx, &input.on)?;
+        // Both records' rules are checked before either is written: the
+        // incident's role rule here, its existence, state, project and the
+        // caller's scope with the ticket's command.
+        domain::incident::authorize(
+            &acting.actor,
+            &domain::incident::IncidentCommand::LinkTicket {
+                ticket: ticket_id(&input.on.ticket_id)?,
+            },
+        )
+        .map_err(AppError::from)?;
         let payload = run(
             ctx,
             input.on,

@@ -59,6 +59,12 @@ pub const MAX_TEXT: usize = 4000;
 /// Most attachments on one ticket.
 pub const MAX_ATTACHMENTS: usize = 50;
 
+/// The longest expected duration of a repair plan, in minutes (90 days).
+pub const MAX_PLAN_MINUTES: u32 = 90 * 24 * 60;
+
+/// The largest cost a plan may charge the owner, in fen (¥1,000,000).
+pub const MAX_COST_FEN: u64 = 100_000_000;
+
 fn text(field: &'static str, value: &str, required: bool) -> Result<(), DomainError> {
     if required && value.trim().is_empty() {
         return Err(DomainError::input(field, "it is empty"));
@@ -114,6 +120,15 @@ fn roles_for(command: &TicketCommand) -> &'static [Role] {
 /// contractor acting only on its own tickets, are checked in `decide`).
 pub fn roles_allowed(command: &TicketCommand) -> &'static [Role] {
     roles_for(command)
+}
+
+/// Whether `actor` may issue `command` on `ticket` (`None`: a ticket not
+/// yet received): the role, a contractor only on the tickets dispatched to
+/// its company, an owner only on their own reports. `decide` checks it
+/// first; a server checks it before anything else (a retry lookup
+/// included).
+pub fn authorize(actor: &Actor, command: &TicketCommand, ticket: Option<&Ticket>) -> Result<(), DomainError> {
+    check_actor(actor, command, ticket)
 }
 
 fn check_actor(actor: &Actor, command: &TicketCommand, ticket: Option<&Ticket>) -> Result<(), DomainError> {
@@ -474,6 +489,21 @@ pub fn decide(
             text("plan", &plan.content, true)?;
             for m in &plan.materials {
                 text("materials", m, true)?;
+            }
+            if !(1..=MAX_PLAN_MINUTES).contains(&plan.duration_minutes) {
+                return Err(DomainError::input(
+                    "durationMinutes",
+                    format!(
+                        "{} minutes (from 1 to {MAX_PLAN_MINUTES}, 90 days)",
+                        plan.duration_minutes
+                    ),
+                ));
+            }
+            if let Some(cost) = plan.cost.filter(|c| c.fen > MAX_COST_FEN) {
+                return Err(DomainError::input(
+                    "cost",
+                    format!("{cost} (at most {})", Money { fen: MAX_COST_FEN }),
+                ));
             }
             let warranty = match (ctx.reference.delivered_on, &ticket.location) {
                 (Some(delivered_on), location) => {

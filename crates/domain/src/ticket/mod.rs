@@ -38,7 +38,9 @@ mod state;
 mod types;
 
 pub use command::{Receive, TicketCommand};
-pub use decide::{decide, end_of_local_day, roles_allowed, TicketDecider, TicketReference, MAX_ATTACHMENTS, MAX_TEXT};
+pub use decide::{
+    authorize, decide, end_of_local_day, roles_allowed, TicketDecider, TicketReference, MAX_ATTACHMENTS, MAX_TEXT,
+};
 pub use event::{Stamped, TicketEvent};
 pub use state::{evolve, Diagnosis, Status, Ticket, TicketState};
 pub use types::*;
