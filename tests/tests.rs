@@ -13,5 +13,6 @@ mod permissions;
 mod readme;
 mod refusals;
 mod schema;
+mod sessions;
 mod subscriptions;
 mod support;

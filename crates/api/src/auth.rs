@@ -86,6 +86,10 @@ impl Principal {
     fn check(&self) -> Result<(), AuthError> {
         let invalid = |m: &str| Err(AuthError::Invalid(m.to_string()));
         match self.role {
+            Role::System => invalid(
+                "the system role is the server's own (`aftersales import` acts in it): \
+                 no token or request identity may carry it",
+            ),
             Role::Contractor if self.contractor.is_none() => invalid("a contractor token needs --contractor"),
             Role::Owner if self.owner.is_none() => invalid("an owner token needs --owner"),
             Role::Contractor | Role::Owner => Ok(()),
@@ -306,7 +310,7 @@ impl TokenStore {
         self.mac(secret.as_bytes())
             .verify_slice(&stored)
             .map_err(|_| AuthError::Unauthenticated)?;
-        if !record.active_at(Utc::now()) {
+        if !record.active_at(Utc::now()) || record.principal.check().is_err() {
             return Err(AuthError::Unauthenticated);
         }
         Ok(record.principal.clone())

@@ -153,6 +153,9 @@ pub fn header_principal(headers: &HeaderMap) -> Result<Principal, String> {
         None => Role::Agent,
         Some(r) => r.parse::<Role>().map_err(|e| e.to_string())?,
     };
+    if role == Role::System {
+        return Err("x-user-role: system is the server's own role; no request may carry it".into());
+    }
     let projects = match text("x-projects")? {
         None => Vec::new(),
         Some(list) => list
@@ -477,40 +480,154 @@ async fn graphiql() -> impl IntoResponse {
     )
 }
 
+/// How often an open subscription connection checks that its token is
+/// still valid (it is checked again before each event as well).
+const SESSION_CHECK: Duration = Duration::from_secs(1);
+
+/// The close code of a connection whose caller is not (or no longer)
+/// authorized: graphql-transport-ws's `4403: Forbidden`.
+const CLOSE_FORBIDDEN: u16 = 4403;
+
+/// The credentials a subscription connection was opened with, checked
+/// again while it is open: a token revoked or expired meanwhile ends it.
+#[derive(Clone)]
+pub struct Session {
+    identity: Identity,
+    headers: HeaderMap,
+    authorization: Option<String>,
+}
+
+impl Session {
+    /// The caller, if the credentials are still valid.
+    pub fn check(&self) -> Result<Principal, String> {
+        principal(&self.identity, &self.headers, self.authorization.as_deref())
+    }
+}
+
 /// Subscriptions. The caller is identified by the upgrade request's
 /// headers, or (browsers cannot set headers on a WebSocket) by
 /// `{"Authorization": "Bearer <token>"}` in the `connection_init` payload.
+/// A caller refused at `connection_init`, or whose token is revoked or
+/// expires while the connection is open, is closed with 4403.
 async fn websocket(
     State(state): State<AppState>,
     headers: HeaderMap,
-    protocol: async_graphql_axum::GraphQLProtocol,
     upgrade: axum::extract::ws::WebSocketUpgrade,
 ) -> axum::response::Response {
-    let authorization = headers
+    // The first subprotocol offered that we speak (graphql-transport-ws
+    // or the older graphql-ws).
+    let protocol = headers
+        .get(axum::http::header::SEC_WEBSOCKET_PROTOCOL)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|offered| {
+            offered
+                .split(',')
+                .find_map(|p| p.trim().parse::<async_graphql::http::WebSocketProtocols>().ok())
+        });
+    let Some(protocol) = protocol else {
+        return (
+            StatusCode::BAD_REQUEST,
+            "offer the subprotocol graphql-transport-ws (or graphql-ws)",
+        )
+            .into_response();
+    };
+    upgrade
+        .protocols(async_graphql::http::ALL_WEBSOCKET_PROTOCOLS)
+        .on_upgrade(move |socket| serve_socket(socket, state, headers, protocol))
+}
+
+async fn serve_socket(
+    socket: axum::extract::ws::WebSocket,
+    state: AppState,
+    headers: HeaderMap,
+    protocol: async_graphql::http::WebSocketProtocols,
+) {
+    use axum::extract::ws::{CloseFrame, Message};
+    use futures_util::{SinkExt as _, StreamExt as _};
+
+    let header_authorization = headers
         .get(axum::http::header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
         .map(str::to_string);
-    let schema = state.schema.clone();
-    upgrade
-        .protocols(async_graphql::http::ALL_WEBSOCKET_PROTOCOLS)
-        .on_upgrade(move |stream| {
-            async_graphql_axum::GraphQLWebSocket::new(stream, schema, protocol)
-                .on_connection_init(move |payload: serde_json::Value| async move {
-                    let from_payload = payload
-                        .get("Authorization")
-                        .or_else(|| payload.get("authorization"))
-                        .and_then(|v| v.as_str())
-                        .map(str::to_string);
-                    let authorization = from_payload.or(authorization);
-                    let principal = principal(&state.identity, &headers, authorization.as_deref())
-                        .map_err(async_graphql::Error::new)?;
-                    let mut data = async_graphql::Data::default();
-                    data.insert(principal.actor());
-                    data.insert(principal);
-                    Ok(data)
-                })
-                .serve()
+    let (mut sink, source) = socket.split();
+    let input = source.take_while(|m| std::future::ready(m.is_ok())).filter_map(|m| {
+        std::future::ready(match m {
+            Ok(m @ (Message::Text(_) | Message::Binary(_))) => Some(m.into_data()),
+            _ => None,
         })
+    });
+    // The session, once `connection_init` accepted it; whether it refused.
+    let session: Arc<std::sync::Mutex<Option<Session>>> = Arc::default();
+    let refused = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let (init_session, init_refused) = (session.clone(), refused.clone());
+    let identity = state.identity.clone();
+    let messages = async_graphql::http::WebSocket::new(state.schema.clone(), input, protocol)
+        .on_connection_init(move |payload: serde_json::Value| async move {
+            let from_payload = payload
+                .get("Authorization")
+                .or_else(|| payload.get("authorization"))
+                .and_then(|v| v.as_str())
+                .map(str::to_string);
+            let opened = Session {
+                identity,
+                headers,
+                authorization: from_payload.or(header_authorization),
+            };
+            let principal = opened.check().map_err(|e| {
+                init_refused.store(true, std::sync::atomic::Ordering::SeqCst);
+                async_graphql::Error::new(e)
+            })?;
+            let mut data = async_graphql::Data::default();
+            data.insert(principal.actor());
+            data.insert(principal);
+            data.insert(opened.clone());
+            if let Ok(mut slot) = init_session.lock() {
+                *slot = Some(opened);
+            }
+            Ok(data)
+        })
+        .map(|message| match message {
+            async_graphql::http::WsMessage::Text(text) => Message::Text(text.into()),
+            async_graphql::http::WsMessage::Close(code, reason) => {
+                // The library closes a refused `connection_init` with 1002;
+                // the protocol's code for it is 4403.
+                let code = if refused.load(std::sync::atomic::Ordering::SeqCst) {
+                    CLOSE_FORBIDDEN
+                } else {
+                    code
+                };
+                Message::Close(Some(CloseFrame {
+                    code,
+                    reason: reason.into(),
+                }))
+            }
+        });
+    futures_util::pin_mut!(messages);
+    let mut checks = tokio::time::interval(SESSION_CHECK);
+    checks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tokio::select! {
+            message = messages.next() => {
+                let Some(message) = message else { break };
+                if sink.send(message).await.is_err() {
+                    break;
+                }
+            }
+            _ = checks.tick() => {
+                let open = session.lock().ok().and_then(|s| s.clone());
+                let Some(open) = open else { continue };
+                let still = tokio::task::spawn_blocking(move || open.check()).await;
+                if let Ok(Err(reason)) | Err(reason) = still.map_err(|e| e.to_string()) {
+                    let close = Message::Close(Some(CloseFrame {
+                        code: CLOSE_FORBIDDEN,
+                        reason: format!("Forbidden: {reason}").into(),
+                    }));
+                    let _ = sink.send(close).await;
+                    break;
+                }
+            }
+        }
+    }
 }
 
 async fn readyz(State(state): State<AppState>) -> impl IntoResponse {

@@ -897,10 +897,17 @@ impl QueryRoot {
     }
 
     /// An incident, or null.
+    /// A manager or engineer scoped to projects sees only their
+    /// projects' incidents (FORBIDDEN otherwise).
     async fn incident(&self, ctx: &Context<'_>, id: String) -> Result<Option<IncidentOut>> {
-        access::require(principal(ctx)?, Read::Incidents)?;
+        let caller = principal(ctx)?;
+        access::require(caller, Read::Incidents)?;
         let id = IncidentId::new(id).map_err(AppError::from)?;
-        Ok(service(ctx)?.incident(&id)?.0.map(Into::into))
+        let Some(incident) = service(ctx)?.incident(&id)?.0 else {
+            return Ok(None);
+        };
+        access::require_project(caller, &incident.project)?;
+        Ok(Some(incident.into()))
     }
 
     /// The working days from `from` to `to` (inclusive) on the mainland

@@ -62,7 +62,20 @@ pub struct TicketEventOut {
     pub summary: String,
 }
 
+/// Whether the connection's credentials still hold (always, for a
+/// subscription served without a session); checked before each item.
+fn still_valid(session: Option<&crate::server::Session>) -> bool {
+    match session.map(crate::server::Session::check) {
+        Some(Err(reason)) => {
+            tracing::info!("a subscription ends: {reason}");
+            false
+        }
+        _ => true,
+    }
+}
+
 struct Follow {
+    session: Option<crate::server::Session>,
     service: Arc<Service>,
     log: LogSubscription,
     ticket: Option<TicketId>,
@@ -120,6 +133,9 @@ impl Follow {
             if self.project.as_ref().is_some_and(|p| *p != project) {
                 continue;
             }
+            if !still_valid(self.session.as_ref()) {
+                return None;
+            }
             return Some(TicketEventOut {
                 position: recorded.position,
                 ticket_id: id.to_string(),
@@ -141,6 +157,7 @@ impl Follow {
 pub const ALERT_POLL: Duration = Duration::from_secs(15);
 
 struct Watch {
+    session: Option<crate::server::Session>,
     service: Arc<Service>,
     project: Option<ProjectId>,
     seen: HashSet<(String, String, String)>,
@@ -153,7 +170,7 @@ impl Watch {
     async fn next(&mut self) -> Option<SlaAlert> {
         loop {
             if let Some(a) = self.pending.pop_front() {
-                return Some(a);
+                return still_valid(self.session.as_ref()).then_some(a);
             }
             if !self.first {
                 tokio::time::sleep(self.every).await;
@@ -223,6 +240,7 @@ impl SubscriptionRoot {
             None => service.head().map_or(0, |h| h + 1),
         };
         let follow = Follow {
+            session: ctx.data_opt::<crate::server::Session>().cloned(),
             log: LogSubscription::new(store, from),
             ticket: filter.ticket_id.as_deref().map(ticket_id).transpose()?,
             project,
@@ -249,8 +267,11 @@ impl SubscriptionRoot {
             .map(ProjectId::new)
             .transpose()
             .map_err(AppError::from)?;
-        let project = super::queries::project_scope(super::principal(ctx)?, project)?;
+        let caller = super::principal(ctx)?;
+        crate::access::require(caller, crate::access::Read::ProjectReports)?;
+        let project = super::queries::project_scope(caller, project)?;
         let watch = Watch {
+            session: ctx.data_opt::<crate::server::Session>().cloned(),
             service: service(ctx)?.clone(),
             project,
             seen: HashSet::new(),
