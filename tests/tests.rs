@@ -11,6 +11,7 @@ mod lifecycle;
 mod metrics;
 mod permissions;
 mod readme;
+mod repair;
 mod schema;
 mod subscriptions;
 mod support;
