@@ -26,7 +26,8 @@
 //! [`RecoveryReport`]. Bytes that fail the frame check with a valid frame
 //! after them cannot be a torn write (frames are appended in order): that
 //! is damage, and the open is refused with [`StoreError::WalDamaged`]
-//! (file, offset, the positions at risk) before any byte is changed. A
+//! (file, offset, the positions at risk) before any byte is changed; the
+//! explicit repair ([`super::repair`]) is the way past it. A
 //! record past a gap means an acknowledged event is missing and is
 //! reported as `Corrupt`. Then a checkpoint makes sled durable and the old
 //! files go.
