@@ -12,6 +12,7 @@ mod metrics;
 mod permissions;
 mod readme;
 mod refusals;
+mod repair;
 mod schema;
 mod sessions;
 mod subscriptions;

@@ -1,8 +1,8 @@
 //! `aftersales`: the operator's binary: the GraphQL server (`serve`), demo
 //! data (`demo`), view rebuilds (`rebuild`), a ticket's audit history in
-//! the terminal (`history`), log integrity (`verify`), report exports
-//! (`export`), the schema (`schema`) and the event log's low-level tools
-//! (`log`). The data folder holds the log (`<data>/log`) and the views
+//! the terminal (`history`), log integrity (`verify`), the repair of a
+//! damaged write-ahead file (`repair`), report exports (`export`), the
+//! schema (`schema`) and the event log's low-level tools (`log`). The data folder holds the log (`<data>/log`) and the views
 //! (`<data>/views`).
 
 use std::path::PathBuf;
@@ -99,6 +99,14 @@ enum Command {
     /// Check the log's integrity: every event readable, positions dense,
     /// stream indexes consistent. Exits non-zero on damage.
     Verify,
+    /// Mend a log whose write-ahead file is damaged (the open refuses it),
+    /// with the server stopped: copies the log's folder to
+    /// <data>/log/repair-N first, keeps every valid frame and every record
+    /// that still checks, puts a placeholder (stream $lost) at each
+    /// position truly lost, opens and verifies the log, prints the report
+    /// (also in repair-N/report.txt) and, if events were lost, rebuilds
+    /// the views without them. Without damage it changes nothing.
+    Repair,
     /// Write a report as CSV to standard output.
     Export {
         /// monthly (period YYYY-MM) or weekly (period YYYY-Www).
@@ -763,6 +771,7 @@ async fn run(cli: Cli) -> Result<()> {
             }
         }
         Command::Verify => log_command(data, LogCommand::Verify).await,
+        Command::Repair => repair(data).await,
         Command::Export {
             report,
             project,
@@ -788,6 +797,19 @@ async fn run(cli: Cli) -> Result<()> {
         }
         Command::Log(command) => log_command(data, command).await,
     }
+}
+
+async fn repair(data: &std::path::Path) -> Result<()> {
+    let log = data.join("log");
+    let report = SledEventStore::repair(&log, &eventlog::RepairOptions::default())?;
+    print!("{report}");
+    // Views folded before the damage may hold the lost events: they are
+    // built again from the repaired log.
+    if !report.lost.is_empty() && data.join("views").exists() {
+        println!("rebuilding every view from the repaired log");
+        rebuild(data, None).await?;
+    }
+    Ok(())
 }
 
 async fn log_command(data: &std::path::Path, command: LogCommand) -> Result<()> {
@@ -863,10 +885,17 @@ async fn log_command(data: &std::path::Path, command: LogCommand) -> Result<()> 
         LogCommand::Verify => {
             let report = store.verify()?;
             println!(
-                "ok: {} events in {} streams, head {}",
+                "ok: {} events in {} streams, head {}{}",
                 report.events,
                 report.streams,
-                report.head.map_or_else(|| "none".to_owned(), |h| h.to_string())
+                report.head.map_or_else(|| "none".to_owned(), |h| h.to_string()),
+                match report.lost {
+                    0 => String::new(),
+                    n => format!(
+                        "; {n} of those positions were lost and hold placeholders of a repair (stream {})",
+                        eventlog::LOST_STREAM
+                    ),
+                }
             );
         }
     }

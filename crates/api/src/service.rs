@@ -124,6 +124,15 @@ impl Service {
     pub fn open(data: &Path) -> Result<Self, AppError> {
         let store =
             Arc::new(SledEventStore::open(data.join("log"), SledOptions::default()).map_err(AppError::internal)?);
+        let recovery = store.recovery();
+        if recovery.discarded_bytes > 0 {
+            // The one loss an open goes on with: said in the log output.
+            tracing::warn!(
+                bytes = recovery.discarded_bytes,
+                "the write-ahead file ended in bytes that do not form a whole frame: a write cut short by a crash \
+                 (never acknowledged) or damage to its last frame; they were dropped"
+            );
+        }
         let views_db = ViewDb::open(&data.join("views"), 128 << 20).map_err(AppError::internal)?;
         let calendars = Arc::new(CalendarRegistry::with_cn_mainland());
         let dyn_store: Arc<dyn EventStore> = store.clone();

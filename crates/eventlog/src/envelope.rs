@@ -189,6 +189,36 @@ pub(crate) fn decode_raw(position: Position, raw: sled::IVec, check: Check) -> R
     })
 }
 
+/// The length of the envelope that starts `bytes`, read from its own
+/// fields (texts' lengths, flags, payload length), if its layout fits in
+/// `bytes`; nothing is checked beyond that. How a repair finds records
+/// among damaged bytes whose framing is gone; [`decode_raw`] then checks
+/// the candidate.
+pub(crate) fn envelope_len(bytes: &[u8]) -> Option<usize> {
+    if *bytes.first()? != FORMAT_VERSION {
+        return None;
+    }
+    let u16_at =
+        |at: usize| -> Option<usize> { Some(u16::from_be_bytes(bytes.get(at..at + 2)?.try_into().ok()?) as usize) };
+    let mut at = TEXTS_AT;
+    for _ in 0..5 {
+        at = at.checked_add(2)?.checked_add(u16_at(at)?)?;
+    }
+    let flags = *bytes.get(at)?;
+    if flags & !(FLAG_OCCURRED | FLAG_CORRELATION | FLAG_CAUSATION) != 0 {
+        return None;
+    }
+    at += 1;
+    for (flag, len) in OPTIONAL_FIELDS {
+        if flags & flag != 0 {
+            at = at.checked_add(len)?;
+        }
+    }
+    let payload_len = u32::from_be_bytes(bytes.get(at..at.checked_add(4)?)?.try_into().ok()?) as usize;
+    let end = at.checked_add(4)?.checked_add(payload_len)?;
+    (end <= bytes.len()).then_some(end)
+}
+
 /// Decodes a record read from sled (or built for it) without copying it.
 pub(crate) fn decode(position: Position, value: sled::IVec) -> Result<RecordedEvent, DecodeError> {
     decode_raw(position, value, Check::Read)
@@ -365,6 +395,25 @@ mod tests {
                 "truncation to {len} bytes went unnoticed"
             );
         }
+    }
+
+    #[test]
+    fn an_envelope_tells_its_own_length() {
+        let bytes = sample_bytes();
+        let mut longer = bytes.clone();
+        longer.extend_from_slice(&[7; 40]);
+        assert_eq!(
+            envelope_len(&longer),
+            Some(bytes.len()),
+            "trailing bytes are not the envelope's"
+        );
+        assert_eq!(envelope_len(&bytes), Some(bytes.len()));
+        for len in 0..bytes.len() {
+            assert_eq!(envelope_len(&bytes[..len]), None, "cut to {len} bytes");
+        }
+        let mut other_format = bytes.clone();
+        other_format[0] = 2;
+        assert_eq!(envelope_len(&other_format), None);
     }
 
     #[test]

@@ -80,9 +80,22 @@ pub enum StoreError {
     /// valid frames after them. A crash only ever cuts the last frame
     /// short, so this is damage, and events acknowledged at the positions
     /// named may be lost. The store refused to open and changed nothing;
-    /// an explicit repair is the way on.
-    #[error("the write-ahead file {} is damaged at byte {} ({} bytes unreadable) and valid frames follow: {}; the store changed nothing and refuses to open", .0.file.display(), .0.offset, .0.bytes, describe_at_risk(.0))]
+    /// the explicit repair (`SledEventStore::repair`, `aftersales repair`)
+    /// is the way on.
+    #[error("the write-ahead file {} is damaged at byte {} ({} bytes unreadable) and valid frames follow: {}; the store changed nothing and refuses to open. Stop every process using the folder and run `aftersales repair`: it copies the folder aside, keeps every valid frame and every record that still checks, and reports exactly which positions were lost", .0.file.display(), .0.offset, .0.bytes, describe_at_risk(.0))]
     WalDamaged(Box<crate::sled_store::WalDamage>),
+
+    /// A repair stopped: damage it does not mend (sled's own records
+    /// damaged or missing, a gap in a stream's versions that no damaged
+    /// write-ahead bytes explain), files that changed while it ran, or a
+    /// failure after it rewrote the damaged files. The reason says what,
+    /// whether anything was changed, and where the copy of the files as
+    /// they were is.
+    #[error("the repair stopped: {reason}")]
+    Repair {
+        /// What stopped it.
+        reason: String,
+    },
 
     /// A payload could not be encoded or decoded.
     #[error("payload codec: {0}")]

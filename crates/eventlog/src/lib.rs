@@ -7,7 +7,8 @@
 //! **Ordering.** Every event gets a global position. Positions start at 0,
 //! are dense (no gaps, ever, also across crashes) and strictly increasing,
 //! and commit order is position order, however many writers append at
-//! once. Within a stream, versions are dense from 0. One writer thread
+//! once. Within a stream, versions are dense from 0, but for versions an
+//! explicit repair declared lost (below). One writer thread
 //! allocates positions inside the same serialized step that stores the
 //! events; sled's `generate_id` is not used (it skips ids after a crash).
 //! Readers (`read_all`, `read_stream`, subscriptions) only see events below
@@ -73,6 +74,18 @@
 //! panic; [`EventStore::verify`] walks the whole store. Reads hand out
 //! [`RecordedEvent`]s that view the stored bytes without copying them.
 //!
+//! **Repair.** Damage inside a write-ahead file (bytes that fail the frame
+//! check with valid frames after them) makes every open refuse
+//! ([`StoreError::WalDamaged`]), changing nothing. [`SledEventStore::repair`]
+//! is the explicit way on: it copies the folder aside first, keeps every
+//! valid frame, every record inside the damage whose own checksum holds
+//! and every record sled already held, stores a placeholder in the
+//! reserved stream [`LOST_STREAM`] at each position still lost (so
+//! positions stay dense), declares in those placeholders the stream
+//! versions found missing, and reports exactly which positions were lost
+//! ([`RepairReport`]). `verify` and `read_stream` accept a gap in a
+//! stream's versions only where a repair declared it.
+//!
 //! # Example
 //!
 //! ```
@@ -106,7 +119,10 @@ mod types;
 pub mod views;
 
 pub use error::StoreError;
-pub use sled_store::{Durability, RecoveryReport, SledEventStore, SledOptions, WalDamage, WriteStats, STORE_FORMAT};
+pub use sled_store::{
+    Durability, LostPosition, RecoveryReport, RepairOptions, RepairReport, SledEventStore, SledOptions, WalDamage,
+    WriteStats, LOST_EVENT_TYPE, LOST_STREAM, STORE_FORMAT,
+};
 pub use store::{
     wait_for_position, EventIter, EventStore, EventStoreExt, ReadAll, Subscription, VerifyReport, READ_BATCH,
 };

@@ -23,6 +23,9 @@ pub struct VerifyReport {
     pub streams: u64,
     /// The last position (`None` for an empty log).
     pub head: Option<Position>,
+    /// Positions a repair could not restore, which hold placeholders in
+    /// the stream `$lost` (counted among `events`).
+    pub lost: u64,
 }
 
 /// An append-only, ordered, durable event log.

@@ -13,7 +13,8 @@ use crate::error::StoreError;
 pub type Position = u64;
 
 /// A version within one stream. The first event of a stream has version 0;
-/// versions are dense.
+/// versions are dense, but for versions a repair declared lost (see
+/// [`crate::LostPosition`]).
 pub type StreamVersion = u64;
 
 /// Longest stream id, in bytes of UTF-8.

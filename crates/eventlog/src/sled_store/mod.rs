@@ -3,9 +3,13 @@
 
 mod chunk;
 mod keys;
+mod lost;
+mod repair;
 mod verify;
 mod wal;
 
+pub use lost::{LostPosition, LOST_EVENT_TYPE, LOST_STREAM};
+pub use repair::{RepairOptions, RepairReport};
 pub use wal::{RecoveryReport, WalDamage};
 mod writer;
 
@@ -110,6 +114,8 @@ pub struct SledEventStore {
 
 struct Inner {
     recovery: RecoveryReport,
+    /// Stream versions repairs declared lost: gaps `read_stream` accepts.
+    declared: lost::Declared,
     path: PathBuf,
     tree: sled::Tree,
     shared: Arc<Shared>,
@@ -128,23 +134,37 @@ impl SledEventStore {
         // leaves every byte as it was. That first reading may race a
         // process that still holds the folder, so recovery uses a second
         // one, taken once sled's lock is ours.
-        let wal_dir = path.join("wal");
-        wal::scan(&wal_dir)?;
+        wal::scan(&path.join("wal"))?;
         let db = open_db(&path, &options)?;
+        Self::start(path, db, options)
+    }
+
+    /// Mends a store whose write-ahead files are damaged, with the store
+    /// closed, and opens and verifies it; see [`RepairReport`] for what it
+    /// says and `ARCHITECTURE.md` for how lost positions stay dense. It
+    /// takes the lock an open takes, copies every file of the folder into
+    /// `<path>/repair-<n>` (and syncs the copy) before it changes
+    /// anything, keeps every valid frame, takes the records that still
+    /// check out of damaged bytes and those sled holds, stores a
+    /// placeholder in the stream [`LOST_STREAM`] at each position still
+    /// lost, rewrites each damaged file (temporary file, sync, rename,
+    /// sync), and writes its report into the copy's folder. A folder
+    /// without write-ahead damage is left as it is; damage it cannot mend
+    /// (sled's own records, a gap no write-ahead damage explains) is
+    /// [`StoreError::Repair`] with the write-ahead files unchanged.
+    pub fn repair(path: impl AsRef<Path>, options: &RepairOptions) -> Result<RepairReport, StoreError> {
+        repair::repair(path.as_ref(), options)
+    }
+
+    /// Opens the store in `path` once sled's database `db` (and its lock)
+    /// is held: recovery from the write-ahead files, a checkpoint, the
+    /// writer's threads.
+    fn start(path: PathBuf, db: sled::Db, options: SledOptions) -> Result<Self, StoreError> {
+        let wal_dir = path.join("wal");
         let wal_files = wal::scan(&wal_dir)?;
         let tree = db.open_tree("eventlog")?;
         let opened_before = check_format(&tree)?;
-        let next_position = match tree.scan_prefix([LOG]).next_back() {
-            None => 0,
-            Some(entry) => {
-                let (key, _) = entry?;
-                let (first, count) = parse_log_key(&key).ok_or_else(|| StoreError::Corrupt {
-                    position: 0,
-                    reason: "unreadable key at the end of the log".into(),
-                })?;
-                first.saturating_add(count as u64)
-            }
-        };
+        let next_position = log_end(&tree)?;
         let (next_position, recovery) = wal::recover(&wal_dir, wal_files, &tree, next_position, opened_before)?;
         // Only used to keep `recorded_at` from going backwards. A damaged
         // last record must not stop the store from opening: reads and
@@ -169,6 +189,10 @@ impl SledEventStore {
         shared.sync_files()?;
         let wal = wal::Wal::start(&wal_dir, next_position)?;
 
+        // Reads accept a gap in a stream's versions only where a repair
+        // declared it; an unreadable placeholder is for `verify` to report.
+        let (declared, _) = lost::declared(&tree, next_position, false)?;
+
         let head = next_position.checked_sub(1);
         let (head_tx, head_rx) = watch::channel(head);
         let (req_tx, req_rx) = mpsc::channel(1024);
@@ -187,6 +211,7 @@ impl SledEventStore {
         Ok(Self {
             inner: Arc::new(Inner {
                 recovery,
+                declared,
                 path,
                 tree,
                 shared,
@@ -297,6 +322,22 @@ fn open_db(path: &Path, options: &SledOptions) -> Result<sled::Db, StoreError> {
                 std::thread::sleep(Duration::from_millis(20));
             }
             other => return Ok(other?),
+        }
+    }
+}
+
+/// Where sled's log keyspace ends: one past the last position its last
+/// log key holds.
+fn log_end(tree: &sled::Tree) -> Result<Position, StoreError> {
+    match tree.scan_prefix([LOG]).next_back() {
+        None => Ok(0),
+        Some(entry) => {
+            let (key, _) = entry?;
+            let (first, count) = parse_log_key(&key).ok_or_else(|| StoreError::Corrupt {
+                position: 0,
+                reason: "unreadable key at the end of the log".into(),
+            })?;
+            Ok(first.saturating_add(count as u64))
         }
     }
 }
@@ -414,6 +455,12 @@ impl EventStore for SledEventStore {
         expected: ExpectedVersion,
         mut events: Vec<NewEvent>,
     ) -> Result<AppendOutcome, StoreError> {
+        if stream.as_str() == LOST_STREAM {
+            return Err(StoreError::InvalidStreamId {
+                stream: stream.to_string(),
+                reason: "it is reserved for the placeholders a repair stores at lost positions",
+            });
+        }
         validate_append(&events)?;
         // The envelope keeps microseconds; normalise now, so that a retry
         // compares equal to what was stored.
@@ -458,7 +505,8 @@ impl EventStore for SledEventStore {
         let end = stream_key(stream.as_str(), u64::MAX);
         let mut out = Vec::new();
         let mut lookup = chunk::Lookup::default();
-        for (expected_version, entry) in (from_version..).zip(self.inner.tree.range(start..=end)) {
+        let mut expected_version = from_version;
+        for entry in self.inner.tree.range(start..=end) {
             if out.len() >= limit {
                 break;
             }
@@ -471,6 +519,12 @@ impl EventStore for SledEventStore {
                 break;
             }
             let version = parse_stream_key(&key).map(|(_, v)| v);
+            // Versions a repair declared lost are the only gap allowed.
+            while version.is_some_and(|v| v > expected_version)
+                && lost::is_declared(&self.inner.declared, stream.as_str(), expected_version)
+            {
+                expected_version += 1;
+            }
             let event = self.read_record(&mut lookup, position)?;
             if version != Some(expected_version)
                 || event.stream() != stream.as_str()
@@ -486,6 +540,7 @@ impl EventStore for SledEventStore {
                 });
             }
             out.push(event);
+            expected_version += 1;
         }
         Ok(out)
     }

@@ -5,14 +5,19 @@
 //!    right, with no gap and no overlap between chunks.
 //! 2. Every record is reachable from the stream index at its version and
 //!    from the id index, and its stream's previous version sits at an
-//!    earlier position (so versions are dense).
+//!    earlier position (so versions are dense), except for versions a
+//!    repair declared lost ([`super::lost`]): the nearest earlier version
+//!    not declared lost sits at an earlier position.
 //! 3. Every stream-index and id-index entry points back to a record that
-//!    names it.
+//!    names it, and no stream version declared lost is in the stream
+//!    index.
 //!
-//! Memory stays constant: each check is a lookup, not a table in memory.
+//! Memory stays constant but for the versions declared lost (none, unless
+//! a repair lost events): each check is a lookup, not a table in memory.
 
 use super::chunk::{Lookup, Records};
 use super::keys::*;
+use super::lost::{self, is_declared};
 use crate::envelope;
 use crate::error::StoreError;
 use crate::store::VerifyReport;
@@ -39,8 +44,10 @@ fn index_position(tree: &sled::Tree, key: &[u8]) -> Result<Option<Position>, Sto
 }
 
 pub(super) fn verify(tree: &sled::Tree, visible_len: u64) -> Result<VerifyReport, StoreError> {
+    let (declared, placeholders) = lost::declared(tree, visible_len, true)?;
     let mut report = VerifyReport {
         head: visible_len.checked_sub(1),
+        lost: placeholders,
         ..VerifyReport::default()
     };
 
@@ -63,15 +70,20 @@ pub(super) fn verify(tree: &sled::Tree, visible_len: u64) -> Result<VerifyReport
                 format!("id index of {} does not point here", event.id),
             ));
         }
-        if version == 0 {
-            report.streams += 1;
-        } else {
-            match index_position(tree, &stream_key(stream, version - 1))? {
-                Some(previous) if previous < position => {}
+        // The nearest earlier version, past any a repair declared lost.
+        let mut earlier = version.checked_sub(1);
+        loop {
+            let Some(v) = earlier else {
+                report.streams += 1;
+                break;
+            };
+            match index_position(tree, &stream_key(stream, v))? {
+                Some(previous) if previous < position => break,
+                None if is_declared(&declared, stream, v) => earlier = v.checked_sub(1),
                 _ => {
                     return Err(corrupt(
                         position,
-                        format!("{stream} version {version} has no earlier version {}", version - 1),
+                        format!("{stream} version {version} has no earlier version {v}"),
                     ))
                 }
             }
@@ -95,6 +107,18 @@ pub(super) fn verify(tree: &sled::Tree, visible_len: u64) -> Result<VerifyReport
                     position,
                     format!("stream index entry {name} v{version} points to a record of another event"),
                 ))
+            }
+        }
+    }
+    for (stream, versions) in &declared {
+        for version in versions {
+            if let Some(position) = index_position(tree, &stream_key(stream, *version))? {
+                if position < visible_len {
+                    return Err(corrupt(
+                        position,
+                        format!("{stream} version {version} is here, yet a repair declared it lost"),
+                    ));
+                }
             }
         }
     }

@@ -26,7 +26,8 @@
 //! [`RecoveryReport`]. Bytes that fail the frame check with a valid frame
 //! after them cannot be a torn write (frames are appended in order): that
 //! is damage, and the open is refused with [`StoreError::WalDamaged`]
-//! (file, offset, the positions at risk) before any byte is changed. A
+//! (file, offset, the positions at risk) before any byte is changed; the
+//! explicit repair ([`super::repair`]) is the way past it. A
 //! record past a gap means an acknowledged event is missing and is
 //! reported as `Corrupt`. Then a checkpoint makes sled durable and the old
 //! files go.
@@ -63,13 +64,13 @@ fn file_name(first_position: Position) -> String {
     format!("wal-{first_position:020}.log")
 }
 
-fn sync_dir(dir: &Path) -> Result<(), StoreError> {
+pub(super) fn sync_dir(dir: &Path) -> Result<(), StoreError> {
     File::open(dir)?.sync_all()?;
     Ok(())
 }
 
 /// WAL files in the folder, oldest first.
-fn wal_files(dir: &Path) -> Result<Vec<PathBuf>, StoreError> {
+pub(super) fn wal_files(dir: &Path) -> Result<Vec<PathBuf>, StoreError> {
     let mut files: Vec<PathBuf> = std::fs::read_dir(dir)?
         .filter_map(|entry| entry.ok().map(|e| e.path()))
         .filter(|p| {
@@ -254,72 +255,189 @@ pub(super) struct WalFile {
     torn_tail: u64,
 }
 
+/// One piece of a write-ahead file, in file order.
+#[derive(Clone, Debug)]
+pub(super) enum Piece {
+    /// A whole, valid frame: where it starts (its header) and its
+    /// payload's range.
+    Frame {
+        start: usize,
+        payload: std::ops::Range<usize>,
+    },
+    /// Bytes that fail the frame check with a valid frame after them.
+    Damaged(WalDamage),
+}
+
+/// A write-ahead file as read: its bytes, cut into valid frames and
+/// damaged regions, and where a torn tail starts.
+pub(super) struct WalMap {
+    pub path: PathBuf,
+    pub data: Vec<u8>,
+    pub pieces: Vec<Piece>,
+    /// Where the bytes after the last valid frame start, which do not form
+    /// a whole, valid frame and have nothing valid after them (the file's
+    /// length when there are none).
+    pub torn_from: usize,
+}
+
+impl WalMap {
+    /// The file's damaged regions, in file order.
+    pub fn damage(&self) -> impl Iterator<Item = &WalDamage> {
+        self.pieces.iter().filter_map(|piece| match piece {
+            Piece::Damaged(damage) => Some(damage),
+            Piece::Frame { .. } => None,
+        })
+    }
+}
+
+/// Every write-ahead file of `dir`, oldest first, read and cut into
+/// pieces; nothing is changed.
+pub(super) fn map_files(dir: &Path) -> Result<Vec<WalMap>, StoreError> {
+    if !dir.exists() {
+        return Ok(Vec::new());
+    }
+    wal_files(dir)?.into_iter().map(map_file).collect()
+}
+
+fn map_file(path: PathBuf) -> Result<WalMap, StoreError> {
+    let mut data = Vec::new();
+    File::open(&path)?.read_to_end(&mut data)?;
+    let mut pieces = Vec::new();
+    let mut last_position = first_position_of(&path).and_then(|p| p.checked_sub(1));
+    let mut at = 0;
+    let torn_from = loop {
+        if at >= data.len() {
+            break data.len();
+        }
+        if let Some(range) = frame_at(&data, at) {
+            if let Some((_, last)) = positions_of(&data[range.clone()]) {
+                last_position = Some(last);
+            }
+            pieces.push(Piece::Frame {
+                start: at,
+                payload: range.clone(),
+            });
+            at = range.end;
+            continue;
+        }
+        // Only a frame that reads as one the writer wrote (records,
+        // later than the last one before) proves that the bytes before
+        // it are damage: a payload cut short may itself hold bytes
+        // that look like a frame header.
+        let first_at_risk = last_position.map_or(0, |p| p.saturating_add(1));
+        let mut from = at + 1;
+        let resumed = loop {
+            match next_frame(&data, from) {
+                None => break None,
+                Some((start, range)) => match positions_of(&data[range]) {
+                    Some((first, _)) if first >= first_at_risk => break Some((start, first)),
+                    _ => from = start + 1,
+                },
+            }
+        };
+        match resumed {
+            None => break at,
+            Some((start, next_valid)) => {
+                pieces.push(Piece::Damaged(WalDamage {
+                    file: path.clone(),
+                    offset: at as u64,
+                    bytes: (start - at) as u64,
+                    first_at_risk,
+                    next_valid,
+                }));
+                at = start;
+            }
+        }
+    };
+    Ok(WalMap {
+        path,
+        data,
+        pieces,
+        torn_from,
+    })
+}
+
 /// Every write-ahead file of `dir`, oldest first, read and checked before
 /// anything is written; the first damage found is an error and nothing
 /// has been changed.
 pub(super) fn scan(dir: &Path) -> Result<Vec<WalFile>, StoreError> {
-    if !dir.exists() {
-        return Ok(Vec::new());
-    }
     let mut out = Vec::new();
-    for path in wal_files(dir)? {
-        let mut data = Vec::new();
-        File::open(&path)?.read_to_end(&mut data)?;
-        let mut frames = Vec::new();
-        let mut last_position = first_position_of(&path).and_then(|p| p.checked_sub(1));
-        let mut at = 0;
-        let torn_tail = loop {
-            if at >= data.len() {
-                break 0;
-            }
-            if let Some(range) = frame_at(&data, at) {
-                let payload = data[range.clone()].to_vec();
-                if let Some((_, last)) = positions_of(&payload) {
-                    last_position = Some(last);
-                }
-                frames.push(payload);
-                at = range.end;
-                continue;
-            }
-            // Only a frame that reads as one the writer wrote (records,
-            // later than the last one before) proves that the bytes before
-            // it are damage: a payload cut short may itself hold bytes
-            // that look like a frame header.
-            let first_at_risk = last_position.map_or(0, |p| p.saturating_add(1));
-            let mut from = at + 1;
-            let resumed = loop {
-                match next_frame(&data, from) {
-                    None => break None,
-                    Some((start, range)) => match positions_of(&data[range]) {
-                        Some((first, _)) if first >= first_at_risk => break Some((start, first)),
-                        _ => from = start + 1,
-                    },
-                }
-            };
-            match resumed {
-                None => break (data.len() - at) as u64,
-                Some((start, next_valid)) => {
-                    return Err(StoreError::WalDamaged(Box::new(WalDamage {
-                        file: path.clone(),
-                        offset: at as u64,
-                        bytes: (start - at) as u64,
-                        first_at_risk,
-                        next_valid,
-                    })));
-                }
-            }
-        };
+    for map in map_files(dir)? {
+        if let Some(damage) = map.damage().next() {
+            return Err(StoreError::WalDamaged(Box::new(damage.clone())));
+        }
+        let frames = map
+            .pieces
+            .iter()
+            .filter_map(|piece| match piece {
+                Piece::Frame { payload, .. } => map.data.get(payload.clone()).map(<[u8]>::to_vec),
+                Piece::Damaged(_) => None,
+            })
+            .collect();
         out.push(WalFile {
-            path,
+            torn_tail: (map.data.len() - map.torn_from) as u64,
+            path: map.path,
             frames,
-            torn_tail,
         });
     }
     Ok(out)
 }
 
+/// The records of a frame's payload: each one's bytes, in order; `None`
+/// if the payload is not a sequence of length-prefixed records.
+pub(super) fn records_of(payload: &[u8]) -> Option<Vec<&[u8]>> {
+    let mut out = Vec::new();
+    let mut at = 0;
+    while at < payload.len() {
+        let len = payload.get(at..at.checked_add(4)?).and_then(be_u32)? as usize;
+        let start = at + 4;
+        let end = start.checked_add(len)?;
+        out.push(payload.get(start..end)?);
+        at = end;
+    }
+    Some(out)
+}
+
+/// The envelopes inside damaged bytes that still check, whole, with a
+/// position the damage may have held (`first_at_risk` up to, not
+/// including, `next_valid`), in increasing positions: each envelope
+/// carries its own crc32c, so a record survives damage to the bytes
+/// around it. Returns each one's position and bytes.
+pub(super) fn salvage(data: &[u8], damage: &WalDamage) -> Vec<(Position, Vec<u8>)> {
+    let start = usize::try_from(damage.offset).unwrap_or(usize::MAX);
+    let end = usize::try_from(damage.offset.saturating_add(damage.bytes)).unwrap_or(usize::MAX);
+    let Some(region) = data.get(start..end) else {
+        return Vec::new();
+    };
+    let mut out: Vec<(Position, Vec<u8>)> = Vec::new();
+    let mut at = 0;
+    while at < region.len() {
+        let candidate = match envelope::envelope_len(&region[at..]) {
+            Some(len) => &region[at..at + len],
+            None => {
+                at += 1;
+                continue;
+            }
+        };
+        let position = candidate.get(5..13).and_then(be_u64);
+        let accepted = position.filter(|p| {
+            (damage.first_at_risk..damage.next_valid).contains(p)
+                && out.last().is_none_or(|(last, _)| p > last)
+                && envelope::decode_raw(*p, sled::IVec::from(candidate), envelope::Check::Full).is_ok()
+        });
+        match accepted {
+            Some(position) => {
+                out.push((position, candidate.to_vec()));
+                at += candidate.len();
+            }
+            None => at += 1,
+        }
+    }
+    out
+}
+
 /// The position a WAL file starts at, from its name.
-fn first_position_of(path: &Path) -> Option<Position> {
+pub(super) fn first_position_of(path: &Path) -> Option<Position> {
     path.file_name()?
         .to_str()?
         .strip_prefix("wal-")?

@@ -47,23 +47,6 @@ async fn killed_folder() -> Result<(tempfile::TempDir, Vec<EventId>), Box<dyn st
     Ok((copy, ids))
 }
 
-/// Every file of a folder and its bytes.
-fn contents(dir: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
-    let mut out = BTreeMap::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        for entry in std::fs::read_dir(&d).into_iter().flatten().flatten() {
-            let path = entry.path();
-            if path.is_dir() {
-                stack.push(path);
-            } else {
-                out.insert(path.clone(), std::fs::read(&path).unwrap_or_default());
-            }
-        }
-    }
-    out
-}
-
 fn wal_file(dir: &Path) -> Result<PathBuf, Box<dyn std::error::Error>> {
     let files: Vec<PathBuf> = std::fs::read_dir(dir.join("wal"))?
         .filter_map(|e| e.ok().map(|e| e.path()))
@@ -100,6 +83,10 @@ fn check(dir: &Path, acknowledged: &[EventId], case: &str) -> Result<Outcome, Bo
             assert!(
                 message.contains("positions") || message.contains("no position"),
                 "{case}: {message}"
+            );
+            assert!(
+                message.contains("run `aftersales repair`"),
+                "{case}: the refusal points to the repair: {message}"
             );
             // Nothing was changed: the WAL and sled's files are as they were.
             let after = contents(dir);

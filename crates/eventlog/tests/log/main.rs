@@ -5,4 +5,5 @@ mod appends;
 mod damage;
 mod reads;
 mod recovery;
+mod repair;
 mod support;
