@@ -81,7 +81,13 @@ impl Server {
 async fn start() -> Server {
     let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
     let run = serve(dir.path()).await;
+    directory(&run.service).await;
     Server { dir, run }
+}
+
+/// The companies and engineers these tests dispatch to.
+async fn directory(service: &api::service::Service) {
+    crate::support::seed_directory(service, &["C-ACME", "C-OTHER"], &["eng-3"]).await;
 }
 
 /// A server on a new data folder, its clock started at `at` (RFC 3339),
@@ -89,6 +95,7 @@ async fn start() -> Server {
 async fn start_at(at: &str) -> Server {
     let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
     let run = serve_at(dir.path(), instant(at)).await;
+    directory(&run.service).await;
     Server { dir, run }
 }
 

@@ -50,6 +50,7 @@ const RECEIVE: &str = r#"mutation { receiveTicket(input: {
 async fn every_role_against_every_kind_of_operation() {
     let s = start_empty().await;
     crate::support::seed_units(&s.service, &["P1-1-101", "P2-1-101"]).await;
+    crate::support::seed_directory(&s.service, &["C-1"], &[]).await;
     let (admin, agent) = (ROLES[6].1, ROLES[0].1);
     let setup = [
         (admin, r#"mutation { registerOwner(input: { ownerId: "O-1", familyName: "王", givenName: "小明", phone: "13812345678", idNumber: "11010519491231002X" }) { position } }"#.to_string()),

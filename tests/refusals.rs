@@ -92,6 +92,7 @@ async fn archive() -> Server {
     crate::support::seed_owner(&s.service, "O-001", ("张", "三"), "13900000001", &["P01-1-101"]).await;
     crate::support::seed_owner(&s.service, "O-002", ("李", "四"), "13900000002", &["P01-1-102"]).await;
     crate::support::seed_units(&s.service, &["P02-1-201"]).await;
+    crate::support::seed_directory(&s.service, &["C-001", "C-002"], &["eng-1"]).await;
     s
 }
 
@@ -293,6 +294,28 @@ async fn commands_naming_what_the_archive_does_not_hold_are_refused() {
         let r = refused(&s, AGENT, RECEIVE, json!({ "input": input }), expected).await;
         let message = r["errors"][0]["message"].as_str().unwrap_or_default();
         assert!(message.contains(says), "{message}");
+    }
+
+    // A dispatch to a company or an engineer the directory does not hold.
+    let r = ok(
+        a,
+        AGENT,
+        RECEIVE,
+        json!({ "input": report("P01", Some("P01-1"), None, None) }),
+    )
+    .await;
+    let common = r["receiveTicket"]["ticket"]["id"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    ok(a, AGENT, ACK, json!({ "id": common })).await;
+    for (field, who) in [("contractorId", "T-1"), ("engineerId", "eng-nobody")] {
+        let q = format!("mutation($id: String!) {{ dispatchTicket(input: {{ ticketId: $id, {field}: \"{who}\" }}) {{ position }} }}");
+        let r = refused(&s, MANAGER, &q, json!({ "id": common }), "NOT_FOUND").await;
+        assert!(
+            r["errors"][0]["message"].as_str().unwrap_or_default().contains(who),
+            "{r}"
+        );
     }
 
     // A plan of 2,147,483,647 minutes, on a ticket an engineer is at.

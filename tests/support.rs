@@ -305,3 +305,37 @@ pub async fn seed_owner(service: &api::service::Service, id: &str, name: (&str, 
         service.owner_command(&owner, link, system()).await.unwrap_or_else(fail);
     }
 }
+
+/// Registers, as the system, the contractor companies and engineers that
+/// tickets are dispatched to (each once).
+pub async fn seed_directory(service: &api::service::Service, contractors: &[&str], engineers: &[&str]) {
+    use domain::directory::{ContractorCommand, EngineerCommand};
+    use domain::ids::{ContractorId, UserId};
+    for c in contractors {
+        let id = ContractorId::new(*c).unwrap_or_else(id_error);
+        if service.contractor(&id).unwrap_or_else(fail).0.is_none() {
+            let register = ContractorCommand::Register {
+                contractor: id.clone(),
+                name: format!("{c}工程有限公司"),
+                trades: Vec::new(),
+            };
+            service
+                .contractor_command(&id, register, system())
+                .await
+                .unwrap_or_else(fail);
+        }
+    }
+    for e in engineers {
+        let id = UserId::new(*e).unwrap_or_else(id_error);
+        if service.engineer(&id).unwrap_or_else(fail).0.is_none() {
+            let register = EngineerCommand::Register {
+                engineer: id.clone(),
+                name: format!("工程师{e}"),
+            };
+            service
+                .engineer_command(&id, register, system())
+                .await
+                .unwrap_or_else(fail);
+        }
+    }
+}

@@ -14,8 +14,12 @@ use domain::archive::{
 };
 use domain::calendar::{BusinessCalendar, CalendarRegistry};
 use domain::decider::{Context, Decider, Stamped};
+use domain::directory::{
+    Contractor, ContractorCommand, ContractorDecider, ContractorEvent, ContractorState, Engineer, EngineerCommand,
+    EngineerDecider, EngineerEvent, EngineerState,
+};
 use domain::error::DomainError;
-use domain::ids::{IncidentId, OwnerId, ProjectId, TicketId, UnitId};
+use domain::ids::{ContractorId, IncidentId, OwnerId, ProjectId, TicketId, UnitId, UserId};
 use domain::incident::{Incident, IncidentCommand, IncidentDecider, IncidentEvent, IncidentState};
 use domain::policy::ServicePolicy;
 use domain::sla::SlaReport;
@@ -603,6 +607,22 @@ impl Service {
                 }
                 Ok(())
             }
+            TicketCommand::Dispatch { to, .. } => match to {
+                domain::ticket::Assignee::Contractor(c) => match self.contractor(c)?.0 {
+                    Some(_) => Ok(()),
+                    None => Err(DomainError::NotFound {
+                        what: format!("contractor {c} in the service directory (registerContractor)"),
+                    }
+                    .into()),
+                },
+                domain::ticket::Assignee::Engineer(e) => match self.engineer(e)?.0 {
+                    Some(_) => Ok(()),
+                    None => Err(DomainError::NotFound {
+                        what: format!("engineer {e} in the service directory (registerEngineer)"),
+                    }
+                    .into()),
+                },
+            },
             TicketCommand::Merge { into } => {
                 let Some(target) = self.ticket(into)? else {
                     return Err(DomainError::NotFound {
@@ -736,6 +756,86 @@ impl Service {
             .0
             .ok_or_else(|| AppError::internal("owner missing after its write"))?;
         Ok((owner, position))
+    }
+
+    /// A contractor company as its stream folds.
+    pub fn contractor(&self, id: &ContractorId) -> Result<ContractorState, AppError> {
+        let (_, events) = self.history(&stream(id)?, contractor_event)?;
+        Ok(ContractorDecider::fold(&events))
+    }
+
+    /// An engineer as their stream folds.
+    pub fn engineer(&self, id: &UserId) -> Result<EngineerState, AppError> {
+        let (_, events) = self.history(&stream(id)?, engineer_event)?;
+        Ok(EngineerDecider::fold(&events))
+    }
+
+    /// Registers a contractor company in the service directory.
+    pub async fn contractor_command(
+        &self,
+        id: &ContractorId,
+        command: ContractorCommand,
+        acting: Acting,
+    ) -> Result<(Contractor, Position), AppError> {
+        domain::directory::authorize(&acting.actor, "register the contractor")?;
+        let request = format!("{command:?}\u{0}{:?}", acting.occurred_at);
+        let position = self
+            .execute(
+                &format!("contractor {id}"),
+                true,
+                &stream(id)?,
+                &acting,
+                &request,
+                contractor_event,
+                |_| Ok(()),
+                |history| {
+                    Ok(ContractorDecider::decide(
+                        &ContractorDecider::fold(history),
+                        command,
+                        &self.context(&acting, ()),
+                    )?)
+                },
+            )
+            .await?;
+        let contractor = self
+            .contractor(id)?
+            .0
+            .ok_or_else(|| AppError::internal("contractor missing after its write"))?;
+        Ok((contractor, position))
+    }
+
+    /// Registers an engineer in the service directory.
+    pub async fn engineer_command(
+        &self,
+        id: &UserId,
+        command: EngineerCommand,
+        acting: Acting,
+    ) -> Result<(Engineer, Position), AppError> {
+        domain::directory::authorize(&acting.actor, "register the engineer")?;
+        let request = format!("{command:?}\u{0}{:?}", acting.occurred_at);
+        let position = self
+            .execute(
+                &format!("engineer {id}"),
+                true,
+                &stream(id)?,
+                &acting,
+                &request,
+                engineer_event,
+                |_| Ok(()),
+                |history| {
+                    Ok(EngineerDecider::decide(
+                        &EngineerDecider::fold(history),
+                        command,
+                        &self.context(&acting, ()),
+                    )?)
+                },
+            )
+            .await?;
+        let engineer = self
+            .engineer(id)?
+            .0
+            .ok_or_else(|| AppError::internal("engineer missing after its write"))?;
+        Ok((engineer, position))
     }
 
     /// Erases owner `id`'s personal data at their request (PIPL art. 47):
@@ -891,6 +991,20 @@ fn unit_event(e: DomainEvent) -> Option<Stamped<UnitEvent>> {
 fn owner_event(e: DomainEvent) -> Option<Stamped<OwnerEvent>> {
     match e {
         DomainEvent::Owner(_, e) => Some(e),
+        _ => None,
+    }
+}
+
+fn contractor_event(e: DomainEvent) -> Option<Stamped<ContractorEvent>> {
+    match e {
+        DomainEvent::Contractor(_, e) => Some(e),
+        _ => None,
+    }
+}
+
+fn engineer_event(e: DomainEvent) -> Option<Stamped<EngineerEvent>> {
+    match e {
+        DomainEvent::Engineer(_, e) => Some(e),
         _ => None,
     }
 }

@@ -59,6 +59,7 @@ pub mod actor;
 pub mod archive;
 pub mod calendar;
 pub mod decider;
+pub mod directory;
 pub mod error;
 pub mod ids;
 pub mod incident;

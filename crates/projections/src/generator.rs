@@ -279,6 +279,8 @@ pub struct GeneratedSummary {
     /// same log): nothing was written for them. Always 0 from
     /// [`Generator::summary`].
     pub deduplicated: u64,
+    /// Contractor and engineer records (the service directory).
+    pub directory: u64,
     /// Project records.
     pub projects: u64,
     /// Unit records.
@@ -1114,6 +1116,76 @@ fn encode<E: Serialize + StoredName>(
     Ok(GeneratedRecord { stream, events })
 }
 
+/// The service directory's records: every contractor company and every
+/// engineer, registered when the first project was.
+fn directory_records(world: &World) -> Result<Vec<GeneratedRecord>, GeneratorError> {
+    use domain::directory::{ContractorCommand, ContractorDecider, EngineerCommand, EngineerDecider};
+    let at = world
+        .projects
+        .iter()
+        .map(|p| p.registered_at)
+        .min()
+        .ok_or_else(|| GeneratorError::InvalidConfig("no projects".into()))?;
+    let ctx = context(&world.system, Channel::BackOffice, at, ());
+    let mut out = Vec::with_capacity(world.contractors.len() + world.engineers.len());
+    for (n, company) in world.contractors.iter().enumerate() {
+        let stream = wire::stream_of(company).map_err(GeneratorError::Stream)?;
+        let (mut state, mut events) = (Default::default(), Vec::new());
+        let command = ContractorCommand::Register {
+            contractor: company.clone(),
+            name: match n / CONTRACTOR_NAMES.len() {
+                0 => format!("{}工程有限公司", CONTRACTOR_NAMES[n]),
+                round => format!(
+                    "{}{}工程有限公司",
+                    CONTRACTOR_NAMES[n % CONTRACTOR_NAMES.len()],
+                    round + 1
+                ),
+            },
+            trades: Vec::new(),
+        };
+        run::<ContractorDecider>(
+            stream.as_str(),
+            &mut state,
+            &mut events,
+            command,
+            "register the contractor",
+            &ctx,
+        )?;
+        out.push(encode(world.seed, stream, &events)?);
+    }
+    for (n, engineer) in world.engineers.iter().enumerate() {
+        let stream = wire::stream_of(&engineer.user).map_err(GeneratorError::Stream)?;
+        let (mut state, mut events) = (Default::default(), Vec::new());
+        let command = EngineerCommand::Register {
+            engineer: engineer.user.clone(),
+            name: format!("工程师{:03}", n + 1),
+        };
+        run::<EngineerDecider>(
+            stream.as_str(),
+            &mut state,
+            &mut events,
+            command,
+            "register the engineer",
+            &ctx,
+        )?;
+        out.push(encode(world.seed, stream, &events)?);
+    }
+    Ok(out)
+}
+
+/// Company names of the generated contractors (with a number when there
+/// are more companies than names).
+const CONTRACTOR_NAMES: [&str; 8] = [
+    "安居防水",
+    "恒信建筑",
+    "鑫达装饰",
+    "华润机电",
+    "绿城园林",
+    "永固门窗",
+    "宏图给排水",
+    "远东电气",
+];
+
 fn project_record(world: &World, p: usize) -> Result<(GeneratedRecord, domain::archive::Project), GeneratorError> {
     let plan = &world.projects[p];
     let stream = wire::stream_of(&plan.id).map_err(GeneratorError::Stream)?;
@@ -1380,6 +1452,7 @@ struct TicketFlow {
 /// Which record a generated record is, for the summary.
 #[derive(Debug, Clone, Copy)]
 enum Made {
+    Directory,
     Project,
     Unit,
     Owner,
@@ -3234,13 +3307,20 @@ impl Generator {
     /// Plans the archive and the number of tickets of each day; refuses a
     /// configuration that cannot describe a log.
     pub fn new(config: GeneratorConfig) -> Result<Self, GeneratorError> {
+        let world = World::new(&config)?;
+        // The service directory first: every dispatch names a company or
+        // an engineer registered before it.
+        let pending = directory_records(&world)?
+            .into_iter()
+            .map(|r| (Made::Directory, r))
+            .collect();
         Ok(Self {
-            world: World::new(&config)?,
+            world,
             phase: Phase::Archive {
                 project: 0,
                 next_unit: None,
             },
-            pending: VecDeque::new(),
+            pending,
             project: None,
             owner_units: Vec::new(),
             flow: TicketFlow::default(),
@@ -3376,6 +3456,7 @@ impl Iterator for Generator {
         s.records += 1;
         s.events += record.events.len() as u64;
         match made {
+            Made::Directory => s.directory += 1,
             Made::Project => s.projects += 1,
             Made::Unit => s.units += 1,
             Made::Owner => s.owners += 1,
@@ -3423,7 +3504,9 @@ pub async fn write_log_with(
         let is_archive = |item: &Result<GeneratedRecord, GeneratorError>| {
             item.as_ref().is_ok_and(|r| {
                 let s = r.stream.as_str();
-                s.starts_with("project-") || s.starts_with("unit-") || s.starts_with("owner-")
+                ["project-", "unit-", "owner-", "contractor-", "engineer-"]
+                    .iter()
+                    .any(|p| s.starts_with(p))
             })
         };
         append_all(

@@ -175,7 +175,9 @@ macro_rules! nothing_personal {
 nothing_personal!(
     domain::archive::ProjectEvent,
     domain::archive::UnitEvent,
-    domain::incident::IncidentEvent
+    domain::incident::IncidentEvent,
+    domain::directory::ContractorEvent,
+    domain::directory::EngineerEvent
 );
 
 /// Seals the personal fields of a log record about to be appended to

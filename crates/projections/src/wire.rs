@@ -1,6 +1,6 @@
 //! How domain events are stored in the log, and read back: one stream per
 //! record (`ticket-T-1`, `project-HZ-1`, `unit-…`, `owner-…`,
-//! `incident-…`), the event's stored name as the log's type, the whole
+//! `incident-…`, `contractor-…`, `engineer-…`), the event's stored name as the log's type, the whole
 //! [`Stamped`] event as the payload (frozen codec, schema version 1), and
 //! the audit facts copied into the log's metadata so that log-level tools
 //! (`aftersales log read`) show who, which role, which channel and when.
@@ -10,7 +10,8 @@
 
 use domain::archive::{OwnerEvent, ProjectEvent, UnitEvent};
 use domain::decider::Stamped;
-use domain::ids::{IncidentId, OwnerId, ProjectId, TicketId, UnitId};
+use domain::directory::{ContractorEvent, EngineerEvent};
+use domain::ids::{ContractorId, IncidentId, OwnerId, ProjectId, TicketId, UnitId, UserId};
 use domain::incident::IncidentEvent;
 use domain::ticket::TicketEvent;
 use eventlog::codec::{self, CodecError};
@@ -26,7 +27,7 @@ pub const SCHEMA_VERSION: u16 = 2;
 #[derive(Debug, thiserror::Error)]
 pub enum WireError {
     /// The stream name does not belong to a known kind of record.
-    #[error("stream {0:?} is not a ticket, project, unit, owner or incident stream")]
+    #[error("stream {0:?} is not a ticket, project, unit, owner, incident, contractor or engineer stream")]
     UnknownStream(String),
     /// The payload does not decode as the stream's events.
     #[error(transparent)]
@@ -74,6 +75,10 @@ pub enum DomainEvent {
     Owner(OwnerId, Stamped<OwnerEvent>),
     /// An incident event.
     Incident(IncidentId, Stamped<IncidentEvent>),
+    /// A contractor company's event.
+    Contractor(ContractorId, Stamped<ContractorEvent>),
+    /// An engineer's event.
+    Engineer(UserId, Stamped<EngineerEvent>),
 }
 
 impl DomainEvent {
@@ -85,6 +90,8 @@ impl DomainEvent {
             DomainEvent::Unit(_, e) => e.event.name(),
             DomainEvent::Owner(_, e) => e.event.name(),
             DomainEvent::Incident(_, e) => e.event.name(),
+            DomainEvent::Contractor(_, e) => e.event.name(),
+            DomainEvent::Engineer(_, e) => e.event.name(),
         }
     }
 }
@@ -107,6 +114,8 @@ stream_kind!(ProjectId, "project-");
 stream_kind!(UnitId, "unit-");
 stream_kind!(OwnerId, "owner-");
 stream_kind!(IncidentId, "incident-");
+stream_kind!(ContractorId, "contractor-");
+stream_kind!(UserId, "engineer-");
 
 /// The stream of a record: `ticket-T-1`.
 pub fn stream_of<I: StreamKind + std::fmt::Display>(id: &I) -> Result<StreamId, StoreError> {
@@ -140,6 +149,16 @@ impl StoredName for OwnerEvent {
     }
 }
 impl StoredName for IncidentEvent {
+    fn stored_name(&self) -> &'static str {
+        self.name()
+    }
+}
+impl StoredName for ContractorEvent {
+    fn stored_name(&self) -> &'static str {
+        self.name()
+    }
+}
+impl StoredName for EngineerEvent {
     fn stored_name(&self) -> &'static str {
         self.name()
     }
@@ -235,6 +254,8 @@ fn decode_parts(parts: &Parts<'_>) -> Result<DomainEvent, WireError> {
         "unit" => DomainEvent::Unit(id(stream, rest)?, payload(parts)?),
         "owner" => DomainEvent::Owner(id(stream, rest)?, payload(parts)?),
         "incident" => DomainEvent::Incident(id(stream, rest)?, payload(parts)?),
+        "contractor" => DomainEvent::Contractor(id(stream, rest)?, payload(parts)?),
+        "engineer" => DomainEvent::Engineer(id(stream, rest)?, payload(parts)?),
         _ => return Err(WireError::UnknownStream(stream.to_string())),
     })
 }

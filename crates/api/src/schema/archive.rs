@@ -4,7 +4,7 @@
 use async_graphql::{Context, InputObject, Object, Result, SimpleObject};
 use chrono::{DateTime, NaiveDate, Utc};
 use domain::archive::{self as a, OwnerCommand, ProjectCommand, UnitCommand};
-use domain::ids::{BuildingId, IncidentId, OwnerId, ProjectId, UnitId};
+use domain::ids::{BuildingId, ContractorId, IncidentId, OwnerId, ProjectId, UnitId, UserId};
 use domain::incident::{self as inc, IncidentCommand};
 use domain::personal::{IdNumber, PersonName, Personal, PhoneNumber};
 use domain::ticket::Channel as DomainChannel;
@@ -50,6 +50,27 @@ record_input!(
         /// Business calendar its clocks run on.
         #[graphql(default_with = "\"cn-mainland\".to_string()")]
         calendar: String,
+    }
+);
+record_input!(
+    /// `registerContractor`.
+    RegisterContractorInput {
+        /// Company code (what dispatches and contractor tokens name).
+        contractor_id: String,
+        /// Company name.
+        name: String,
+        /// The trades it works in (empty: any).
+        #[graphql(default)]
+        trades: Vec<super::types::Trade>,
+    }
+);
+record_input!(
+    /// `registerEngineer`.
+    RegisterEngineerInput {
+        /// The engineer's user id (what their token names).
+        engineer_id: String,
+        /// Their work name.
+        name: String,
     }
 );
 record_input!(
@@ -361,6 +382,63 @@ pub struct ProjectPayload {
     pub position: u64,
 }
 
+/// A contractor company of the service directory.
+#[derive(SimpleObject)]
+pub struct ContractorOut {
+    /// Company code.
+    pub id: String,
+    /// Company name.
+    pub name: String,
+    /// Its trades (empty: any).
+    pub trades: Vec<super::types::Trade>,
+}
+
+impl From<domain::directory::Contractor> for ContractorOut {
+    fn from(c: domain::directory::Contractor) -> Self {
+        Self {
+            id: c.id.to_string(),
+            name: c.name,
+            trades: c.trades.into_iter().map(Into::into).collect(),
+        }
+    }
+}
+
+/// An engineer of the service directory.
+#[derive(SimpleObject)]
+pub struct EngineerOut {
+    /// User id.
+    pub id: String,
+    /// Work name.
+    pub name: String,
+}
+
+impl From<domain::directory::Engineer> for EngineerOut {
+    fn from(e: domain::directory::Engineer) -> Self {
+        Self {
+            id: e.id.to_string(),
+            name: e.name,
+        }
+    }
+}
+
+/// What `registerContractor` returns.
+#[derive(SimpleObject)]
+pub struct ContractorPayload {
+    /// The company.
+    pub contractor: ContractorOut,
+    /// Log position of the change.
+    pub position: u64,
+}
+
+/// What `registerEngineer` returns.
+#[derive(SimpleObject)]
+pub struct EngineerPayload {
+    /// The engineer.
+    pub engineer: EngineerOut,
+    /// Log position of the change.
+    pub position: u64,
+}
+
 /// What the unit mutations return.
 #[derive(SimpleObject)]
 pub struct UnitPayload {
@@ -436,6 +514,45 @@ impl ArchiveMutations {
             .await?;
         Ok(ProjectPayload {
             project: project.into(),
+            position,
+        })
+    }
+
+    /// Registers a contractor company, so that tickets may be dispatched
+    /// to it.
+    async fn register_contractor(
+        &self,
+        ctx: &Context<'_>,
+        input: RegisterContractorInput,
+    ) -> Result<ContractorPayload> {
+        let id = ContractorId::new(input.contractor_id).map_err(AppError::from)?;
+        let command = domain::directory::ContractorCommand::Register {
+            contractor: id.clone(),
+            name: input.name,
+            trades: input.trades.into_iter().map(Into::into).collect(),
+        };
+        let (contractor, position) = service(ctx)?
+            .contractor_command(&id, command, acting(ctx, input.on)?)
+            .await?;
+        Ok(ContractorPayload {
+            contractor: contractor.into(),
+            position,
+        })
+    }
+
+    /// Registers an in-house engineer, so that tickets may be dispatched
+    /// to them.
+    async fn register_engineer(&self, ctx: &Context<'_>, input: RegisterEngineerInput) -> Result<EngineerPayload> {
+        let id = UserId::new(input.engineer_id).map_err(AppError::from)?;
+        let command = domain::directory::EngineerCommand::Register {
+            engineer: id.clone(),
+            name: input.name,
+        };
+        let (engineer, position) = service(ctx)?
+            .engineer_command(&id, command, acting(ctx, input.on)?)
+            .await?;
+        Ok(EngineerPayload {
+            engineer: engineer.into(),
             position,
         })
     }
@@ -542,30 +659,39 @@ impl ArchiveMutations {
 
     /// Opens an incident (a major complaint or a batch defect).
     async fn open_incident(&self, ctx: &Context<'_>, input: OpenIncidentInput) -> Result<IncidentPayload> {
+        let caller = actor(ctx)?;
         let id = match (&input.incident_id, &input.on.idempotency_key) {
             (Some(id), _) => incident_id(id)?,
+            // From the key and the caller: another caller's identical key
+            // opens an incident of its own.
             (None, Some(key)) => incident_id(&format!(
                 "I-{}",
-                &uuid::Uuid::new_v5(&uuid::Uuid::NAMESPACE_OID, key.as_bytes())
-                    .simple()
-                    .to_string()[..12]
+                &uuid::Uuid::new_v5(
+                    &uuid::Uuid::NAMESPACE_OID,
+                    format!("{key}\u{0}{}\u{0}{}", caller.role.as_str(), caller.user).as_bytes()
+                )
+                .simple()
+                .to_string()[..12]
             ))?,
             (None, None) => incident_id(&format!("I-{}", &uuid::Uuid::new_v4().simple().to_string()[..12]))?,
         };
         let project = project_id(&input.project_id)?;
+        let command = IncidentCommand::Open {
+            incident: id.clone(),
+            project: project.clone(),
+            title: input.title,
+            level: input.level.into(),
+            description: input.description,
+        };
+        // The caller's right first: nothing about the project is looked at
+        // before it.
+        inc::authorize(&caller, &command).map_err(AppError::from)?;
         if service(ctx)?.project(&project)?.0.is_none() {
             return Err(AppError::Domain(domain::error::DomainError::NotFound {
                 what: format!("project {project}"),
             })
             .into());
         }
-        let command = IncidentCommand::Open {
-            incident: id.clone(),
-            project,
-            title: input.title,
-            level: input.level.into(),
-            description: input.description,
-        };
         incident_payload(ctx, &id, command, input.on).await
     }
 

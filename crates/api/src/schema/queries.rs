@@ -896,6 +896,20 @@ impl QueryRoot {
             .map(|o| OwnerOut::new(o, access::sees_personal(caller))))
     }
 
+    /// A contractor company of the service directory, or null.
+    async fn contractor(&self, ctx: &Context<'_>, id: String) -> Result<Option<super::archive::ContractorOut>> {
+        access::require(principal(ctx)?, Read::Archive)?;
+        let id = domain::ids::ContractorId::new(id).map_err(AppError::from)?;
+        Ok(service(ctx)?.contractor(&id)?.0.map(Into::into))
+    }
+
+    /// An engineer of the service directory, or null.
+    async fn engineer(&self, ctx: &Context<'_>, id: String) -> Result<Option<super::archive::EngineerOut>> {
+        access::require(principal(ctx)?, Read::Archive)?;
+        let id = domain::ids::UserId::new(id).map_err(AppError::from)?;
+        Ok(service(ctx)?.engineer(&id)?.0.map(Into::into))
+    }
+
     /// An incident, or null.
     /// A manager or engineer scoped to projects sees only their
     /// projects' incidents (FORBIDDEN otherwise).
