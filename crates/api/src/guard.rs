@@ -87,7 +87,7 @@ fn has_code(error: &ServerError) -> bool {
 /// Codes the errors no step coded: request errors (an unknown operation,
 /// no operation named among several) do not fit the document; field
 /// errors without a code are arguments async-graphql could not read.
-fn code_the_rest(errors: &mut Vec<ServerError>) {
+fn code_the_rest(errors: &mut [ServerError]) {
     for error in errors.iter_mut().filter(|e| !has_code(e)) {
         let code = if error.path.is_empty() {
             codes::GRAPHQL_VALIDATION_FAILED
@@ -415,6 +415,11 @@ mod tests {
                 )
             ),
         ];
+        // The README's example.
+        assert_eq!(
+            cost_of(&schema, &format!("{{ {} }}", aliases(200, "slaAlerts { ticketId }"))).await,
+            10_020_000
+        );
         for query in &abusive {
             let cost = cost_of(&schema, query).await;
             assert!(

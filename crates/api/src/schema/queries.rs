@@ -545,6 +545,10 @@ fn scope_filter(caller: &crate::auth::Principal, filter: &mut TicketFilter) -> R
 /// Queries.
 pub struct QueryRoot;
 
+/// Queries. A document may cost at most 250,000 points (the server's
+/// `--max-cost`), select at most 1,000 fields and nest 20 deep; a field
+/// costs 1 plus what it selects unless its description says otherwise.
+/// Costlier documents are refused `QUERY_TOO_COSTLY` before they run.
 #[Object]
 impl QueryRoot {
     /// One ticket, or null. Cost: 20 + the selection.
