@@ -138,16 +138,23 @@ async fn queries_too_deep_or_too_complex_are_refused_unrun() {
     };
     let (_, _, body) = post(addr, "a", &nested(14)).await;
     assert!(!body.contains("\"errors\""), "{body}");
-    let (_, _, body) = post(addr, "a", &nested(api::schema::MAX_DEPTH)).await;
-    assert!(body.contains("nested too deep"), "{body}");
-    // Complexity: more fields than the limit, by aliases.
+    let (_, _, body) = post(addr, "a", &nested(api::cost::MAX_DEPTH)).await;
+    assert!(
+        body.contains("nested too deep") && body.contains("QUERY_TOO_COSTLY"),
+        "{body}"
+    );
+    // Fields: more selections than the limit, by aliases.
     let wide = |n: usize| -> String {
         (0..n)
             .map(|i| format!("a{i}: workdays(from: \"2026-10-08\", to: \"2026-10-09\") "))
             .collect()
     };
-    let (_, _, body) = post(addr, "a", &format!("{{ {} }}", wide(api::schema::MAX_COMPLEXITY + 1))).await;
-    assert!(body.contains("too complex"), "{}", &body[..body.len().min(300)]);
+    let (_, _, body) = post(addr, "a", &format!("{{ {} }}", wide(api::cost::MAX_FIELDS + 1))).await;
+    assert!(
+        body.contains("QUERY_TOO_COSTLY") && body.contains("fields"),
+        "{}",
+        &body[..body.len().min(300)]
+    );
     let (_, _, body) = post(addr, "a", &format!("{{ {} }}", wide(50))).await;
     assert!(!body.contains("\"errors\""), "{}", &body[..body.len().min(300)]);
 }

@@ -68,7 +68,7 @@ async fn metrics_are_scraped_in_the_prometheus_format() {
         1.0
     );
     assert_eq!(
-        count(r#"aftersales_graphql_requests_total{operation="invalid",outcome="error"}"#),
+        count(r#"aftersales_graphql_requests_total{operation="invalid",outcome="GRAPHQL_PARSE_FAILED"}"#),
         1.0
     );
     assert_eq!(
@@ -85,5 +85,8 @@ async fn metrics_are_scraped_in_the_prometheus_format() {
     }
     assert_eq!(count(r#"aftersales_open_tickets_clocks{status="breached"}"#), 3.0);
     assert_eq!(count(r#"aftersales_open_tickets_clocks{status="at_risk"}"#), 0.0);
+    // Nothing runs or waits between requests.
+    assert_eq!(count("aftersales_graphql_running"), 0.0);
+    assert_eq!(count("aftersales_graphql_queued"), 0.0);
     assert!(text.trim_end().ends_with("# EOF"), "OpenMetrics ends with # EOF");
 }

@@ -10,9 +10,9 @@ use tokio_tungstenite::tungstenite::Message;
 
 use crate::graphql::{gql, start, start_empty, RECEIVE};
 
-type Socket = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+pub(crate) type Socket = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
 
-async fn connect(addr: std::net::SocketAddr) -> Socket {
+pub(crate) async fn connect(addr: std::net::SocketAddr) -> Socket {
     let mut request = format!("ws://{addr}/graphql/ws")
         .into_client_request()
         .unwrap_or_else(|e| panic!("{e}"));
@@ -38,7 +38,7 @@ async fn connect(addr: std::net::SocketAddr) -> Socket {
     socket
 }
 
-async fn send(socket: &mut Socket, message: Value) {
+pub(crate) async fn send(socket: &mut Socket, message: Value) {
     socket
         .send(Message::text(message.to_string()))
         .await
@@ -46,7 +46,7 @@ async fn send(socket: &mut Socket, message: Value) {
 }
 
 /// The next protocol message (pings are answered by the library).
-async fn receive(socket: &mut Socket) -> Value {
+pub(crate) async fn receive(socket: &mut Socket) -> Value {
     loop {
         let message = tokio::time::timeout(Duration::from_secs(20), socket.next())
             .await

@@ -8,6 +8,7 @@ mod graphql;
 mod hygiene;
 mod layering;
 mod lifecycle;
+mod limits;
 mod metrics;
 mod permissions;
 mod readme;

@@ -26,6 +26,31 @@ pub mod codes {
     pub const RATE_LIMITED: &str = "RATE_LIMITED";
     /// Something broke on our side.
     pub const INTERNAL: &str = "INTERNAL";
+    /// The HTTP request is not a GraphQL request the server takes: a body
+    /// that is not JSON, no query, a batch, a content type other than
+    /// `application/json`, a mutation over GET, a body over the size
+    /// limit, an `Accept` the server cannot answer.
+    pub const BAD_REQUEST: &str = "BAD_REQUEST";
+    /// The document is not GraphQL.
+    pub const GRAPHQL_PARSE_FAILED: &str = "GRAPHQL_PARSE_FAILED";
+    /// The document does not fit the schema (an unknown field, a literal
+    /// of the wrong type, an undefined variable, an unknown operation).
+    /// A variable's value that does not fit its type is `BAD_INPUT`.
+    pub const GRAPHQL_VALIDATION_FAILED: &str = "GRAPHQL_VALIDATION_FAILED";
+    /// The document asks for too much: its estimated cost, its depth or
+    /// its number of fields is over the limit (`extensions.cost` and
+    /// `extensions.limit` for the cost). Nothing of it ran.
+    pub const QUERY_TOO_COSTLY: &str = "QUERY_TOO_COSTLY";
+    /// The answer would be larger than the response limit
+    /// (`extensions.limit`, bytes); nothing of it is sent.
+    pub const RESPONSE_TOO_LARGE: &str = "RESPONSE_TOO_LARGE";
+    /// The request ran over the request timeout and was stopped; what it
+    /// computed was discarded.
+    pub const TIMEOUT: &str = "TIMEOUT";
+    /// The server is running as many requests as it takes and the queue
+    /// is full or waited too long; retry after
+    /// `extensions.retryAfterSeconds`.
+    pub const BUSY: &str = "BUSY";
 }
 
 /// Why a request failed. Deliberately not `Display`: it becomes a GraphQL

@@ -8,7 +8,10 @@
 //! - [`access`]: who may read what, project scopes, masking.
 //! - [`auth`]: bearer tokens (create, list, revoke, authenticate).
 //! - [`error`]: error codes.
-//! - [`limits`]: per-caller rate limiting.
+//! - [`cost`]: what one document may ask for (fields, depth, estimated cost).
+//! - [`guard`]: the schema extension that enforces it, codes every refusal
+//!   and stops work at the request's deadline.
+//! - [`limits`]: per-caller rate limiting and the execution gate.
 //! - [`metrics`]: the Prometheus metrics of `/metrics`.
 //! - [`import`]: CSV import of the customer archive (all or nothing, safe to re-run).
 //! - [`ops`]: what the operator commands do (demo, history, export, progress).
@@ -16,8 +19,10 @@
 pub mod access;
 pub mod auth;
 pub mod clock;
+pub mod cost;
 pub mod documents;
 pub mod error;
+pub mod guard;
 pub mod import;
 pub mod limits;
 pub mod metrics;

@@ -168,9 +168,25 @@ struct Exposure {
     /// origin only).
     #[arg(long = "cors-origin", env = "AFTERSALES_CORS_ORIGINS", value_delimiter = ',')]
     cors_origins: Vec<String>,
-    /// Seconds a request may take before it is answered 408.
+    /// Seconds a request may take before it is answered 504 (TIMEOUT) and
+    /// its work is stopped.
     #[arg(long, env = "AFTERSALES_REQUEST_TIMEOUT", default_value_t = 30)]
     request_timeout: u64,
+    /// Most a GraphQL document may cost, in points (see the README);
+    /// costlier documents are refused QUERY_TOO_COSTLY before they run.
+    #[arg(long, env = "AFTERSALES_MAX_COST", default_value_t = api::cost::MAX_COST)]
+    max_cost: usize,
+    /// Largest GraphQL response, in bytes; a larger one is refused
+    /// RESPONSE_TOO_LARGE.
+    #[arg(long, env = "AFTERSALES_MAX_RESPONSE_BYTES", default_value_t = api::server::MAX_RESPONSE_BYTES)]
+    max_response_bytes: usize,
+    /// GraphQL requests executing at once (default: four per core, 8 to
+    /// 64); more wait for a turn.
+    #[arg(long, env = "AFTERSALES_MAX_RUNNING")]
+    max_running: Option<usize>,
+    /// GraphQL requests waiting for a turn; more are refused BUSY (503).
+    #[arg(long, env = "AFTERSALES_MAX_QUEUED", default_value_t = 256)]
+    max_queued: usize,
     /// Requests per second per caller, sustained (0: no limit).
     #[arg(long, env = "AFTERSALES_RATE", default_value_t = 50.0)]
     rate: f64,
@@ -511,6 +527,9 @@ async fn serve(
     if exposure.rate < 0.0 || (exposure.rate > 0.0 && exposure.burst < 1.0) {
         bail!("--rate must be 0 (off) or positive, with --burst at least 1");
     }
+    if exposure.max_cost == 0 || exposure.max_response_bytes == 0 || exposure.max_running == Some(0) {
+        bail!("--max-cost, --max-response-bytes and --max-running must be at least 1");
+    }
     if with_demo {
         let store = api::ops::open_log(data).map_err(|e| anyhow!(e.message()))?;
         let empty = store.head().is_none();
@@ -560,6 +579,19 @@ async fn serve(
             per_second: exposure.rate,
             burst: exposure.burst,
         }),
+        document_limits: api::cost::DocumentLimits {
+            max_cost: exposure.max_cost,
+            ..Default::default()
+        },
+        max_response_bytes: exposure.max_response_bytes,
+        concurrency: {
+            let default = api::limits::Concurrency::default();
+            api::limits::Concurrency {
+                running: exposure.max_running.unwrap_or(default.running),
+                queued: exposure.max_queued,
+                ..default
+            }
+        },
     };
     axum::serve(listener, api::server::router_with(service.clone(), options))
         .with_graceful_shutdown(shutdown_signal())

@@ -3,8 +3,9 @@
 //! log's group commits, each view's lag behind the log, and open tickets
 //! whose clocks are at risk or breached.
 //!
-//! Request and append figures are recorded as they happen; the log's
-//! counters, the views' lag and the SLA gauges are read at each scrape.
+//! Request and append figures and the GraphQL requests running and
+//! waiting are recorded as they happen; the log's counters, the views' lag
+//! and the SLA gauges are read at each scrape.
 
 use std::sync::Mutex;
 use std::time::Duration;
@@ -21,8 +22,9 @@ use crate::service::Service;
 /// Labels of a request.
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct RequestLabels {
-    /// The root field (`receiveTicket`, `tickets`), or `invalid` for a
-    /// request that did not parse or validate.
+    /// The root field (`receiveTicket`, `tickets`); `invalid` for a
+    /// request that is not valid GraphQL; `-` for one refused before its
+    /// document was read (rate limited, busy, timed out waiting).
     pub operation: String,
     /// `ok`, or the error code of the first error.
     pub outcome: String,
@@ -63,6 +65,8 @@ pub struct Metrics {
     head: Gauge,
     lag: Family<ViewLabels, Gauge>,
     clocks: Family<ClockLabels, Gauge>,
+    running: Gauge,
+    queued: Gauge,
     scrape: Mutex<()>,
 }
 
@@ -139,6 +143,18 @@ impl Metrics {
             "Clocks of open tickets at risk (80% of a target used) or breached, now",
             clocks.clone(),
         );
+        let running = Gauge::default();
+        registry.register(
+            "graphql_running",
+            "GraphQL requests executing now (at most the server's --max-running)",
+            running.clone(),
+        );
+        let queued = Gauge::default();
+        registry.register(
+            "graphql_queued",
+            "GraphQL requests waiting for a turn to execute",
+            queued.clone(),
+        );
         Self {
             registry,
             requests,
@@ -152,6 +168,8 @@ impl Metrics {
             head,
             lag,
             clocks,
+            running,
+            queued,
             scrape: Mutex::new(()),
         }
     }
@@ -169,6 +187,12 @@ impl Metrics {
                 operation: operation.to_string(),
             })
             .observe(took.as_secs_f64());
+    }
+
+    /// The gauges of GraphQL requests running and waiting, for the
+    /// server's [`crate::limits::Gate`].
+    pub fn gate_gauges(&self) -> (Gauge, Gauge) {
+        (self.running.clone(), self.queued.clone())
     }
 
     /// Records one append's latency.

@@ -1,8 +1,17 @@
 //! The HTTP side: `/graphql` (POST, and GET for queries), GraphiQL at `/`,
-//! `/healthz` and `/readyz`.
+//! `/healthz`, `/readyz` and `/metrics`.
+//!
+//! A GraphQL request is read and checked on the async workers (media
+//! types, body, caller, rate), then takes a turn at the [`Gate`] and runs
+//! on a blocking thread: parsing, the guard's limits
+//! ([`crate::guard`]), execution and serialisation. The request timeout
+//! runs from the request's arrival: when it passes, the caller gets
+//! `TIMEOUT` at once, the work stops at its next field and what it
+//! computed is discarded; a response larger than the limit is refused
+//! `RESPONSE_TOO_LARGE`. The health endpoints touch none of this.
 
-use std::sync::Arc;
-use std::time::Duration;
+use std::sync::{Arc, OnceLock};
+use std::time::{Duration, Instant};
 
 use async_graphql::http::GraphiQLSource;
 use axum::extract::State;
@@ -14,8 +23,10 @@ use domain::actor::Role;
 use domain::ids::{ContractorId, OwnerId, ProjectId, UserId};
 
 use crate::auth::{AuthError, Principal, TokenStore};
+use crate::cost::DocumentLimits;
 use crate::documents::DocumentCache;
-use crate::limits::{Rate, RateLimiter};
+use crate::error::codes;
+use crate::limits::{Concurrency, Gate, Rate, RateLimiter};
 use async_graphql::parser::types::ExecutableDocument;
 
 use crate::schema::{self, AppSchema};
@@ -41,6 +52,11 @@ struct AppState {
     identity: Identity,
     limiter: Option<Arc<RateLimiter>>,
     documents: Arc<DocumentCache>,
+    gate: Arc<Gate>,
+    request_timeout: Duration,
+    max_response_bytes: usize,
+    /// One `/metrics` scrape at a time (it scans the SLA view).
+    scrape: Arc<tokio::sync::Semaphore>,
 }
 
 /// How the server is exposed.
@@ -54,15 +70,24 @@ pub struct ServerOptions {
     pub graphiql: bool,
     /// Origins browsers may call the API from (none: same origin only).
     pub cors_origins: Vec<String>,
-    /// Longest a request may take before it is answered 408.
+    /// Longest a GraphQL request may take, from its arrival to its
+    /// answer; past it the caller gets `TIMEOUT` (HTTP 504) and the work
+    /// stops. The other endpoints are answered 504 past it too.
     pub request_timeout: Duration,
     /// Requests per caller, or no limit.
     pub rate: Option<Rate>,
+    /// What one document may ask for.
+    pub document_limits: DocumentLimits,
+    /// Largest GraphQL response body, in bytes.
+    pub max_response_bytes: usize,
+    /// GraphQL requests running at once and waiting.
+    pub concurrency: Concurrency,
 }
 
 impl ServerOptions {
     /// Introspection and GraphiQL on, no CORS, 30 s per request, the
-    /// default rate per caller.
+    /// default rate per caller, document limits, response limit and
+    /// concurrency.
     pub fn new(identity: Identity) -> Self {
         Self {
             identity,
@@ -71,6 +96,9 @@ impl ServerOptions {
             cors_origins: Vec::new(),
             request_timeout: Duration::from_secs(30),
             rate: Some(Rate::default()),
+            document_limits: DocumentLimits::default(),
+            max_response_bytes: MAX_RESPONSE_BYTES,
+            concurrency: Concurrency::default(),
         }
     }
 }
@@ -78,6 +106,10 @@ impl ServerOptions {
 /// Largest request body accepted (a ticket with a 4,000-character
 /// description is a few kilobytes; attachments are references, not files).
 pub const MAX_BODY_BYTES: usize = 1 << 20;
+
+/// Largest GraphQL response sent by default: 8 MiB (a page of 500 tickets
+/// with every field and their clocks is about 1 MiB).
+pub const MAX_RESPONSE_BYTES: usize = 8 << 20;
 
 /// The router of the server with [`ServerOptions::new`].
 pub fn router(service: Arc<Service>, identity: Identity) -> Router {
@@ -88,28 +120,36 @@ pub fn router(service: Arc<Service>, identity: Identity) -> Router {
 pub fn router_with(service: Arc<Service>, options: ServerOptions) -> Router {
     use axum::http::header::{HeaderName, HeaderValue};
     use tower_http::set_header::SetResponseHeaderLayer;
+    let (running, queued) = service.metrics().gate_gauges();
     let state = AppState {
-        schema: schema::build_with(service.clone(), options.introspection),
+        schema: schema::build_limited(service.clone(), options.introspection, options.document_limits),
         service,
         identity: options.identity,
         limiter: options.rate.map(|r| Arc::new(RateLimiter::new(r))),
         documents: Arc::new(DocumentCache::default()),
+        gate: Arc::new(Gate::new(options.concurrency, running, queued)),
+        request_timeout: options.request_timeout,
+        max_response_bytes: options.max_response_bytes,
+        scrape: Arc::new(tokio::sync::Semaphore::new(1)),
     };
     let mut router = Router::new();
     if options.graphiql {
         router = router.route("/", get(graphiql));
     }
+    // The health endpoints and GraphiQL: small, bodiless, under the plain
+    // timeout layer. /graphql enforces its own limits (coded refusals);
+    // the WebSocket route only upgrades.
     let mut router = router
-        .route("/graphql", get(graphql).post(graphql))
-        .route("/graphql/ws", get(websocket))
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(readyz))
         .route("/metrics", get(metrics))
         .layer(tower_http::limit::RequestBodyLimitLayer::new(MAX_BODY_BYTES))
         .layer(tower_http::timeout::TimeoutLayer::with_status_code(
-            StatusCode::REQUEST_TIMEOUT,
+            StatusCode::GATEWAY_TIMEOUT,
             options.request_timeout,
-        ));
+        ))
+        .route("/graphql", get(graphql).post(graphql).fallback(wrong_method))
+        .route("/graphql/ws", get(websocket));
     for (name, value) in [
         ("x-content-type-options", "nosniff"),
         ("x-frame-options", "DENY"),
@@ -211,35 +251,132 @@ fn principal(identity: &Identity, headers: &HeaderMap, authorization: Option<&st
     }
 }
 
-/// Reads the GraphQL request: from the query string for GET, from the body
-/// (at most [`MAX_BODY_BYTES`], however it is sent) for POST.
+/// Reads the GraphQL request: from the query string for GET, from a JSON
+/// body (at most [`MAX_BODY_BYTES`], however it is sent) for POST. A
+/// refusal is the HTTP status and why.
 async fn read_request(
     method: &Method,
     headers: &HeaderMap,
     uri: &axum::http::Uri,
     body: axum::body::Body,
-) -> Result<async_graphql::Request, axum::response::Response> {
-    let refuse = |status: StatusCode, message: String| (status, message).into_response();
+) -> Result<async_graphql::Request, (StatusCode, String)> {
     if method == Method::GET {
-        return async_graphql::http::parse_query_string(uri.query().unwrap_or_default()).map_err(|e| {
-            refuse(
+        let request = async_graphql::http::parse_query_string(uri.query().unwrap_or_default()).map_err(|e| {
+            (
                 StatusCode::BAD_REQUEST,
-                format!("invalid GraphQL request in the URL: {e}"),
+                format!("the URL is not a GraphQL request: {e}"),
             )
-        });
+        })?;
+        if request.query.trim().is_empty() {
+            return Err((
+                StatusCode::BAD_REQUEST,
+                "a GET request carries its document in the URL: /graphql?query=…".into(),
+            ));
+        }
+        return Ok(request);
     }
-    let bytes = axum::body::to_bytes(body, MAX_BODY_BYTES).await.map_err(|_| {
-        refuse(
+    let content_type = headers
+        .get(axum::http::header::CONTENT_TYPE)
+        .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned());
+    let essence = content_type
+        .as_deref()
+        .and_then(|t| t.split(';').next())
+        .map(|t| t.trim().to_ascii_lowercase());
+    if essence.as_deref() != Some(JSON) {
+        return Err((
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            match content_type {
+                Some(t) => format!("send the request as {JSON}, not {t:?}"),
+                None => format!("send the request as {JSON} (Content-Type is missing)"),
+            },
+        ));
+    }
+    let too_large = || {
+        (
             StatusCode::PAYLOAD_TOO_LARGE,
             format!("the request body is larger than {MAX_BODY_BYTES} bytes"),
         )
-    })?;
-    let content_type = headers
-        .get(axum::http::header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok());
-    async_graphql::http::receive_body(content_type, bytes.as_ref(), Default::default())
+    };
+    let announced = headers
+        .get(axum::http::header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if announced.is_some_and(|n| n > MAX_BODY_BYTES as u64) {
+        return Err(too_large());
+    }
+    let bytes = axum::body::to_bytes(body, MAX_BODY_BYTES)
         .await
-        .map_err(|e| refuse(StatusCode::BAD_REQUEST, format!("invalid GraphQL request: {e}")))
+        .map_err(|_| too_large())?;
+    let request: async_graphql::Request = serde_json::from_slice(&bytes).map_err(|e| {
+        let batch = bytes.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'[');
+        let message = if batch {
+            "batches are not supported: send one operation per request".to_string()
+        } else {
+            format!("the body is not a GraphQL request in JSON: {e}")
+        };
+        (StatusCode::BAD_REQUEST, message)
+    })?;
+    if request.query.trim().is_empty() {
+        return Err((
+            StatusCode::BAD_REQUEST,
+            "the body has no query: send {\"query\": \"…\"}".into(),
+        ));
+    }
+    Ok(request)
+}
+
+/// A GraphQL request's answer, and how the metrics record it.
+struct Answer {
+    http: axum::response::Response,
+    /// The metric label of the operation.
+    operation: String,
+    /// `ok`, or the code of the first error.
+    outcome: String,
+}
+
+/// The metric label of a request refused before its document was read.
+const UNREAD: &str = "-";
+
+/// A refusal: a GraphQL error with `code`, `requestId` and `more`
+/// extensions, answered with `status` in `media`.
+fn refusal(
+    status: StatusCode,
+    media: &'static str,
+    code: &str,
+    message: impl Into<String>,
+    request_id: &str,
+    more: &[(&str, async_graphql::Value)],
+) -> axum::response::Response {
+    let mut error = crate::guard::coded(async_graphql::ServerError::new(message, None), code, more);
+    if let Some(ext) = error.extensions.as_mut() {
+        ext.set("requestId", request_id.to_string());
+    }
+    let body = serde_json::to_vec(&async_graphql::Response::from_errors(vec![error])).unwrap_or_default();
+    (status, [(axum::http::header::CONTENT_TYPE, media)], body).into_response()
+}
+
+fn refused(http: axum::response::Response, operation: &str, code: &str) -> Answer {
+    Answer {
+        http,
+        operation: operation.to_string(),
+        outcome: code.to_string(),
+    }
+}
+
+/// `TIMEOUT`: HTTP 504 (not 408, which clients may repeat on their own).
+fn timed_out(media: &'static str, request_id: &str, limit: Duration) -> axum::response::Response {
+    refusal(
+        StatusCode::GATEWAY_TIMEOUT,
+        media,
+        codes::TIMEOUT,
+        format!(
+            "the request ran longer than the {} s limit and was stopped; nothing it computed is returned (a mutation \
+             in it may have been applied: repeat it with the same idempotencyKey to find out)",
+            limit.as_secs_f64()
+        ),
+        request_id,
+        &[("timeoutSeconds", async_graphql::Value::from(limit.as_secs_f64()))],
+    )
 }
 
 async fn graphql(
@@ -249,65 +386,254 @@ async fn graphql(
     uri: axum::http::Uri,
     body: axum::body::Body,
 ) -> axum::response::Response {
-    let mut request = match read_request(&method, &headers, &uri, body).await {
-        Ok(r) => r,
-        Err(response) => return response,
+    let started = Instant::now();
+    let deadline = started + state.request_timeout;
+    let request_id = uuid::Uuid::new_v4().simple().to_string();
+    let label = Arc::new(OnceLock::new());
+    let span = tracing::info_span!("request", id = %request_id);
+    let work = serve_graphql(&state, method, &headers, &uri, body, deadline, &request_id, &label);
+    let answer = match tokio::time::timeout_at(
+        tokio::time::Instant::from_std(deadline),
+        tracing::Instrument::instrument(work, span),
+    )
+    .await
+    {
+        Ok(answer) => answer,
+        Err(_) => {
+            let media = response_media_type(&headers).unwrap_or(JSON);
+            let operation = label.get().map_or(UNREAD, String::as_str);
+            tracing::warn!(
+                request_id,
+                operation,
+                "the request ran over the request timeout and was stopped"
+            );
+            refused(
+                timed_out(media, &request_id, state.request_timeout),
+                operation,
+                codes::TIMEOUT,
+            )
+        }
     };
-    // GET runs queries only: the GraphQL over HTTP specification forbids
-    // state changes through it. (A query that does not parse is left to the
-    // executor to report.)
-    let get_document = (method == Method::GET)
-        .then(|| state.documents.get(&request.query))
-        .flatten();
-    let get_would_mutate = get_document.as_ref().is_some_and(|d| {
-        crate::documents::operation(d, request.operation_name.as_deref()).is_some_and(|op| {
-            matches!(
-                op.node.ty,
-                async_graphql::parser::types::OperationType::Mutation
-                    | async_graphql::parser::types::OperationType::Subscription
-            )
-        })
-    });
-    if get_would_mutate {
-        return (
-            StatusCode::METHOD_NOT_ALLOWED,
-            [(axum::http::header::ALLOW, "POST")],
-            "mutations must be sent with POST",
-        )
-            .into_response();
+    state
+        .service
+        .metrics()
+        .request(&answer.operation, &answer.outcome, started.elapsed());
+    let mut http = answer.http;
+    if let Ok(value) = axum::http::HeaderValue::from_str(&request_id) {
+        http.headers_mut().insert("x-request-id", value);
     }
-    let media = match response_media_type(&headers) {
-        Some(m) => m,
-        None => {
-            return (
+    http
+}
+
+/// Everything a GraphQL request goes through before the timeout: the
+/// checks on the async side, a turn at the gate, then [`run`] on a
+/// blocking thread. `label` receives the operation's metric label once the
+/// document is read.
+#[allow(clippy::too_many_arguments)]
+async fn serve_graphql(
+    state: &AppState,
+    method: Method,
+    headers: &HeaderMap,
+    uri: &axum::http::Uri,
+    body: axum::body::Body,
+    deadline: Instant,
+    request_id: &str,
+    label: &Arc<OnceLock<String>>,
+) -> Answer {
+    let Some(media) = response_media_type(headers) else {
+        let message = format!("this endpoint answers {GRAPHQL_RESPONSE_JSON} or {JSON}");
+        return refused(
+            refusal(
                 StatusCode::NOT_ACCEPTABLE,
-                format!("this endpoint answers {GRAPHQL_RESPONSE_JSON} or {JSON}"),
+                JSON,
+                codes::BAD_REQUEST,
+                message,
+                request_id,
+                &[],
+            ),
+            "invalid",
+            codes::BAD_REQUEST,
+        );
+    };
+    let request = match read_request(&method, headers, uri, body).await {
+        Ok(r) => r,
+        Err((status, message)) => {
+            return refused(
+                refusal(status, media, codes::BAD_REQUEST, message, request_id, &[]),
+                "invalid",
+                codes::BAD_REQUEST,
             )
-                .into_response()
         }
     };
     let authorization = headers
         .get(axum::http::header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok());
-    let caller = principal(&state.identity, &headers, authorization);
+    let caller = principal(&state.identity, headers, authorization);
     if let (Ok(p), Some(limiter)) = (&caller, &state.limiter) {
         let key = format!("{}\u{0}{}", p.role.as_str(), p.user);
-        if let Err(wait) = limiter.check(&key, std::time::Instant::now()) {
-            return rate_limited(media, wait);
+        if let Err(wait) = limiter.check(&key, Instant::now()) {
+            return refused(rate_limited(media, wait, request_id), UNREAD, codes::RATE_LIMITED);
         }
     }
-    let operation = match get_document.or_else(|| state.documents.get(&request.query)) {
-        Some(document) => {
-            let label = crate::documents::root_field(&document, request.operation_name.as_deref());
-            request.set_parsed_query(ExecutableDocument::clone(&document));
-            label.unwrap_or_else(|| "invalid".into())
+    let turn = match state.gate.enter().await {
+        Ok(turn) => turn,
+        Err(why) => {
+            tracing::warn!(request_id, ?why, "refused: the server is busy");
+            let http = refusal(
+                StatusCode::SERVICE_UNAVAILABLE,
+                media,
+                codes::BUSY,
+                "the server is running as many requests as it takes; retry in 1 s",
+                request_id,
+                &[("retryAfterSeconds", async_graphql::Value::from(1))],
+            );
+            let mut http = http;
+            http.headers_mut().insert(
+                axum::http::header::RETRY_AFTER,
+                axum::http::HeaderValue::from_static("1"),
+            );
+            return refused(http, UNREAD, codes::BUSY);
         }
-        None => "invalid".into(),
     };
-    let started = std::time::Instant::now();
-    let request_id = uuid::Uuid::new_v4().simple().to_string();
-    let span = tracing::info_span!("request", id = %request_id, operation = %operation);
-    let response = tracing::Instrument::instrument(execute(&state, caller, request, &request_id), span).await;
+    let job = Job {
+        state: state.clone(),
+        request,
+        get: method == Method::GET,
+        caller,
+        media,
+        deadline,
+        request_id: request_id.to_string(),
+        label: label.clone(),
+        runtime: tokio::runtime::Handle::current(),
+    };
+    let running = tokio::task::spawn_blocking(move || {
+        // The turn is held until the work ends, also when the caller was
+        // answered TIMEOUT before.
+        let _turn = turn;
+        run(job)
+    });
+    match running.await {
+        Ok(answer) => answer,
+        Err(e) => {
+            tracing::error!(request_id, "a GraphQL request's work failed: {e}");
+            let http = refusal(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                media,
+                codes::INTERNAL,
+                "internal error; quote the requestId to the operator",
+                request_id,
+                &[],
+            );
+            refused(http, label.get().map_or(UNREAD, String::as_str), codes::INTERNAL)
+        }
+    }
+}
+
+/// A GraphQL request's work, moved to a blocking thread.
+struct Job {
+    state: AppState,
+    request: async_graphql::Request,
+    get: bool,
+    caller: Result<Principal, String>,
+    media: &'static str,
+    deadline: Instant,
+    request_id: String,
+    label: Arc<OnceLock<String>>,
+    runtime: tokio::runtime::Handle,
+}
+
+/// Collects a response body, failing once it would pass `limit` bytes.
+struct Capped {
+    bytes: Vec<u8>,
+    limit: usize,
+    over: bool,
+}
+
+impl std::io::Write for Capped {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        if self.bytes.len().saturating_add(buf.len()) > self.limit {
+            self.over = true;
+            return Err(std::io::Error::other("the response is over the limit"));
+        }
+        self.bytes.extend_from_slice(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// Parses (through the document cache), refuses a mutation over GET,
+/// executes with the deadline, and serialises within the response limit.
+fn run(job: Job) -> Answer {
+    let Job {
+        state,
+        mut request,
+        get,
+        caller,
+        media,
+        deadline,
+        request_id,
+        label,
+        runtime,
+    } = job;
+    let document = state.documents.get(&request.query);
+    let operation = document
+        .as_deref()
+        .and_then(|d| crate::documents::root_field(d, request.operation_name.as_deref()))
+        .unwrap_or_else(|| "invalid".into());
+    let _ = label.set(operation.clone());
+    // GET runs queries only: the GraphQL over HTTP specification forbids
+    // state changes through it. (A query that does not parse is left to the
+    // executor to report.)
+    let get_would_mutate = get
+        && document.as_deref().is_some_and(|d| {
+            crate::documents::operation(d, request.operation_name.as_deref()).is_some_and(|op| {
+                matches!(
+                    op.node.ty,
+                    async_graphql::parser::types::OperationType::Mutation
+                        | async_graphql::parser::types::OperationType::Subscription
+                )
+            })
+        });
+    if get_would_mutate {
+        let mut http = refusal(
+            StatusCode::METHOD_NOT_ALLOWED,
+            media,
+            codes::BAD_REQUEST,
+            "mutations must be sent with POST",
+            &request_id,
+            &[],
+        );
+        http.headers_mut()
+            .insert(axum::http::header::ALLOW, axum::http::HeaderValue::from_static("POST"));
+        return refused(http, &operation, codes::BAD_REQUEST);
+    }
+    if let Some(document) = document {
+        request.set_parsed_query(ExecutableDocument::clone(&document));
+    }
+    let late = || {
+        refused(
+            timed_out(media, &request_id, state.request_timeout),
+            &operation,
+            codes::TIMEOUT,
+        )
+    };
+    if Instant::now() >= deadline {
+        return late();
+    }
+    let request = request.data(crate::guard::Deadline(deadline));
+    let executed = runtime.block_on(tokio::time::timeout_at(
+        tokio::time::Instant::from_std(deadline),
+        execute(&state, caller, request, &request_id),
+    ));
+    // Work that ends after the deadline is discarded: its caller has been
+    // answered TIMEOUT already.
+    let response = match executed {
+        Ok(response) if Instant::now() < deadline => response,
+        _ => return late(),
+    };
     let invalid = response.data == async_graphql::Value::Null && response.errors.iter().all(|e| e.path.is_empty());
     let outcome = response
         .errors
@@ -322,50 +648,111 @@ async fn graphql(
                 "error".into()
             }
         });
-    let operation = if invalid && !response.errors.is_empty() && outcome != crate::error::codes::UNAUTHENTICATED {
+    let operation = if invalid && !response.errors.is_empty() && outcome != codes::UNAUTHENTICATED {
         "invalid".to_string()
     } else {
         operation
     };
-    state.service.metrics().request(&operation, &outcome, started.elapsed());
-    let mut http = respond(media, response);
+    let mut body = Capped {
+        bytes: Vec::new(),
+        limit: state.max_response_bytes,
+        over: false,
+    };
+    if let Err(e) = serde_json::to_writer(&mut body, &response) {
+        if body.over {
+            let limit = state.max_response_bytes;
+            let http = refusal(
+                request_error_status(media, false),
+                media,
+                codes::RESPONSE_TOO_LARGE,
+                format!(
+                    "the answer would be larger than {limit} bytes: ask for fewer tickets per page (first), fewer \
+                     fields or fewer aliases"
+                ),
+                &request_id,
+                &[("limit", async_graphql::Value::from(limit))],
+            );
+            return refused(http, &operation, codes::RESPONSE_TOO_LARGE);
+        }
+        tracing::error!(request_id, "serialising a response: {e}");
+        let http = refusal(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            media,
+            codes::INTERNAL,
+            "internal error; quote the requestId to the operator",
+            &request_id,
+            &[],
+        );
+        return refused(http, &operation, codes::INTERNAL);
+    }
+    Answer {
+        http: respond(media, &response, body.bytes),
+        operation,
+        outcome,
+    }
+}
+
+/// Another method on /graphql: refused with `Allow`.
+async fn wrong_method(headers: HeaderMap) -> axum::response::Response {
+    let media = response_media_type(&headers).unwrap_or(JSON);
+    let request_id = uuid::Uuid::new_v4().simple().to_string();
+    let mut http = refusal(
+        StatusCode::METHOD_NOT_ALLOWED,
+        media,
+        codes::BAD_REQUEST,
+        "/graphql takes GET (queries) and POST",
+        &request_id,
+        &[],
+    );
+    http.headers_mut().insert(
+        axum::http::header::ALLOW,
+        axum::http::HeaderValue::from_static("GET, POST"),
+    );
     if let Ok(value) = axum::http::HeaderValue::from_str(&request_id) {
         http.headers_mut().insert("x-request-id", value);
     }
     http
 }
 
-async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
-    (
-        [(
-            axum::http::header::CONTENT_TYPE,
-            "application/openmetrics-text; version=1.0.0; charset=utf-8",
-        )],
-        state.service.metrics().render(&state.service),
-    )
+/// The metrics, rendered on a blocking thread (the SLA gauges scan the
+/// SLA view), one scrape at a time; scrapes waiting for their turn wait on
+/// the async side.
+async fn metrics(State(state): State<AppState>) -> axum::response::Response {
+    let Ok(_turn) = state.scrape.clone().acquire_owned().await else {
+        return (StatusCode::SERVICE_UNAVAILABLE, "stopping").into_response();
+    };
+    let service = state.service.clone();
+    match tokio::task::spawn_blocking(move || service.metrics().render(&service)).await {
+        Ok(text) => (
+            [(
+                axum::http::header::CONTENT_TYPE,
+                "application/openmetrics-text; version=1.0.0; charset=utf-8",
+            )],
+            text,
+        )
+            .into_response(),
+        Err(e) => {
+            tracing::error!("rendering the metrics: {e}");
+            (StatusCode::INTERNAL_SERVER_ERROR, "internal error").into_response()
+        }
+    }
 }
 
 /// 429 with `Retry-After` and a GraphQL error coded `RATE_LIMITED`.
-fn rate_limited(media: &'static str, wait: Duration) -> axum::response::Response {
+fn rate_limited(media: &'static str, wait: Duration, request_id: &str) -> axum::response::Response {
     let seconds = wait.as_secs_f64().ceil().max(1.0) as u64;
-    let mut error = async_graphql::ServerError::new(
-        format!("too many requests from this caller; retry in {seconds} s"),
-        None,
-    );
-    let mut ext = async_graphql::ErrorExtensionValues::default();
-    ext.set("code", crate::error::codes::RATE_LIMITED);
-    ext.set("retryAfterSeconds", seconds);
-    error.extensions = Some(ext);
-    let body = serde_json::to_vec(&async_graphql::Response::from_errors(vec![error])).unwrap_or_default();
-    (
+    let mut http = refusal(
         StatusCode::TOO_MANY_REQUESTS,
-        [
-            (axum::http::header::CONTENT_TYPE, media.to_string()),
-            (axum::http::header::RETRY_AFTER, seconds.to_string()),
-        ],
-        body,
-    )
-        .into_response()
+        media,
+        codes::RATE_LIMITED,
+        format!("too many requests from this caller; retry in {seconds} s"),
+        request_id,
+        &[("retryAfterSeconds", async_graphql::Value::from(seconds))],
+    );
+    if let Ok(value) = axum::http::HeaderValue::from_str(&seconds.to_string()) {
+        http.headers_mut().insert(axum::http::header::RETRY_AFTER, value);
+    }
+    http
 }
 
 /// The GraphQL over HTTP media type.
@@ -395,11 +782,23 @@ fn response_media_type(headers: &HeaderMap) -> Option<&'static str> {
     }
 }
 
-/// Serialises a response. With `application/json` the status is always
-/// 200; with `application/graphql-response+json` a request that failed
-/// before execution (unparsable, invalid, unauthenticated: no data, no
-/// error path) gets 400 (401 when unauthenticated).
-fn respond(media: &'static str, response: async_graphql::Response) -> axum::response::Response {
+/// The status of a request that failed before execution (no data, no
+/// error path): 400 with `application/graphql-response+json` (401 when
+/// unauthenticated), 200 with `application/json`.
+fn request_error_status(media: &'static str, unauthenticated: bool) -> StatusCode {
+    match media {
+        GRAPHQL_RESPONSE_JSON if unauthenticated => StatusCode::UNAUTHORIZED,
+        GRAPHQL_RESPONSE_JSON => StatusCode::BAD_REQUEST,
+        _ => StatusCode::OK,
+    }
+}
+
+/// A serialised response with its status. With `application/json` the
+/// status is always 200; with `application/graphql-response+json` a
+/// request that failed before execution (unparsable, invalid, too costly,
+/// unauthenticated: no data, no error path) gets 400 (401 when
+/// unauthenticated).
+fn respond(media: &'static str, response: &async_graphql::Response, body: Vec<u8>) -> axum::response::Response {
     let request_error = response.data == async_graphql::Value::Null
         && !response.errors.is_empty()
         && response.errors.iter().all(|e| e.path.is_empty());
@@ -407,20 +806,14 @@ fn respond(media: &'static str, response: async_graphql::Response) -> axum::resp
         e.extensions
             .as_ref()
             .and_then(|x| x.get("code"))
-            .is_some_and(|c| *c == async_graphql::Value::from(crate::error::codes::UNAUTHENTICATED))
+            .is_some_and(|c| *c == async_graphql::Value::from(codes::UNAUTHENTICATED))
     });
-    let status = match (media, request_error) {
-        (GRAPHQL_RESPONSE_JSON, true) if unauthenticated => StatusCode::UNAUTHORIZED,
-        (GRAPHQL_RESPONSE_JSON, true) => StatusCode::BAD_REQUEST,
-        _ => StatusCode::OK,
+    let status = if request_error {
+        request_error_status(media, unauthenticated)
+    } else {
+        StatusCode::OK
     };
-    match serde_json::to_vec(&response) {
-        Ok(body) => (status, [(axum::http::header::CONTENT_TYPE, media)], body).into_response(),
-        Err(e) => {
-            tracing::error!("serialising a response: {e}");
-            (StatusCode::INTERNAL_SERVER_ERROR, "internal error").into_response()
-        }
-    }
+    (status, [(axum::http::header::CONTENT_TYPE, media)], body).into_response()
 }
 
 async fn execute(

@@ -29,27 +29,28 @@ pub struct Mutations(tickets::TicketMutations, archive::ArchiveMutations);
 /// The schema type.
 pub type AppSchema = Schema<queries::QueryRoot, Mutations, subscriptions::SubscriptionRoot>;
 
-/// Deepest query accepted.
-pub const MAX_DEPTH: usize = 20;
-/// Most complex query accepted.
-pub const MAX_COMPLEXITY: usize = 5_000;
-
 /// Builds the schema around a service.
 pub fn build(service: Arc<Service>) -> AppSchema {
     build_with(service, true)
 }
 
 /// Builds the schema, with introspection on or off (off in production
-/// when no GraphiQL or schema-reading tool should see it).
+/// when no GraphiQL or schema-reading tool should see it), documents held
+/// to the default limits.
 pub fn build_with(service: Arc<Service>, introspection: bool) -> AppSchema {
+    build_limited(service, introspection, crate::cost::DocumentLimits::default())
+}
+
+/// Builds the schema with documents held to `limits` by the
+/// [`crate::guard::Guard`].
+pub fn build_limited(service: Arc<Service>, introspection: bool, limits: crate::cost::DocumentLimits) -> AppSchema {
     let builder = Schema::build(
         queries::QueryRoot,
         Mutations::default(),
         subscriptions::SubscriptionRoot,
     )
     .data(service)
-    .limit_depth(MAX_DEPTH)
-    .limit_complexity(MAX_COMPLEXITY);
+    .extension(crate::guard::Guard::new(limits));
     if introspection {
         builder.finish()
     } else {

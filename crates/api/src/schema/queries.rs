@@ -545,9 +545,14 @@ fn scope_filter(caller: &crate::auth::Principal, filter: &mut TicketFilter) -> R
 /// Queries.
 pub struct QueryRoot;
 
+/// Queries. A document may cost at most 250,000 points (the server's
+/// `--max-cost`), select at most 1,000 fields and nest 20 deep; a field
+/// costs 1 plus what it selects unless its description says otherwise.
+/// Costlier documents are refused `QUERY_TOO_COSTLY` before they run.
 #[Object]
 impl QueryRoot {
-    /// One ticket, or null.
+    /// One ticket, or null. Cost: 20 + the selection.
+    #[graphql(complexity = "crate::cost::record(child_complexity)")]
     async fn ticket(&self, ctx: &Context<'_>, id: String) -> Result<Option<TicketOut>> {
         let caller = principal(ctx)?;
         access::require(caller, Read::Tickets)?;
@@ -563,6 +568,8 @@ impl QueryRoot {
 
     /// Tickets matching `filter`, newest received first, `first` (1 to
     /// 500, default 50) at a time, after the cursor of a previous page.
+    /// Cost: 100 + `first` × (20 + the selection).
+    #[graphql(complexity = "crate::cost::page(first, child_complexity)")]
     async fn tickets(
         &self,
         ctx: &Context<'_>,
@@ -602,7 +609,8 @@ impl QueryRoot {
 
     /// A ticket's audit history and its state as of `asOf` (the audit
     /// replay), read from the log itself. Null if the ticket does not
-    /// exist.
+    /// exist. Cost: 500 + 20 × the selection.
+    #[graphql(complexity = "crate::cost::history(child_complexity)")]
     async fn ticket_history(
         &self,
         ctx: &Context<'_>,
@@ -680,7 +688,8 @@ impl QueryRoot {
     }
 
     /// Service-level compliance, grouped by `groupBy` (default ALL); with
-    /// `key`, only that bucket.
+    /// `key`, only that bucket. Cost: 1,000 + 50 × the selection.
+    #[graphql(complexity = "crate::cost::aggregate(child_complexity)")]
     async fn sla_report(
         &self,
         ctx: &Context<'_>,
@@ -705,7 +714,9 @@ impl QueryRoot {
     }
 
     /// Open tickets whose clocks are at risk (80% of a target used) or
-    /// breached now, most urgent first; for one project or all.
+    /// breached now, most urgent first; for one project or all. Cost:
+    /// 20,000 for one project, 50,000 for all, + 100 × the selection.
+    #[graphql(complexity = "crate::cost::alerts(project_id.is_some(), child_complexity)")]
     async fn sla_alerts(&self, ctx: &Context<'_>, project_id: Option<String>) -> Result<Vec<SlaAlert>> {
         let project = project_id.as_deref().map(self::project_id).transpose()?;
         let project = project_scope(principal(ctx)?, project)?;
@@ -724,7 +735,9 @@ impl QueryRoot {
     }
 
     /// Owners' ratings grouped by `groupBy` (default ALL), and the service
-    /// quality of `projectId` (or of everything).
+    /// quality of `projectId` (or of everything). Cost: 1,000 + 50 × the
+    /// selection.
+    #[graphql(complexity = "crate::cost::aggregate(child_complexity)")]
     async fn satisfaction_report(
         &self,
         ctx: &Context<'_>,
@@ -767,7 +780,9 @@ impl QueryRoot {
         })
     }
 
-    /// Every contractor's scorecard for `year`, ranked.
+    /// Every contractor's scorecard for `year`, ranked. Cost: 1,000 + 50 ×
+    /// the selection.
+    #[graphql(complexity = "crate::cost::aggregate(child_complexity)")]
     async fn contractor_scorecards(&self, ctx: &Context<'_>, year: i32) -> Result<Vec<ScorecardOut>> {
         aggregates_allowed(principal(ctx)?)?;
         if !(2000..=2100).contains(&year) {
@@ -792,6 +807,8 @@ impl QueryRoot {
     }
 
     /// Defect counts grouped by `groupBy` (default TRADE), largest first.
+    /// Cost: 1,000 + 50 × the selection.
+    #[graphql(complexity = "crate::cost::aggregate(child_complexity)")]
     async fn defect_stats(
         &self,
         ctx: &Context<'_>,
@@ -807,7 +824,8 @@ impl QueryRoot {
     }
 
     /// The monthly customer-service report of a project; `month` is
-    /// `YYYY-MM`.
+    /// `YYYY-MM`. Cost: 10,000 + the selection.
+    #[graphql(complexity = "crate::cost::monthly_report(child_complexity)")]
     async fn monthly_report(&self, ctx: &Context<'_>, project_id: String, month: String) -> Result<MonthlyReportOut> {
         let project = self::project_id(&project_id)?;
         project_scope(principal(ctx)?, Some(project.clone()))?;
@@ -840,7 +858,8 @@ impl QueryRoot {
     }
 
     /// The weekly repair report of a project; `week` is an ISO week
-    /// (`2026-W07`).
+    /// (`2026-W07`). Cost: 20,000 + the selection.
+    #[graphql(complexity = "crate::cost::weekly_report(child_complexity)")]
     async fn weekly_repair_report(
         &self,
         ctx: &Context<'_>,
@@ -872,13 +891,15 @@ impl QueryRoot {
         })
     }
 
-    /// A project of the archive, or null.
+    /// A project of the archive, or null. Cost: 20 + the selection.
+    #[graphql(complexity = "crate::cost::record(child_complexity)")]
     async fn project(&self, ctx: &Context<'_>, id: String) -> Result<Option<ProjectOut>> {
         access::require(principal(ctx)?, Read::Archive)?;
         Ok(service(ctx)?.project(&project_id(&id)?)?.0.map(Into::into))
     }
 
-    /// A unit of the archive, or null.
+    /// A unit of the archive, or null. Cost: 20 + the selection.
+    #[graphql(complexity = "crate::cost::record(child_complexity)")]
     async fn unit(&self, ctx: &Context<'_>, id: String) -> Result<Option<UnitOut>> {
         access::require(principal(ctx)?, Read::Archive)?;
         let id = UnitId::new(id).map_err(AppError::from)?;
@@ -886,6 +907,8 @@ impl QueryRoot {
     }
 
     /// An owner of the archive (personal fields masked), or null.
+    /// Cost: 20 + the selection.
+    #[graphql(complexity = "crate::cost::record(child_complexity)")]
     async fn owner(&self, ctx: &Context<'_>, id: String) -> Result<Option<OwnerOut>> {
         let caller = principal(ctx)?;
         access::require(caller, Read::Owners)?;
@@ -897,6 +920,7 @@ impl QueryRoot {
     }
 
     /// A contractor company of the service directory, or null.
+    #[graphql(complexity = "crate::cost::record(child_complexity)")]
     async fn contractor(&self, ctx: &Context<'_>, id: String) -> Result<Option<super::archive::ContractorOut>> {
         access::require(principal(ctx)?, Read::Archive)?;
         let id = domain::ids::ContractorId::new(id).map_err(AppError::from)?;
@@ -904,6 +928,7 @@ impl QueryRoot {
     }
 
     /// An engineer of the service directory, or null.
+    #[graphql(complexity = "crate::cost::record(child_complexity)")]
     async fn engineer(&self, ctx: &Context<'_>, id: String) -> Result<Option<super::archive::EngineerOut>> {
         access::require(principal(ctx)?, Read::Archive)?;
         let id = domain::ids::UserId::new(id).map_err(AppError::from)?;
@@ -913,6 +938,7 @@ impl QueryRoot {
     /// An incident, or null.
     /// A manager or engineer scoped to projects sees only their
     /// projects' incidents (FORBIDDEN otherwise).
+    #[graphql(complexity = "crate::cost::record(child_complexity)")]
     async fn incident(&self, ctx: &Context<'_>, id: String) -> Result<Option<IncidentOut>> {
         let caller = principal(ctx)?;
         access::require(caller, Read::Incidents)?;

@@ -559,7 +559,8 @@ impl TicketOut {
         self.0.position
     }
     /// The service-level clocks that apply, evaluated now (first response,
-    /// on site, resolution).
+    /// on site, resolution). Cost: 40 + the selection.
+    #[graphql(complexity = "crate::cost::clocks(child_complexity)")]
     async fn clocks(&self, ctx: &Context<'_>) -> Result<Vec<Clock>> {
         let service = service(ctx)?;
         let report = service.clocks(&self.0.ticket.id, service.now())?;
