@@ -11,6 +11,7 @@
 //! - [`limits`]: per-caller rate limiting.
 //! - [`metrics`]: the Prometheus metrics of `/metrics`.
 //! - [`import`]: CSV import of the customer archive (all or nothing, safe to re-run).
+//! - [`keyfolder`]: the key folder, bound to its data folder.
 //! - [`ops`]: what the operator commands do (demo, history, export, progress).
 
 pub mod access;
@@ -19,6 +20,7 @@ pub mod clock;
 pub mod documents;
 pub mod error;
 pub mod import;
+pub mod keyfolder;
 pub mod limits;
 pub mod metrics;
 pub mod ops;

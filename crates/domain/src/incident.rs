@@ -218,6 +218,7 @@ impl Decider for IncidentDecider {
             actor: ctx.actor.clone(),
             channel: ctx.channel,
             event,
+            text_seals: Vec::new(),
         }])
     }
 

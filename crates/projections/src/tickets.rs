@@ -105,7 +105,8 @@ impl Projection for TicketsView {
 
     fn version(&self) -> u32 {
         // 2: personal values are stored tagged, clear or sealed.
-        2
+        // 3: tickets keep the personal data sealed out of their free text.
+        3
     }
 
     fn apply(&self, view: &mut ViewWriter<'_>, applied: &Applied<'_>) -> Result<(), ProjectionError> {

@@ -648,7 +648,7 @@ impl QueryRoot {
                 role: e.actor.role.as_str().to_string(),
                 contractor_id: e.actor.contractor.as_ref().map(|c| c.to_string()),
                 channel: e.channel.into(),
-                summary: e.summary.clone(),
+                summary: super::types::text(ctx, &e.summary, &e.text_seals)?,
                 included,
             });
             if included {
@@ -660,6 +660,7 @@ impl QueryRoot {
                         actor: e.actor,
                         channel: e.channel,
                         event: e.event,
+                        text_seals: e.text_seals,
                     },
                 );
             }
@@ -890,10 +891,12 @@ impl QueryRoot {
         let caller = principal(ctx)?;
         access::require(caller, Read::Owners)?;
         let id = OwnerId::new(id).map_err(AppError::from)?;
-        Ok(service(ctx)?
+        let service = service(ctx)?;
+        Ok(service
             .owner(&id)?
             .0
-            .map(|o| OwnerOut::new(o, access::sees_personal(caller))))
+            .map(|o| OwnerOut::new(service.keyring(), o, access::sees_personal(caller)))
+            .transpose()?)
     }
 
     /// An incident, or null.

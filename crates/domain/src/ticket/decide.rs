@@ -319,6 +319,7 @@ fn stamp<R>(ctx: &Context<R>, at: DateTime<Utc>, event: TicketEvent) -> Stamped<
         actor: ctx.actor.clone(),
         channel: ctx.channel,
         event,
+        text_seals: Vec::new(),
     }
 }
 

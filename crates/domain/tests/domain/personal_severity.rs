@@ -354,6 +354,7 @@ fn debug_of_personal_data_never_shows_the_value() {
             phone: phone.clone(),
             id_number: Some(id.clone()),
         },
+        text_seals: Vec::new(),
     };
     let reporter = reporter();
     for shown in [format!("{event:?}"), format!("{event:#?}"), format!("{reporter:#?}")] {
