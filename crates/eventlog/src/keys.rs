@@ -128,7 +128,7 @@ pub enum KeyError {
     },
     /// Nothing recorded which key folder the data folder uses, the key
     /// folder is missing, and the log holds sealed values.
-    #[error("the log of {data} holds sealed personal values, but {keys} is missing: restore {keys} from the backup taken with the log; refusing to start (nothing was changed; new keys would leave every sealed personal value unreadable)")]
+    #[error("the log of {data} holds sealed personal values, but {keys} is missing (or is no key folder): restore {keys} from the backup taken with the log; refusing to start (nothing was changed; new keys would leave every sealed personal value unreadable)")]
     SealedWithoutKeys {
         /// The data folder.
         data: PathBuf,
