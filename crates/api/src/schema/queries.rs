@@ -629,6 +629,7 @@ impl QueryRoot {
             return Ok(None);
         }
         let mut state = TicketState::default();
+        let mut text_seals = Vec::new();
         let mut last: Option<(u64, DateTime<Utc>)> = None;
         let mut events = Vec::with_capacity(entries.len());
         for e in entries {
@@ -653,6 +654,7 @@ impl QueryRoot {
             });
             if included {
                 last = Some((e.position, e.recorded_at));
+                text_seals.extend(e.text_seals.iter().cloned());
                 state = evolve(
                     state,
                     &Stamped {
@@ -670,6 +672,7 @@ impl QueryRoot {
                 ticket: *ticket,
                 position,
                 updated_at,
+                text_seals,
             }))),
             _ => None,
         };

@@ -370,7 +370,7 @@ impl TicketOut {
     /// analysts and auditors, `[erased]` once the reporter's personal data
     /// was erased.
     async fn description(&self, ctx: &Context<'_>) -> Result<String> {
-        text(ctx, &self.0.ticket.description, &self.0.ticket.text_seals)
+        text(ctx, &self.0.ticket.description, &self.0.text_seals)
     }
     /// Photos and documents.
     async fn attachments(&self) -> &[String] {
@@ -447,7 +447,7 @@ impl TicketOut {
     /// Current diagnosis (personal data in its text shown as in
     /// `description`).
     async fn diagnosis(&self, ctx: &Context<'_>) -> Result<Option<DiagnosisOut>> {
-        let seals = &self.0.ticket.text_seals;
+        let seals = &self.0.text_seals;
         let Some(d) = self.0.ticket.diagnosis.as_ref() else {
             return Ok(None);
         };

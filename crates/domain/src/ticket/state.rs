@@ -164,9 +164,6 @@ pub struct Ticket {
     pub last_event_at: DateTime<Utc>,
     /// Events applied.
     pub event_count: u64,
-    /// The personal data sealed out of the free text of its events
-    /// (description, diagnosis, notes), for showing that text.
-    pub text_seals: Vec<crate::personal::TextSeal>,
 }
 
 /// The decider's state: nothing, or a received ticket.
@@ -244,7 +241,6 @@ pub fn evolve(state: TicketState, stamped: &Stamped<TicketEvent>) -> TicketState
             closed_at: None,
             last_event_at: at,
             event_count: 1,
-            text_seals: stamped.text_seals.clone(),
         })));
     }
     let Some(mut t) = state.0 else {
@@ -253,7 +249,6 @@ pub fn evolve(state: TicketState, stamped: &Stamped<TicketEvent>) -> TicketState
     };
     t.last_event_at = t.last_event_at.max(at);
     t.event_count += 1;
-    t.text_seals.extend(stamped.text_seals.iter().cloned());
     match &stamped.event {
         TicketEvent::Received { .. } => {}
         TicketEvent::Acknowledged { promised_at, .. } => {
