@@ -60,6 +60,12 @@ const GIVEN: &str = "娜娜";
 const ID_NUMBER: &str = "E98765432";
 /// Another owner's, which must survive.
 const OTHER_PHONE: &str = "13711112222";
+/// How staff type the erased owner's phone number and a resident ID
+/// number into free text.
+const PHONE_TYPED: &str = "139-8765-4321";
+const PHONE_TYPED_86: &str = "+86 139 8765 4321";
+const ID_TYPED: &str = "11010519491231002X";
+const ANALYST: (&str, &str) = ("ana-1", "analyst");
 
 fn files(dir: &Path) -> Vec<PathBuf> {
     let mut out = Vec::new();
@@ -74,17 +80,58 @@ fn files(dir: &Path) -> Vec<PathBuf> {
     out
 }
 
-/// The files of `dir` that contain `needle`.
+/// The files of `dir` that contain `needle`, or whose path does.
 fn holding(dir: &Path, needle: &[u8]) -> Vec<PathBuf> {
     files(dir)
         .into_iter()
         .filter(|f| {
-            std::fs::read(f)
-                .unwrap_or_default()
+            f.to_string_lossy()
+                .as_bytes()
                 .windows(needle.len())
                 .any(|w| w == needle)
+                || std::fs::read(f)
+                    .unwrap_or_default()
+                    .windows(needle.len())
+                    .any(|w| w == needle)
         })
         .collect()
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Every form in which a pseudonym or hash of `phone` could be stored
+/// with the secrets the key folder `keys` still holds: for each
+/// `*.secret` file, HMAC-SHA256 of the number under it (whole and cut to
+/// 16 bytes, raw and in hexadecimal), as a subject name (`phone-…`) and as
+/// the SHA-256 of that name (a key file's name); plus every name the key
+/// folder itself derives from the number.
+fn derived_forms(keys: &Path, phone: &str) -> Vec<Vec<u8>> {
+    use hmac::Mac as _;
+    use sha2::Digest as _;
+    let mut forms: Vec<Vec<u8>> = Vec::new();
+    for secret in files(keys)
+        .into_iter()
+        .filter(|f| f.extension().is_some_and(|e| e == "secret"))
+    {
+        let bytes = std::fs::read(&secret).unwrap_or_else(|e| panic!("{e}"));
+        let mut mac = <hmac::Hmac<sha2::Sha256> as hmac::Mac>::new_from_slice(&bytes).unwrap_or_else(|e| panic!("{e}"));
+        mac.update(phone.as_bytes());
+        let mac = mac.finalize().into_bytes().to_vec();
+        for cut in [&mac[..], &mac[..16]] {
+            let name = hex(cut);
+            forms.push(cut.to_vec());
+            forms.push(name.clone().into_bytes());
+            let subject = format!("phone-{name}");
+            forms.push(hex(&sha2::Sha256::digest(subject.as_bytes())).into_bytes());
+            forms.push(subject.into_bytes());
+        }
+    }
+    assert!(!forms.is_empty(), "the key folder keeps a secret");
+    let ring = eventlog::keys::Keyring::open(keys).unwrap_or_else(|e| panic!("{e}"));
+    forms.extend(ring.derived_names(phone).into_iter().map(String::into_bytes));
+    forms
 }
 
 const TICKET: &str =
@@ -115,6 +162,37 @@ async fn receive(addr: SocketAddr, id: &str, owner: Option<&str>, family: &str, 
         } }),
     )
     .await;
+}
+
+/// The erasure of `owner`, as `aftersales erase-owner … --request …` runs
+/// it, the service's clock at `at`.
+async fn erase_owner(data: &Path, at: chrono::DateTime<chrono::Utc>, owner: &str) -> api::service::Erasure {
+    let service = crate::support::open_service_at(data, at);
+    api::ops::wait_ready(&service, |_| {})
+        .await
+        .unwrap_or_else(|e| panic!("{}", e.message()));
+    let acting = api::service::Acting {
+        actor: domain::actor::Actor::staff(
+            "dpo-1".parse().unwrap_or_else(|e| panic!("{e}")),
+            domain::actor::Role::Admin,
+        ),
+        channel: domain::ticket::Channel::BackOffice,
+        occurred_at: None,
+        expected_version: None,
+        idempotency_key: None,
+        shared_key: false,
+        projects: Vec::new(),
+    };
+    let outcome = service
+        .erase_owner(
+            &owner.parse().unwrap_or_else(|e| panic!("{e}")),
+            "PIPL-2026-007",
+            acting,
+        )
+        .await
+        .unwrap_or_else(|e| panic!("{}", e.message()));
+    service.shutdown().await.unwrap_or_else(|e| panic!("{}", e.message()));
+    outcome
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -151,6 +229,29 @@ async fn erasing_an_owner_leaves_no_trace_of_their_data_and_every_history_intact
     receive(a, "T-ER-1", Some("O-ER"), "欧阳", GIVEN, PHONE).await;
     receive(a, "T-ER-2", None, "欧阳", "女士", PHONE).await;
     receive(a, "T-KEEP", Some("O-KEEP"), "李", "四", OTHER_PHONE).await;
+    // Staff type the owner's number and an ID number into free text: a
+    // report's description and a comment on the unlinked report.
+    ok(
+        a,
+        AGENT,
+        "mutation($input: ReceiveTicketInput!) { receiveTicket(input: $input) { position } }",
+        json!({ "input": {
+            "ticketId": "T-ER-4", "kind": "REPAIR", "channel": "HOTLINE", "priority": "NORMAL",
+            "category": "ENGINEERING", "trade": "LEAK",
+            "description": format!("业主回电{PHONE_TYPED}，身份证{ID_TYPED}，问维修进度"),
+            "reporter": { "ownerId": "O-ER", "familyName": "欧阳", "givenName": GIVEN, "phone": PHONE },
+            "location": { "projectId": "P-ER", "place": "3号楼大堂" },
+            "occurredAt": "2026-10-12T02:05:00Z"
+        } }),
+    )
+    .await;
+    ok(
+        a,
+        AGENT,
+        "mutation($input: CommentTicketInput!) { commentTicket(input: $input) { position } }",
+        json!({ "input": { "ticketId": "T-ER-2", "text": format!("请拨{PHONE_TYPED_86}联系") } }),
+    )
+    .await;
     ok(
         a,
         AGENT,
@@ -166,6 +267,20 @@ async fn erasing_an_owner_leaves_no_trace_of_their_data_and_every_history_intact
     assert_eq!(t1["ticket"]["reporterErased"], false);
     let o = ok(a, ADMIN, OWNER, json!({ "id": "O-ER" })).await;
     assert_eq!(o["owner"]["idNumber"], ID_NUMBER);
+    // Free text: as typed for staff, masked for analysts.
+    const DESCRIPTION: &str = "query($id: String!) { ticket(id: $id) { description } }";
+    let t4 = ok(a, AGENT, DESCRIPTION, json!({ "id": "T-ER-4" })).await;
+    assert_eq!(
+        t4["ticket"]["description"],
+        format!("业主回电{PHONE_TYPED}，身份证{ID_TYPED}，问维修进度")
+    );
+    let t4 = ok(a, ANALYST, DESCRIPTION, json!({ "id": "T-ER-4" })).await;
+    assert_eq!(
+        t4["ticket"]["description"],
+        "业主回电139****4321，身份证1***************2X，问维修进度"
+    );
+    let comments = ok(a, MANAGER, HISTORY, json!({ "id": "T-ER-2" })).await.to_string();
+    assert!(comments.contains(&format!("请拨{PHONE_TYPED_86}联系")), "{comments}");
     // Reports are read from views that follow the log asynchronously;
     // the snapshot is taken once every view has the acknowledgement.
     api::ops::wait_ready(&run.service, |_| {})
@@ -181,7 +296,15 @@ async fn erasing_an_owner_leaves_no_trace_of_their_data_and_every_history_intact
 
     // Nothing in the data folder holds a personal value in clear, not even
     // before the erasure: the log and the views only ever got them sealed.
-    for needle in [PHONE, GIVEN, ID_NUMBER, OTHER_PHONE] {
+    for needle in [
+        PHONE,
+        GIVEN,
+        ID_NUMBER,
+        OTHER_PHONE,
+        PHONE_TYPED,
+        PHONE_TYPED_86,
+        ID_TYPED,
+    ] {
         assert_eq!(
             holding(data, needle.as_bytes()),
             Vec::<PathBuf>::new(),
@@ -192,40 +315,15 @@ async fn erasing_an_owner_leaves_no_trace_of_their_data_and_every_history_intact
     let owner_key_file = keys.key_path(&projections::privacy::owner_subject(
         &"O-ER".parse().unwrap_or_else(|e| panic!("{e}")),
     ));
-    let phone_key_file = keys.key_path(&projections::privacy::phone_subject(&keys, PHONE));
+    let phone_subjects = projections::privacy::phone_subjects(&keys, PHONE).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(phone_subjects.len(), 1, "{phone_subjects:?}");
+    let phone_key_file = keys.key_path(&phone_subjects[0]);
     let owner_key = std::fs::read(&owner_key_file).unwrap_or_else(|e| panic!("{e}"));
     let phone_key = std::fs::read(&phone_key_file).unwrap_or_else(|e| panic!("{e}"));
     drop(keys);
 
     // The erasure, as `aftersales erase-owner O-ER --request …` runs it.
-    let erase = |at| async move {
-        let service = crate::support::open_service_at(data, at);
-        api::ops::wait_ready(&service, |_| {})
-            .await
-            .unwrap_or_else(|e| panic!("{}", e.message()));
-        let acting = api::service::Acting {
-            actor: domain::actor::Actor::staff(
-                "dpo-1".parse().unwrap_or_else(|e| panic!("{e}")),
-                domain::actor::Role::Admin,
-            ),
-            channel: domain::ticket::Channel::BackOffice,
-            occurred_at: None,
-            expected_version: None,
-            idempotency_key: None,
-            shared_key: false,
-            projects: Vec::new(),
-        };
-        let outcome = service
-            .erase_owner(
-                &"O-ER".parse().unwrap_or_else(|e| panic!("{e}")),
-                "PIPL-2026-007",
-                acting,
-            )
-            .await
-            .unwrap_or_else(|e| panic!("{}", e.message()));
-        service.shutdown().await.unwrap_or_else(|e| panic!("{}", e.message()));
-        outcome
-    };
+    let erase = |at| erase_owner(data, at, "O-ER");
     let first = erase(hours_on(1)).await;
     assert!(first.recorded_now);
     assert_eq!(first.keys_destroyed, 2, "the owner's key and their phone's");
@@ -238,13 +336,30 @@ async fn erasing_an_owner_leaves_no_trace_of_their_data_and_every_history_intact
     for key in [&owner_key, &phone_key] {
         assert_eq!(holding(data, key), Vec::<PathBuf>::new());
     }
-    for needle in [PHONE, GIVEN, ID_NUMBER] {
+    for needle in [PHONE, GIVEN, ID_NUMBER, PHONE_TYPED, PHONE_TYPED_86, ID_TYPED] {
         assert_eq!(
             holding(data, needle.as_bytes()),
             Vec::<PathBuf>::new(),
             "{needle} in clear"
         );
     }
+    // Nothing left lets anyone confirm a guessed phone number: no
+    // pseudonym or hash of it that the surviving key folder can compute
+    // occurs in any file of the data folder, or in any file's name.
+    for form in derived_forms(&data.join("keys"), PHONE) {
+        assert_eq!(
+            holding(data, &form),
+            Vec::<PathBuf>::new(),
+            "{} is derived from the erased number",
+            String::from_utf8_lossy(&form)
+        );
+    }
+    let keys = eventlog::keys::Keyring::open(data.join("keys")).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(
+        projections::privacy::phone_subjects(&keys, PHONE).unwrap_or_else(|e| panic!("{e}")),
+        Vec::<String>::new()
+    );
+    drop(keys);
 
     let run = serve(data, hours_on(3)).await;
     let a = run.addr;
@@ -256,6 +371,13 @@ async fn erasing_an_owner_leaves_no_trace_of_their_data_and_every_history_intact
         assert_eq!(t["ticket"]["reporterPhone"], "[erased]", "{t}");
         assert_eq!(t["ticket"]["reporterErased"], true, "{t}");
     }
+    let t4 = ok(a, AGENT, DESCRIPTION, json!({ "id": "T-ER-4" })).await;
+    assert_eq!(
+        t4["ticket"]["description"],
+        "业主回电[erased]，身份证[erased]，问维修进度"
+    );
+    let comments = ok(a, MANAGER, HISTORY, json!({ "id": "T-ER-2" })).await.to_string();
+    assert!(comments.contains("请拨[erased]联系"), "{comments}");
     let o = ok(a, ADMIN, OWNER, json!({ "id": "O-ER" })).await;
     assert_eq!(o["owner"]["name"], "[erased]");
     assert_eq!(o["owner"]["phone"], "[erased]");
@@ -280,6 +402,18 @@ async fn erasing_an_owner_leaves_no_trace_of_their_data_and_every_history_intact
         !everything.contains(PHONE) && !everything.contains(GIVEN),
         "{everything}"
     );
+    let described = gql(
+        a,
+        ADMIN,
+        "{ tickets(first: 50) { edges { node { description } } } }",
+        json!({}),
+    )
+    .await
+    .to_string();
+    assert!(
+        !described.contains(PHONE_TYPED) && !described.contains(ID_TYPED) && described.contains("[erased]"),
+        "{described}"
+    );
 
     // SLA figures and reports are unchanged.
     assert_eq!(ok(a, MANAGER, REPORTS, json!({})).await, reports_before);
@@ -303,4 +437,102 @@ async fn erasing_an_owner_leaves_no_trace_of_their_data_and_every_history_intact
     let t3 = ok(a, AGENT, TICKET, json!({ "id": "T-ER-3" })).await;
     assert_eq!(t3["ticket"]["reporterPhone"], PHONE);
     stop(run).await;
+    // ... under a new subject, unrelated to the erased one.
+    let keys = eventlog::keys::Keyring::open(data.join("keys")).unwrap_or_else(|e| panic!("{e}"));
+    let now = projections::privacy::phone_subjects(&keys, PHONE).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(now.len(), 1);
+    assert_ne!(now, phone_subjects);
+}
+
+/// A data folder of an earlier build named a caller's subject after the
+/// HMAC of their number under `keys/pseudonym.secret`. The first open by
+/// this build links those subjects to their numbers in the pseudonym index
+/// and destroys that secret: the old reports still read, an erasure
+/// reaches them, and afterwards nothing left computes the old pseudonym
+/// from the number (only a copy of the old secret would: backups of the key
+/// folder must expire).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_earlier_builds_phone_pseudonyms_are_adopted_then_unlinkable_once_erased() {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let data = dir.path().join("data");
+    let keys = data.join("keys");
+    // The earlier build's key folder: its secret, and (below) its subject
+    // name for the caller's number, which this build is made to use.
+    std::fs::create_dir_all(&keys).unwrap_or_else(|e| panic!("{e}"));
+    let old_secret = [0x5au8; 32];
+    std::fs::write(keys.join("pseudonym.secret"), old_secret).unwrap_or_else(|e| panic!("{e}"));
+    let legacy = {
+        let ring = eventlog::keys::Keyring::open(&keys).unwrap_or_else(|e| panic!("{e}"));
+        let legacy = ring
+            .legacy_pseudonym(PHONE)
+            .unwrap_or_else(|| panic!("no legacy secret"));
+        ring.adopt_pseudonym(PHONE, &legacy).unwrap_or_else(|e| panic!("{e}"));
+        legacy
+    };
+    let run = serve(&data, hours_on(0)).await;
+    let a = run.addr;
+    ok(
+        a,
+        ADMIN,
+        r#"mutation { registerProject(input: { projectId: "P-ER", name: "滨江壹号", city: "杭州" }) { position } }"#,
+        json!({}),
+    )
+    .await;
+    receive(a, "T-OLD", None, "欧阳", "女士", PHONE).await;
+    stop(run).await;
+    // Make the folder what the earlier build left: its secret (which this
+    // build's first open destroyed, as it found nothing to adopt), no id,
+    // no index, no list of subjects, nothing recorded in the data folder.
+    assert!(!keys.join("pseudonym.secret").exists());
+    std::fs::write(keys.join("pseudonym.secret"), old_secret).unwrap_or_else(|e| panic!("{e}"));
+    for gone in ["keyring.id", "phones.secret", "subjects"] {
+        std::fs::remove_file(keys.join(gone)).unwrap_or_else(|e| panic!("{gone}: {e}"));
+    }
+    std::fs::remove_dir_all(keys.join("phones")).unwrap_or_else(|e| panic!("{e}"));
+    std::fs::remove_file(data.join("keys.id")).unwrap_or_else(|e| panic!("{e}"));
+    let subject = format!("phone-{legacy}");
+    assert!(
+        !holding(&data.join("log"), subject.as_bytes()).is_empty(),
+        "the log names the old subject"
+    );
+
+    // Opened by this build: adopted, the old secret destroyed, the report
+    // readable; the owner registers with that number.
+    let run = serve(&data, hours_on(1)).await;
+    let a = run.addr;
+    assert!(!keys.join("pseudonym.secret").exists(), "the old secret is destroyed");
+    let t = ok(a, AGENT, TICKET, json!({ "id": "T-OLD" })).await;
+    assert_eq!(t["ticket"]["reporterPhone"], PHONE, "{t}");
+    ok(
+        a,
+        ADMIN,
+        "mutation($input: RegisterOwnerInput!) { registerOwner(input: $input) { position } }",
+        json!({ "input": { "ownerId": "O-OLD", "familyName": "欧阳", "givenName": GIVEN, "phone": PHONE } }),
+    )
+    .await;
+    stop(run).await;
+
+    let erasure = erase_owner(&data, hours_on(2), "O-OLD").await;
+    assert_eq!(erasure.keys_destroyed, 2, "the owner's key and the old subject's");
+    let run = serve(&data, hours_on(3)).await;
+    let t = ok(run.addr, AGENT, TICKET, json!({ "id": "T-OLD" })).await;
+    assert_eq!(t["ticket"]["reporterPhone"], "[erased]", "{t}");
+    stop(run).await;
+    for form in derived_forms(&keys, PHONE) {
+        assert_eq!(
+            holding(&data, &form),
+            Vec::<PathBuf>::new(),
+            "{} is derived from the erased number",
+            String::from_utf8_lossy(&form)
+        );
+    }
+    // Only the old secret, which no longer exists, links the number to the
+    // name the log keeps.
+    use hmac::Mac as _;
+    let mut mac =
+        <hmac::Hmac<sha2::Sha256> as hmac::Mac>::new_from_slice(&old_secret).unwrap_or_else(|e| panic!("{e}"));
+    mac.update(PHONE.as_bytes());
+    assert_eq!(hex(&mac.finalize().into_bytes()[..16]), legacy);
+    assert!(!holding(&data.join("log"), subject.as_bytes()).is_empty());
+    assert!(holding(&keys, &old_secret).is_empty());
 }

@@ -6,6 +6,7 @@ mod dates;
 mod erasure;
 mod graphql;
 mod hygiene;
+mod keyfolder;
 mod layering;
 mod lifecycle;
 mod limits;

@@ -14,6 +14,7 @@
 //! - [`limits`]: per-caller rate limiting and the execution gate.
 //! - [`metrics`]: the Prometheus metrics of `/metrics`.
 //! - [`import`]: CSV import of the customer archive (all or nothing, safe to re-run).
+//! - [`keyfolder`]: the key folder, bound to its data folder.
 //! - [`ops`]: what the operator commands do (demo, history, export, progress).
 
 pub mod access;
@@ -24,6 +25,7 @@ pub mod documents;
 pub mod error;
 pub mod guard;
 pub mod import;
+pub mod keyfolder;
 pub mod limits;
 pub mod metrics;
 pub mod ops;

@@ -367,7 +367,8 @@ async fn demo(data: &std::path::Path, tickets: u32, seed: u64, until: Option<chr
     if !(1901..=9000).contains(&chrono::Datelike::year(&until)) {
         bail!("--until {until}: the demo's year must end between the years 1901 and 9000");
     }
-    let store = api::ops::open_log(data).map_err(|e| anyhow!(e.message()))?;
+    let (store, keyring) = api::keyfolder::open(data).map_err(|e| anyhow!(e.message()))?;
+    let keyring = std::sync::Arc::new(keyring);
     let config = GeneratorConfig {
         tickets,
         seed,
@@ -375,7 +376,6 @@ async fn demo(data: &std::path::Path, tickets: u32, seed: u64, until: Option<chr
     };
     tracing::info!(tickets, from = %config.start, days = config.days, "writing the demo dataset");
     let started = Instant::now();
-    let keyring = std::sync::Arc::new(eventlog::keys::Keyring::open(data.join("keys"))?);
     let summary = api::ops::fill_demo(store.as_ref(), &keyring, &config)
         .await
         .map_err(|e| anyhow!(e.message()))?;

@@ -26,7 +26,7 @@ use domain::sla::SlaReport;
 use domain::ticket::{Channel, Location, TicketCommand, TicketDecider, TicketEvent, TicketReference};
 use domain::warranty::WarrantyRules;
 use eventlog::views::ViewDb;
-use eventlog::{EventId, EventStore, ExpectedVersion, Position, SledEventStore, SledOptions, StoreError, StreamId};
+use eventlog::{EventId, EventStore, ExpectedVersion, Position, SledEventStore, StoreError, StreamId};
 use projections::privacy::Sealable;
 use projections::reports::{self, MonthlyReport, ReportError, ReportViews, WeeklyRepairReport};
 use projections::runner::ViewHandle;
@@ -123,11 +123,14 @@ const READ_YOUR_WRITES: Duration = Duration::from_secs(10);
 const IDEMPOTENCY_NAMESPACE: uuid::Uuid = uuid::Uuid::from_u128(0x6166_7465_7273_616c_6573_2d69_646d_706f);
 
 impl Service {
-    /// Opens the log in `data/log` and the views in `data/views`, and
-    /// starts every view. Must run inside a tokio runtime.
+    /// Opens the log in `data/log`, its key folder `data/keys` (refused if
+    /// missing or replaced: see [`crate::keyfolder`]) and the views in
+    /// `data/views`, and starts every view. Must run inside a tokio
+    /// runtime.
     pub fn open(data: &Path) -> Result<Self, AppError> {
-        let store =
-            Arc::new(SledEventStore::open(data.join("log"), SledOptions::default()).map_err(AppError::internal)?);
+        // The key folder is checked before anything else is opened.
+        let (store, keyring) = crate::keyfolder::open(data)?;
+        let keyring = Arc::new(keyring);
         let recovery = store.recovery();
         if recovery.discarded_bytes > 0 {
             // The one loss an open goes on with: said in the log output.
@@ -140,7 +143,6 @@ impl Service {
         let views_db = ViewDb::open(&data.join("views"), 128 << 20).map_err(AppError::internal)?;
         let calendars = Arc::new(CalendarRegistry::with_cn_mainland());
         let dyn_store: Arc<dyn EventStore> = store.clone();
-        let keyring = Arc::new(eventlog::keys::Keyring::open(data.join("keys")).map_err(AppError::internal)?);
         let views = projections::runner::start_all(dyn_store, views_db, projections::all_views_with(calendars.clone()))
             .map_err(AppError::internal)?;
         Ok(Self {
@@ -404,9 +406,7 @@ impl Service {
         let mut events = decide(&history)?;
         // Personal data goes into the log sealed, under its subject's key.
         let record = stream.as_str().split_once('-').map_or("", |(_, id)| id);
-        for e in &mut events {
-            e.event.seal(&self.keyring, record).map_err(AppError::internal)?;
-        }
+        E::seal_new(&mut events, &history, &self.keyring, record).map_err(AppError::internal)?;
         let (ids, correlation) = match &keyed {
             Some(k) => (
                 (0..events.len()).map(|i| k.event_id(i)).collect::<Vec<_>>(),
@@ -842,10 +842,12 @@ impl Service {
     /// records the erasure on the owner's stream (who, when, which
     /// request), then destroys the keys that sealed their values: those of
     /// every phone number they had on record (which also covers what they
-    /// reported from those numbers without being linked) and the owner's
-    /// own, last. Histories still replay; their personal values read as
-    /// erased from then on. Running it again completes an erasure that was
-    /// recorded but interrupted.
+    /// reported from those numbers without being linked; the numbers'
+    /// pseudonyms are then forgotten, so nothing left links a number to
+    /// its subject) and the owner's own, last. Refused while the owner's
+    /// values do not open for damage (a missing key). Histories still
+    /// replay; their personal values read as erased from then on. Running
+    /// it again completes an erasure that was recorded but interrupted.
     pub async fn erase_owner(&self, id: &OwnerId, request: &str, acting: Acting) -> Result<Erasure, AppError> {
         let (_, events) = self.history(&stream(id)?, owner_event)?;
         let Some(owner) = OwnerDecider::fold(&events).0 else {
@@ -854,20 +856,38 @@ impl Service {
             }
             .into());
         };
-        let mut subjects = Vec::new();
+        let mut phones: Vec<String> = Vec::new();
         for e in &events {
             let phone = match &e.event {
                 OwnerEvent::OwnerRegistered { phone, .. } | OwnerEvent::ContactChanged { phone } => phone,
                 _ => continue,
             };
             if let Some(p) = phone.expose() {
-                let subject = projections::privacy::phone_subject(&self.keyring, p.as_str());
+                if !phones.iter().any(|known| known == p.as_str()) {
+                    phones.push(p.as_str().to_string());
+                }
+                continue;
+            }
+            // Still sealed: erased by an earlier run, or damage, which
+            // would hide the phone numbers whose keys must go too.
+            let status = projections::privacy::open_status(&self.keyring, phone).map_err(AppError::internal)?;
+            if let Some(marker) = status
+                .marker()
+                .filter(|_| status != projections::privacy::Opened::Erased)
+            {
+                return Err(AppError::internal(format!(
+                    "cannot erase owner {id}: their phone number reads {marker} (the key folder is damaged), so the keys that seal it cannot all be found; restore data/keys from the backup taken with the log first"
+                )));
+            }
+        }
+        let mut subjects = Vec::new();
+        for phone in &phones {
+            for subject in projections::privacy::phone_subjects(&self.keyring, phone).map_err(AppError::internal)? {
                 if !subjects.contains(&subject) {
                     subjects.push(subject);
                 }
             }
         }
-        subjects.push(projections::privacy::owner_subject(id));
         let recorded_now = owner.erased_at.is_none();
         if recorded_now {
             self.owner_command(
@@ -879,11 +899,21 @@ impl Service {
             )
             .await?;
         }
+        // The phones' keys, then their links to the numbers (nothing named
+        // after a number stays), then the owner's key, last, so that a
+        // re-run still reads the phone numbers.
         let mut destroyed = 0;
         for subject in &subjects {
             if self.keyring.destroy(subject).map_err(AppError::internal)? {
                 destroyed += 1;
             }
+        }
+        for phone in &phones {
+            projections::privacy::forget_phone(&self.keyring, phone).map_err(AppError::internal)?;
+        }
+        let owner_subject = projections::privacy::owner_subject(id);
+        if self.keyring.destroy(&owner_subject).map_err(AppError::internal)? {
+            destroyed += 1;
         }
         Ok(Erasure {
             recorded_now,

@@ -288,3 +288,31 @@ fn erase_owner_through_the_binary() {
     let verify = aftersales(&data, &["verify"]);
     assert!(verify.status.success(), "{}", String::from_utf8_lossy(&verify.stderr));
 }
+
+/// A data folder whose log `log append` filled (nothing sealed) opens and
+/// gets a key folder; once that key folder is gone, the service refuses to
+/// start with one line that names both folders, and creates nothing.
+#[test]
+fn a_missing_key_folder_is_refused_through_the_binary() {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let data = dir.path().join("data");
+    let appended = aftersales(&data, &["log", "append", "--stream", "t", "--type", "Received"]);
+    assert!(appended.status.success(), "{appended:?}");
+    let rebuilt = aftersales(&data, &["rebuild", "--view", "tickets"]);
+    assert!(rebuilt.status.success(), "{}", String::from_utf8_lossy(&rebuilt.stderr));
+    let keys = data.join("keys");
+    assert!(keys.join("keyring.id").exists() && data.join("keys.id").exists());
+
+    std::fs::rename(&keys, dir.path().join("keys-backup")).unwrap_or_else(|e| panic!("{e}"));
+    let refused = aftersales(&data, &["rebuild", "--view", "tickets"]);
+    assert!(!refused.status.success());
+    let message = String::from_utf8_lossy(&refused.stderr);
+    let line = message
+        .lines()
+        .find(|l| l.starts_with("error:"))
+        .unwrap_or_else(|| panic!("no error line: {message}"));
+    for part in [data.display().to_string(), keys.display().to_string(), "restore".into()] {
+        assert!(line.contains(&part), "{part:?} not in: {line}");
+    }
+    assert!(!keys.exists(), "no new key folder");
+}

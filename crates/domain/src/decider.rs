@@ -124,4 +124,12 @@ pub struct Stamped<E> {
     pub channel: Channel,
     /// What happened.
     pub event: E,
+    /// Personal data found in the event's free text (phone numbers, ID
+    /// numbers) and sealed out of it: the text holds a placeholder for each
+    /// ([`crate::personal::placeholder`]). Empty for events stored before
+    /// free text was sealed, and for events with nothing found. Last, so
+    /// that a payload stored without it is the same bytes followed by an
+    /// empty list.
+    #[serde(default)]
+    pub text_seals: Vec<crate::personal::TextSeal>,
 }

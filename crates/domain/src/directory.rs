@@ -48,6 +48,7 @@ fn stamp<R, E>(ctx: &Context<R>, at: DateTime<Utc>, event: E) -> Stamped<E> {
         actor: ctx.actor.clone(),
         channel: ctx.channel,
         event,
+        text_seals: Vec::new(),
     }
 }
 

@@ -230,6 +230,7 @@ impl Decider for IncidentDecider {
             actor: ctx.actor.clone(),
             channel: ctx.channel,
             event,
+            text_seals: Vec::new(),
         }])
     }
 

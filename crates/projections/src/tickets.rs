@@ -29,6 +29,27 @@ pub struct TicketRecord {
     pub position: Position,
     /// When the log stored its latest event.
     pub updated_at: DateTime<Utc>,
+    /// The personal data sealed out of the free text of its events
+    /// (description, diagnosis, notes), for showing that text. Last, so
+    /// that a record stored before it existed is the same bytes followed
+    /// by an empty list.
+    pub text_seals: Vec<domain::personal::TextSeal>,
+}
+
+/// Decodes a stored record: written with `text_seals`, or before it
+/// existed (its bytes and an empty list, one zero byte), so that records
+/// of earlier builds keep serving and are updated in place; no event
+/// before then had sealed free text.
+pub fn decode_record(bytes: &[u8]) -> Result<TicketRecord, codec::CodecError> {
+    match codec::decode::<TicketRecord>("view value", 1, bytes) {
+        Ok(record) => Ok(record),
+        Err(e) => {
+            let mut extended = Vec::with_capacity(bytes.len() + 1);
+            extended.extend_from_slice(bytes);
+            extended.push(0);
+            codec::decode("view value", 1, &extended).map_err(|_| e)
+        }
+    }
 }
 
 /// The tickets projection.
@@ -104,7 +125,9 @@ impl Projection for TicketsView {
     }
 
     fn version(&self) -> u32 {
-        // 2: personal values are stored tagged, clear or sealed.
+        // 2: personal values are stored tagged, clear or sealed. (Records
+        // gained `text_seals` at the end without a new version: see
+        // `decode_record`.)
         2
     }
 
@@ -131,11 +154,18 @@ fn fold_run(
     last: &Applied<'_>,
 ) -> Result<(), ProjectionError> {
     let key = record_key(id);
-    let old: Option<TicketRecord> = view.get_value(&key)?;
+    let old = match view.get(&key)? {
+        Some(bytes) => Some(decode_record(&bytes)?),
+        None => None,
+    };
     let old_keys = old.as_ref().map(|r| index_keys(&r.ticket)).unwrap_or_default();
-    let mut state = TicketState(old.map(|r| Box::new(r.ticket)));
+    let (mut state, mut text_seals) = match old {
+        Some(r) => (TicketState(Some(Box::new(r.ticket))), r.text_seals),
+        None => (TicketState(None), Vec::new()),
+    };
     for stamped in events {
         state = evolve(state, stamped);
+        text_seals.extend(stamped.text_seals.iter().cloned());
     }
     let TicketState(Some(new)) = state else {
         // Events before the ticket's Received fold to nothing.
@@ -154,6 +184,7 @@ fn fold_run(
             ticket: *new,
             position: last.position,
             updated_at: last.recorded_at,
+            text_seals,
         },
     )
 }
@@ -285,9 +316,7 @@ fn unhex(text: &str) -> Option<Vec<u8>> {
 /// One ticket.
 pub fn ticket(tree: &ViewTree, id: &TicketId) -> Result<Option<TicketRecord>, QueryError> {
     match tree.get(&record_key(id))? {
-        Some(bytes) => Ok(Some(
-            codec::decode("view value", 1, &bytes).map_err(ProjectionError::from)?,
-        )),
+        Some(bytes) => Ok(Some(decode_record(&bytes).map_err(ProjectionError::from)?)),
         None => Ok(None),
     }
 }
@@ -332,7 +361,7 @@ impl RecordCache {
             }
         }
         let record: std::sync::Arc<TicketRecord> =
-            std::sync::Arc::new(codec::decode("view value", 1, &bytes).map_err(ProjectionError::from)?);
+            std::sync::Arc::new(decode_record(&bytes).map_err(ProjectionError::from)?);
         if self.capacity > 0 {
             if let Ok(mut entries) = self.entries.write() {
                 if entries.len() >= self.capacity && !entries.contains_key(id) {
@@ -424,4 +453,47 @@ pub fn list(
         end_cursor,
         has_next_page,
     })
+}
+
+#[cfg(test)]
+mod record_tests {
+    use super::*;
+
+    /// A record as the view stored it before `text_seals`.
+    #[derive(Serialize)]
+    struct RecordBeforeTextSeals<'a> {
+        ticket: &'a Ticket,
+        position: Position,
+        updated_at: DateTime<Utc>,
+    }
+
+    #[test]
+    fn records_stored_before_sealed_free_text_still_decode() {
+        let history = domain::testing::fixtures::repair_received_and_acknowledged();
+        let TicketState(Some(ticket)) = <domain::ticket::TicketDecider as domain::decider::Decider>::fold(&history)
+        else {
+            panic!("no ticket")
+        };
+        let at = history[0].occurred_at;
+        let old = codec::encode(&RecordBeforeTextSeals {
+            ticket: &ticket,
+            position: 7,
+            updated_at: at,
+        })
+        .unwrap_or_else(|e| panic!("{e}"));
+        let record = decode_record(&old).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(
+            record,
+            TicketRecord {
+                ticket: *ticket,
+                position: 7,
+                updated_at: at,
+                text_seals: Vec::new(),
+            }
+        );
+        let mut now = old.clone();
+        now.push(0);
+        assert_eq!(codec::encode(&record).unwrap_or_else(|e| panic!("{e}")), now);
+        assert!(decode_record(&old[..old.len() - 1]).is_err());
+    }
 }

@@ -31,8 +31,12 @@ pub struct TimelineEntry {
     pub channel: Channel,
     /// The event.
     pub event: TicketEvent,
-    /// What changed, in words.
+    /// What changed, in words. Personal data sealed out of the event's
+    /// free text stays a placeholder here ([`crate::privacy::render_text`]
+    /// shows it with [`TimelineEntry::text_seals`]).
     pub summary: String,
+    /// The personal data sealed out of the event's free text.
+    pub text_seals: Vec<domain::personal::TextSeal>,
 }
 
 /// Which state to replay to.
@@ -67,6 +71,7 @@ pub fn history(store: &dyn EventStore, id: &TicketId) -> Result<Vec<TimelineEntr
                     actor,
                     channel,
                     event,
+                    text_seals,
                 },
             ) = wire::decode(recorded)?
             else {
@@ -84,6 +89,7 @@ pub fn history(store: &dyn EventStore, id: &TicketId) -> Result<Vec<TimelineEntr
                 actor,
                 channel,
                 event,
+                text_seals,
             });
         }
     }
@@ -107,6 +113,7 @@ pub fn state_as_of(store: &dyn EventStore, id: &TicketId, as_of: AsOf) -> Result
                 actor: e.actor,
                 channel: e.channel,
                 event: e.event,
+                text_seals: e.text_seals,
             };
             state = evolve(state, &stamped);
         }
@@ -194,13 +201,22 @@ pub fn summary(event: &TicketEvent) -> String {
     }
 }
 
+/// The first 80 characters of `text`, a placeholder of sealed personal
+/// data counting as one character and never cut.
 fn clip(text: &str) -> String {
     const MAX: usize = 80;
-    if text.chars().count() <= MAX {
-        text.to_string()
-    } else {
-        format!("{}…", text.chars().take(MAX).collect::<String>())
+    let mut shown = 0;
+    let mut at = 0;
+    while at < text.len() {
+        if shown == MAX {
+            return format!("{}…", &text[..at]);
+        }
+        at += domain::personal::placeholder_at(text, at)
+            .or_else(|| text[at..].chars().next().map(char::len_utf8))
+            .unwrap_or(1);
+        shown += 1;
     }
+    text.to_string()
 }
 
 fn remark(note: &str) -> String {

@@ -1,7 +1,7 @@
 //! How domain events are stored in the log, and read back: one stream per
 //! record (`ticket-T-1`, `project-HZ-1`, `unit-…`, `owner-…`,
 //! `incident-…`, `contractor-…`, `engineer-…`), the event's stored name as the log's type, the whole
-//! [`Stamped`] event as the payload (frozen codec, schema version 1), and
+//! [`Stamped`] event as the payload (frozen codec, [`SCHEMA_VERSION`]), and
 //! the audit facts copied into the log's metadata so that log-level tools
 //! (`aftersales log read`) show who, which role, which channel and when.
 //!
@@ -18,10 +18,14 @@ use eventlog::codec::{self, CodecError};
 use eventlog::{EventId, EventMetadata, NewEvent, RecordedEvent, StoreError, StreamId};
 use serde::{de::DeserializeOwned, Serialize};
 
-/// Schema version of every payload written today. Version 2 stores
-/// personal values in clear or sealed (see [`crate::privacy`]); version 1
-/// stored them bare and in clear, and is still read.
-pub const SCHEMA_VERSION: u16 = 2;
+/// Schema version of every payload written today. Version 3 adds, after
+/// the event, the personal data sealed out of its free text
+/// ([`Stamped::text_seals`]); version 2 stores personal values in clear or
+/// sealed (see [`crate::privacy`]); version 1 stored them bare and in
+/// clear. Versions 1 and 2 are still read: their payload followed by an
+/// empty list is the version 3 payload (bincode writes an empty list as
+/// one zero byte), so they read with no sealed free text.
+pub const SCHEMA_VERSION: u16 = 3;
 
 /// A stored event could not be understood.
 #[derive(Debug, thiserror::Error)]
@@ -197,11 +201,22 @@ struct Parts<'a> {
 }
 
 fn payload<E: DeserializeOwned + StoredName>(parts: &Parts<'_>) -> Result<Stamped<E>, WireError> {
-    let decode = || codec::decode::<Stamped<E>>(parts.event_type, parts.schema_version, parts.payload);
-    let stamped = if parts.schema_version == 1 {
-        domain::personal::with_schema_1(decode)?
-    } else {
-        decode()?
+    let decode = |bytes: &[u8]| codec::decode::<Stamped<E>>(parts.event_type, parts.schema_version, bytes);
+    // Before version 3 the payload ended with the event: no sealed free
+    // text, which is one more zero byte.
+    let extended = || {
+        let mut bytes = Vec::with_capacity(parts.payload.len() + 1);
+        bytes.extend_from_slice(parts.payload);
+        bytes.push(0);
+        bytes
+    };
+    let stamped = match parts.schema_version {
+        1 => {
+            let bytes = extended();
+            domain::personal::with_schema_1(|| decode(&bytes))?
+        }
+        2 => decode(&extended())?,
+        _ => decode(parts.payload)?,
     };
     let actual = stamped.event.stored_name();
     if actual != parts.event_type {

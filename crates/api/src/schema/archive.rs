@@ -304,23 +304,19 @@ pub struct OwnerOut {
     pub erased_at: Option<DateTime<Utc>>,
 }
 
-impl From<a::Owner> for OwnerOut {
-    fn from(o: a::Owner) -> Self {
-        Self::new(o, false)
-    }
-}
-
 impl OwnerOut {
-    /// The owner, with personal fields in full or masked.
-    pub fn new(o: a::Owner, personal: bool) -> Self {
-        Self {
+    /// The owner, with personal fields in full or masked (opened with
+    /// `ring`; erased or damaged ones as their markers).
+    pub fn new(ring: &eventlog::keys::Keyring, o: a::Owner, personal: bool) -> Result<Self, AppError> {
+        Ok(Self {
             id: o.id.to_string(),
-            name: super::types::shown(&o.name, personal, |n| n.full()),
-            phone: super::types::shown(&o.phone, personal, |p| p.as_str().to_string()),
+            name: super::types::shown(ring, &o.name, personal, |n| n.full())?,
+            phone: super::types::shown(ring, &o.phone, personal, |p| p.as_str().to_string())?,
             id_number: o
                 .id_number
                 .as_ref()
-                .map(|i| super::types::shown(i, personal, |i| i.as_str().to_string())),
+                .map(|i| super::types::shown(ring, i, personal, |i| i.as_str().to_string()))
+                .transpose()?,
             erased_at: o.erased_at,
             units: o
                 .units
@@ -332,7 +328,7 @@ impl OwnerOut {
                     stage: u.stage.into(),
                 })
                 .collect(),
-        }
+        })
     }
 }
 
@@ -726,7 +722,7 @@ async fn owner_payload(
     let (owner, position) = service(ctx)?.owner_command(id, command, acting(ctx, on)?).await?;
     let personal = crate::access::sees_personal(super::principal(ctx)?);
     Ok(OwnerPayload {
-        owner: OwnerOut::new(owner, personal),
+        owner: OwnerOut::new(service(ctx)?.keyring(), owner, personal)?,
         position,
     })
 }

@@ -637,6 +637,7 @@ impl QueryRoot {
             return Ok(None);
         }
         let mut state = TicketState::default();
+        let mut text_seals = Vec::new();
         let mut last: Option<(u64, DateTime<Utc>)> = None;
         let mut events = Vec::with_capacity(entries.len());
         for e in entries {
@@ -656,11 +657,12 @@ impl QueryRoot {
                 role: e.actor.role.as_str().to_string(),
                 contractor_id: e.actor.contractor.as_ref().map(|c| c.to_string()),
                 channel: e.channel.into(),
-                summary: e.summary.clone(),
+                summary: super::types::text(ctx, &e.summary, &e.text_seals)?,
                 included,
             });
             if included {
                 last = Some((e.position, e.recorded_at));
+                text_seals.extend(e.text_seals.iter().cloned());
                 state = evolve(
                     state,
                     &Stamped {
@@ -668,6 +670,7 @@ impl QueryRoot {
                         actor: e.actor,
                         channel: e.channel,
                         event: e.event,
+                        text_seals: e.text_seals,
                     },
                 );
             }
@@ -677,6 +680,7 @@ impl QueryRoot {
                 ticket: *ticket,
                 position,
                 updated_at,
+                text_seals,
             }))),
             _ => None,
         };
@@ -913,10 +917,12 @@ impl QueryRoot {
         let caller = principal(ctx)?;
         access::require(caller, Read::Owners)?;
         let id = OwnerId::new(id).map_err(AppError::from)?;
-        Ok(service(ctx)?
+        let service = service(ctx)?;
+        Ok(service
             .owner(&id)?
             .0
-            .map(|o| OwnerOut::new(o, access::sees_personal(caller))))
+            .map(|o| OwnerOut::new(service.keyring(), o, access::sees_personal(caller)))
+            .transpose()?)
     }
 
     /// A contractor company of the service directory, or null.

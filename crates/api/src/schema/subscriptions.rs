@@ -81,6 +81,8 @@ struct Follow {
     ticket: Option<TicketId>,
     project: Option<ProjectId>,
     types: Option<HashSet<String>>,
+    /// Whether the subscriber sees personal data in full (else masked).
+    personal: bool,
 }
 
 impl Follow {
@@ -96,6 +98,17 @@ impl Follow {
         }
         let record = self.service.ticket(id).ok()??;
         Some((record.ticket.location.project().clone(), record.ticket.kind))
+    }
+
+    /// The event's summary, with the personal data sealed out of its text
+    /// shown as the subscriber may see it.
+    fn summary(&self, stamped: &domain::decider::Stamped<domain::ticket::TicketEvent>) -> String {
+        let summary = projections::timeline::summary(&stamped.event);
+        projections::privacy::render_text(self.service.keyring(), &summary, &stamped.text_seals, self.personal)
+            .unwrap_or_else(|e| {
+                tracing::error!("ticketEvents: personal data in a summary could not be opened: {e}");
+                summary
+            })
     }
 
     async fn next(&mut self) -> Option<TicketEventOut> {
@@ -147,7 +160,7 @@ impl Follow {
                 actor: stamped.actor.user.to_string(),
                 role: stamped.actor.role.as_str().to_string(),
                 channel: stamped.channel.into(),
-                summary: projections::timeline::summary(&stamped.event),
+                summary: self.summary(&stamped),
             });
         }
     }
@@ -245,6 +258,7 @@ impl SubscriptionRoot {
             ticket: filter.ticket_id.as_deref().map(ticket_id).transpose()?,
             project,
             types: filter.types.map(|t| t.into_iter().collect()),
+            personal: crate::access::sees_personal(caller),
             service,
         };
         Ok(futures_util::stream::unfold(follow, |mut f| async move {

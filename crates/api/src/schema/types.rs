@@ -365,9 +365,12 @@ impl TicketOut {
     async fn trade(&self) -> Trade {
         self.0.ticket.trade.into()
     }
-    /// The owner's description.
-    async fn description(&self) -> &str {
-        &self.0.ticket.description
+    /// The owner's description. Mobile and ID numbers typed into it are
+    /// stored sealed: in full for staff who call owners back, masked for
+    /// analysts and auditors, `[erased]` once the reporter's personal data
+    /// was erased.
+    async fn description(&self, ctx: &Context<'_>) -> Result<String> {
+        text(ctx, &self.0.ticket.description, &self.0.text_seals)
     }
     /// Photos and documents.
     async fn attachments(&self) -> &[String] {
@@ -398,28 +401,23 @@ impl TicketOut {
     }
     /// Reporter's name: in full for staff who call owners back, masked
     /// (王**) for analysts and auditors; `[erased]` once the reporter's
-    /// personal data was erased.
+    /// personal data was erased; `[key missing]` if the key folder lost
+    /// its key (damage, not an erasure).
     async fn reporter_name(&self, ctx: &Context<'_>) -> Result<String> {
-        let name = opened(ctx, &self.0.ticket.reporter.name)?;
-        Ok(shown(
-            &name,
-            crate::access::sees_personal(super::principal(ctx)?),
-            |n| n.full(),
-        ))
+        shown_in(ctx, &self.0.ticket.reporter.name, |n| n.full())
     }
     /// Reporter's phone: in full for staff who call owners back, masked
-    /// (138****5678) for analysts and auditors; `[erased]` once erased.
+    /// (138****5678) for analysts and auditors; `[erased]` once erased;
+    /// `[key missing]` if the key folder lost its key.
     async fn reporter_phone(&self, ctx: &Context<'_>) -> Result<String> {
-        let phone = opened(ctx, &self.0.ticket.reporter.phone)?;
-        Ok(shown(
-            &phone,
-            crate::access::sees_personal(super::principal(ctx)?),
-            |p| p.as_str().to_string(),
-        ))
+        shown_in(ctx, &self.0.ticket.reporter.phone, |p| p.as_str().to_string())
     }
-    /// Whether the reporter's personal data was erased at their request.
+    /// Whether the reporter's personal data was erased at their request
+    /// (false while it reads `[key missing]`: that is damage).
     async fn reporter_erased(&self, ctx: &Context<'_>) -> Result<bool> {
-        Ok(opened(ctx, &self.0.ticket.reporter.phone)?.expose().is_none())
+        let status = projections::privacy::open_status(service(ctx)?.keyring(), &self.0.ticket.reporter.phone)
+            .map_err(crate::error::AppError::internal)?;
+        Ok(status == projections::privacy::Opened::Erased)
     }
     /// Who works on it.
     async fn assignee(&self) -> Option<AssigneeOut> {
@@ -446,10 +444,15 @@ impl TicketOut {
             .as_ref()
             .map(|a| AppointmentOut { from: a.from, to: a.to })
     }
-    /// Current diagnosis.
-    async fn diagnosis(&self) -> Option<DiagnosisOut> {
-        self.0.ticket.diagnosis.as_ref().map(|d| DiagnosisOut {
-            cause: d.cause.clone(),
+    /// Current diagnosis (personal data in its text shown as in
+    /// `description`).
+    async fn diagnosis(&self, ctx: &Context<'_>) -> Result<Option<DiagnosisOut>> {
+        let seals = &self.0.text_seals;
+        let Some(d) = self.0.ticket.diagnosis.as_ref() else {
+            return Ok(None);
+        };
+        Ok(Some(DiagnosisOut {
+            cause: text(ctx, &d.cause, seals)?,
             responsible: d.responsible.into(),
             warranty: d.warranty.as_ref().map(|w| WarrantyOut {
                 item: w.item.into(),
@@ -460,11 +463,16 @@ impl TicketOut {
                 rules_version: w.rules_version.clone(),
             }),
             chargeable: d.chargeable,
-            plan: d.plan.content.clone(),
-            materials: d.plan.materials.clone(),
+            plan: text(ctx, &d.plan.content, seals)?,
+            materials: d
+                .plan
+                .materials
+                .iter()
+                .map(|m| text(ctx, m, seals))
+                .collect::<Result<_>>()?,
             duration_minutes: d.plan.duration_minutes,
             cost_fen: d.plan.cost.map(|m| m.fen),
-        })
+        }))
     }
     /// Whether the owner confirmed the current plan.
     async fn plan_confirmed(&self) -> bool {
@@ -571,33 +579,47 @@ impl TicketOut {
 }
 
 /// Shown in place of a personal value that was erased.
-pub const ERASED: &str = "[erased]";
+pub const ERASED: &str = projections::privacy::ERASED;
 
-/// A personal value as a role may see it: whole, masked, or [`ERASED`].
-pub(crate) fn shown<T: domain::personal::Mask>(
+/// A personal value as a role may see it: whole, masked, or, if it does
+/// not open, [`ERASED`] or the marker of damage
+/// ([`projections::privacy::KEY_MISSING`]).
+pub(crate) fn shown<T: domain::personal::Mask + serde::de::DeserializeOwned + Clone>(
+    ring: &eventlog::keys::Keyring,
     value: &domain::personal::Personal<T>,
     whole: bool,
     full: impl Fn(&T) -> String,
-) -> String {
-    match value.expose() {
-        Some(v) if whole => full(v),
-        Some(v) => v.masked(),
-        None => ERASED.to_string(),
-    }
+) -> Result<String, crate::error::AppError> {
+    use projections::privacy::Opened;
+    let opened = projections::privacy::open_status(ring, value).map_err(crate::error::AppError::internal)?;
+    Ok(match opened {
+        Opened::Clear(v) if whole => full(&v),
+        Opened::Clear(v) => v.masked(),
+        other => other.marker().unwrap_or(ERASED).to_string(),
+    })
 }
 
-/// A personal value as stored in a view, opened with the service's keys
-/// (still sealed if its key was destroyed).
-fn opened<T: serde::de::DeserializeOwned + Clone>(
+/// A personal value stored in a view as the caller may see it.
+fn shown_in<T: domain::personal::Mask + serde::de::DeserializeOwned + Clone>(
     ctx: &Context<'_>,
     value: &domain::personal::Personal<T>,
-) -> Result<domain::personal::Personal<T>> {
-    let opened =
-        projections::privacy::open(service(ctx)?.keyring(), value).map_err(crate::error::AppError::internal)?;
-    Ok(match opened {
-        Some(v) => domain::personal::Personal::new(v),
-        None => value.clone(),
-    })
+    full: impl Fn(&T) -> String,
+) -> Result<String> {
+    let whole = crate::access::sees_personal(super::principal(ctx)?);
+    Ok(shown(service(ctx)?.keyring(), value, whole, full)?)
+}
+
+/// Free text with the personal data sealed out of it shown as the caller
+/// may see it: in full, masked, or erased.
+pub(crate) fn text(ctx: &Context<'_>, stored: &str, seals: &[domain::personal::TextSeal]) -> Result<String> {
+    if seals.is_empty() {
+        return Ok(stored.to_string());
+    }
+    let whole = crate::access::sees_personal(super::principal(ctx)?);
+    Ok(
+        projections::privacy::render_text(service(ctx)?.keyring(), stored, seals, whole)
+            .map_err(crate::error::AppError::internal)?,
+    )
 }
 
 impl From<TicketRecord> for TicketOut {

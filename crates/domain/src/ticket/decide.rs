@@ -334,6 +334,7 @@ fn stamp<R>(ctx: &Context<R>, at: DateTime<Utc>, event: TicketEvent) -> Stamped<
         actor: ctx.actor.clone(),
         channel: ctx.channel,
         event,
+        text_seals: Vec::new(),
     }
 }
 

@@ -255,6 +255,56 @@ impl TicketEvent {
         }
     }
 
+    /// The event's free text (descriptions, notes, reasons, remarks,
+    /// findings, plans), where personal data typed in by hand is looked
+    /// for and sealed before the event is stored. Attachments (references
+    /// to stored files) are not free text.
+    pub fn free_text_mut(&mut self) -> Vec<&mut String> {
+        use TicketEvent as E;
+        match self {
+            E::Received {
+                description, handover, ..
+            } => {
+                let mut texts = vec![description];
+                if let Some(h) = handover {
+                    texts.push(&mut h.signed_record);
+                }
+                texts
+            }
+            E::Acknowledged { note, .. }
+            | E::Dispatched { note, .. }
+            | E::Arrived { note }
+            | E::ProgressNoted { note }
+            | E::PutOnHold { note, .. }
+            | E::Resumed { note }
+            | E::Closed { note }
+            | E::Revisited { note, .. }
+            | E::OwnerAgreed { note } => vec![note],
+            E::PriorityChanged { reason, .. }
+            | E::PlanDeclined { reason }
+            | E::Rejected { reason }
+            | E::Reopened { reason, .. }
+            | E::Withdrawn { reason }
+            | E::OwnerDisagreed { reason }
+            | E::Escalated { reason, .. } => vec![reason],
+            E::Diagnosed { cause, plan, .. } => {
+                let mut texts = vec![cause, &mut plan.content];
+                texts.extend(plan.materials.iter_mut());
+                texts
+            }
+            E::PlanConfirmed { confirmation } => vec![confirmation],
+            E::Repaired { summary, usage_advice } => vec![summary, usage_advice],
+            E::Accepted {
+                confirmation, comment, ..
+            } => vec![confirmation, comment],
+            E::Commented { text, .. } => vec![text],
+            E::Investigated { findings } => vec![findings],
+            E::ResolutionProposed { proposal, basis } => vec![proposal, basis],
+            E::Answered { answer, .. } => vec![answer],
+            E::Scheduled { .. } | E::MergedInto { .. } | E::LinkedToIncident { .. } => Vec::new(),
+        }
+    }
+
     /// Every stored event name.
     pub const NAMES: [&'static str; 28] = [
         "Received",

@@ -47,6 +47,7 @@ fn stamped<E>(actor: Actor, at: DateTime<Utc>, event: E) -> Stamped<E> {
         actor,
         channel: Channel::BackOffice,
         event,
+        text_seals: Vec::new(),
     }
 }
 

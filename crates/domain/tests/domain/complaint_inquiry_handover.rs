@@ -552,6 +552,7 @@ fn a_priority_change_on_a_complaint_records_the_new_clocks() {
                 reason: "业主情绪激动 owner very upset".into(),
                 clocks: expected_clocks.clone(),
             },
+            text_seals: Vec::new(),
         }]);
     let ticket = ticket_of(&events);
     assert_eq!(ticket.priority, Priority::Urgent);
@@ -597,6 +598,7 @@ fn an_inquiry_acknowledged_first_is_answered_after_checking() {
                 answer: "产权证将于交付后 90 日内办理 title deeds within 90 days of delivery".into(),
                 on_the_spot: false,
             },
+            text_seals: Vec::new(),
         }]);
     let ticket = ticket_of(&events);
     assert_eq!(ticket.status, Status::Answered);

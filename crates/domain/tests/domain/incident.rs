@@ -108,6 +108,7 @@ fn opening_an_incident_records_it() {
                 level: EscalationLevel::City,
                 description: "12 households on floors 30–32 report water through the ceiling after the storm".into(),
             },
+            text_seals: Vec::new(),
         }]);
     let incident = incident_of(&events);
     assert_eq!(incident.id.as_str(), "INC-2025-7");
@@ -196,6 +197,7 @@ fn a_status_update_is_recorded_and_needs_text() {
             event: IncidentEvent::StatusUpdated {
                 note: "roofer on site, membrane torn".into(),
             },
+            text_seals: Vec::new(),
         }]);
     given::<IncidentDecider>(opened())
         .when(update("   "), &at(manager(), "2025-09-30 10:00"))

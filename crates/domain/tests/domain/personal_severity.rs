@@ -354,6 +354,7 @@ fn debug_of_personal_data_never_shows_the_value() {
             phone: phone.clone(),
             id_number: Some(id.clone()),
         },
+        text_seals: Vec::new(),
     };
     let reporter = reporter();
     for shown in [format!("{event:?}"), format!("{event:#?}"), format!("{reporter:#?}")] {
@@ -656,4 +657,49 @@ fn a_stored_name_is_checked_when_read_back() {
     assert!(err.contains("family name"), "{err}");
     let ok: domain::personal::PersonName = serde_json::from_str(r#"{"family":"王","given":"小明"}"#).unwrap();
     assert_eq!(ok.full(), "王小明");
+}
+
+mod free_text {
+    use domain::personal::{find_personal, placeholder, replace_placeholders, TextKind};
+    use proptest::prelude::*;
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(512))]
+
+        /// Any text, however odd: no panic, pieces in order, on character
+        /// boundaries, each one a number of its kind; a mobile number
+        /// written into it is found.
+        #[test]
+        fn finding_numbers_in_any_text_never_panics(
+            before in "[0-9a-z +\\-\u{4e00}-\u{4e10}X]{0,24}",
+            middle in "1[3-9][0-9]{9}",
+            after in "[a-z +\u{4e00}-\u{4e10}]{0,24}",
+            noise in ".{0,64}",
+        ) {
+            for text in [noise.clone(), format!("{before}{noise}{after}"), format!("{before} {middle} {after}")] {
+                let found = find_personal(&text);
+                let mut last = 0;
+                for f in &found {
+                    prop_assert!(last <= f.start && f.start < f.end && f.end <= text.len());
+                    prop_assert!(text.is_char_boundary(f.start) && text.is_char_boundary(f.end));
+                    let piece = &text[f.start..f.end];
+                    let digits = piece.chars().filter(char::is_ascii_digit).count();
+                    match f.kind {
+                        TextKind::Phone => prop_assert!(digits == 11 || digits == 13, "{piece}"),
+                        TextKind::IdNumber => prop_assert_eq!(piece.chars().count(), 18),
+                    }
+                    last = f.end;
+                }
+                // Replacing placeholders in any text never panics either.
+                let _ = replace_placeholders(&text, |_| Some(String::new()));
+            }
+            let text = format!("{before} {middle} {after}");
+            prop_assert!(
+                find_personal(&text).iter().any(|f| text[f.start..f.end].contains(&middle)),
+                "{} not found in {:?}", middle, text
+            );
+            let replaced = replace_placeholders(&format!("a{}b", placeholder("tag")), |_| Some(middle.clone()));
+            prop_assert_eq!(replaced, format!("a{middle}b"));
+        }
+    }
 }

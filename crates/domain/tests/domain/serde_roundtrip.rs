@@ -332,6 +332,7 @@ fn archive_and_incident_events_round_trip() {
             actor: staff(Role::Admin),
             channel: Channel::BackOffice,
             event,
+            text_seals: Vec::new(),
         }
     }
     round_trip(&stamp(ProjectEvent::ProjectRegistered {
