@@ -406,3 +406,106 @@ async fn linking_to_an_incident_checks_both_records_before_writing_either() {
     .await;
     assert_eq!(t["ticket"]["incidentId"], "INC-P01");
 }
+
+#[tokio::test]
+async fn escalating_into_an_incident_checks_it_before_writing_the_complaint() {
+    let s = archive().await;
+    let a = s.addr;
+    let open = "mutation($p: String!, $i: String!) { openIncident(input: { incidentId: $i, projectId: $p, title: \"集体投诉\", level: CITY, description: \"多户投诉\" }) { position } }";
+    ok(a, MANAGER, open, json!({ "p": "P01", "i": "INC-E1" })).await;
+    ok(a, MANAGER, open, json!({ "p": "P02", "i": "INC-E2" })).await;
+    let mut complaint = report("P01", Some("P01-1"), None, None);
+    complaint["kind"] = json!("COMPLAINT");
+    complaint["category"] = json!("SERVICE");
+    complaint["trade"] = json!("NONE");
+    let r = ok(a, AGENT, RECEIVE, json!({ "input": complaint })).await;
+    let id = r["receiveTicket"]["ticket"]["id"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    let escalate = "mutation($id: String!, $i: String) { escalateComplaint(input: { ticketId: $id, level: CITY, incidentId: $i, reason: \"多户同类投诉\" }) { ticket { escalation incidentId } } }";
+    // A P01 manager, an incident of P02: refused, the complaint unchanged.
+    refused(
+        &s,
+        MANAGER_P01,
+        escalate,
+        json!({ "id": id, "i": "INC-E2" }),
+        "FORBIDDEN",
+    )
+    .await;
+    // An unscoped agent: the incident is of another project.
+    refused(&s, AGENT, escalate, json!({ "id": id, "i": "INC-E2" }), "BAD_INPUT").await;
+    // An engineer may not touch incidents: told so, not whether one exists.
+    let r = refused(
+        &s,
+        ENGINEER,
+        escalate,
+        json!({ "id": id, "i": "INC-NOPE" }),
+        "FORBIDDEN",
+    )
+    .await;
+    assert!(
+        !r["errors"][0]["message"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("INC-NOPE does not exist"),
+        "{r}"
+    );
+    // Both records, or neither.
+    let r = ok(a, MANAGER_P01, escalate, json!({ "id": id, "i": "INC-E1" })).await;
+    assert_eq!(r["escalateComplaint"]["ticket"]["incidentId"], "INC-E1");
+    let i = ok(a, MANAGER, "{ incident(id: \"INC-E1\") { ticketIds } }", json!({})).await;
+    assert_eq!(i["incident"]["ticketIds"], json!([id]));
+}
+
+#[tokio::test]
+async fn a_link_cut_short_after_the_tickets_half_is_completed_by_a_retry() {
+    let s = archive().await;
+    let a = s.addr;
+    let open = "mutation { openIncident(input: { incidentId: \"INC-C\", projectId: \"P01\", title: \"停水\", level: PROJECT, description: \"整栋停水\" }) { position } }";
+    ok(a, MANAGER, open, json!({})).await;
+    let r = ok(
+        a,
+        AGENT,
+        RECEIVE,
+        json!({ "input": report("P01", Some("P01-1"), None, None) }),
+    )
+    .await;
+    let id = r["receiveTicket"]["ticket"]["id"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    // The ticket's half alone, as a crash between the two writes leaves it.
+    let ticket: domain::ids::TicketId = id.parse().unwrap_or_else(|e| panic!("{e}"));
+    let acting = api::service::Acting {
+        actor: domain::actor::Actor::staff(
+            "mgr-9".parse().unwrap_or_else(|e| panic!("{e}")),
+            domain::actor::Role::Manager,
+        ),
+        channel: domain::ticket::Channel::BackOffice,
+        occurred_at: None,
+        expected_version: None,
+        idempotency_key: None,
+        shared_key: false,
+        projects: Vec::new(),
+    };
+    let incident: domain::ids::IncidentId = "INC-C".parse().unwrap_or_else(|e| panic!("{e}"));
+    s.service
+        .ticket_command(
+            &ticket,
+            domain::ticket::TicketCommand::LinkIncident { incident },
+            acting,
+        )
+        .await
+        .unwrap_or_else(|e| panic!("{}", e.message()));
+    let i = ok(a, MANAGER, "{ incident(id: \"INC-C\") { ticketIds } }", json!({})).await;
+    assert_eq!(i["incident"]["ticketIds"], json!([]));
+    // The retry completes the incident's half.
+    let link = "mutation($id: String!) { linkTicketToIncident(input: { ticketId: $id, incidentId: \"INC-C\" }) { ticket { incidentId } } }";
+    let r = ok(a, MANAGER, link, json!({ "id": id })).await;
+    assert_eq!(r["linkTicketToIncident"]["ticket"]["incidentId"], "INC-C");
+    let i = ok(a, MANAGER, "{ incident(id: \"INC-C\") { ticketIds } }", json!({})).await;
+    assert_eq!(i["incident"]["ticketIds"], json!([id]));
+    // Another caller without the right learns nothing from a retry.
+    refused(&s, ANALYST, link, json!({ "id": id }), "FORBIDDEN").await;
+}

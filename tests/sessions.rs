@@ -257,3 +257,45 @@ async fn the_system_role_is_on_no_token_and_no_request() {
     });
     assert!(refused.is_err(), "{refused:?}");
 }
+
+#[tokio::test]
+async fn the_websocket_runs_subscriptions_only_and_a_bounded_number_of_them() {
+    let s = start().await;
+    let (agent, _) = token(&s.tokens, principal("agent-ws", Role::Agent, &[]));
+    let (mut socket, ack) = open(s.addr, &agent).await;
+    assert_eq!(json_of(&ack)["type"], "connection_ack");
+    // A mutation sent over the socket would skip the HTTP gate, timeout
+    // and rate limit: refused, nothing appended.
+    let head = s.service.head();
+    let mutation = RECEIVE.replace("$key: String", "$key: String = \"ws-mutation\"");
+    send(
+        &mut socket,
+        json!({ "id": "m", "type": "subscribe", "payload": { "query": mutation } }),
+    )
+    .await;
+    let refused = json_of(&next(&mut socket).await);
+    assert_eq!(refused["id"], "m", "{refused}");
+    assert_eq!(
+        refused["payload"]["errors"][0]["extensions"]["code"], "BAD_REQUEST",
+        "{refused}"
+    );
+    assert_eq!(s.service.head(), head);
+    let done = json_of(&next(&mut socket).await);
+    assert_eq!(done["type"], "complete", "{done}");
+    // Subscriptions up to the limit are served; one more closes the
+    // connection with 4429.
+    for n in 0..api::server::MAX_SUBSCRIPTIONS {
+        send(
+            &mut socket,
+            json!({ "id": format!("s{n}"), "type": "subscribe", "payload": { "query": "subscription { ticketEvents { position } }" } }),
+        )
+        .await;
+    }
+    send(
+        &mut socket,
+        json!({ "id": "one-too-many", "type": "subscribe", "payload": { "query": "subscription { ticketEvents { position } }" } }),
+    )
+    .await;
+    let closed = next(&mut socket).await;
+    assert_eq!(close_code(&closed), Some(4429), "{closed:?}");
+}

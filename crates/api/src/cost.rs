@@ -298,23 +298,57 @@ pub fn shape(
     }
     if let Some(operation) = crate::documents::operation(document, operation_name) {
         if operation.node.ty == OperationType::Mutation {
-            shape.mutations = operation
-                .node
-                .selection_set
-                .node
-                .items
-                .iter()
-                .filter(|s| !matches!(&s.node, Selection::Field(f) if f.node.name.node.starts_with("__")))
-                .count();
+            // Fragments on the root count like the fields they hold.
+            shape.mutations = root_fields(document, &operation.node.selection_set.node, &mut Vec::new());
         }
     }
     shape.variable_arguments = walker.variable_arguments;
     Ok(shape)
 }
 
+/// The fields a root selection set runs, fragments (spread or inline)
+/// expanded; a fragment already being expanded counts nothing again
+/// (cycles are refused before this runs).
+fn root_fields<'d>(
+    document: &'d ExecutableDocument,
+    set: &'d async_graphql::parser::types::SelectionSet,
+    expanding: &mut Vec<&'d Name>,
+) -> usize {
+    set.items
+        .iter()
+        .map(|s| match &s.node {
+            Selection::Field(f) => usize::from(!f.node.name.node.starts_with("__")),
+            Selection::InlineFragment(i) => root_fields(document, &i.node.selection_set.node, expanding),
+            Selection::FragmentSpread(spread) => {
+                let name = &spread.node.fragment_name.node;
+                match document.fragments.get(name) {
+                    Some(fragment) if !expanding.contains(&name) => {
+                        expanding.push(name);
+                        let n = root_fields(document, &fragment.node.selection_set.node, expanding);
+                        expanding.pop();
+                        n
+                    }
+                    _ => 0,
+                }
+            }
+        })
+        .sum()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn mutations_in_fragments_count_like_mutations_at_the_root() {
+        let doc = parsed(
+            "mutation { ...M ... on MutationRoot { c: commentTicket(input: {ticketId: \"1\", text: \"x\"}) { position } } }
+             fragment M on MutationRoot { a: commentTicket(input: {ticketId: \"1\", text: \"x\"}) { position }
+                                          b: commentTicket(input: {ticketId: \"1\", text: \"x\"}) { position } }",
+        );
+        let s = shape(&doc, None, &DocumentLimits::default()).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(s.mutations, 3);
+    }
 
     fn parsed(query: &str) -> ExecutableDocument {
         async_graphql::parser::parse_query(query).unwrap_or_else(|e| panic!("{e}"))

@@ -163,6 +163,25 @@ impl Extension for Guarding {
         let document = request
             .parsed_query()
             .map_err(|e| coded(e, codes::GRAPHQL_PARSE_FAILED, &[]))?;
+        // A WebSocket connection (the one place a `Session` is in the
+        // data) carries subscriptions only: queries and mutations go
+        // through /graphql, its gate, its timeout and its rate limit.
+        if ctx.data_opt::<crate::server::Session>().is_some() {
+            let other = document
+                .operations
+                .iter()
+                .any(|(_, op)| op.node.ty != async_graphql::parser::types::OperationType::Subscription);
+            if other {
+                return Err(coded(
+                    ServerError::new(
+                        "the WebSocket endpoint runs subscriptions only; send queries and mutations to /graphql",
+                        None,
+                    ),
+                    codes::BAD_REQUEST,
+                    &[],
+                ));
+            }
+        }
         let shape = cost::shape(document, operation.as_deref(), &limits).map_err(shape_refusal)?;
         let _ = self.shape.set(shape);
         next.run(ctx, request).await

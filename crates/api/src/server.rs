@@ -877,6 +877,12 @@ async fn graphiql() -> impl IntoResponse {
 /// still valid (it is checked again before each event as well).
 const SESSION_CHECK: Duration = Duration::from_secs(1);
 
+/// How many subscriptions one WebSocket connection may hold open.
+pub const MAX_SUBSCRIPTIONS: usize = 16;
+
+/// The close code for one subscription too many.
+const CLOSE_TOO_MANY: u16 = 4429;
+
 /// The close code of a connection whose caller is not (or no longer)
 /// authorized: graphql-transport-ws's `4403: Forbidden`.
 const CLOSE_FORBIDDEN: u16 = 4403;
@@ -943,12 +949,37 @@ async fn serve_socket(
         .and_then(|v| v.to_str().ok())
         .map(str::to_string);
     let (mut sink, source) = socket.split();
-    let input = source.take_while(|m| std::future::ready(m.is_ok())).filter_map(|m| {
-        std::future::ready(match m {
-            Ok(m @ (Message::Text(_) | Message::Binary(_))) => Some(m.into_data()),
-            _ => None,
-        })
-    });
+    // The subscriptions open on this connection, by id: at most
+    // MAX_SUBSCRIPTIONS; one more closes the connection (4429).
+    let active = Arc::new(std::sync::Mutex::new(std::collections::HashSet::<String>::new()));
+    let overflow = Arc::new(tokio::sync::Notify::new());
+    let (track_in, track_overflow) = (active.clone(), overflow.clone());
+    let input = source
+        .take_while(|m| std::future::ready(m.is_ok()))
+        .filter_map(move |m| {
+            let data = match m {
+                Ok(m @ (Message::Text(_) | Message::Binary(_))) => Some(m.into_data()),
+                _ => None,
+            };
+            let data = data.filter(|d| match client_message(d) {
+                Some(("subscribe" | "start", id)) => {
+                    let mut open = track_in.lock().unwrap_or_else(|p| p.into_inner());
+                    if !open.contains(&id) && open.len() >= MAX_SUBSCRIPTIONS {
+                        track_overflow.notify_one();
+                        false
+                    } else {
+                        open.insert(id);
+                        true
+                    }
+                }
+                Some(("complete" | "stop", id)) => {
+                    track_in.lock().unwrap_or_else(|p| p.into_inner()).remove(&id);
+                    true
+                }
+                _ => true,
+            });
+            std::future::ready(data)
+        });
     // The session, once `connection_init` accepted it; whether it refused.
     let session: Arc<std::sync::Mutex<Option<Session>>> = Arc::default();
     let refused = Arc::new(std::sync::atomic::AtomicBool::new(false));
@@ -980,7 +1011,15 @@ async fn serve_socket(
             Ok(data)
         })
         .map(|message| match message {
-            async_graphql::http::WsMessage::Text(text) => Message::Text(text.into()),
+            async_graphql::http::WsMessage::Text(text) => {
+                // A subscription the server ended frees its place.
+                if text.contains("\"complete\"") || text.contains("\"error\"") {
+                    if let Some((_, id)) = client_message(text.as_bytes()) {
+                        active.lock().unwrap_or_else(|p| p.into_inner()).remove(&id);
+                    }
+                }
+                Message::Text(text.into())
+            }
             async_graphql::http::WsMessage::Close(code, reason) => {
                 // The library closes a refused `connection_init` with 1002;
                 // the protocol's code for it is 4403.
@@ -1006,6 +1045,14 @@ async fn serve_socket(
                     break;
                 }
             }
+            _ = overflow.notified() => {
+                let close = Message::Close(Some(CloseFrame {
+                    code: CLOSE_TOO_MANY,
+                    reason: format!("at most {MAX_SUBSCRIPTIONS} subscriptions on one connection").into(),
+                }));
+                let _ = sink.send(close).await;
+                break;
+            }
             _ = checks.tick() => {
                 let open = session.lock().ok().and_then(|s| s.clone());
                 let Some(open) = open else { continue };
@@ -1021,6 +1068,29 @@ async fn serve_socket(
             }
         }
     }
+    // The older graphql-ws protocol answers a refused `connection_init`
+    // with a `connection_error` message and ends: close with 4403 as well.
+    if refused.load(std::sync::atomic::Ordering::SeqCst) {
+        let close = Message::Close(Some(CloseFrame {
+            code: CLOSE_FORBIDDEN,
+            reason: "Forbidden".into(),
+        }));
+        let _ = sink.send(close).await;
+    }
+}
+
+/// A protocol message's type and id, if it has both.
+fn client_message(bytes: &[u8]) -> Option<(&'static str, String)> {
+    let value: serde_json::Value = serde_json::from_slice(bytes).ok()?;
+    let kind = match value.get("type")?.as_str()? {
+        "subscribe" => "subscribe",
+        "start" => "start",
+        "complete" => "complete",
+        "stop" => "stop",
+        "error" => "error",
+        _ => return None,
+    };
+    Some((kind, value.get("id")?.as_str()?.to_string()))
 }
 
 async fn readyz(State(state): State<AppState>) -> impl IntoResponse {

@@ -377,10 +377,11 @@ impl Service {
         let (recorded, history) = self.history(stream, unwrap)?;
         authorize(&history)?;
         let version = recorded.last().map(|r| r.stream_version);
+        let request = without_numbers(request);
         let keyed = acting
             .idempotency_key
             .as_deref()
-            .map(|k| KeyedRequest::new(stream, (!acting.shared_key).then_some(&acting.actor), k, request));
+            .map(|k| KeyedRequest::new(stream, (!acting.shared_key).then_some(&acting.actor), k, &request));
         // A retried request: its first event is already in the stream.
         if let Some(keyed) = &keyed {
             if let Some(done) = keyed.already_done(subject, &recorded)? {
@@ -590,13 +591,25 @@ impl Service {
         acting: &Acting,
     ) -> Result<(), AppError> {
         match command {
-            TicketCommand::LinkIncident { incident } => {
+            TicketCommand::LinkIncident { incident }
+            | TicketCommand::Escalate {
+                incident: Some(incident),
+                ..
+            } => {
+                // A command on a ticket that does not exist is refused
+                // before this runs.
+                let Some(t) = ticket else { return Ok(()) };
+                // The incident's own rules too: both records are checked
+                // before either is written.
+                domain::incident::authorize(&acting.actor, &IncidentCommand::LinkTicket { ticket: t.id.clone() })?;
+                let found = self.incident(incident)?.0;
+                // The caller's scope before anything about the incident
+                // is said.
+                if let Some(found) = &found {
+                    acting.require_project(&found.project)?;
+                }
                 self.require_incident(incident)?;
-                let Some(found) = self.incident(incident)?.0 else {
-                    return Ok(());
-                };
-                acting.require_project(&found.project)?;
-                if let Some(t) = ticket {
+                if let Some(found) = &found {
                     if t.location.project() != &found.project {
                         return Err(AppError::BadInput(format!(
                             "incident {incident} is of project {}, the ticket of project {}",
@@ -970,9 +983,12 @@ impl Service {
         if self.incident(id)?.0.is_some_and(|i| i.tickets.contains(ticket)) {
             return Ok(());
         }
+        // The link is idempotent by itself (a link already there is
+        // skipped); the caller's key names the ticket's change, not this.
         let acting = Acting {
             expected_version: None,
             occurred_at: None,
+            idempotency_key: None,
             ..acting.clone()
         };
         // The ticket's own scope was checked when it was linked.
@@ -1103,6 +1119,21 @@ fn report_error(e: ReportError) -> AppError {
         ReportError::BadPeriod(p) => AppError::BadInput(format!("invalid period: {p}")),
         other => AppError::internal(other),
     }
+}
+
+/// A request's description with every phone or ID number typed into its
+/// free text replaced by its kind, so that no digest of one is stored
+/// (the fields of `Personal` values are left out by their `Debug`).
+fn without_numbers(request: &str) -> String {
+    let mut out = String::with_capacity(request.len());
+    let mut at = 0;
+    for found in domain::personal::find_personal(request) {
+        out.push_str(&request[at..found.start]);
+        out.push_str(&format!("<{:?}>", found.kind));
+        at = found.end;
+    }
+    out.push_str(&request[at..]);
+    out
 }
 
 /// A request made with an idempotency key: the ids its events get and the

@@ -682,6 +682,7 @@ impl ArchiveMutations {
         // The caller's right first: nothing about the project is looked at
         // before it.
         inc::authorize(&caller, &command).map_err(AppError::from)?;
+        crate::access::require_project(super::principal(ctx)?, &project)?;
         if service(ctx)?.project(&project)?.0.is_none() {
             return Err(AppError::Domain(domain::error::DomainError::NotFound {
                 what: format!("project {project}"),

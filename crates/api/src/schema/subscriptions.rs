@@ -228,6 +228,7 @@ pub struct SubscriptionRoot;
 impl SubscriptionRoot {
     /// Every ticket event appended from now on (or after `afterPosition`)
     /// that matches `filter`, in log order.
+    #[graphql(complexity = "crate::cost::history(child_complexity)")]
     async fn ticket_events(
         &self,
         ctx: &Context<'_>,
@@ -270,6 +271,7 @@ impl SubscriptionRoot {
     /// (BREACHED), for one project or all: first every alert standing now,
     /// then each new one as the clocks are looked at again (every 15 s, or
     /// `everySeconds`, at least 1).
+    #[graphql(complexity = "crate::cost::alerts(project_id.is_some(), child_complexity)")]
     async fn sla_alerts(
         &self,
         ctx: &Context<'_>,

@@ -652,9 +652,9 @@ impl TicketMutations {
             .map(IncidentId::new)
             .transpose()
             .map_err(AppError::from)?;
-        if let Some(i) = &incident {
-            service(ctx)?.require_incident(i)?;
-        }
+        // The incident is checked (its rules, the caller's scope, its
+        // project and state) with the ticket's command, before either
+        // record is written.
         let command = t::TicketCommand::Escalate {
             level: input.level.into(),
             incident: incident.clone(),
@@ -697,14 +697,39 @@ impl TicketMutations {
             },
         )
         .map_err(AppError::from)?;
-        let payload = run(
+        let id = ticket_id(&input.on.ticket_id)?;
+        let linked = run(
             ctx,
             input.on,
             t::TicketCommand::LinkIncident {
                 incident: incident.clone(),
             },
         )
-        .await?;
+        .await;
+        let payload = match linked {
+            Ok(payload) => payload,
+            Err(refused) => {
+                // A link cut short after the ticket's half (the ticket names
+                // the incident, the incident does not list it yet): the
+                // ticket refuses a second link, after every check on the
+                // caller passed; the retry completes the incident's half.
+                let code = refused.extensions.as_ref().and_then(|e| e.get("code")).cloned();
+                let already = code == Some(async_graphql::Value::from(crate::error::codes::INVALID_TRANSITION));
+                let record = service(ctx)?.ticket(&id)?;
+                let half_done = already
+                    && service(ctx)?
+                        .incident(&incident)?
+                        .0
+                        .is_some_and(|i| !i.tickets.contains(&id));
+                match record {
+                    Some(record) if half_done && record.ticket.incident.as_ref() == Some(&incident) => TicketPayload {
+                        position: record.position,
+                        ticket: super::types::TicketOut(record),
+                    },
+                    _ => return Err(refused),
+                }
+            }
+        };
         service(ctx)?
             .link_on_incident(&incident, &payload.ticket.0.ticket.id, &acting)
             .await?;
