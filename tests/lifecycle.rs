@@ -1740,3 +1740,49 @@ async fn still_fine(s: &Server, head: Option<u64>, id: &str) {
     .await;
     assert_eq!(r["ticket"], json!({ "status": "RECEIVED", "version": 0 }));
 }
+
+/// An auditor's replay "as of" a point of a ticket's history shows the
+/// clocks as they stood then, evaluated from the history up to the cut,
+/// never the live ones.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_replay_as_of_a_cut_shows_the_clocks_as_they_stood_then() {
+    // A Monday morning in Shanghai; the report comes in at 09:30 and is
+    // acknowledged at 10:15.
+    let s = start_at("2026-03-16T10:30:00+08:00").await;
+    let a = s.addr();
+    let mut input = repair_input("T-ASOF", "P-ASOF");
+    input["occurredAt"] = json!("2026-03-16T09:30:00+08:00");
+    let received = receive(a, input).await;
+    let r = ok(
+        a,
+        AGENT,
+        "mutation { acknowledgeTicket(input: { ticketId: \"T-ASOF\", occurredAt: \"2026-03-16T10:15:00+08:00\" }) { position } }",
+        json!({}),
+    )
+    .await;
+    let acknowledged = int(&r["acknowledgeTicket"]["position"]);
+    let history = "query($a: AsOfInput!) { ticketHistory(id: \"T-ASOF\", asOf: $a) { state { status clocks { clock status stoppedAt } } } }";
+    let first_response = |r: &Value| -> Value {
+        r["ticketHistory"]["state"]["clocks"]
+            .as_array()
+            .and_then(|c| c.iter().find(|c| c["clock"] == "FIRST_RESPONSE").cloned())
+            .unwrap_or_else(|| panic!("no first-response clock: {r}"))
+    };
+    for cut in [
+        json!({ "position": received }),
+        json!({ "occurredAt": "2026-03-16T10:00:00+08:00" }),
+    ] {
+        let r = ok(a, AUDITOR, history, json!({ "a": cut })).await;
+        assert_eq!(r["ticketHistory"]["state"]["status"], "RECEIVED", "{r}");
+        let clock = first_response(&r);
+        assert_eq!(clock["stoppedAt"], Value::Null, "{cut}: {r}");
+        assert_ne!(clock["status"], "MET", "{cut}: {r}");
+    }
+    // At the acknowledgement and after it, the clock has stopped: met.
+    for cut in [json!({ "position": acknowledged }), json!({})] {
+        let r = ok(a, AUDITOR, history, json!({ "a": cut })).await;
+        let clock = first_response(&r);
+        assert_eq!(clock["status"], "MET", "{cut}: {r}");
+        assert!(clock["stoppedAt"].is_string(), "{cut}: {r}");
+    }
+}

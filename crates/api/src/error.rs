@@ -18,6 +18,10 @@ pub mod codes {
     pub const INVALID_TRANSITION: &str = "INVALID_TRANSITION";
     /// A stale `expectedVersion`, or a concurrent change won the race.
     pub const CONFLICT: &str = "CONFLICT";
+    /// The change was recorded, but a view the answer reads did not catch
+    /// up with it within the wait: read again shortly (no stale answer is
+    /// given instead).
+    pub const VIEW_BEHIND: &str = "VIEW_BEHIND";
     /// The caller already used this `idempotencyKey` for a different
     /// request (another operation or other arguments); nothing was done.
     pub const IDEMPOTENCY_KEY_REUSED: &str = "IDEMPOTENCY_KEY_REUSED";
@@ -65,6 +69,8 @@ pub enum AppError {
     BadInput(String),
     /// An idempotency key the caller already used for another request.
     KeyReused(String),
+    /// A view did not catch up with a recorded change in time.
+    ViewBehind(String),
     /// The caller's role or scope does not allow this.
     Forbidden(String),
     /// Something broke on our side; the message is for the log only.
@@ -94,6 +100,7 @@ impl AppError {
             AppError::Conflict(_) => codes::CONFLICT,
             AppError::BadInput(_) => codes::BAD_INPUT,
             AppError::KeyReused(_) => codes::IDEMPOTENCY_KEY_REUSED,
+            AppError::ViewBehind(_) => codes::VIEW_BEHIND,
             AppError::Forbidden(_) => codes::FORBIDDEN,
             AppError::Internal(_) => codes::INTERNAL,
         }
@@ -103,9 +110,11 @@ impl AppError {
     pub fn message(&self) -> String {
         match self {
             AppError::Domain(e) => e.to_string(),
-            AppError::Conflict(m) | AppError::BadInput(m) | AppError::Forbidden(m) | AppError::KeyReused(m) => {
-                m.clone()
-            }
+            AppError::Conflict(m)
+            | AppError::BadInput(m)
+            | AppError::Forbidden(m)
+            | AppError::KeyReused(m)
+            | AppError::ViewBehind(m) => m.clone(),
             AppError::Internal(m) => format!("internal error: {m}"),
         }
     }

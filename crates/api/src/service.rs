@@ -679,6 +679,7 @@ impl Service {
                 },
             )
             .await?;
+        self.settle(position).await?;
         let project = self
             .project(id)?
             .0
@@ -724,6 +725,7 @@ impl Service {
                 },
             )
             .await?;
+        self.settle(position).await?;
         let unit = self
             .unit(id)?
             .0
@@ -764,6 +766,7 @@ impl Service {
                 },
             )
             .await?;
+        self.settle(position).await?;
         let owner = self
             .owner(id)?
             .0
@@ -810,6 +813,7 @@ impl Service {
                 },
             )
             .await?;
+        self.settle(position).await?;
         let contractor = self
             .contractor(id)?
             .0
@@ -844,6 +848,7 @@ impl Service {
                 },
             )
             .await?;
+        self.settle(position).await?;
         let engineer = self
             .engineer(id)?
             .0
@@ -970,6 +975,7 @@ impl Service {
                 },
             )
             .await?;
+        self.settle(position).await?;
         let incident = self
             .incident(id)?
             .0
@@ -997,11 +1003,27 @@ impl Service {
         Ok(())
     }
 
+    /// Waits until every view has applied `position`, so that the answer
+    /// to a write, and any query sent after it, reflects the write in
+    /// every field (a ticket's clocks come from the SLA view, reports and
+    /// lists from theirs). A view that does not catch up within
+    /// [`READ_YOUR_WRITES`] is an error that says so, never a stale answer.
+    pub async fn settle(&self, position: Position) -> Result<(), AppError> {
+        for view in &self.views {
+            view.wait_for(position, READ_YOUR_WRITES).await.map_err(|e| match e {
+                projections::runner::ProjectionError::Timeout { view, waited, .. } => AppError::ViewBehind(format!(
+                    "the change is recorded at position {position}, but the {view} view has not caught up with it \
+                     within {} s: read it again shortly",
+                    waited.as_secs()
+                )),
+                other => AppError::internal(other),
+            })?;
+        }
+        Ok(())
+    }
+
     async fn after_write(&self, id: &TicketId, position: Position) -> Result<Outcome, AppError> {
-        self.tickets_view()?
-            .wait_for(position, READ_YOUR_WRITES)
-            .await
-            .map_err(AppError::internal)?;
+        self.settle(position).await?;
         let ticket = self
             .ticket(id)?
             .ok_or_else(|| AppError::internal(format!("ticket {id} is not in the view after its write")))?;

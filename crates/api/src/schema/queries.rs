@@ -132,7 +132,11 @@ pub struct TicketHistory {
     pub ticket_id: String,
     /// Every event, oldest first (also those after `asOf`, marked).
     pub events: Vec<HistoryEntry>,
-    /// The ticket as of `asOf` (null: it did not exist yet).
+    /// The ticket as of `asOf` (null: it did not exist yet). Its `clocks`
+    /// are replayed too: evaluated from the history up to the cut, at the
+    /// cut's instant (for a `position`, when the log recorded that event;
+    /// for `recordedAt` and `occurredAt`, that instant; without a cut,
+    /// now).
     pub state: Option<TicketOut>,
 }
 
@@ -560,7 +564,7 @@ impl QueryRoot {
         match service(ctx)?.ticket(&id)? {
             Some(record) => {
                 access::require_ticket(caller, &record.ticket)?;
-                Ok(Some(TicketOut(record)))
+                Ok(Some(TicketOut(record, None)))
             }
             None => Ok(None),
         }
@@ -597,7 +601,7 @@ impl QueryRoot {
                 .zip(page.cursors)
                 .map(|(node, cursor)| TicketEdge {
                     cursor,
-                    node: TicketOut(std::sync::Arc::new(node)),
+                    node: TicketOut(std::sync::Arc::new(node), None),
                 })
                 .collect(),
             page_info: PageInfo {
@@ -639,6 +643,8 @@ impl QueryRoot {
         let mut state = TicketState::default();
         let mut text_seals = Vec::new();
         let mut last: Option<(u64, DateTime<Utc>)> = None;
+        // The events up to the cut, for the replayed state's clocks.
+        let mut replayed: Vec<Stamped<domain::ticket::TicketEvent>> = Vec::new();
         let mut events = Vec::with_capacity(entries.len());
         for e in entries {
             let included = match (as_of.position, as_of.recorded_at, as_of.occurred_at) {
@@ -663,25 +669,36 @@ impl QueryRoot {
             if included {
                 last = Some((e.position, e.recorded_at));
                 text_seals.extend(e.text_seals.iter().cloned());
-                state = evolve(
-                    state,
-                    &Stamped {
-                        occurred_at: e.occurred_at,
-                        actor: e.actor,
-                        channel: e.channel,
-                        event: e.event,
-                        text_seals: e.text_seals,
-                    },
-                );
+                let stamped = Stamped {
+                    occurred_at: e.occurred_at,
+                    actor: e.actor,
+                    channel: e.channel,
+                    event: e.event,
+                    text_seals: e.text_seals,
+                };
+                state = evolve(state, &stamped);
+                replayed.push(stamped);
             }
         }
+        // The clocks as they stood at the cut: from the history up to it,
+        // at the cut's instant (a position's: when the log recorded it;
+        // without a cut: now), never from the live view.
+        let at = match (as_of.position, as_of.recorded_at, as_of.occurred_at) {
+            (Some(_), _, _) => last.map_or_else(|| service.now(), |(_, recorded_at)| recorded_at),
+            (_, Some(t), _) | (_, _, Some(t)) => t,
+            _ => service.now(),
+        };
+        let clocks = domain::sla::evaluate(&replayed, service.calendars(), at).map_err(AppError::internal)?;
         let state = match (state.0, last) {
-            (Some(ticket), Some((position, updated_at))) => Some(TicketOut(std::sync::Arc::new(TicketRecord {
-                ticket: *ticket,
-                position,
-                updated_at,
-                text_seals,
-            }))),
+            (Some(ticket), Some((position, updated_at))) => Some(TicketOut(
+                std::sync::Arc::new(TicketRecord {
+                    ticket: *ticket,
+                    position,
+                    updated_at,
+                    text_seals,
+                }),
+                Some(std::sync::Arc::new(clocks)),
+            )),
             _ => None,
         };
         Ok(Some(TicketHistory {

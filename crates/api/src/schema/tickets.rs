@@ -724,7 +724,7 @@ impl TicketMutations {
                 match record {
                     Some(record) if half_done && record.ticket.incident.as_ref() == Some(&incident) => TicketPayload {
                         position: record.position,
-                        ticket: super::types::TicketOut(record),
+                        ticket: super::types::TicketOut(record, None),
                     },
                     _ => return Err(refused),
                 }

@@ -218,8 +218,14 @@ gql_enum!(
     }
 );
 
-/// A ticket as staff tools see it. Personal fields are masked.
-pub struct TicketOut(pub std::sync::Arc<TicketRecord>);
+/// A ticket as staff tools see it. Personal fields are masked. The second
+/// field holds the clocks of a replayed state ("as of" a cut of its
+/// history), evaluated from that history at the cut's instant; `None`:
+/// the live clocks, evaluated now.
+pub struct TicketOut(
+    pub std::sync::Arc<TicketRecord>,
+    pub Option<std::sync::Arc<domain::sla::SlaReport>>,
+);
 
 /// Who works on a ticket.
 #[derive(SimpleObject)]
@@ -570,6 +576,9 @@ impl TicketOut {
     /// on site, resolution). Cost: 40 + the selection.
     #[graphql(complexity = "crate::cost::clocks(child_complexity)")]
     async fn clocks(&self, ctx: &Context<'_>) -> Result<Vec<Clock>> {
+        if let Some(replayed) = &self.1 {
+            return Ok(replayed.clocks().map(Clock::from).collect());
+        }
         let service = service(ctx)?;
         let report = service.clocks(&self.0.ticket.id, service.now())?;
         Ok(report
@@ -624,7 +633,7 @@ pub(crate) fn text(ctx: &Context<'_>, stored: &str, seals: &[domain::personal::T
 
 impl From<TicketRecord> for TicketOut {
     fn from(r: TicketRecord) -> Self {
-        Self(std::sync::Arc::new(r))
+        Self(std::sync::Arc::new(r), None)
     }
 }
 
@@ -640,7 +649,7 @@ pub struct TicketPayload {
 impl From<crate::service::Outcome> for TicketPayload {
     fn from(o: crate::service::Outcome) -> Self {
         Self {
-            ticket: TicketOut(o.ticket),
+            ticket: TicketOut(o.ticket, None),
             position: o.position,
         }
     }

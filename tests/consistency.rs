@@ -1,0 +1,70 @@
+//! Read-your-writes across every view: the answer to a mutation, and a
+//! query sent right after it, reflect the write in every field they
+//! return (a ticket's clocks come from the SLA view, not the tickets
+//! view), every time.
+
+use serde_json::{json, Value};
+
+use crate::graphql::{gql, start};
+
+/// The fixtures' server, and another router over the same service without
+/// a rate limit (this test sends hundreds of requests a second, as a
+/// gateway-fed deployment may).
+async fn unlimited() -> (crate::graphql::Server, std::net::SocketAddr) {
+    let s = start().await;
+    let mut options = api::server::ServerOptions::new(api::server::Identity::TrustedHeaders);
+    options.rate = None;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    let addr = listener.local_addr().unwrap_or_else(|e| panic!("{e}"));
+    let router = api::server::router_with(s.service.clone(), options);
+    tokio::spawn(async move { axum::serve(listener, router).await });
+    (s, addr)
+}
+
+const SELECTION: &str = "id status version clocks { clock status dueAt stoppedAt }";
+
+fn data(r: &Value) -> &Value {
+    assert!(r.get("errors").is_none(), "unexpected errors: {r}");
+    &r["data"]
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_answer_to_a_write_and_every_read_after_it_agree() {
+    let (_server, addr) = unlimited().await;
+    let receive = format!(
+        "mutation($key: String) {{ receiveTicket(input: {{
+            kind: REPAIR, channel: HOTLINE, priority: URGENT, category: ENGINEERING, trade: LEAK,
+            description: \"卫生间天花板渗水\",
+            reporter: {{ ownerId: \"O-1\", familyName: \"王\", givenName: \"小明\", phone: \"13812345678\" }},
+            location: {{ projectId: \"HZ-1\", buildingId: \"HZ-1-3\", unitId: \"HZ-1-3-1502\" }},
+            idempotencyKey: $key }}) {{ ticket {{ {SELECTION} }} }} }}"
+    );
+    let acknowledge = format!(
+        "mutation($id: String!) {{ acknowledgeTicket(input: {{ ticketId: $id }}) {{ ticket {{ {SELECTION} }} }} }}"
+    );
+    let read = format!("query($id: String!) {{ ticket(id: $id) {{ {SELECTION} }} }}");
+    for n in 0..120 {
+        let r = gql(addr, &receive, json!({ "key": format!("rw-{n}") })).await;
+        let answered = data(&r)["receiveTicket"]["ticket"].clone();
+        assert!(
+            answered["clocks"].as_array().is_some_and(|c| !c.is_empty()),
+            "the answer carries the new ticket's clocks: {answered}"
+        );
+        let id = answered["id"].as_str().unwrap_or_default().to_string();
+        let r = gql(addr, &read, json!({ "id": id })).await;
+        assert_eq!(data(&r)["ticket"], answered, "a read right after receiveTicket");
+
+        let r = gql(addr, &acknowledge, json!({ "id": id })).await;
+        let answered = data(&r)["acknowledgeTicket"]["ticket"].clone();
+        let first = answered["clocks"]
+            .as_array()
+            .and_then(|c| c.iter().find(|c| c["clock"] == "FIRST_RESPONSE").cloned())
+            .unwrap_or_else(|| panic!("{answered}"));
+        assert_eq!(first["status"], "MET", "the acknowledgement met its clock: {answered}");
+        assert!(first["stoppedAt"].is_string(), "{answered}");
+        let r = gql(addr, &read, json!({ "id": id })).await;
+        assert_eq!(data(&r)["ticket"], answered, "a read right after acknowledgeTicket");
+    }
+}
