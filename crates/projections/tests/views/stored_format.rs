@@ -145,7 +145,15 @@ fn names_of(kind: &str) -> &'static [&'static str] {
     }
 }
 
-const KINDS: [&str; 7] = ["ticket", "project", "unit", "owner", "incident", "contractor", "engineer"];
+const KINDS: [&str; 7] = [
+    "ticket",
+    "project",
+    "unit",
+    "owner",
+    "incident",
+    "contractor",
+    "engineer",
+];
 
 /// Which stored events a schema version held: the service directory came
 /// with version 3, the owner's erasure with version 2.
@@ -324,9 +332,15 @@ fn ticket_event(version: u16, name: &str) -> TicketEvent {
                 cost: Some(Money { fen: 12_345 }),
             },
         },
-        "PlanConfirmed" => E::PlanConfirmed { confirmation: s("确认单 77") },
-        "PlanDeclined" => E::PlanDeclined { reason: s("费用过高") },
-        "ProgressNoted" => E::ProgressNoted { note: s("材料已到") },
+        "PlanConfirmed" => E::PlanConfirmed {
+            confirmation: s("确认单 77"),
+        },
+        "PlanDeclined" => E::PlanDeclined {
+            reason: s("费用过高")
+        },
+        "ProgressNoted" => E::ProgressNoted {
+            note: s("材料已到")
+        },
         "Repaired" => E::Repaired {
             summary: s("已更换"),
             usage_advice: s("24小时内勿开窗"),
@@ -346,7 +360,9 @@ fn ticket_event(version: u16, name: &str) -> TicketEvent {
             note: s("业主考虑中"),
         },
         "Resumed" => E::Resumed { note: s("继续") },
-        "Withdrawn" => E::Withdrawn { reason: s("业主撤回") },
+        "Withdrawn" => E::Withdrawn {
+            reason: s("业主撤回")
+        },
         "MergedInto" => E::MergedInto {
             into: TicketId::new("T-40").unwrap(),
         },
@@ -361,7 +377,9 @@ fn ticket_event(version: u16, name: &str) -> TicketEvent {
             stage: TouchpointStage::WarrantyService,
             note: s("回访"),
         },
-        "Investigated" => E::Investigated { findings: s("核实属实") },
+        "Investigated" => E::Investigated {
+            findings: s("核实属实"),
+        },
         "ResolutionProposed" => E::ResolutionProposed {
             proposal: s("补偿方案"),
             basis: s("合同第九条"),
@@ -495,7 +513,9 @@ fn sample(version: u16, kind: &str, name: &str) -> DomainEvent {
                         ticket: TicketId::new("T-41").unwrap(),
                     },
                     "StatusUpdated" => IncidentEvent::StatusUpdated { note: s("排查中") },
-                    "IncidentClosed" => IncidentEvent::IncidentClosed { summary: s("整改完成") },
+                    "IncidentClosed" => IncidentEvent::IncidentClosed {
+                        summary: s("整改完成")
+                    },
                     other => panic!("no incident sample for {other:?}"),
                 },
             ),
