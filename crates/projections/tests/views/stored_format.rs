@@ -753,6 +753,14 @@ fn check_version(version: u16) -> Vec<String> {
                     continue;
                 }
             };
+            // The hex dump beside the fixture shows the same bytes.
+            let txt = fixture_path(version, kind, name).with_extension("txt");
+            if std::fs::read_to_string(&txt).ok() != Some(hex_dump(version, kind, name, &bytes)) {
+                failures.push(format!(
+                    "{what}: {} is missing or does not show the fixture's bytes",
+                    txt.display()
+                ));
+            }
             match read_back(version, name, &stream_of(&expected), &bytes) {
                 Ok(decoded) if decoded == expected => {}
                 Ok(decoded) => failures.push(format!(
