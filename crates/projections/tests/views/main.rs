@@ -6,6 +6,7 @@ mod analytics;
 mod determinism;
 mod generator;
 mod sla;
+mod stored_format;
 mod support;
 mod tickets;
 mod timeline;
