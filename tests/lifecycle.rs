@@ -1785,4 +1785,34 @@ async fn a_replay_as_of_a_cut_shows_the_clocks_as_they_stood_then() {
         assert_eq!(clock["status"], "MET", "{cut}: {r}");
         assert!(clock["stoppedAt"].is_string(), "{cut}: {r}");
     }
+    // Every clock explains itself: policy and calendar with versions, the
+    // target in minutes and how they are counted.
+    let explained = ok(
+        a,
+        AUDITOR,
+        "{ ticket(id: \"T-ASOF\") { clocks { clock target targetMinutes basis fixedDeadline policyId policyVersion calendarId calendarVersion stops } } }",
+        json!({}),
+    )
+    .await;
+    let clocks = explained["ticket"]["clocks"].as_array().cloned().unwrap_or_default();
+    assert_eq!(clocks.len(), 3, "{explained}");
+    for c in &clocks {
+        assert_eq!(c["calendarId"], "cn-mainland", "{c}");
+        assert!(c["policyId"].as_str().is_some_and(|p| !p.is_empty()), "{c}");
+        assert!(c["policyVersion"].as_str().is_some_and(|v| !v.is_empty()), "{c}");
+        assert!(c["calendarVersion"].as_str().is_some_and(|v| !v.is_empty()), "{c}");
+        let minutes = c["targetMinutes"].as_u64().unwrap_or_else(|| panic!("{c}"));
+        assert!(minutes > 0, "{c}");
+        let basis = c["basis"].as_str().unwrap_or_default();
+        assert!(basis == "BUSINESS" || basis == "WALL_CLOCK", "{c}");
+        // The words say the same as the fields.
+        let words = c["target"].as_str().unwrap_or_default();
+        assert_eq!(words.contains("business"), basis == "BUSINESS", "{c}");
+        assert_eq!(c["fixedDeadline"], Value::Null);
+    }
+    let first = clocks
+        .iter()
+        .find(|c| c["clock"] == "FIRST_RESPONSE")
+        .unwrap_or_else(|| panic!("{explained}"));
+    assert_eq!(first["stops"], 1, "{first}");
 }

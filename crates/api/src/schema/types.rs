@@ -209,6 +209,11 @@ gql_enum!(
     }
 );
 gql_enum!(
+    TimeBasis,
+    "TimeBasis",
+    domain::policy::TimeBasis { WallClock, Business }
+);
+gql_enum!(
     ClockKind,
     "ClockKind",
     domain::policy::ClockKind {
@@ -321,6 +326,25 @@ pub struct Clock {
     /// The due instant reaches into a year whose holidays are not yet
     /// published: it may still move.
     pub provisional: bool,
+    /// The service policy the target came from (recorded when the clock
+    /// started), so that any deadline can be explained from the API.
+    pub policy_id: String,
+    /// That policy's version.
+    pub policy_version: String,
+    /// The business calendar time is counted on.
+    pub calendar_id: String,
+    /// That calendar's version.
+    pub calendar_version: String,
+    /// The target's length in minutes (null for a fixed deadline).
+    pub target_minutes: Option<u32>,
+    /// How the target's minutes are counted: working time on the calendar
+    /// or every minute (null for a fixed deadline).
+    pub basis: Option<TimeBasis>,
+    /// A fixed deadline promised to the owner (a handover defect's
+    /// rectification date), if the target is one.
+    pub fixed_deadline: Option<DateTime<Utc>>,
+    /// How many times it stopped (resolution: rework cycles + 1).
+    pub stops: u32,
 }
 
 impl From<&ClockReport> for Clock {
@@ -337,6 +361,17 @@ impl From<&ClockReport> for Clock {
             breached_at: c.breached_at,
             stopped_at: c.stopped_at,
             provisional: c.provisional,
+            policy_id: c.policy.id.clone(),
+            policy_version: c.policy.version.clone(),
+            calendar_id: c.calendar.id.clone(),
+            calendar_version: c.calendar.version.clone(),
+            target_minutes: c.target.minutes(),
+            basis: c.target.basis().map(Into::into),
+            fixed_deadline: match c.target {
+                domain::policy::ClockTarget::Deadline { due } => Some(due),
+                domain::policy::ClockTarget::Duration { .. } => None,
+            },
+            stops: c.stops,
         }
     }
 }
