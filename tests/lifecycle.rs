@@ -223,14 +223,10 @@ fn rfc3339(secs: i64) -> String {
 
 /// How the event summaries print an instant (chrono's `Display`).
 fn spoken(secs: i64) -> String {
-    let (days, rest) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
-    format!(
-        "{} {:02}:{:02}:{:02} UTC",
-        date(days),
-        rest / 3600,
-        rest % 3600 / 60,
-        rest % 60
-    )
+    // As staff read it: in the mainland's zone, UTC+8, to the minute.
+    let local = secs + 8 * 3600;
+    let (days, rest) = (local.div_euclid(86_400), local.rem_euclid(86_400));
+    format!("{} {:02}:{:02} (UTC+8)", date(days), rest / 3600, rest % 3600 / 60)
 }
 
 // ----------------------------------------------------------------- helpers
@@ -1815,4 +1811,16 @@ async fn a_replay_as_of_a_cut_shows_the_clocks_as_they_stood_then() {
         .find(|c| c["clock"] == "FIRST_RESPONSE")
         .unwrap_or_else(|| panic!("{explained}"));
     assert_eq!(first["stops"], 1, "{first}");
+    // History entries carry the event's fields, personal values as the
+    // caller may see them: masked for an auditor, whole for an agent.
+    let fields = "{ ticketHistory(id: \"T-ASOF\") { events { type fields } } }";
+    for (who, name, phone) in [(AUDITOR, "李*", "139****5678"), (AGENT, "李四", "13912345678")] {
+        let r = ok(a, who, fields, json!({})).await;
+        let received = &r["ticketHistory"]["events"][0];
+        assert_eq!(received["type"], "Received", "{r}");
+        assert_eq!(received["fields"]["reporter"]["name"], name, "{r}");
+        assert_eq!(received["fields"]["reporter"]["phone"], phone, "{r}");
+        assert_eq!(received["fields"]["description"], "地下车库顶板渗水", "{r}");
+        assert_eq!(received["fields"]["kind"], "repair", "{r}");
+    }
 }

@@ -121,6 +121,15 @@ pub fn state_as_of(store: &dyn EventStore, id: &TicketId, as_of: AsOf) -> Result
     Ok(state.0.map(|t| *t))
 }
 
+/// An instant as staff read it: in the mainland calendar's zone (UTC+8,
+/// no daylight saving), where every project's clocks run.
+fn local(at: &chrono::DateTime<chrono::Utc>) -> String {
+    match chrono::FixedOffset::east_opt(8 * 3600) {
+        Some(zone) => at.with_timezone(&zone).format("%Y-%m-%d %H:%M (UTC+8)").to_string(),
+        None => at.to_string(),
+    }
+}
+
 /// A readable summary of an event, in staff words.
 pub fn summary(event: &TicketEvent) -> String {
     use TicketEvent as E;
@@ -137,7 +146,7 @@ pub fn summary(event: &TicketEvent) -> String {
             clip(description)
         ),
         E::Acknowledged { promised_at, note } => match promised_at {
-            Some(p) => format!("acknowledged, promised by {p}{}", remark(note)),
+            Some(p) => format!("acknowledged, promised by {}{}", local(p), remark(note)),
             None => format!("acknowledged{}", remark(note)),
         },
         E::PriorityChanged { from, to, reason, .. } => format!("priority {from} → {to}: {}", clip(reason)),
@@ -145,7 +154,7 @@ pub fn summary(event: &TicketEvent) -> String {
             Some(p) => format!("re-dispatched from {p} to {to}"),
             None => format!("dispatched to {to}"),
         },
-        E::Scheduled { window } => format!("visit scheduled {} – {}", window.from, window.to),
+        E::Scheduled { window } => format!("visit scheduled {} – {}", local(&window.from), local(&window.to)),
         E::Arrived { note } => format!("arrived on site{}", remark(note)),
         E::Diagnosed {
             cause,

@@ -119,10 +119,64 @@ pub struct HistoryEntry {
     pub contractor_id: Option<String>,
     /// Through which channel.
     pub channel: Channel,
-    /// What changed, in words.
+    /// What changed, in words (times in the project's calendar zone).
     pub summary: String,
+    /// The event's own fields, as stored (`{"reason": …, "cycle": 2}`),
+    /// personal values shown as the caller may see them (in full, masked
+    /// or `[erased]`), numbers typed into free text likewise.
+    pub fields: async_graphql::Json<serde_json::Value>,
     /// Whether it falls within `asOf`.
     pub included: bool,
+}
+
+/// An event's fields as JSON for `HistoryEntry.fields`: the stored
+/// payload's variant body, personal values shown per the caller's role.
+fn event_fields(
+    ctx: &Context<'_>,
+    event: &domain::ticket::TicketEvent,
+    seals: &[domain::personal::TextSeal],
+) -> Result<serde_json::Value> {
+    let tagged = serde_json::to_value(event).map_err(AppError::internal)?;
+    let mut body = match tagged {
+        serde_json::Value::Object(mut outer) if outer.len() == 1 => {
+            let (_, body) = outer
+                .iter_mut()
+                .next()
+                .map(|(k, v)| (k.clone(), v.take()))
+                .unwrap_or_default();
+            body
+        }
+        other => other,
+    };
+    restore_text(ctx, &mut body, seals)?;
+    if let (domain::ticket::TicketEvent::Received { reporter, .. }, Some(r)) = (event, body.get_mut("reporter")) {
+        r["name"] = serde_json::Value::String(super::types::shown_in(ctx, &reporter.name, |n| n.full())?);
+        r["phone"] = serde_json::Value::String(super::types::shown_in(ctx, &reporter.phone, |p| {
+            p.as_str().to_string()
+        })?);
+    }
+    Ok(body)
+}
+
+/// Numbers sealed out of free text, put back as the caller may see them.
+fn restore_text(ctx: &Context<'_>, value: &mut serde_json::Value, seals: &[domain::personal::TextSeal]) -> Result<()> {
+    match value {
+        serde_json::Value::String(text) if !seals.is_empty() => {
+            *text = super::types::text(ctx, text, seals)?;
+        }
+        serde_json::Value::Array(items) => {
+            for item in items {
+                restore_text(ctx, item, seals)?;
+            }
+        }
+        serde_json::Value::Object(map) => {
+            for (_, item) in map.iter_mut() {
+                restore_text(ctx, item, seals)?;
+            }
+        }
+        _ => {}
+    }
+    Ok(())
 }
 
 /// A ticket's audit replay.
@@ -664,6 +718,7 @@ impl QueryRoot {
                 contractor_id: e.actor.contractor.as_ref().map(|c| c.to_string()),
                 channel: e.channel.into(),
                 summary: super::types::text(ctx, &e.summary, &e.text_seals)?,
+                fields: async_graphql::Json(event_fields(ctx, &e.event, &e.text_seals)?),
                 included,
             });
             if included {

@@ -644,7 +644,7 @@ pub(crate) fn shown<T: domain::personal::Mask + serde::de::DeserializeOwned + Cl
 }
 
 /// A personal value stored in a view as the caller may see it.
-fn shown_in<T: domain::personal::Mask + serde::de::DeserializeOwned + Clone>(
+pub(crate) fn shown_in<T: domain::personal::Mask + serde::de::DeserializeOwned + Clone>(
     ctx: &Context<'_>,
     value: &domain::personal::Personal<T>,
     full: impl Fn(&T) -> String,
