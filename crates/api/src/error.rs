@@ -24,6 +24,10 @@ pub mod codes {
     /// The caller sent more requests than its rate allows; retry after
     /// `extensions.retryAfterSeconds`.
     pub const RATE_LIMITED: &str = "RATE_LIMITED";
+    /// The record holds an event this build cannot read (the message
+    /// names its position); commands on it are refused until an operator
+    /// mends the log. `aftersales log verify` names every such event.
+    pub const UNREADABLE_RECORD: &str = "UNREADABLE_RECORD";
     /// Something broke on our side.
     pub const INTERNAL: &str = "INTERNAL";
     /// The HTTP request is not a GraphQL request the server takes: a body
@@ -67,6 +71,8 @@ pub enum AppError {
     KeyReused(String),
     /// The caller's role or scope does not allow this.
     Forbidden(String),
+    /// The record holds an event that cannot be read.
+    Unreadable(String),
     /// Something broke on our side; the message is for the log only.
     Internal(String),
 }
@@ -95,6 +101,7 @@ impl AppError {
             AppError::BadInput(_) => codes::BAD_INPUT,
             AppError::KeyReused(_) => codes::IDEMPOTENCY_KEY_REUSED,
             AppError::Forbidden(_) => codes::FORBIDDEN,
+            AppError::Unreadable(_) => codes::UNREADABLE_RECORD,
             AppError::Internal(_) => codes::INTERNAL,
         }
     }
@@ -103,9 +110,11 @@ impl AppError {
     pub fn message(&self) -> String {
         match self {
             AppError::Domain(e) => e.to_string(),
-            AppError::Conflict(m) | AppError::BadInput(m) | AppError::Forbidden(m) | AppError::KeyReused(m) => {
-                m.clone()
-            }
+            AppError::Conflict(m)
+            | AppError::BadInput(m)
+            | AppError::Forbidden(m)
+            | AppError::KeyReused(m)
+            | AppError::Unreadable(m) => m.clone(),
             AppError::Internal(m) => format!("internal error: {m}"),
         }
     }
