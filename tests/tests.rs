@@ -3,6 +3,7 @@
 
 mod auth;
 mod dates;
+mod deadletters;
 mod erasure;
 mod graphql;
 mod hygiene;
