@@ -168,7 +168,9 @@ async fn an_unreadable_event_is_set_aside_reported_and_never_stops_the_views() {
     let err = String::from_utf8_lossy(&verify.stderr).into_owned();
     assert!(!verify.status.success(), "{out}\n{err}");
     assert!(
-        out.contains(&format!("position {bad} in stream ticket-{first} (Accepted) cannot be read")),
+        out.contains(&format!(
+            "position {bad} in stream ticket-{first} (Accepted) cannot be read"
+        )),
         "{out}\n{err}"
     );
     assert!(err.contains("1 events of the domain's streams cannot be read"), "{err}");
@@ -181,7 +183,9 @@ async fn log_append_refuses_an_unreadable_payload_in_a_domain_stream() {
     let append = |stream: &str| {
         aftersales(
             &data,
-            &["log", "append", "--stream", stream, "--type", "Accepted", "--body", "hello"],
+            &[
+                "log", "append", "--stream", stream, "--type", "Accepted", "--body", "hello",
+            ],
         )
     };
     // A stream no view reads takes a raw event.
@@ -215,9 +219,5 @@ async fn log_append_refuses_an_unreadable_payload_in_a_domain_stream() {
     assert_eq!(head_before, head_after);
     // The log holds nothing the views cannot read.
     let verify = aftersales(&data, &["log", "verify"]);
-    assert!(
-        verify.status.success(),
-        "{}",
-        String::from_utf8_lossy(&verify.stderr)
-    );
+    assert!(verify.status.success(), "{}", String::from_utf8_lossy(&verify.stderr));
 }

@@ -597,10 +597,7 @@ async fn feed(
             }
         }
         let last = raw.last().map(|r| r.position).unwrap_or(from);
-        let events = raw
-            .iter()
-            .map(|r| (r.position, r.recorded_at, read_event(r)))
-            .collect();
+        let events = raw.iter().map(|r| (r.position, r.recorded_at, read_event(r))).collect();
         let batch = Arc::new(DecodedBatch {
             events,
             last,
