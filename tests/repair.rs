@@ -53,7 +53,7 @@ fn aftersales_binary() -> &'static Path {
     })
 }
 
-fn aftersales(data: &Path, args: &[&str]) -> Output {
+pub(crate) fn aftersales(data: &Path, args: &[&str]) -> Output {
     Command::new(aftersales_binary())
         .arg("--data")
         .arg(data)

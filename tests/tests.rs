@@ -4,6 +4,7 @@
 mod auth;
 mod consistency;
 mod dates;
+mod deadletters;
 mod erasure;
 mod graphql;
 mod hygiene;

@@ -28,6 +28,10 @@ pub mod codes {
     /// The caller sent more requests than its rate allows; retry after
     /// `extensions.retryAfterSeconds`.
     pub const RATE_LIMITED: &str = "RATE_LIMITED";
+    /// The record holds an event this build cannot read (the message
+    /// names its position); commands on it are refused until an operator
+    /// mends the log. `aftersales log verify` names every such event.
+    pub const UNREADABLE_RECORD: &str = "UNREADABLE_RECORD";
     /// Something broke on our side.
     pub const INTERNAL: &str = "INTERNAL";
     /// The HTTP request is not a GraphQL request the server takes: a body
@@ -73,6 +77,8 @@ pub enum AppError {
     ViewBehind(String),
     /// The caller's role or scope does not allow this.
     Forbidden(String),
+    /// The record holds an event that cannot be read.
+    Unreadable(String),
     /// Something broke on our side; the message is for the log only.
     Internal(String),
 }
@@ -102,6 +108,7 @@ impl AppError {
             AppError::KeyReused(_) => codes::IDEMPOTENCY_KEY_REUSED,
             AppError::ViewBehind(_) => codes::VIEW_BEHIND,
             AppError::Forbidden(_) => codes::FORBIDDEN,
+            AppError::Unreadable(_) => codes::UNREADABLE_RECORD,
             AppError::Internal(_) => codes::INTERNAL,
         }
     }
@@ -114,7 +121,8 @@ impl AppError {
             | AppError::BadInput(m)
             | AppError::Forbidden(m)
             | AppError::KeyReused(m)
-            | AppError::ViewBehind(m) => m.clone(),
+            | AppError::ViewBehind(m)
+            | AppError::Unreadable(m) => m.clone(),
             AppError::Internal(m) => format!("internal error: {m}"),
         }
     }

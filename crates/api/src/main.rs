@@ -97,7 +97,8 @@ enum Command {
         ticket: String,
     },
     /// Check the log's integrity: every event readable, positions dense,
-    /// stream indexes consistent. Exits non-zero on damage.
+    /// stream indexes consistent, every payload of the domain's streams
+    /// decodable (each one that is not is named). Exits non-zero on damage.
     Verify,
     /// Mend a log whose write-ahead file is damaged (the open refuses it),
     /// with the server stopped: copies the log's folder to
@@ -233,7 +234,9 @@ enum TokenCommand {
 enum LogCommand {
     /// Print the head position, the data folder and its size.
     Stats,
-    /// Append one event whose payload is a text.
+    /// Append one event whose payload is a text, to a stream no view reads
+    /// (a domain stream, ticket-… and the like, refuses a payload that is
+    /// not a readable event of the named type).
     Append {
         /// Stream to append to, e.g. ticket-42.
         #[arg(long)]
@@ -272,7 +275,9 @@ enum LogCommand {
         #[arg(long, default_value_t = 0)]
         from: u64,
     },
-    /// Check the whole store; exits non-zero at the first damaged position.
+    /// Check the whole store and decode every event of the domain's
+    /// streams; exits non-zero at the first damaged position or naming
+    /// every event that cannot be read.
     Verify,
 }
 
@@ -883,6 +888,10 @@ async fn log_command(data: &std::path::Path, command: LogCommand) -> Result<()> 
                     ..EventMetadata::default()
                 },
             };
+            if let Err(refusal) = api::ops::check_append(&stream, &event) {
+                store.close()?;
+                bail!("{refusal}");
+            }
             let outcome = store.append(&stream, parse_expected(&expected)?, vec![event]).await?;
             println!(
                 "{}",
@@ -916,6 +925,17 @@ async fn log_command(data: &std::path::Path, command: LogCommand) -> Result<()> 
         }
         LogCommand::Verify => {
             let report = store.verify()?;
+            let unreadable = api::ops::unreadable_events(store.as_ref()).map_err(|e| anyhow!(e.message()))?;
+            if !unreadable.is_empty() {
+                for u in &unreadable {
+                    println!("unreadable: {u}");
+                }
+                store.close()?;
+                bail!(
+                    "{} events of the domain's streams cannot be read (the views set them aside)",
+                    unreadable.len()
+                );
+            }
             println!(
                 "ok: {} events in {} streams, head {}{}",
                 report.events,

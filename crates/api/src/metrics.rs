@@ -64,6 +64,7 @@ pub struct Metrics {
     log_sync_seconds: Gauge<f64, std::sync::atomic::AtomicU64>,
     head: Gauge,
     lag: Family<ViewLabels, Gauge>,
+    dead_letters: Family<ViewLabels, Gauge>,
     clocks: Family<ClockLabels, Gauge>,
     running: Gauge,
     queued: Gauge,
@@ -137,6 +138,12 @@ impl Metrics {
             "Events the log holds that a view has not applied yet",
             lag.clone(),
         );
+        let dead_letters = Family::<ViewLabels, Gauge>::default();
+        registry.register(
+            "view_dead_letters",
+            "Events a view could not read and set aside instead of stopping (aftersales log verify names them)",
+            dead_letters.clone(),
+        );
         let clocks = Family::<ClockLabels, Gauge>::default();
         registry.register(
             "open_tickets_clocks",
@@ -167,6 +174,7 @@ impl Metrics {
             log_sync_seconds,
             head,
             lag,
+            dead_letters,
             clocks,
             running,
             queued,
@@ -219,6 +227,13 @@ impl Metrics {
                     view: view.name().to_string(),
                 })
                 .set(total.saturating_sub(applied) as i64);
+            // A tree whose dead letters cannot be read counts as one.
+            let dead = view.dead_letters().map_or(1, |d| d.len());
+            self.dead_letters
+                .get_or_create(&ViewLabels {
+                    view: view.name().to_string(),
+                })
+                .set(dead as i64);
         }
         let (mut at_risk, mut breached) = (0i64, 0i64);
         if let Ok(view) = service.view("sla") {

@@ -63,11 +63,19 @@ pub async fn fill_demo(
 /// back-entered events (entered more than five minutes after they
 /// happened) are marked with their entry time. `None`: no such ticket.
 pub fn history_text(store: &dyn EventStore, id: &TicketId) -> Result<Option<String>, AppError> {
-    let entries = timeline::history(store, id).map_err(AppError::internal)?;
-    if entries.is_empty() {
+    let (entries, unreadable) = timeline::history_marked(store, id).map_err(AppError::internal)?;
+    if entries.is_empty() && unreadable.is_empty() {
         return Ok(None);
     }
-    Ok(Some(render_history(id, &entries)))
+    let mut text = render_history(id, &entries);
+    for u in &unreadable {
+        let _ = writeln!(
+            text,
+            "{:>9}  {:>3}  unreadable {} event, set aside: {}",
+            u.position, u.stream_version, u.event_type, u.reason
+        );
+    }
+    Ok(Some(text))
 }
 
 fn local(t: DateTime<Utc>) -> String {
@@ -207,6 +215,106 @@ pub async fn wait_ready(service: &Service, mut report: impl FnMut(&str)) -> Resu
         ));
         tokio::time::sleep(Duration::from_secs(1)).await;
     }
+}
+
+/// Whether `aftersales log append` may append `event` to `stream`: a
+/// stream no view reads takes anything; a domain stream (`ticket-…`,
+/// `project-…`, `unit-…`, `owner-…`, `incident-…`, `contractor-…`,
+/// `engineer-…`) only a payload that decodes as the named event type.
+/// `Err` is the one-line refusal.
+pub fn check_append(stream: &eventlog::StreamId, event: &eventlog::NewEvent) -> Result<(), String> {
+    match projections::wire::decode_new(stream, event) {
+        Ok(_) | Err(projections::wire::WireError::UnknownStream(_)) => Ok(()),
+        Err(e) => Err(format!(
+            "refused: stream {stream} is read by the views and the payload is not a readable {} event ({e}); nothing was appended",
+            event.event_type
+        )),
+    }
+}
+
+/// One event of a domain stream that does not decode, as `verify` names
+/// it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UnreadableEvent {
+    /// Its position.
+    pub position: u64,
+    /// Its stream.
+    pub stream: String,
+    /// The log's type name for it.
+    pub event_type: String,
+    /// Why it does not decode.
+    pub reason: String,
+}
+
+impl std::fmt::Display for UnreadableEvent {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "position {} in stream {} ({}) cannot be read: {}",
+            self.position, self.stream, self.event_type, self.reason
+        )
+    }
+}
+
+/// Decodes the payload of every event of the domain's streams and lists
+/// those that do not decode (streams no view reads are skipped).
+pub fn unreadable_events(store: &dyn EventStore) -> Result<Vec<UnreadableEvent>, AppError> {
+    let mut out = Vec::new();
+    for recorded in store.read_all(0) {
+        let recorded = recorded.map_err(AppError::internal)?;
+        match projections::wire::decode(&recorded) {
+            Ok(_) | Err(projections::wire::WireError::UnknownStream(_)) => {}
+            Err(e) => out.push(UnreadableEvent {
+                position: recorded.position,
+                stream: recorded.stream().to_string(),
+                event_type: recorded.event_type().to_string(),
+                reason: e.to_string(),
+            }),
+        }
+    }
+    Ok(out)
+}
+
+/// What `/readyz` answers: whether the service is ready, and the body:
+/// `ready`, or `catching up`, followed by ` (degraded: …)` naming each
+/// position some view set aside as unreadable and which views did, e.g.
+/// `ready (degraded: views tickets, sla set aside the unreadable Accepted event at position 12)`.
+pub fn readiness(service: &Service) -> (bool, String) {
+    let ready = service.ready();
+    let mut by_position: std::collections::BTreeMap<u64, (String, Vec<&'static str>)> = Default::default();
+    let mut unknown = Vec::new();
+    for view in service.views() {
+        match view.dead_letters() {
+            Ok(letters) => {
+                for l in letters {
+                    by_position
+                        .entry(l.position)
+                        .or_insert_with(|| (l.event_type.clone(), Vec::new()))
+                        .1
+                        .push(view.name());
+                }
+            }
+            Err(_) => unknown.push(view.name()),
+        }
+    }
+    let mut parts: Vec<String> = by_position
+        .iter()
+        .map(|(position, (event_type, views))| {
+            format!(
+                "{} {} set aside the unreadable {event_type} event at position {position}",
+                if views.len() == 1 { "view" } else { "views" },
+                views.join(", ")
+            )
+        })
+        .collect();
+    if !unknown.is_empty() {
+        parts.push(format!("the dead letters of {} cannot be read", unknown.join(", ")));
+    }
+    let mut body = if ready { "ready" } else { "catching up" }.to_string();
+    if !parts.is_empty() {
+        let _ = write!(body, " (degraded: {})", parts.join("; "));
+    }
+    (ready, body)
 }
 
 /// Opens a data folder's log read-only-in-spirit for a one-shot command.

@@ -1093,10 +1093,14 @@ fn client_message(bytes: &[u8]) -> Option<(&'static str, String)> {
     Some((kind, value.get("id")?.as_str()?.to_string()))
 }
 
+/// 200 once every view has caught up with the log, 503 before; the body
+/// also names the events views set aside as unreadable
+/// ([`crate::ops::readiness`]): such a view keeps serving, degraded.
 async fn readyz(State(state): State<AppState>) -> impl IntoResponse {
-    if state.service.ready() {
-        (StatusCode::OK, "ready")
+    let (ready, body) = crate::ops::readiness(&state.service);
+    if ready {
+        (StatusCode::OK, body)
     } else {
-        (StatusCode::SERVICE_UNAVAILABLE, "catching up")
+        (StatusCode::SERVICE_UNAVAILABLE, body)
     }
 }

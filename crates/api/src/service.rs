@@ -267,7 +267,13 @@ impl Service {
         let recorded = self.stream_events(stream)?;
         let mut history = Vec::with_capacity(recorded.len());
         for r in &recorded {
-            let event = wire::decode(r).map_err(AppError::internal)?;
+            let event = wire::decode(r).map_err(|e| {
+                AppError::Unreadable(format!(
+                    "{stream} holds an event that cannot be read at position {} ({}): {e}; it is refused until the log is mended",
+                    r.position,
+                    r.event_type()
+                ))
+            })?;
             let name = event.name();
             match unwrap(event) {
                 Some(mut e) => {

@@ -27,7 +27,7 @@ fn append_read_verify_and_refusals_through_the_binary() {
             "log",
             "append",
             "--stream",
-            "ticket-1",
+            "demo-1",
             "--type",
             "Received",
             "--body",
@@ -45,7 +45,7 @@ fn append_read_verify_and_refusals_through_the_binary() {
             "log",
             "append",
             "--stream",
-            "ticket-1",
+            "demo-1",
             "--type",
             "Received",
             "--expected",
@@ -66,7 +66,7 @@ fn append_read_verify_and_refusals_through_the_binary() {
             "log",
             "append",
             "--stream",
-            "ticket-1",
+            "demo-1",
             "--type",
             "X",
             "--expected",
@@ -82,7 +82,7 @@ fn append_read_verify_and_refusals_through_the_binary() {
             "log",
             "append",
             "--stream",
-            "ticket-1",
+            "demo-1",
             "--type",
             "Acknowledged",
             "--expected",
@@ -91,7 +91,22 @@ fn append_read_verify_and_refusals_through_the_binary() {
     );
     assert!(second.status.success(), "{second:?}");
 
-    let read = stdout(&aftersales(&data, &["log", "read", "--stream", "ticket-1"]));
+    // A domain stream takes only an event its views can read.
+    let raw = aftersales(
+        &data,
+        &[
+            "log", "append", "--stream", "ticket-1", "--type", "Received", "--body", "漏水",
+        ],
+    );
+    assert!(!raw.status.success());
+    let message = String::from_utf8_lossy(&raw.stderr);
+    assert!(
+        message.contains("refused: stream ticket-1 is read by the views")
+            && message.lines().filter(|l| l.starts_with("error: ")).count() == 1,
+        "{message}"
+    );
+
+    let read = stdout(&aftersales(&data, &["log", "read", "--stream", "demo-1"]));
     let lines: Vec<&str> = read.lines().collect();
     assert_eq!(lines.len(), 2, "{read}");
     assert!(

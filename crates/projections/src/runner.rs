@@ -27,8 +27,19 @@
 //! **Read-your-writes.** [`ViewHandle::wait_for`] waits until the view has
 //! applied a position.
 //!
+//! **Dead letters.** A view never stops at an event it cannot read (a
+//! payload that does not decode as its stream's events, written by an
+//! older build or a raw tool): it sets the event aside in a
+//! [`DeadLetter`] record kept in its own tree, written in the same batch as
+//! the checkpoint that moves past the event, and keeps going.
+//! [`ViewHandle::dead_letters`] lists them; the server reports them in
+//! `/readyz` and `/metrics`. A rebuild meets the same events and sets them
+//! aside again. An event the view reads but cannot fold still stops it
+//! ([`ViewStatus::Failed`]).
+//!
 //! Keys starting with byte `0x00` are reserved for the runner (the
-//! checkpoint); a projection's own keys must start with another byte.
+//! checkpoint and the dead letters); a projection's own keys must start
+//! with another byte.
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, RwLock};
@@ -83,6 +94,59 @@ pub enum ProjectionError {
     /// The runner is gone (the store closed or the process is stopping).
     #[error("view {0} is no longer running")]
     Stopped(String),
+}
+
+/// An event a view could not read and set aside instead of stopping.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
+pub struct DeadLetter {
+    /// Its global position.
+    pub position: Position,
+    /// The view that set it aside.
+    pub view: String,
+    /// The log's type name for it.
+    pub event_type: String,
+    /// Why it could not be read.
+    pub reason: String,
+}
+
+/// An event that does not decode: the log's type name and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Unreadable {
+    event_type: String,
+    reason: String,
+}
+
+/// Where the dead letters live in every view tree: this prefix and the
+/// position, big-endian.
+const DEAD_LETTER_PREFIX: &[u8] = b"\x00dead/";
+
+fn dead_letter_key(position: Position) -> Vec<u8> {
+    let mut key = DEAD_LETTER_PREFIX.to_vec();
+    key.extend_from_slice(&position.to_be_bytes());
+    key
+}
+
+/// The events `tree` has set aside, by position.
+pub fn dead_letters(tree: &ViewTree) -> Result<Vec<DeadLetter>, ProjectionError> {
+    let mut out = Vec::new();
+    for entry in tree.scan_prefix(DEAD_LETTER_PREFIX) {
+        let (_, value) = entry?;
+        out.push(codec::decode("dead letter", 1, &value)?);
+    }
+    Ok(out)
+}
+
+/// Reads a stored event for the views: `None` for streams that are not
+/// the domain's (tools, tests), which no view reads.
+fn read_event(recorded: &eventlog::RecordedEvent) -> Result<Option<DomainEvent>, Unreadable> {
+    match wire::decode(recorded) {
+        Ok(e) => Ok(Some(e)),
+        Err(WireError::UnknownStream(_)) => Ok(None),
+        Err(e) => Err(Unreadable {
+            event_type: recorded.event_type().to_string(),
+            reason: e.to_string(),
+        }),
+    }
 }
 
 /// One stored event, decoded, as a projection sees it.
@@ -213,8 +277,11 @@ impl<'t> ViewWriter<'t> {
         self.staged.insert(key, None);
     }
 
-    fn into_batch(self, next: Position) -> ViewBatch {
+    fn into_batch(self, next: Position, dead: Vec<(Vec<u8>, Vec<u8>)>) -> ViewBatch {
         let mut batch = ViewBatch::default();
+        for (k, v) in dead {
+            batch.put(k, v);
+        }
         for (k, v) in self.staged {
             match v {
                 Some(v) => batch.put(k, v),
@@ -315,6 +382,11 @@ impl ViewHandle {
     /// The last position the serving tree has applied.
     pub fn applied(&self) -> Option<Position> {
         *self.applied.borrow()
+    }
+
+    /// The events the serving tree has set aside, by position.
+    pub fn dead_letters(&self) -> Result<Vec<DeadLetter>, ProjectionError> {
+        dead_letters(&self.tree())
     }
 
     /// What the view is doing.
@@ -481,7 +553,7 @@ struct DecodedBatch {
 }
 
 /// One event of a [`DecodedBatch`].
-type DecodedEvent = (Position, DateTime<Utc>, Result<Option<DomainEvent>, String>);
+type DecodedEvent = (Position, DateTime<Utc>, Result<Option<DomainEvent>, Unreadable>);
 
 /// Batches a feed may run ahead of its slowest member.
 const FEED_DEPTH: usize = 4;
@@ -525,17 +597,7 @@ async fn feed(
             }
         }
         let last = raw.last().map(|r| r.position).unwrap_or(from);
-        let events = raw
-            .iter()
-            .map(|r| {
-                let decoded = match wire::decode(r) {
-                    Ok(e) => Ok(Some(e)),
-                    Err(WireError::UnknownStream(_)) => Ok(None),
-                    Err(e) => Err(e.to_string()),
-                };
-                (r.position, r.recorded_at, decoded)
-            })
-            .collect();
+        let events = raw.iter().map(|r| (r.position, r.recorded_at, read_event(r))).collect();
         let batch = Arc::new(DecodedBatch {
             events,
             last,
@@ -808,18 +870,19 @@ impl Runner {
                 continue;
             }
             let mut decoded = Vec::with_capacity(batch.events.len());
+            let mut dead = Vec::new();
             for (position, recorded_at, event) in batch.events.iter().filter(|(p, _, _)| *p >= next) {
                 match event {
                     Ok(Some(e)) => decoded.push((*position, *recorded_at, e)),
                     Ok(None) => {}
-                    Err(reason) => return self.fail(*position, reason.clone()),
+                    Err(unreadable) => dead.push((*position, unreadable)),
                 }
             }
             let commit = match building {
                 Some(_) => Commit::InOrder,
                 None => Commit::Atomic,
             };
-            let last = match self.apply_decoded(&tree, &decoded, batch.last, commit) {
+            let last = match self.apply_decoded(&tree, &decoded, &dead, batch.last, commit) {
                 Ok(last) => last,
                 Err((position, e)) => return self.fail(position, e.to_string()),
             };
@@ -862,26 +925,28 @@ impl Runner {
             return Ok(0);
         };
         let mut decoded = Vec::with_capacity(batch.len());
+        let mut dead = Vec::new();
         for recorded in batch {
-            match wire::decode(recorded) {
-                Ok(e) => decoded.push((recorded.position, recorded.recorded_at, e)),
-                // Streams that are not the domain's (tools, tests) are not
-                // part of any view.
-                Err(WireError::UnknownStream(_)) => continue,
-                Err(e) => return Err((recorded.position, e.into())),
+            match read_event(recorded) {
+                Ok(Some(e)) => decoded.push((recorded.position, recorded.recorded_at, e)),
+                Ok(None) => {}
+                Err(unreadable) => dead.push((recorded.position, unreadable)),
             }
         }
         let decoded: Vec<(Position, DateTime<Utc>, &DomainEvent)> =
             decoded.iter().map(|(p, t, e)| (*p, *t, e)).collect();
-        self.apply_decoded(tree, &decoded, last, commit)
+        let dead: Vec<(Position, &Unreadable)> = dead.iter().map(|(p, u)| (*p, u)).collect();
+        self.apply_decoded(tree, &decoded, &dead, last, commit)
     }
 
     /// Applies decoded events and commits them with the checkpoint after
-    /// `last` (the last position read, decoded or not).
+    /// `last` (the last position read, decoded or not), and with a dead
+    /// letter for each event of `dead`, which could not be read.
     fn apply_decoded(
         &self,
         tree: &ViewTree,
         decoded: &[(Position, DateTime<Utc>, &DomainEvent)],
+        dead: &[(Position, &Unreadable)],
         last: Position,
         commit: Commit,
     ) -> Result<Position, (Position, ProjectionError)> {
@@ -904,7 +969,25 @@ impl Runner {
             }
             return Err((applied.first().map(|a| a.position).unwrap_or(last), e));
         }
-        let batch = writer.into_batch(last + 1);
+        let mut letters = Vec::with_capacity(dead.len());
+        for (position, unreadable) in dead {
+            let letter = DeadLetter {
+                position: *position,
+                view: self.projection.name().to_string(),
+                event_type: unreadable.event_type.clone(),
+                reason: unreadable.reason.clone(),
+            };
+            tracing::warn!(
+                view = letter.view,
+                position = letter.position,
+                event_type = letter.event_type,
+                reason = letter.reason,
+                "the view cannot read the event at position {position}; it sets it aside and keeps going"
+            );
+            let value = codec::encode(&letter).map_err(|e| (*position, e.into()))?;
+            letters.push((dead_letter_key(*position), value));
+        }
+        let batch = writer.into_batch(last + 1, letters);
         match commit {
             Commit::Atomic => tree.apply(batch),
             Commit::InOrder => tree.write_in_order(batch),

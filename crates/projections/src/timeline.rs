@@ -39,6 +39,31 @@ pub struct TimelineEntry {
     pub text_seals: Vec<domain::personal::TextSeal>,
 }
 
+/// An event of a ticket's stream that this build cannot read (written by
+/// an older build or a raw tool): what the log itself says of it, and why
+/// it does not decode. It is shown in the history, never folded.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UnreadableEntry {
+    /// Global position.
+    pub position: Position,
+    /// Version within the ticket's stream.
+    pub stream_version: StreamVersion,
+    /// When it was entered (stored by the log).
+    pub recorded_at: DateTime<Utc>,
+    /// When it happened, as the log's metadata says, if it does.
+    pub occurred_at: Option<DateTime<Utc>>,
+    /// The log's type name for it.
+    pub event_type: String,
+    /// Who, as the log's metadata says.
+    pub actor: String,
+    /// In which role, as the log's metadata says.
+    pub role: String,
+    /// Through which channel, as the log's metadata says.
+    pub channel: String,
+    /// Why it cannot be read.
+    pub reason: String,
+}
+
 /// Which state to replay to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum AsOf {
@@ -54,16 +79,51 @@ pub enum AsOf {
 }
 
 /// The whole history of a ticket, oldest first (empty if it does not
-/// exist).
+/// exist). An event that cannot be read is an error naming its position;
+/// [`history_marked`] answers with the readable ones instead.
 pub fn history(store: &dyn EventStore, id: &TicketId) -> Result<Vec<TimelineEntry>, ProjectionError> {
+    let (entries, unreadable) = history_marked(store, id)?;
+    match unreadable.first() {
+        None => Ok(entries),
+        Some(u) => Err(ProjectionError::Invalid(format!(
+            "ticket {id} holds an event that cannot be read at position {} ({}): {}",
+            u.position, u.event_type, u.reason
+        ))),
+    }
+}
+
+/// The whole history of a ticket, oldest first (empty if it does not
+/// exist): the events that can be read, and apart, those that cannot.
+pub fn history_marked(
+    store: &dyn EventStore,
+    id: &TicketId,
+) -> Result<(Vec<TimelineEntry>, Vec<UnreadableEntry>), ProjectionError> {
     let stream = wire::stream_of(id)?;
     let mut entries = Vec::new();
+    let mut unreadable = Vec::new();
     let mut from = 0;
     loop {
         let batch = store.read_stream(&stream, from, 512)?;
         let Some(last) = batch.last() else { break };
         from = last.stream_version + 1;
         for recorded in &batch {
+            let decoded = match wire::decode(recorded) {
+                Ok(d) => d,
+                Err(e) => {
+                    unreadable.push(UnreadableEntry {
+                        position: recorded.position,
+                        stream_version: recorded.stream_version,
+                        recorded_at: recorded.recorded_at,
+                        occurred_at: recorded.occurred_at(),
+                        event_type: recorded.event_type().to_string(),
+                        actor: recorded.actor().to_string(),
+                        role: recorded.role().to_string(),
+                        channel: recorded.channel().to_string(),
+                        reason: e.to_string(),
+                    });
+                    continue;
+                }
+            };
             let DomainEvent::Ticket(
                 _,
                 Stamped {
@@ -73,7 +133,7 @@ pub fn history(store: &dyn EventStore, id: &TicketId) -> Result<Vec<TimelineEntr
                     event,
                     text_seals,
                 },
-            ) = wire::decode(recorded)?
+            ) = decoded
             else {
                 return Err(ProjectionError::Invalid(format!(
                     "position {} in a ticket stream is not a ticket event",
@@ -93,7 +153,7 @@ pub fn history(store: &dyn EventStore, id: &TicketId) -> Result<Vec<TimelineEntr
             });
         }
     }
-    Ok(entries)
+    Ok((entries, unreadable))
 }
 
 /// The ticket as of `as_of`, replayed from its events (`None`: it did not

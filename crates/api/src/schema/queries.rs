@@ -97,7 +97,11 @@ pub struct AsOfInput {
     pub occurred_at: Option<DateTime<Utc>>,
 }
 
-/// One event of a ticket's audit history.
+/// One event of a ticket's audit history. An event this build cannot read
+/// has type `Unreadable`, a summary naming its stored type and why, is
+/// never `included` (the state is replayed without it), and shows who,
+/// when and the channel as the log recorded them (`BACK_OFFICE` when the
+/// log names no channel of the domain).
 #[derive(SimpleObject)]
 pub struct HistoryEntry {
     /// Global log position.
@@ -177,6 +181,28 @@ fn restore_text(ctx: &Context<'_>, value: &mut serde_json::Value, seals: &[domai
         _ => {}
     }
     Ok(())
+}
+
+/// The history line of an event that cannot be read.
+fn unreadable_entry(u: timeline::UnreadableEntry) -> HistoryEntry {
+    HistoryEntry {
+        position: u.position,
+        version: u.stream_version,
+        event_type: "Unreadable".to_string(),
+        occurred_at: u.occurred_at.unwrap_or(u.recorded_at),
+        recorded_at: u.recorded_at,
+        actor: u.actor,
+        role: u.role,
+        contractor_id: None,
+        channel: u
+            .channel
+            .parse::<domain::ticket::Channel>()
+            .unwrap_or(domain::ticket::Channel::BackOffice)
+            .into(),
+        summary: format!("unreadable {} event: {}", u.event_type, u.reason),
+        fields: async_graphql::Json(serde_json::json!({ "storedType": u.event_type, "reason": u.reason })),
+        included: false,
+    }
 }
 
 /// A ticket's audit replay.
@@ -690,8 +716,9 @@ impl QueryRoot {
             return Err(bad("asOf takes at most one of position, recordedAt and occurredAt").into());
         }
         let service = service(ctx)?;
-        let entries = timeline::history(service.store().as_ref(), &id).map_err(AppError::internal)?;
-        if entries.is_empty() {
+        let (entries, unreadable) =
+            timeline::history_marked(service.store().as_ref(), &id).map_err(AppError::internal)?;
+        if entries.is_empty() && unreadable.is_empty() {
             return Ok(None);
         }
         let mut state = TicketState::default();
@@ -744,6 +771,8 @@ impl QueryRoot {
             _ => service.now(),
         };
         let clocks = domain::sla::evaluate(&replayed, service.calendars(), at).map_err(AppError::internal)?;
+        events.extend(unreadable.into_iter().map(unreadable_entry));
+        events.sort_by_key(|e| e.position);
         let state = match (state.0, last) {
             (Some(ticket), Some((position, updated_at))) => Some(TicketOut(
                 std::sync::Arc::new(TicketRecord {
