@@ -634,6 +634,25 @@ async fn a_repair_is_rejected_reworked_accepted_revisited_and_closed() {
     )
     .await;
     let ticket = &r["ticket"];
+    // The ratings are readable on the record, per dimension.
+    let rated = ok(
+        a,
+        AGENT,
+        "query($id: String!) { ticket(id: $id) { acceptanceRatings { overall productQuality serviceProcess staffAttitude }
+            revisits { outcome ratings { overall productQuality } stage } } }",
+        json!({ "id": id }),
+    )
+    .await;
+    assert_eq!(
+        rated["ticket"]["acceptanceRatings"],
+        json!({ "overall": 4, "productQuality": 4, "serviceProcess": 5, "staffAttitude": 5 })
+    );
+    assert_eq!(rated["ticket"]["revisits"].as_array().map(Vec::len), Some(1), "{rated}");
+    assert_eq!(rated["ticket"]["revisits"][0]["outcome"], "SATISFIED", "{rated}");
+    assert_eq!(
+        rated["ticket"]["revisits"][0]["ratings"],
+        json!({ "overall": 5, "productQuality": null })
+    );
     let warranty = ticket["diagnosis"]["warranty"].clone();
     assert_eq!(warranty["inWarranty"], true, "{r}");
     assert_eq!(warranty["item"], "WATERPROOFED_ROOMS");
@@ -1009,6 +1028,30 @@ async fn a_complaint_is_escalated_into_an_incident() {
     assert_eq!(
         r["updateIncident"]["incident"],
         json!({ "updates": 1, "ticketIds": [complaint, repair] })
+    );
+    // Its texts are readable on the record: the description, each update
+    // and, once closed, the summary.
+    ok(
+        a,
+        MANAGER,
+        "mutation { closeIncident(input: { incidentId: \"INC-1\", summary: \"顶板重做防水，增加月度巡检\" }) { position } }",
+        json!({}),
+    )
+    .await;
+    let r = ok(
+        a,
+        AGENT,
+        "{ incident(id: \"INC-1\") { description statusUpdates { note } closingSummary } }",
+        json!({}),
+    )
+    .await;
+    assert_eq!(
+        r["incident"],
+        json!({
+            "description": "多户反映地库渗水",
+            "statusUpdates": [{ "note": "已安排统一维修" }],
+            "closingSummary": "顶板重做防水，增加月度巡检"
+        })
     );
 }
 

@@ -106,6 +106,12 @@ pub struct Incident {
     pub tickets: BTreeSet<TicketId>,
     /// Status updates so far.
     pub updates: u32,
+    /// What was known when it was opened.
+    pub description: String,
+    /// The status updates, oldest first: when, and the note.
+    pub notes: Vec<(DateTime<Utc>, String)>,
+    /// The outcome and the corrective and preventive actions, once closed.
+    pub summary: Option<String>,
     /// When opened.
     pub opened_at: DateTime<Utc>,
     /// When closed.
@@ -244,7 +250,7 @@ impl Decider for IncidentDecider {
                     project,
                     title,
                     level,
-                    ..
+                    description,
                 },
             ) => IncidentState(Some(Incident {
                 id: incident.clone(),
@@ -253,6 +259,9 @@ impl Decider for IncidentDecider {
                 level: *level,
                 tickets: BTreeSet::new(),
                 updates: 0,
+                description: description.clone(),
+                notes: Vec::new(),
+                summary: None,
                 opened_at: at,
                 closed_at: None,
                 last_event_at: at,
@@ -264,8 +273,14 @@ impl Decider for IncidentDecider {
                     IncidentEvent::TicketLinked { ticket } => {
                         i.tickets.insert(ticket.clone());
                     }
-                    IncidentEvent::StatusUpdated { .. } => i.updates += 1,
-                    IncidentEvent::IncidentClosed { .. } => i.closed_at = Some(at),
+                    IncidentEvent::StatusUpdated { note } => {
+                        i.updates += 1;
+                        i.notes.push((at, note.clone()));
+                    }
+                    IncidentEvent::IncidentClosed { summary } => {
+                        i.closed_at = Some(at);
+                        i.summary = Some(summary.clone());
+                    }
                 }
                 IncidentState(Some(i))
             }

@@ -348,10 +348,26 @@ pub struct IncidentOut {
     pub ticket_ids: Vec<String>,
     /// Status updates so far.
     pub updates: u32,
+    /// What was known when it was opened.
+    pub description: String,
+    /// The status updates, oldest first.
+    pub status_updates: Vec<IncidentUpdate>,
+    /// The outcome and the corrective and preventive actions (纠正及预防措施),
+    /// once closed.
+    pub closing_summary: Option<String>,
     /// When opened.
     pub opened_at: DateTime<Utc>,
     /// When closed.
     pub closed_at: Option<DateTime<Utc>>,
+}
+
+/// A status update of an incident: what was done and what is next.
+#[derive(SimpleObject)]
+pub struct IncidentUpdate {
+    /// When.
+    pub at: DateTime<Utc>,
+    /// The update.
+    pub note: String,
 }
 
 impl From<inc::Incident> for IncidentOut {
@@ -363,6 +379,13 @@ impl From<inc::Incident> for IncidentOut {
             level: i.level.into(),
             ticket_ids: i.tickets.iter().map(|t| t.to_string()).collect(),
             updates: i.updates,
+            description: i.description,
+            status_updates: i
+                .notes
+                .into_iter()
+                .map(|(at, note)| IncidentUpdate { at, note })
+                .collect(),
+            closing_summary: i.summary,
             opened_at: i.opened_at,
             closed_at: i.closed_at,
         }

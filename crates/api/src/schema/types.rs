@@ -563,6 +563,38 @@ impl TicketOut {
     async fn last_revisit(&self) -> Option<RevisitOutcome> {
         self.0.ticket.last_revisit.map(Into::into)
     }
+    /// The owner's ratings at acceptance (验收评价), per dimension.
+    async fn acceptance_ratings(&self) -> Option<RatingsOut> {
+        self.0.ticket.acceptance_ratings.map(Into::into)
+    }
+    /// Every revisit (回访), oldest first: when, how it went, the ratings
+    /// given per dimension and the remarks. Read from the ticket's history.
+    /// Cost: 500 + 20 × the selection.
+    #[graphql(complexity = "crate::cost::history(child_complexity)")]
+    async fn revisits(&self, ctx: &Context<'_>) -> Result<Vec<RevisitOut>> {
+        let service = service(ctx)?;
+        let entries = projections::timeline::history(service.store().as_ref(), &self.0.ticket.id)
+            .map_err(crate::error::AppError::internal)?;
+        let mut out = Vec::new();
+        for e in entries {
+            if let t::TicketEvent::Revisited {
+                outcome,
+                ratings,
+                stage,
+                note,
+            } = e.event
+            {
+                out.push(RevisitOut {
+                    at: e.occurred_at,
+                    outcome: outcome.into(),
+                    ratings: ratings.map(Into::into),
+                    stage: stage.into(),
+                    note: text(ctx, &note, &e.text_seals)?,
+                });
+            }
+        }
+        Ok(out)
+    }
     /// When it was received (occurred).
     async fn received_at(&self) -> DateTime<Utc> {
         self.0.ticket.received_at
@@ -620,6 +652,47 @@ impl TicketOut {
             .map(|r| r.clocks().map(Clock::from).collect())
             .unwrap_or_default())
     }
+}
+
+/// Ratings an owner gave, 1 (very dissatisfied) to 5 (very satisfied).
+#[derive(SimpleObject)]
+#[graphql(name = "Ratings")]
+pub struct RatingsOut {
+    /// Overall (总体满意度).
+    pub overall: u8,
+    /// Product quality (产品质量), if asked.
+    pub product_quality: Option<u8>,
+    /// Service process (服务过程), if asked.
+    pub service_process: Option<u8>,
+    /// Staff attitude (服务态度), if asked.
+    pub staff_attitude: Option<u8>,
+}
+
+impl From<t::Ratings> for RatingsOut {
+    fn from(r: t::Ratings) -> Self {
+        Self {
+            overall: r.overall,
+            product_quality: r.product_quality,
+            service_process: r.service_process,
+            staff_attitude: r.staff_attitude,
+        }
+    }
+}
+
+/// One revisit (回访) of a ticket.
+#[derive(SimpleObject)]
+#[graphql(name = "Revisit")]
+pub struct RevisitOut {
+    /// When it happened.
+    pub at: DateTime<Utc>,
+    /// How it went.
+    pub outcome: RevisitOutcome,
+    /// The ratings given, if any.
+    pub ratings: Option<RatingsOut>,
+    /// The touchpoint stage measured.
+    pub stage: TouchpointStage,
+    /// Remarks.
+    pub note: String,
 }
 
 /// Shown in place of a personal value that was erased.
