@@ -767,12 +767,63 @@ async fn erase_owner(data: &std::path::Path, owner: &str, request: &str, user: &
 
 async fn run(cli: Cli) -> Result<()> {
     let config = read_config(cli.config.as_deref())?;
-    let data = cli.data.or(config.data).unwrap_or_else(|| PathBuf::from("./data"));
+    let data = cli
+        .data
+        .or(config.data.clone())
+        .unwrap_or_else(|| PathBuf::from("./data"));
     if data.as_os_str().is_empty() {
         bail!("--data must not be empty");
     }
     let data = data.as_path();
-    match cli.command {
+    // Commands that read a log refuse a folder that holds none (a mistyped
+    // --data must not create an empty store and report it as fine).
+    let reads_a_log = match &cli.command {
+        Command::Rebuild { .. }
+        | Command::History { .. }
+        | Command::Verify
+        | Command::Repair
+        | Command::Export { .. }
+        | Command::EraseOwner { .. } => true,
+        Command::Log(c) => !matches!(c, LogCommand::Append { .. }),
+        _ => false,
+    };
+    if reads_a_log && !data.join("log").join("db").is_file() {
+        bail!(
+            "{} holds no event log (there is no {}): check --data; `aftersales serve` and `aftersales demo` start a new one",
+            data.display(),
+            data.join("log").join("db").display()
+        );
+    }
+    let hint = match &cli.command {
+        Command::History { ticket } => Some(format!(
+            "ask the running server instead: POST /graphql {{ ticketHistory(id: \"{ticket}\") {{ events {{ occurredAt actor type summary }} }} }} with a token (aftersales token create)"
+        )),
+        Command::Export { report, .. } => Some(format!(
+            "ask the running server instead: POST /graphql {{ {} }} with a token (aftersales token create)",
+            if report == "weekly" {
+                "weeklyRepairReport(projectId: …, week: …) { … }"
+            } else {
+                "monthlyReport(projectId: …, month: …) { … }"
+            }
+        )),
+        Command::Verify | Command::Log(LogCommand::Verify) => Some(
+            "stop the server first (verify reads every byte while nothing writes); while it runs, /readyz and /metrics show its state"
+                .to_string(),
+        ),
+        _ => None,
+    };
+    let outcome = dispatch(cli.command, config, data).await;
+    match (outcome, hint) {
+        (Err(e), Some(hint)) if format!("{e:#}").contains("in use by another process") => bail!(
+            "the data folder {} is in use by a running `aftersales serve` (or another command): {hint}",
+            data.display()
+        ),
+        (outcome, _) => outcome,
+    }
+}
+
+async fn dispatch(command: Command, config: ConfigFile, data: &std::path::Path) -> Result<()> {
+    match command {
         Command::Serve {
             listen,
             demo: with_demo,

@@ -331,3 +331,60 @@ fn a_missing_key_folder_is_refused_through_the_binary() {
     }
     assert!(!keys.exists(), "no new key folder");
 }
+
+/// A mistyped --data is refused by every command that reads a log, and
+/// nothing is created; a command meeting a running server says in one
+/// line how to get the same answer from it, never "internal error".
+#[test]
+fn commands_never_pretend_on_a_missing_or_busy_folder() {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let missing = dir.path().join("mistyped");
+    for args in [
+        &["verify"][..],
+        &["history", "T-1"],
+        &["export", "monthly", "--project", "P01", "--period", "2026-10"],
+        &["rebuild"],
+        &["repair"],
+        &["log", "stats"],
+        &["log", "verify"],
+        &["log", "read", "--stream", "ticket-T-1"],
+    ] {
+        let out = aftersales(&missing, args);
+        assert!(!out.status.success(), "{args:?}: {out:?}");
+        let message = String::from_utf8_lossy(&out.stderr);
+        assert!(message.contains("holds no event log"), "{args:?}: {message}");
+        assert!(!missing.exists(), "{args:?} created {}", missing.display());
+    }
+
+    // A folder held by another process (as a running server holds it).
+    let data = dir.path().join("data");
+    let first = aftersales(&data, &["log", "append", "--stream", "demo-1", "--type", "Note"]);
+    assert!(first.status.success(), "{first:?}");
+    let mut tail = Command::new(env!("CARGO_BIN_EXE_aftersales"))
+        .arg("--data")
+        .arg(&data)
+        .args(["log", "tail"])
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| panic!("{e}"));
+    let mut line = String::new();
+    let stdout = tail.stdout.take().unwrap_or_else(|| panic!("no stdout"));
+    std::io::BufRead::read_line(&mut std::io::BufReader::new(stdout), &mut line).unwrap_or_else(|e| panic!("{e}"));
+    let answers: Vec<_> = [&["history", "T-1"][..], &["verify"]]
+        .iter()
+        .map(|args| aftersales(&data, args))
+        .collect();
+    let _ = tail.kill();
+    let _ = tail.wait();
+    for (out, says) in answers
+        .iter()
+        .zip(["ticketHistory(id: \"T-1\")", "stop the server first"])
+    {
+        assert!(!out.status.success(), "{out:?}");
+        let message = String::from_utf8_lossy(&out.stderr);
+        assert!(message.contains("in use by a running"), "{message}");
+        assert!(message.contains(says), "{message}");
+        assert!(!message.contains("internal error"), "{message}");
+        assert_eq!(message.trim().lines().count(), 1, "{message}");
+    }
+}
