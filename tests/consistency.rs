@@ -68,3 +68,28 @@ async fn every_answer_to_a_write_and_every_read_after_it_agree() {
         assert_eq!(data(&r)["ticket"], answered, "a read right after acknowledgeTicket");
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pages_carry_the_whole_relay_page_info() {
+    let (_server, addr) = unlimited().await;
+    for n in 0..3 {
+        let r = gql(addr, crate::graphql::RECEIVE, json!({ "key": format!("page-{n}") })).await;
+        data(&r);
+    }
+    let page = "query($after: String) { tickets(first: 2, after: $after) { edges { cursor } pageInfo { hasNextPage hasPreviousPage startCursor endCursor } } }";
+    let r = gql(addr, page, json!({ "after": null })).await;
+    let first = data(&r)["tickets"].clone();
+    assert_eq!(first["pageInfo"]["hasNextPage"], true, "{first}");
+    assert_eq!(first["pageInfo"]["hasPreviousPage"], false, "{first}");
+    assert_eq!(first["pageInfo"]["startCursor"], first["edges"][0]["cursor"], "{first}");
+    assert_eq!(first["pageInfo"]["endCursor"], first["edges"][1]["cursor"], "{first}");
+    let r = gql(addr, page, json!({ "after": first["pageInfo"]["endCursor"] })).await;
+    let second = data(&r)["tickets"].clone();
+    assert_eq!(second["edges"].as_array().map(Vec::len), Some(1), "{second}");
+    assert_eq!(second["pageInfo"]["hasNextPage"], false, "{second}");
+    assert_eq!(second["pageInfo"]["hasPreviousPage"], true, "{second}");
+    assert_eq!(
+        second["pageInfo"]["startCursor"], second["edges"][0]["cursor"],
+        "{second}"
+    );
+}

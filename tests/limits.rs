@@ -351,9 +351,9 @@ async fn hostile_inputs_are_refused_with_a_code_and_append_nothing() {
     assert!(head.is_some());
 
     let bomb = {
-        let mut q = String::from("query { ...F0 } fragment F30 on QueryRoot { __typename }");
+        let mut q = String::from("query { ...F0 } fragment F30 on Query { __typename }");
         for i in 0..30 {
-            q.push_str(&format!(" fragment F{i} on QueryRoot {{ ...F{n} ...F{n} }}", n = i + 1));
+            q.push_str(&format!(" fragment F{i} on Query {{ ...F{n} ...F{n} }}", n = i + 1));
         }
         q
     };
@@ -454,7 +454,7 @@ async fn hostile_inputs_are_refused_with_a_code_and_append_nothing() {
         ),
         document(
             "fragment cycle",
-            "query { ...A } fragment A on QueryRoot { ...B } fragment B on QueryRoot { ...A }",
+            "query { ...A } fragment A on Query { ...B } fragment B on Query { ...A }",
             json!({}),
             400,
             "GRAPHQL_VALIDATION_FAILED",
@@ -658,11 +658,10 @@ async fn subscriptions_refused_over_websocket_carry_codes() {
     let before = s.service.head();
     let mut socket = connect(s.addr).await;
     let bomb = {
-        let mut q =
-            String::from("subscription { ...F0 } fragment F30 on SubscriptionRoot { ticketEvents { position } }");
+        let mut q = String::from("subscription { ...F0 } fragment F30 on Subscription { ticketEvents { position } }");
         for i in 0..30 {
             q.push_str(&format!(
-                " fragment F{i} on SubscriptionRoot {{ ...F{n} ...F{n} }}",
+                " fragment F{i} on Subscription {{ ...F{n} ...F{n} }}",
                 n = i + 1
             ));
         }

@@ -342,8 +342,8 @@ mod tests {
     #[test]
     fn mutations_in_fragments_count_like_mutations_at_the_root() {
         let doc = parsed(
-            "mutation { ...M ... on MutationRoot { c: commentTicket(input: {ticketId: \"1\", text: \"x\"}) { position } } }
-             fragment M on MutationRoot { a: commentTicket(input: {ticketId: \"1\", text: \"x\"}) { position }
+            "mutation { ...M ... on Mutation { c: commentTicket(input: {ticketId: \"1\", text: \"x\"}) { position } } }
+             fragment M on Mutation { a: commentTicket(input: {ticketId: \"1\", text: \"x\"}) { position }
                                           b: commentTicket(input: {ticketId: \"1\", text: \"x\"}) { position } }",
         );
         let s = shape(&doc, None, &DocumentLimits::default()).unwrap_or_else(|e| panic!("{e}"));
@@ -369,9 +369,9 @@ mod tests {
 
     #[test]
     fn a_fragment_bomb_is_counted_in_linear_time_and_refused() {
-        let mut q = String::from("query { ...F0 } fragment F40 on QueryRoot { __typename }");
+        let mut q = String::from("query { ...F0 } fragment F40 on Query { __typename }");
         for i in 0..40 {
-            q.push_str(&format!(" fragment F{i} on QueryRoot {{ ...F{n} ...F{n} }}", n = i + 1));
+            q.push_str(&format!(" fragment F{i} on Query {{ ...F{n} ...F{n} }}", n = i + 1));
         }
         let refused = shape(&parsed(&q), None, &DocumentLimits::default());
         assert_eq!(
@@ -385,12 +385,12 @@ mod tests {
 
     #[test]
     fn cycles_and_depth_are_refused() {
-        let cycle = parsed("query { ...A } fragment A on QueryRoot { ...B } fragment B on QueryRoot { ...A }");
+        let cycle = parsed("query { ...A } fragment A on Query { ...B } fragment B on Query { ...A }");
         assert!(matches!(
             shape(&cycle, None, &DocumentLimits::default()),
             Err(ShapeError::FragmentCycle(_))
         ));
-        let unused_cycle = parsed("query { __typename } fragment A on QueryRoot { ...A }");
+        let unused_cycle = parsed("query { __typename } fragment A on Query { ...A }");
         assert!(matches!(
             shape(&unused_cycle, None, &DocumentLimits::default()),
             Err(ShapeError::FragmentCycle(_))

@@ -529,9 +529,9 @@ mod tests {
         let (_dir, service) = open();
         let schema = crate::schema::build(service.clone());
         let bomb = {
-            let mut q = String::from("query { ...F0 } fragment F30 on QueryRoot { __typename }");
+            let mut q = String::from("query { ...F0 } fragment F30 on Query { __typename }");
             for i in 0..30 {
-                q.push_str(&format!(" fragment F{i} on QueryRoot {{ ...F{n} ...F{n} }}", n = i + 1));
+                q.push_str(&format!(" fragment F{i} on Query {{ ...F{n} ...F{n} }}", n = i + 1));
             }
             q
         };
@@ -566,11 +566,11 @@ mod tests {
                 None,
                 codes::GRAPHQL_VALIDATION_FAILED,
             ),
-            ("fragment cycle", "query { ...A } fragment A on QueryRoot { ...A }".into(), json!({}), None, codes::GRAPHQL_VALIDATION_FAILED),
+            ("fragment cycle", "query { ...A } fragment A on Query { ...A }".into(), json!({}), None, codes::GRAPHQL_VALIDATION_FAILED),
             ("fragment bomb", bomb, json!({}), None, codes::QUERY_TOO_COSTLY),
             (
                 "nested inline fragments",
-                format!("{{ {} __typename {} }}", "... on QueryRoot { ".repeat(40), "}".repeat(40)),
+                format!("{{ {} __typename {} }}", "... on Query { ".repeat(40), "}".repeat(40)),
                 json!({}),
                 None,
                 codes::QUERY_TOO_COSTLY,

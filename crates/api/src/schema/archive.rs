@@ -202,6 +202,7 @@ record_input!(
 
 /// A building of a project.
 #[derive(SimpleObject)]
+#[graphql(name = "Building")]
 pub struct BuildingOut {
     /// Code.
     pub id: String,
@@ -274,6 +275,7 @@ impl From<a::Unit> for UnitOut {
 
 /// One of an owner's units.
 #[derive(SimpleObject)]
+#[graphql(name = "OwnedUnit")]
 pub struct OwnedUnitOut {
     /// The unit.
     pub unit_id: String,
@@ -403,6 +405,7 @@ pub struct ProjectPayload {
 
 /// A contractor company of the service directory.
 #[derive(SimpleObject)]
+#[graphql(name = "Contractor")]
 pub struct ContractorOut {
     /// Company code.
     pub id: String,
@@ -424,6 +427,7 @@ impl From<domain::directory::Contractor> for ContractorOut {
 
 /// An engineer of the service directory.
 #[derive(SimpleObject)]
+#[graphql(name = "Engineer")]
 pub struct EngineerOut {
     /// User id.
     pub id: String,

@@ -24,6 +24,7 @@ pub mod types;
 
 /// Every mutation.
 #[derive(async_graphql::MergedObject, Default)]
+#[graphql(name = "Mutation")]
 pub struct Mutations(tickets::TicketMutations, archive::ArchiveMutations);
 
 /// The schema type.

@@ -70,6 +70,11 @@ pub struct TicketEdge {
 pub struct PageInfo {
     /// Whether more tickets match after this page.
     pub has_next_page: bool,
+    /// Whether tickets come before this page (paging runs forward: true
+    /// exactly when the page starts after a cursor).
+    pub has_previous_page: bool,
+    /// Cursor of the first ticket of the page.
+    pub start_cursor: Option<String>,
     /// Cursor of the last ticket of the page.
     pub end_cursor: Option<String>,
 }
@@ -295,6 +300,7 @@ fn dimension_name<T: async_graphql::InputType>(d: T) -> String {
 
 /// Compliance of one clock.
 #[derive(SimpleObject)]
+#[graphql(name = "ClockCompliance")]
 pub struct ClockComplianceOut {
     /// Clocks stopped within target.
     pub met: i64,
@@ -375,6 +381,7 @@ fn rating_bucket(key: String, r: satisfaction::RatingSummary) -> RatingBucket {
 
 /// Service quality of a project or of everything.
 #[derive(SimpleObject)]
+#[graphql(name = "ServiceSummary")]
 pub struct ServiceSummaryOut {
     /// Closed repairs.
     pub closed_repairs: i64,
@@ -407,6 +414,7 @@ pub struct SatisfactionReport {
 
 /// One contractor's year.
 #[derive(SimpleObject)]
+#[graphql(name = "Scorecard")]
 pub struct ScorecardOut {
     /// The contractor.
     pub contractor_id: String,
@@ -448,6 +456,7 @@ pub struct NamedCount {
 
 /// The monthly customer-service report of a project.
 #[derive(SimpleObject)]
+#[graphql(name = "MonthlyReport")]
 pub struct MonthlyReportOut {
     /// Project.
     pub project_id: String,
@@ -479,6 +488,7 @@ pub struct MonthlyReportOut {
 
 /// The weekly repair report of a project.
 #[derive(SimpleObject)]
+#[graphql(name = "WeeklyRepairReport")]
 pub struct WeeklyRepairReportOut {
     /// Project.
     pub project_id: String,
@@ -633,7 +643,7 @@ pub struct QueryRoot;
 /// `--max-cost`), select at most 1,000 fields and nest 20 deep; a field
 /// costs 1 plus what it selects unless its description says otherwise.
 /// Costlier documents are refused `QUERY_TOO_COSTLY` before they run.
-#[Object]
+#[Object(name = "Query")]
 impl QueryRoot {
     /// One ticket, or null. Cost: 20 + the selection.
     #[graphql(complexity = "crate::cost::record(child_complexity)")]
@@ -674,6 +684,7 @@ impl QueryRoot {
             projections::tickets::QueryError::View(v) => AppError::internal(v),
             other => bad(other),
         })?;
+        let start_cursor = page.cursors.first().cloned();
         Ok(TicketConnection {
             edges: page
                 .items
@@ -686,6 +697,8 @@ impl QueryRoot {
                 .collect(),
             page_info: PageInfo {
                 has_next_page: page.has_next_page,
+                has_previous_page: after.is_some(),
+                start_cursor,
                 end_cursor: page.end_cursor,
             },
         })

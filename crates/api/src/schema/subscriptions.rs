@@ -36,6 +36,7 @@ pub struct TicketEventFilter {
 
 /// A ticket event as it was appended.
 #[derive(SimpleObject, Clone)]
+#[graphql(name = "TicketEvent")]
 pub struct TicketEventOut {
     /// Global log position.
     pub position: u64,
@@ -224,7 +225,7 @@ impl Watch {
 #[derive(Default)]
 pub struct SubscriptionRoot;
 
-#[Subscription]
+#[Subscription(name = "Subscription")]
 impl SubscriptionRoot {
     /// Every ticket event appended from now on (or after `afterPosition`)
     /// that matches `filter`, in log order.

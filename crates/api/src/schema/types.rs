@@ -234,6 +234,7 @@ pub struct TicketOut(
 
 /// Who works on a ticket.
 #[derive(SimpleObject)]
+#[graphql(name = "Assignee")]
 pub struct AssigneeOut {
     /// An internal engineer, or null.
     pub engineer_id: Option<String>,
@@ -243,6 +244,7 @@ pub struct AssigneeOut {
 
 /// An appointment window (预约时段).
 #[derive(SimpleObject)]
+#[graphql(name = "Appointment")]
 pub struct AppointmentOut {
     /// From.
     pub from: DateTime<Utc>,
@@ -252,6 +254,7 @@ pub struct AppointmentOut {
 
 /// The warranty finding of a diagnosis.
 #[derive(SimpleObject)]
+#[graphql(name = "Warranty")]
 pub struct WarrantyOut {
     /// The item the defect is in.
     pub item: WarrantyItem,
@@ -269,6 +272,7 @@ pub struct WarrantyOut {
 
 /// The diagnosis on record (勘查结论).
 #[derive(SimpleObject)]
+#[graphql(name = "Diagnosis")]
 pub struct DiagnosisOut {
     /// The cause.
     pub cause: String,
@@ -290,6 +294,7 @@ pub struct DiagnosisOut {
 
 /// A handover defect's inspection record.
 #[derive(SimpleObject)]
+#[graphql(name = "Handover")]
 pub struct HandoverOut {
     /// Pre-inspection or delivery walk-through.
     pub inspection: InspectionKind,
