@@ -171,18 +171,10 @@ async fn erase_owner(data: &Path, at: chrono::DateTime<chrono::Utc>, owner: &str
     api::ops::wait_ready(&service, |_| {})
         .await
         .unwrap_or_else(|e| panic!("{}", e.message()));
-    let acting = api::service::Acting {
-        actor: domain::actor::Actor::staff(
-            "dpo-1".parse().unwrap_or_else(|e| panic!("{e}")),
-            domain::actor::Role::Admin,
-        ),
-        channel: domain::ticket::Channel::BackOffice,
-        occurred_at: None,
-        expected_version: None,
-        idempotency_key: None,
-        shared_key: false,
-        projects: Vec::new(),
-    };
+    let acting = api::service::Acting::by(domain::actor::Actor::staff(
+        "dpo-1".parse().unwrap_or_else(|e| panic!("{e}")),
+        domain::actor::Role::Admin,
+    ));
     let outcome = service
         .erase_owner(
             &owner.parse().unwrap_or_else(|e| panic!("{e}")),

@@ -235,18 +235,10 @@ async fn a_lost_key_file_reads_as_damage_and_no_new_key_is_minted() {
     let service = run.service.clone();
     // Erasing the owner is refused while their values cannot be read: the
     // keys of their phone numbers could not all be found.
-    let acting = api::service::Acting {
-        actor: domain::actor::Actor::staff(
-            "dpo-1".parse().unwrap_or_else(|e| panic!("{e}")),
-            domain::actor::Role::Admin,
-        ),
-        channel: domain::ticket::Channel::BackOffice,
-        occurred_at: None,
-        expected_version: None,
-        idempotency_key: None,
-        shared_key: false,
-        projects: Vec::new(),
-    };
+    let acting = api::service::Acting::by(domain::actor::Actor::staff(
+        "dpo-1".parse().unwrap_or_else(|e| panic!("{e}")),
+        domain::actor::Role::Admin,
+    ));
     let erased = service
         .erase_owner(&"O-K3".parse().unwrap_or_else(|e| panic!("{e}")), "PIPL-1", acting)
         .await;

@@ -186,18 +186,10 @@ fn id_error<T>(e: domain::error::DomainError) -> T {
 }
 
 fn system() -> api::service::Acting {
-    api::service::Acting {
-        actor: domain::actor::Actor::staff(
-            domain::ids::UserId::new("test-setup").unwrap_or_else(|e| panic!("{e}")),
-            domain::actor::Role::System,
-        ),
-        channel: domain::ticket::Channel::BackOffice,
-        occurred_at: None,
-        expected_version: None,
-        idempotency_key: None,
-        shared_key: false,
-        projects: Vec::new(),
-    }
+    api::service::Acting::by(domain::actor::Actor::staff(
+        domain::ids::UserId::new("test-setup").unwrap_or_else(|e| panic!("{e}")),
+        domain::actor::Role::System,
+    ))
 }
 
 /// Registers, as the system, the projects, buildings and units that

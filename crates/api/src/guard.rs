@@ -483,18 +483,10 @@ mod tests {
     async fn no_field_starts_after_the_deadline() {
         let (_dir, service) = open();
         // The project the report names.
-        let system = crate::service::Acting {
-            actor: domain::actor::Actor::staff(
-                domain::ids::UserId::new("setup").unwrap_or_else(|e| panic!("{e}")),
-                domain::actor::Role::System,
-            ),
-            channel: domain::ticket::Channel::BackOffice,
-            occurred_at: None,
-            expected_version: None,
-            idempotency_key: None,
-            shared_key: false,
-            projects: Vec::new(),
-        };
+        let system = crate::service::Acting::by(domain::actor::Actor::staff(
+            domain::ids::UserId::new("setup").unwrap_or_else(|e| panic!("{e}")),
+            domain::actor::Role::System,
+        ));
         let project = domain::ids::ProjectId::new("HZ-1").unwrap_or_else(|e| panic!("{e}"));
         let register = domain::archive::ProjectCommand::Register {
             project: project.clone(),

@@ -741,15 +741,7 @@ async fn erase_owner(data: &std::path::Path, owner: &str, request: &str, user: &
     );
     let service = open_service(data)?;
     catch_up(&service).await?;
-    let acting = api::service::Acting {
-        actor,
-        channel: domain::ticket::Channel::BackOffice,
-        occurred_at: None,
-        expected_version: None,
-        idempotency_key: None,
-        shared_key: false,
-        projects: Vec::new(),
-    };
+    let acting = api::service::Acting::by(actor);
     let outcome = service.erase_owner(&id, request, acting).await;
     service.shutdown().await.map_err(|e| anyhow!(e.message()))?;
     let erasure = outcome.map_err(|e| anyhow!(e.message()))?;

@@ -57,6 +57,21 @@ pub struct Acting {
 }
 
 impl Acting {
+    /// `actor` acting through the back office now, on no particular
+    /// version, without an idempotency key, unscoped: how the command-line
+    /// jobs act.
+    pub fn by(actor: Actor) -> Self {
+        Self {
+            actor,
+            channel: Channel::BackOffice,
+            occurred_at: None,
+            expected_version: None,
+            idempotency_key: None,
+            shared_key: false,
+            projects: Vec::new(),
+        }
+    }
+
     /// Refuses a record of a project outside a scoped manager's or
     /// engineer's projects.
     fn require_project(&self, project: &ProjectId) -> Result<(), AppError> {
