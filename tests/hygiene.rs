@@ -104,12 +104,14 @@ async fn production_switches_introspection_graphiql_and_cors() {
     // Ordinary queries still work.
     let (_, _, body) = post(addr, "a", QUERY).await;
     assert!(body.contains("2026-10-08"), "{body}");
-    let (status, _, _) = raw(
-        addr,
-        &format!("GET / HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"),
-    )
-    .await;
-    assert_eq!(status, 404);
+    for path in ["/", "/graphiql", "/graphiql/assets/graphiql.min.js"] {
+        let (status, _, _) = raw(
+            addr,
+            &format!("GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"),
+        )
+        .await;
+        assert_eq!(status, 404, "{path}");
+    }
     // A preflight from the staff tool's origin is allowed, another is not.
     let preflight = |origin: &str| {
         format!(

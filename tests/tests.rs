@@ -2,6 +2,7 @@
 //! product through its public boundaries.
 
 mod auth;
+mod browser;
 mod consistency;
 mod dates;
 mod deadletters;

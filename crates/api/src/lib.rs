@@ -23,6 +23,7 @@ pub mod clock;
 pub mod cost;
 pub mod documents;
 pub mod error;
+pub mod graphiql;
 pub mod guard;
 pub mod import;
 pub mod keyfolder;

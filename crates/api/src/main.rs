@@ -46,7 +46,7 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Run the GraphQL server (GraphiQL at /, the API at /graphql, live
+    /// Run the GraphQL server (GraphiQL at /graphiql, the API at /graphql, live
     /// subscriptions at /graphql/ws).
     Serve {
         /// Address to listen on [default: 127.0.0.1:8080].
@@ -162,7 +162,7 @@ struct Exposure {
     /// Refuse schema introspection.
     #[arg(long, env = "AFTERSALES_NO_INTROSPECTION")]
     no_introspection: bool,
-    /// Do not serve GraphiQL at /.
+    /// Do not serve GraphiQL at /graphiql.
     #[arg(long, env = "AFTERSALES_NO_GRAPHIQL")]
     no_graphiql: bool,
     /// An origin browsers may call the API from (repeat; none: same
@@ -555,7 +555,7 @@ async fn serve(
         .with_context(|| format!("listening on {listen}"))?;
     tracing::info!(
         data = %data.display(),
-        "serving on http://{} (GraphiQL at /, API at /graphql, subscriptions at /graphql/ws)",
+        "serving on http://{} (GraphiQL at /graphiql, API at /graphql, subscriptions at /graphql/ws)",
         listener.local_addr()?
     );
     // Queries are served while the views catch up; /readyz says when they

@@ -1,4 +1,4 @@
-//! The HTTP side: `/graphql` (POST, and GET for queries), GraphiQL at `/`,
+//! The HTTP side: `/graphql` (POST, and GET for queries), GraphiQL at `/graphiql`,
 //! `/healthz`, `/readyz` and `/metrics`.
 //!
 //! A GraphQL request is read and checked on the async workers (media
@@ -13,10 +13,9 @@
 use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
-use async_graphql::http::GraphiQLSource;
 use axum::extract::State;
 use axum::http::{HeaderMap, Method, StatusCode};
-use axum::response::{Html, IntoResponse};
+use axum::response::IntoResponse;
 use axum::routing::get;
 use axum::Router;
 use domain::actor::Role;
@@ -134,7 +133,7 @@ pub fn router_with(service: Arc<Service>, options: ServerOptions) -> Router {
     };
     let mut router = Router::new();
     if options.graphiql {
-        router = router.route("/", get(graphiql));
+        router = router.merge(crate::graphiql::routes());
     }
     // The health endpoints and GraphiQL: small, bodiless, under the plain
     // timeout layer. /graphql enforces its own limits (coded refusals);
@@ -862,15 +861,6 @@ async fn execute_as(
             response
         }
     }
-}
-
-async fn graphiql() -> impl IntoResponse {
-    Html(
-        GraphiQLSource::build()
-            .endpoint("/graphql")
-            .subscription_endpoint("/graphql/ws")
-            .finish(),
-    )
 }
 
 /// How often an open subscription connection checks that its token is
