@@ -29,6 +29,11 @@
 //! the stream index, so it cannot disagree with it. A refused append
 //! (`WrongExpectedVersion`, a partly written or conflicting retry, invalid
 //! input) writes nothing.
+//! [`EventStore::append_streams`] extends this to several streams: its
+//! parts (each a [`StreamAppend`] with its own expected version, each
+//! stream once) are checked together, then land in the order given at
+//! consecutive positions in one frame, or none does; one unmet expected
+//! version refuses the whole call and leaves the log as it was.
 //!
 //! **Durability.** In [`Durability::Durable`] (the default) `append`
 //! returns only after its events are on stable storage: each group of
@@ -63,7 +68,9 @@
 //! positions with `deduplicated: true`, whatever the expected version says,
 //! so a client may retry a timed-out append blindly. A batch of which only
 //! some events exist is refused (`PartiallyWritten`), as is an id reused
-//! for different content (`IdReused`).
+//! for different content (`IdReused`). For `append_streams` the batch is
+//! the whole call: a retry returns every part's original outcome, and a
+//! call of which only some parts (or events) exist is refused.
 //!
 //! **Integrity.** Each record is a versioned envelope ([`envelope`]) with a
 //! crc32c over its bytes. sled stores the records of one commit group in

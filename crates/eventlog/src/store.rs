@@ -9,7 +9,9 @@ use async_trait::async_trait;
 use tokio::sync::watch;
 
 use crate::error::StoreError;
-use crate::types::{AppendOutcome, ExpectedVersion, NewEvent, Position, RecordedEvent, StreamId, StreamVersion};
+use crate::types::{
+    AppendOutcome, ExpectedVersion, NewEvent, Position, RecordedEvent, StreamAppend, StreamId, StreamVersion,
+};
 
 /// Events fetched per read when iterating or subscribing.
 pub const READ_BATCH: usize = 256;
@@ -44,6 +46,35 @@ pub trait EventStore: Send + Sync + 'static {
         expected: ExpectedVersion,
         events: Vec<NewEvent>,
     ) -> Result<AppendOutcome, StoreError>;
+
+    /// Appends to several streams at once, atomically: every part lands,
+    /// in the order given, at consecutive positions (one write-ahead
+    /// frame), or none does. Each part is checked against its own
+    /// expected version; one that is not satisfied refuses the whole call
+    /// with that part's `WrongExpectedVersion` and writes nothing. A
+    /// stream may appear only once, no part may be empty, and all parts
+    /// together carry at most [`crate::MAX_EVENTS_PER_APPEND`] events.
+    /// A retry is recognised as for `append`: when every event of every
+    /// part is already in the log with the same content, the original
+    /// outcomes come back with `deduplicated: true`; when only some are,
+    /// the call is refused (`PartiallyWritten`, or `IdReused` for
+    /// different content). Returns one outcome per part, in order.
+    ///
+    /// The default takes a single part to [`EventStore::append`] and
+    /// refuses more: a store that cannot write several streams in one
+    /// atomic step must not pretend to.
+    async fn append_streams(&self, parts: Vec<StreamAppend>) -> Result<Vec<AppendOutcome>, StoreError> {
+        let mut parts = parts.into_iter();
+        match (parts.next(), parts.next()) {
+            (Some(part), None) => Ok(vec![self.append(&part.stream, part.expected, part.events).await?]),
+            (None, _) => Err(StoreError::InvalidAppend(
+                "a multi-stream append needs at least one part".into(),
+            )),
+            (Some(_), Some(_)) => Err(StoreError::InvalidAppend(
+                "this store cannot append to several streams atomically".into(),
+            )),
+        }
+    }
 
     /// Up to `limit` events of `stream` from `from_version` on, in order.
     fn read_stream(

@@ -27,7 +27,8 @@ pub const MAX_METADATA_FIELD_LEN: usize = 1024;
 /// blob threshold (a quarter of a 512 KiB segment), so that every byte of an
 /// event lives in sled's main `db` file, the file the store fsyncs.
 pub const MAX_PAYLOAD_LEN: usize = 64 * 1024;
-/// Most events one `append` call may carry.
+/// Most events one `append` call may carry; for `append_streams`, most
+/// events of all its parts together (they are one write-ahead frame).
 pub const MAX_EVENTS_PER_APPEND: usize = 1000;
 
 /// The name of a stream: one aggregate's history, such as `ticket-42`.
@@ -178,6 +179,19 @@ pub struct NewEvent {
     pub payload: Vec<u8>,
     /// Audit facts.
     pub metadata: EventMetadata,
+}
+
+/// One stream's part of an atomic multi-stream append
+/// ([`crate::EventStore::append_streams`]): the events for `stream`, if the
+/// stream matches `expected`.
+#[derive(Clone, PartialEq, Eq, Debug)]
+pub struct StreamAppend {
+    /// The stream appended to.
+    pub stream: StreamId,
+    /// What the caller believes about the stream.
+    pub expected: ExpectedVersion,
+    /// The events, in order; at least one.
+    pub events: Vec<NewEvent>,
 }
 
 /// An event as the log holds it.

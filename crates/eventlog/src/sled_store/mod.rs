@@ -29,8 +29,8 @@ use crate::envelope;
 use crate::error::StoreError;
 use crate::store::{EventIter, EventStore, VerifyReport};
 use crate::types::{
-    AppendOutcome, ExpectedVersion, NewEvent, Position, RecordedEvent, StreamId, StreamVersion, MAX_EVENTS_PER_APPEND,
-    MAX_EVENT_TYPE_LEN, MAX_METADATA_FIELD_LEN, MAX_PAYLOAD_LEN,
+    AppendOutcome, ExpectedVersion, NewEvent, Position, RecordedEvent, StreamAppend, StreamId, StreamVersion,
+    MAX_EVENTS_PER_APPEND, MAX_EVENT_TYPE_LEN, MAX_METADATA_FIELD_LEN, MAX_PAYLOAD_LEN,
 };
 
 use keys::*;
@@ -254,6 +254,27 @@ impl SledEventStore {
         }
     }
 
+    /// Queues one request (all its parts checked already) for the writer
+    /// and waits for its outcomes, one per part.
+    async fn submit(&self, parts: Vec<StreamAppend>) -> Result<Vec<AppendOutcome>, StoreError> {
+        if let Some(reason) = self.inner.shared.poisoned() {
+            return Err(StoreError::Poisoned { reason });
+        }
+        let sender = match self.inner.requests.read() {
+            Ok(guard) => guard.clone().ok_or(StoreError::Closed)?,
+            Err(_) => return Err(StoreError::Closed),
+        };
+        let (reply, response) = oneshot::channel();
+        sender
+            .send(AppendRequest { parts, reply })
+            .await
+            .map_err(|_| StoreError::Closed)?;
+        // Holding the sender while waiting would keep `close` from ever
+        // seeing the last one go.
+        drop(sender);
+        response.await.map_err(|_| StoreError::Closed)?
+    }
+
     /// The number of events visible to readers.
     fn visible_len(&self) -> u64 {
         self.inner.shared.visible_len.load(Ordering::Acquire)
@@ -404,6 +425,28 @@ fn check_format(tree: &sled::Tree) -> Result<bool, StoreError> {
     }
 }
 
+/// Checks one stream's events before queueing them, as `append` and each
+/// part of `append_streams` need: not the reserved stream, the limits of
+/// [`validate_append`]; and normalises `occurred_at` to what the envelope
+/// keeps.
+fn prepare_part(stream: &StreamId, events: &mut [NewEvent]) -> Result<(), StoreError> {
+    if stream.as_str() == LOST_STREAM {
+        return Err(StoreError::InvalidStreamId {
+            stream: stream.to_string(),
+            reason: "it is reserved for the placeholders a repair stores at lost positions",
+        });
+    }
+    validate_append(events)?;
+    // The envelope keeps microseconds; normalise now, so that a retry
+    // compares equal to what was stored.
+    for event in events {
+        if let Some(t) = event.metadata.occurred_at {
+            event.metadata.occurred_at = Some(DateTime::from_timestamp_micros(t.timestamp_micros()).unwrap_or(t));
+        }
+    }
+    Ok(())
+}
+
 /// Checks what can be checked before queueing an append: no I/O.
 fn validate_append(events: &[NewEvent]) -> Result<(), StoreError> {
     if events.is_empty() {
@@ -455,39 +498,51 @@ impl EventStore for SledEventStore {
         expected: ExpectedVersion,
         mut events: Vec<NewEvent>,
     ) -> Result<AppendOutcome, StoreError> {
-        if stream.as_str() == LOST_STREAM {
-            return Err(StoreError::InvalidStreamId {
-                stream: stream.to_string(),
-                reason: "it is reserved for the placeholders a repair stores at lost positions",
-            });
-        }
-        validate_append(&events)?;
-        // The envelope keeps microseconds; normalise now, so that a retry
-        // compares equal to what was stored.
-        for event in &mut events {
-            if let Some(t) = event.metadata.occurred_at {
-                event.metadata.occurred_at = Some(DateTime::from_timestamp_micros(t.timestamp_micros()).unwrap_or(t));
-            }
-        }
-        if let Some(reason) = self.inner.shared.poisoned() {
-            return Err(StoreError::Poisoned { reason });
-        }
-        let sender = match self.inner.requests.read() {
-            Ok(guard) => guard.clone().ok_or(StoreError::Closed)?,
-            Err(_) => return Err(StoreError::Closed),
-        };
-        let (reply, response) = oneshot::channel();
-        let request = AppendRequest {
+        prepare_part(stream, &mut events)?;
+        let part = StreamAppend {
             stream: stream.clone(),
             expected,
             events,
-            reply,
         };
-        sender.send(request).await.map_err(|_| StoreError::Closed)?;
-        // Holding the sender while waiting would keep `close` from ever
-        // seeing the last one go.
-        drop(sender);
-        response.await.map_err(|_| StoreError::Closed)?
+        self.submit(vec![part]).await?.pop().ok_or(StoreError::Closed)
+    }
+
+    async fn append_streams(&self, mut parts: Vec<StreamAppend>) -> Result<Vec<AppendOutcome>, StoreError> {
+        if parts.is_empty() {
+            return Err(StoreError::InvalidAppend(
+                "a multi-stream append needs at least one part".into(),
+            ));
+        }
+        let mut streams = HashSet::with_capacity(parts.len());
+        let mut ids = HashSet::new();
+        for part in &mut parts {
+            if part.events.is_empty() {
+                return Err(StoreError::InvalidAppend(format!(
+                    "the part for stream {} has no events; every part needs at least one",
+                    part.stream
+                )));
+            }
+            if !streams.insert(part.stream.clone()) {
+                return Err(StoreError::InvalidAppend(format!(
+                    "stream {} appears in more than one part; give each stream one part with all its events",
+                    part.stream
+                )));
+            }
+            prepare_part(&part.stream, &mut part.events)?;
+            for event in &part.events {
+                if !ids.insert(event.id) {
+                    return Err(StoreError::DuplicateIdInBatch { id: event.id });
+                }
+            }
+        }
+        if ids.len() > MAX_EVENTS_PER_APPEND {
+            return Err(StoreError::InvalidAppend(format!(
+                "{} events in one multi-stream append; at most {MAX_EVENTS_PER_APPEND} in all its parts \
+                 together (they are written as one write-ahead frame)",
+                ids.len()
+            )));
+        }
+        self.submit(parts).await
     }
 
     fn read_stream(

@@ -10,7 +10,9 @@
 //! Frame layout (integers big-endian): magic `AWF1`, payload length (4),
 //! crc32c of the payload (4), payload = records, each a length (4) and an
 //! envelope ([`crate::envelope`]), in position order. sled stores the same
-//! records in chunks ([`super::chunk`]).
+//! records in chunks ([`super::chunk`]). A frame holds whole requests: the
+//! parts of a multi-stream append (`append_streams`) are always in the
+//! same frame, so recovery keeps or drops them together.
 //!
 //! Recovery, at open: sled holds a prefix of the writer's inserts (its log
 //! recovers in order up to the first incomplete write), so it may hold a
@@ -49,6 +51,12 @@ use crate::types::Position;
 
 const MAGIC: &[u8; 4] = b"AWF1";
 const FRAME_HEADER: usize = 12;
+
+/// The largest payload a frame can hold: its length field has 4 bytes.
+/// The writer keeps every group far below it (see `MAX_GROUP_BYTES` in
+/// [`super::writer`]), so one request, however many streams it appends
+/// to, always fits one frame and is never split.
+pub(super) const MAX_FRAME_PAYLOAD: usize = u32::MAX as usize;
 
 /// A WAL file larger than this triggers a checkpoint.
 pub(super) const CHECKPOINT_BYTES: u64 = 64 * 1024 * 1024;
@@ -156,7 +164,7 @@ impl FrameBuilder {
     }
 
     pub fn finish(mut self) -> Vec<u8> {
-        // Groups are capped far below 4 GiB (`MAX_GROUP_BYTES`).
+        // Groups are capped far below `MAX_FRAME_PAYLOAD` (`MAX_GROUP_BYTES`).
         let payload_len = (self.bytes.len() - FRAME_HEADER) as u32;
         let crc = crc32c::crc32c(&self.bytes[FRAME_HEADER..]);
         self.bytes[4..8].copy_from_slice(&payload_len.to_be_bytes());

@@ -5,6 +5,9 @@
 //! assigns positions from its own counter, writes the group as one frame
 //! to the write-ahead file ([`super::wal`]) and inserts it into sled. Because positions are allocated inside this one
 //! serialized step, they are dense and commit order is position order.
+//! A request is one `append` or one `append_streams` call: all its parts
+//! are checked before any is placed, and a request never spans two
+//! groups, so its events are consecutive and in one frame.
 //!
 //! The sync thread makes groups durable with one `fdatasync` of the
 //! write-ahead file. The writer hands it each group as soon as the frame
@@ -26,24 +29,33 @@ use tokio::sync::{mpsc, oneshot, watch};
 
 use super::chunk;
 use super::keys::*;
-use super::wal::{FrameBuilder, Wal};
+use super::wal::{FrameBuilder, Wal, MAX_FRAME_PAYLOAD};
 use super::{Durability, SledOptions};
 use crate::envelope;
 use crate::error::StoreError;
+use crate::types::{AppendOutcome, EventId, NewEvent, Position, RecordedEvent, StreamAppend, StreamId, StreamVersion};
 use crate::types::{
-    AppendOutcome, EventId, ExpectedVersion, NewEvent, Position, RecordedEvent, StreamId, StreamVersion,
+    MAX_EVENTS_PER_APPEND, MAX_EVENT_TYPE_LEN, MAX_METADATA_FIELD_LEN, MAX_PAYLOAD_LEN, MAX_STREAM_ID_LEN,
 };
 
-pub(super) type Reply = oneshot::Sender<Result<AppendOutcome, StoreError>>;
-/// A reply and the outcome to send with it.
-type Answer = (Reply, Result<AppendOutcome, StoreError>);
+pub(super) type Reply = oneshot::Sender<Result<Vec<AppendOutcome>, StoreError>>;
+/// A reply and the outcomes to send with it.
+type Answer = (Reply, Result<Vec<AppendOutcome>, StoreError>);
 
-/// One queued `append` call.
+/// One queued `append` (one part) or `append_streams` call. Its parts
+/// are planned together and always land in the same group, so in one
+/// write-ahead frame, at consecutive positions.
 pub(super) struct AppendRequest {
-    pub stream: StreamId,
-    pub expected: ExpectedVersion,
-    pub events: Vec<NewEvent>,
+    /// Distinct streams, each with at least one event (checked before
+    /// queueing).
+    pub parts: Vec<StreamAppend>,
     pub reply: Reply,
+}
+
+impl AppendRequest {
+    fn events(&self) -> usize {
+        self.parts.iter().map(|p| p.events.len()).sum()
+    }
 }
 
 /// Counters of the write path, for metrics and benchmarks.
@@ -305,12 +317,30 @@ fn publish(shared: &Shared, head_tx: &watch::Sender<Option<Position>>, visible_l
 }
 
 /// A group stops taking requests past this many payload bytes, so a
-/// write-ahead frame stays far below its 4 GiB length field (one request
-/// is at most 1,000 events of 64 KiB).
+/// write-ahead frame stays far below its length field's limit
+/// ([`MAX_FRAME_PAYLOAD`]): one request, all its parts together, is at
+/// most 1,000 events of at most [`MAX_RECORD_BYTES`] each.
 const MAX_GROUP_BYTES: usize = 16 * 1024 * 1024;
 
+/// The most bytes one record takes in a frame: its length field and an
+/// envelope at every size limit (about 100 fixed bytes, the texts with
+/// their length fields, the optional metadata, the payload).
+const MAX_RECORD_BYTES: usize =
+    MAX_PAYLOAD_LEN + MAX_STREAM_ID_LEN + MAX_EVENT_TYPE_LEN + 3 * MAX_METADATA_FIELD_LEN + 256;
+
+// The largest group (requests up to `MAX_GROUP_BYTES`, then one more of
+// the largest size) fits one frame, so no request is ever refused for its
+// size once `validate_append` and the per-call event limit passed, and no
+// request's parts are ever split.
+const _: () = assert!(MAX_GROUP_BYTES + MAX_EVENTS_PER_APPEND * MAX_RECORD_BYTES < MAX_FRAME_PAYLOAD);
+
 fn request_bytes(request: &AppendRequest) -> usize {
-    request.events.iter().map(|e| e.payload.len() + 256).sum()
+    request
+        .parts
+        .iter()
+        .flat_map(|p| &p.events)
+        .map(|e| e.payload.len() + 256)
+        .sum()
 }
 
 /// Streams whose head the writer remembers; past this it forgets them all
@@ -380,12 +410,12 @@ impl Writer {
     fn run(&mut self, mut requests: mpsc::Receiver<AppendRequest>, sync_tx: std_mpsc::Sender<SyncJob>) {
         while let Some(first) = requests.blocking_recv() {
             let mut group = vec![first];
-            let mut events = group[0].events.len();
+            let mut events = group[0].events();
             let mut bytes = request_bytes(&group[0]);
             while events < self.max_group_events && bytes < MAX_GROUP_BYTES {
                 match requests.try_recv() {
                     Ok(next) => {
-                        events += next.events.len();
+                        events += next.events();
                         bytes += request_bytes(&next);
                         group.push(next);
                     }
@@ -453,7 +483,7 @@ impl Writer {
             // that is not yet durable: they too are answered after the sync
             // (and become `Poisoned` if it fails), so that no caller is told
             // about a version that may never become visible.
-            let outcome = self.plan(&mut state, request.stream, request.expected, request.events, now);
+            let outcome = self.plan(&mut state, request.parts, now);
             pending.push((request.reply, outcome));
         }
         let mut written = None;
@@ -521,28 +551,82 @@ impl Writer {
         }
     }
 
+    /// Plans one request in two phases. First every part is judged
+    /// against the log and the group planned so far, changing nothing: a
+    /// retry, a partial retry, a reused id, an unmet expected version.
+    /// Only when every part passed are they all placed, at consecutive
+    /// positions; placing cannot fail, so a request lands whole or not at
+    /// all. The parts' streams are distinct, so placing one part cannot
+    /// change what the check of another found.
     fn plan(
         &mut self,
         state: &mut GroupState,
-        stream: StreamId,
-        expected: ExpectedVersion,
-        events: Vec<NewEvent>,
+        parts: Vec<StreamAppend>,
         now: DateTime<Utc>,
-    ) -> Result<AppendOutcome, StoreError> {
-        if let Some(outcome) = self.deduplicate(state, &stream, &events)? {
-            return Ok(outcome);
+    ) -> Result<Vec<AppendOutcome>, StoreError> {
+        let mut retried = Vec::with_capacity(parts.len());
+        for part in &parts {
+            retried.push(self.deduplicate(state, &part.stream, &part.events)?);
         }
-        let actual = match state.heads.get(&stream) {
-            Some(v) => Some(*v),
-            None => self.stream_head(&stream)?,
-        };
-        if !expected.is_satisfied_by(actual) {
-            return Err(StoreError::WrongExpectedVersion {
-                stream,
-                expected,
-                actual,
+        let repeated = retried.iter().filter(|r| r.is_some()).count();
+        if repeated == parts.len() {
+            return Ok(retried.into_iter().flatten().collect());
+        }
+        // A retry resends the whole call: some parts present and others
+        // not is neither a new call nor a retry of one.
+        let mut existing = 0;
+        let mut first = None;
+        for (part, retry) in parts.iter().zip(&retried) {
+            if let Some(outcome) = retry {
+                existing += part.events.len();
+                first = first.or(part
+                    .events
+                    .first()
+                    .zip(outcome.positions.first())
+                    .map(|(e, p)| (part, e.id, *p)));
+            }
+        }
+        if let Some((part, first_existing, first_existing_position)) = first {
+            return Err(StoreError::PartiallyWritten {
+                stream: part.stream.clone(),
+                existing,
+                total: parts.iter().map(|p| p.events.len()).sum(),
+                first_existing,
+                first_existing_position,
             });
         }
+        let mut heads = Vec::with_capacity(parts.len());
+        for part in &parts {
+            let actual = match state.heads.get(&part.stream) {
+                Some(v) => Some(*v),
+                None => self.stream_head(&part.stream)?,
+            };
+            if !part.expected.is_satisfied_by(actual) {
+                return Err(StoreError::WrongExpectedVersion {
+                    stream: part.stream.clone(),
+                    expected: part.expected,
+                    actual,
+                });
+            }
+            heads.push(actual);
+        }
+        Ok(parts
+            .into_iter()
+            .zip(heads)
+            .map(|(part, actual)| self.place(state, part.stream, actual, part.events, now))
+            .collect())
+    }
+
+    /// Assigns positions and versions to one checked part and lays its
+    /// records into the group's frame and overlay.
+    fn place(
+        &mut self,
+        state: &mut GroupState,
+        stream: StreamId,
+        actual: Option<StreamVersion>,
+        events: Vec<NewEvent>,
+        now: DateTime<Utc>,
+    ) -> AppendOutcome {
         let mut version = actual.map_or(0, |v| v + 1);
         let mut positions = Vec::with_capacity(events.len());
         for event in events {
@@ -562,13 +646,14 @@ impl Writer {
             self.next_position += 1;
             version += 1;
         }
-        let last_version = version - 1;
+        // Parts are never empty (checked before queueing).
+        let last_version = version.saturating_sub(1);
         state.heads.insert(stream, last_version);
-        Ok(AppendOutcome {
+        AppendOutcome {
             positions,
             stream_version: last_version,
             deduplicated: false,
-        })
+        }
     }
 
     /// Recognises a retried append: `Some` with the original positions when

@@ -2,6 +2,7 @@
 //! target, one module per concern.
 
 mod appends;
+mod atomic;
 mod damage;
 mod reads;
 mod recovery;

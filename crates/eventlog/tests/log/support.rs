@@ -5,7 +5,7 @@ pub use std::time::Duration;
 
 pub use eventlog::{
     codec, wait_for_position, Durability, EventId, EventMetadata, EventStore, EventStoreExt, ExpectedVersion, NewEvent,
-    SledEventStore, SledOptions, StoreError, StreamId, Subscription,
+    SledEventStore, SledOptions, StoreError, StreamAppend, StreamId, Subscription,
 };
 
 pub type TestResult = Result<(), Box<dyn std::error::Error>>;
