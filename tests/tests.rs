@@ -21,3 +21,4 @@ mod schema;
 mod sessions;
 mod subscriptions;
 mod support;
+mod total_count;

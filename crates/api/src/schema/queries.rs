@@ -81,11 +81,33 @@ pub struct PageInfo {
 
 /// A page of tickets, newest received first (Relay connection).
 #[derive(SimpleObject)]
+#[graphql(complex)]
 pub struct TicketConnection {
     /// The tickets with their cursors.
     pub edges: Vec<TicketEdge>,
     /// Paging.
     pub page_info: PageInfo,
+    /// The filter the page was listed with, the caller's scope applied:
+    /// what `totalCount` counts, if it is asked for.
+    #[graphql(skip)]
+    pub filter: TicketFilter,
+}
+
+#[async_graphql::ComplexObject]
+impl TicketConnection {
+    /// How many tickets match the filter within the caller's scope (a
+    /// contractor's own tickets, a scoped manager's projects), over every
+    /// page, not only this one: the same on every page of a listing unless
+    /// tickets change in between. Counted only when asked for. Cost:
+    /// 20,000, once per `totalCount` asked, however large the page.
+    #[graphql(complexity = "crate::cost::TOTAL_COUNT_MARK")]
+    async fn total_count(&self, ctx: &Context<'_>) -> Result<u64> {
+        let tree = service(ctx)?.view("tickets")?.tree();
+        Ok(projections::tickets::count(&tree, &self.filter).map_err(|e| match e {
+            projections::tickets::QueryError::View(v) => AppError::internal(v),
+            other => bad(other),
+        })?)
+    }
 }
 
 /// Which state `ticketHistory` replays to: give at most one field; none
@@ -665,8 +687,10 @@ impl QueryRoot {
     }
 
     /// Tickets matching `filter`, newest received first, `first` (1 to
-    /// 500, default 50) at a time, after the cursor of a previous page.
-    /// Cost: 100 + `first` × (20 + the selection).
+    /// 500, default 50) at a time, after the cursor of a previous page;
+    /// `totalCount` says how many match over every page. Cost: 100 +
+    /// `first` × (20 + the selection of each edge and `pageInfo`), + 20,000
+    /// if `totalCount` is asked for.
     #[graphql(complexity = "crate::cost::page(first, child_complexity)")]
     async fn tickets(
         &self,
@@ -709,6 +733,7 @@ impl QueryRoot {
                 start_cursor,
                 end_cursor: page.end_cursor,
             },
+            filter,
         })
     }
 
