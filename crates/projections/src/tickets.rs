@@ -260,11 +260,12 @@ impl TicketFilter {
             && self.received_before.is_none_or(|b| t.received_at < b)
     }
 
-    /// Whether the index entries in the scanned range are exactly the
-    /// tickets that match: the filter names nothing but what its index
+    /// Whether [`count`] answers from the index alone, without reading a
+    /// record: the index entries in the scanned range are exactly the
+    /// tickets that match, as the filter names nothing but what its index
     /// holds, and a received-from bound on a whole millisecond (index keys
     /// hold milliseconds; the received-before bound is exact either way).
-    fn index_says_all(&self) -> bool {
+    pub fn counts_from_index(&self) -> bool {
         let mut rest = self.clone();
         match self.index().0 {
             "contractor" => rest.contractor = None,
@@ -531,7 +532,7 @@ pub fn list(
 pub fn count(tree: &ViewTree, filter: &TicketFilter) -> Result<u64, QueryError> {
     let scan = Scan::new(filter, None)?;
     let mut n = 0u64;
-    if filter.index_says_all() {
+    if filter.counts_from_index() {
         for tail in scan.tails(tree) {
             tail?;
             n += 1;
@@ -553,7 +554,7 @@ mod record_tests {
     fn the_index_alone_answers_a_count_only_when_it_says_all_the_filter_asks() {
         let project = || Some(ProjectId::new("HZ-1").unwrap_or_else(|e| panic!("{e}")));
         let at = |ms: i64| DateTime::<Utc>::from_timestamp_millis(ms).unwrap_or_default();
-        let says_all = |f: TicketFilter| f.index_says_all();
+        let says_all = |f: TicketFilter| f.counts_from_index();
         assert!(says_all(TicketFilter::default()));
         assert!(says_all(TicketFilter {
             project: project(),
