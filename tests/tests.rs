@@ -22,3 +22,4 @@ mod schema;
 mod sessions;
 mod subscriptions;
 mod support;
+mod total_count;

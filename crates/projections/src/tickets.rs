@@ -260,6 +260,37 @@ impl TicketFilter {
             && self.received_before.is_none_or(|b| t.received_at < b)
     }
 
+    /// Whether [`count`] answers from the index alone, without reading a
+    /// record: the index entries in the scanned range are exactly the
+    /// tickets that match, as the filter names nothing but what its index
+    /// holds, and a received-from bound on a whole millisecond (index keys
+    /// hold milliseconds; the received-before bound is exact either way).
+    pub fn counts_from_index(&self) -> bool {
+        let mut rest = self.clone();
+        match self.index().0 {
+            "contractor" => rest.contractor = None,
+            "assignee" => rest.assignee = None,
+            "project_status" => (rest.project, rest.status) = (None, None),
+            "building" => rest.building = None,
+            "project" => rest.project = None,
+            "status" => rest.status = None,
+            "priority" => rest.priority = None,
+            "kind" => rest.kind = None,
+            "category" => rest.category = None,
+            _ => {}
+        }
+        let whole_millis = self
+            .received_from
+            .is_none_or(|f| f.timestamp_subsec_nanos() % 1_000_000 == 0);
+        whole_millis
+            && rest
+                == TicketFilter {
+                    received_from: self.received_from,
+                    received_before: self.received_before,
+                    ..TicketFilter::default()
+                }
+    }
+
     /// The index to scan: the narrowest the filter names.
     fn index(&self) -> (&'static str, String) {
         if let Some(c) = &self.contractor {
@@ -386,6 +417,79 @@ pub fn ticket_cached(
     }
 }
 
+/// The key range of a listing: the index the filter scans, from
+/// `received_before` (exclusive) down to `received_from` (inclusive),
+/// behind `after` if given. What [`list`] pages through and [`count`]
+/// counts.
+struct Scan {
+    prefix: Vec<u8>,
+    start: Vec<u8>,
+    end: Vec<u8>,
+}
+
+impl Scan {
+    fn new(filter: &TicketFilter, after: Option<&str>) -> Result<Self, QueryError> {
+        if let (Some(f), Some(b)) = (filter.received_from, filter.received_before) {
+            if b <= f {
+                return Err(QueryError::BadRange);
+            }
+        }
+        let (field, value) = filter.index();
+        let prefix = index_prefix(field, &value);
+        // Newest first: the key range runs from `received_before` (exclusive)
+        // down to `received_from` (inclusive).
+        let mut start = prefix.clone();
+        if let Some(b) = filter.received_before {
+            start.extend_from_slice(&((i64::MAX - b.timestamp_millis() + 1) as u64).to_be_bytes());
+        }
+        let mut end = prefix.clone();
+        match filter.received_from {
+            Some(f) => end.extend_from_slice(&((i64::MAX - f.timestamp_millis() + 1) as u64).to_be_bytes()),
+            None => end.push(0xff),
+        }
+        if let Some(cursor) = after {
+            let tail = unhex(cursor)
+                .filter(|t| t.len() > 8)
+                .ok_or_else(|| QueryError::BadCursor(cursor.to_string()))?;
+            let mut after_key = prefix.clone();
+            after_key.extend_from_slice(&tail);
+            after_key.push(0);
+            start = start.max(after_key);
+        }
+        Ok(Self { prefix, start, end })
+    }
+
+    /// The sort tails of the index entries in range, newest first.
+    fn tails<'t>(&'t self, tree: &'t ViewTree) -> impl Iterator<Item = Result<Vec<u8>, QueryError>> + 't {
+        tree.range(&self.start, &self.end, false).map(move |entry| {
+            let (key, _) = entry?;
+            Ok(key[self.prefix.len()..].to_vec())
+        })
+    }
+
+    /// The tickets in range that match `filter`, newest first, each with
+    /// its sort tail (its cursor, hex-encoded).
+    fn matching<'t>(
+        &'t self,
+        tree: &'t ViewTree,
+        filter: &'t TicketFilter,
+    ) -> impl Iterator<Item = Result<(Vec<u8>, TicketRecord), QueryError>> + 't {
+        self.tails(tree).filter_map(move |tail| {
+            let found = tail.and_then(|tail| {
+                let id = tail
+                    .get(8..)
+                    .and_then(|id| std::str::from_utf8(id).ok())
+                    .and_then(|s| TicketId::new(s).ok())
+                    .ok_or_else(|| QueryError::View(ProjectionError::Invalid("malformed index key".into())))?;
+                Ok(ticket(tree, &id)?
+                    .filter(|record| filter.matches(&record.ticket))
+                    .map(|record| (tail, record)))
+            });
+            found.transpose()
+        })
+    }
+}
+
 /// Lists tickets matching `filter`, newest received first, `first` at a
 /// time, after the cursor of a previous page.
 pub fn list(
@@ -397,54 +501,19 @@ pub fn list(
     if !(1..=MAX_PAGE).contains(&first) {
         return Err(QueryError::BadPageSize(first));
     }
-    if let (Some(f), Some(b)) = (filter.received_from, filter.received_before) {
-        if b <= f {
-            return Err(QueryError::BadRange);
-        }
-    }
-    let (field, value) = filter.index();
-    let prefix = index_prefix(field, &value);
-    // Newest first: the key range runs from `received_before` (exclusive)
-    // down to `received_from` (inclusive).
-    let mut start = prefix.clone();
-    if let Some(b) = filter.received_before {
-        start.extend_from_slice(&((i64::MAX - b.timestamp_millis() + 1) as u64).to_be_bytes());
-    }
-    let mut end = prefix.clone();
-    match filter.received_from {
-        Some(f) => end.extend_from_slice(&((i64::MAX - f.timestamp_millis() + 1) as u64).to_be_bytes()),
-        None => end.push(0xff),
-    }
-    if let Some(cursor) = after {
-        let tail = unhex(cursor)
-            .filter(|t| t.len() > 8)
-            .ok_or_else(|| QueryError::BadCursor(cursor.to_string()))?;
-        let mut after_key = prefix.clone();
-        after_key.extend_from_slice(&tail);
-        after_key.push(0);
-        start = start.max(after_key);
-    }
+    let scan = Scan::new(filter, after)?;
     let mut items = Vec::new();
     let mut cursors = Vec::new();
     let mut has_next_page = false;
     let mut end_cursor = None;
-    for entry in tree.range(&start, &end, false) {
-        let (key, _) = entry?;
-        let tail = &key[prefix.len()..];
-        let id = std::str::from_utf8(&tail[8..])
-            .ok()
-            .and_then(|s| TicketId::new(s).ok())
-            .ok_or_else(|| QueryError::View(ProjectionError::Invalid("malformed index key".into())))?;
-        let Some(record) = ticket(tree, &id)? else { continue };
-        if !filter.matches(&record.ticket) {
-            continue;
-        }
+    for found in scan.matching(tree, filter) {
+        let (tail, record) = found?;
         if items.len() == first {
             has_next_page = true;
             break;
         }
-        end_cursor = Some(hex(tail));
-        cursors.push(hex(tail));
+        end_cursor = Some(hex(&tail));
+        cursors.push(hex(&tail));
         items.push(record);
     }
     Ok(TicketPage {
@@ -455,9 +524,55 @@ pub fn list(
     })
 }
 
+/// How many tickets match `filter`: as many as [`list`] pages through,
+/// over every page. When the index the filter scans says all the filter
+/// asks (its received-date range on whole milliseconds), the index entries
+/// are counted without reading a record; otherwise each record in the
+/// index's range is read and matched as [`list`] does.
+pub fn count(tree: &ViewTree, filter: &TicketFilter) -> Result<u64, QueryError> {
+    let scan = Scan::new(filter, None)?;
+    let mut n = 0u64;
+    if filter.counts_from_index() {
+        for tail in scan.tails(tree) {
+            tail?;
+            n += 1;
+        }
+    } else {
+        for found in scan.matching(tree, filter) {
+            found?;
+            n += 1;
+        }
+    }
+    Ok(n)
+}
+
 #[cfg(test)]
 mod record_tests {
     use super::*;
+
+    #[test]
+    fn the_index_alone_answers_a_count_only_when_it_says_all_the_filter_asks() {
+        let project = || Some(ProjectId::new("HZ-1").unwrap_or_else(|e| panic!("{e}")));
+        let at = |ms: i64| DateTime::<Utc>::from_timestamp_millis(ms).unwrap_or_default();
+        let says_all = |f: TicketFilter| f.counts_from_index();
+        assert!(says_all(TicketFilter::default()));
+        assert!(says_all(TicketFilter {
+            project: project(),
+            status: Some(Status::Received),
+            received_from: Some(at(1_700_000_000_123)),
+            received_before: Some(at(1_700_000_100_000) + chrono::Duration::nanoseconds(5)),
+            ..TicketFilter::default()
+        }));
+        assert!(!says_all(TicketFilter {
+            project: project(),
+            kind: Some(TicketKind::Repair),
+            ..TicketFilter::default()
+        }));
+        assert!(!says_all(TicketFilter {
+            received_from: Some(at(1_700_000_000_123) + chrono::Duration::nanoseconds(5)),
+            ..TicketFilter::default()
+        }));
+    }
 
     /// A record as the view stored it before `text_seals`.
     #[derive(Serialize)]

@@ -524,7 +524,14 @@ pub struct ArchiveMutations;
 #[Object]
 impl ArchiveMutations {
     /// Registers a project.
-    async fn register_project(&self, ctx: &Context<'_>, input: RegisterProjectInput) -> Result<ProjectPayload> {
+    async fn register_project(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(
+            desc = "The record, the command's own fields, and the optional `occurredAt`, `expectedVersion` and `idempotencyKey`."
+        )]
+        input: RegisterProjectInput,
+    ) -> Result<ProjectPayload> {
         let id = project_id(&input.project_id)?;
         let command = ProjectCommand::Register {
             project: id.clone(),
@@ -546,6 +553,9 @@ impl ArchiveMutations {
     async fn register_contractor(
         &self,
         ctx: &Context<'_>,
+        #[graphql(
+            desc = "The record, the command's own fields, and the optional `occurredAt`, `expectedVersion` and `idempotencyKey`."
+        )]
         input: RegisterContractorInput,
     ) -> Result<ContractorPayload> {
         let id = ContractorId::new(input.contractor_id).map_err(AppError::from)?;
@@ -565,7 +575,14 @@ impl ArchiveMutations {
 
     /// Registers an in-house engineer, so that tickets may be dispatched
     /// to them.
-    async fn register_engineer(&self, ctx: &Context<'_>, input: RegisterEngineerInput) -> Result<EngineerPayload> {
+    async fn register_engineer(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(
+            desc = "The record, the command's own fields, and the optional `occurredAt`, `expectedVersion` and `idempotencyKey`."
+        )]
+        input: RegisterEngineerInput,
+    ) -> Result<EngineerPayload> {
         let id = UserId::new(input.engineer_id).map_err(AppError::from)?;
         let command = domain::directory::EngineerCommand::Register {
             engineer: id.clone(),
@@ -581,7 +598,14 @@ impl ArchiveMutations {
     }
 
     /// Registers a building of a project.
-    async fn register_building(&self, ctx: &Context<'_>, input: RegisterBuildingInput) -> Result<ProjectPayload> {
+    async fn register_building(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(
+            desc = "The record, the command's own fields, and the optional `occurredAt`, `expectedVersion` and `idempotencyKey`."
+        )]
+        input: RegisterBuildingInput,
+    ) -> Result<ProjectPayload> {
         let id = project_id(&input.project_id)?;
         let command = ProjectCommand::RegisterBuilding {
             building: BuildingId::new(input.building_id).map_err(AppError::from)?,
@@ -597,7 +621,14 @@ impl ArchiveMutations {
     }
 
     /// Registers a unit in a building of a project.
-    async fn register_unit(&self, ctx: &Context<'_>, input: RegisterUnitInput) -> Result<UnitPayload> {
+    async fn register_unit(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(
+            desc = "The record, the command's own fields, and the optional `occurredAt`, `expectedVersion` and `idempotencyKey`."
+        )]
+        input: RegisterUnitInput,
+    ) -> Result<UnitPayload> {
         let id = unit_id(&input.unit_id)?;
         let command = UnitCommand::Register {
             unit: id.clone(),
@@ -609,7 +640,14 @@ impl ArchiveMutations {
     }
 
     /// Records the delivery date of a unit (交付).
-    async fn record_delivery(&self, ctx: &Context<'_>, input: RecordDeliveryInput) -> Result<UnitPayload> {
+    async fn record_delivery(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(
+            desc = "The record, the command's own fields, and the optional `occurredAt`, `expectedVersion` and `idempotencyKey`."
+        )]
+        input: RecordDeliveryInput,
+    ) -> Result<UnitPayload> {
         let id = unit_id(&input.unit_id)?;
         let command = UnitCommand::RecordDelivery {
             delivered_on: input.delivered_on,
@@ -618,7 +656,14 @@ impl ArchiveMutations {
     }
 
     /// Corrects a wrongly recorded delivery date.
-    async fn correct_delivery(&self, ctx: &Context<'_>, input: CorrectDeliveryInput) -> Result<UnitPayload> {
+    async fn correct_delivery(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(
+            desc = "The record, the command's own fields, and the optional `occurredAt`, `expectedVersion` and `idempotencyKey`."
+        )]
+        input: CorrectDeliveryInput,
+    ) -> Result<UnitPayload> {
         let id = unit_id(&input.unit_id)?;
         let command = UnitCommand::CorrectDelivery {
             delivered_on: input.delivered_on,
@@ -628,7 +673,14 @@ impl ArchiveMutations {
     }
 
     /// Registers an owner.
-    async fn register_owner(&self, ctx: &Context<'_>, input: RegisterOwnerInput) -> Result<OwnerPayload> {
+    async fn register_owner(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(
+            desc = "The record, the command's own fields, and the optional `occurredAt`, `expectedVersion` and `idempotencyKey`."
+        )]
+        input: RegisterOwnerInput,
+    ) -> Result<OwnerPayload> {
         let id = owner_id(&input.owner_id)?;
         let command = OwnerCommand::Register {
             owner: id.clone(),
@@ -647,7 +699,14 @@ impl ArchiveMutations {
     }
 
     /// Links an owner to a unit they bought.
-    async fn link_owner_to_unit(&self, ctx: &Context<'_>, input: LinkOwnerToUnitInput) -> Result<OwnerPayload> {
+    async fn link_owner_to_unit(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(
+            desc = "The record, the command's own fields, and the optional `occurredAt`, `expectedVersion` and `idempotencyKey`."
+        )]
+        input: LinkOwnerToUnitInput,
+    ) -> Result<OwnerPayload> {
         let id = owner_id(&input.owner_id)?;
         let command = OwnerCommand::LinkUnit {
             unit: unit_id(&input.unit_id)?,
@@ -658,7 +717,14 @@ impl ArchiveMutations {
     }
 
     /// Changes an owner's phone.
-    async fn change_owner_contact(&self, ctx: &Context<'_>, input: ChangeOwnerContactInput) -> Result<OwnerPayload> {
+    async fn change_owner_contact(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(
+            desc = "The record, the command's own fields, and the optional `occurredAt`, `expectedVersion` and `idempotencyKey`."
+        )]
+        input: ChangeOwnerContactInput,
+    ) -> Result<OwnerPayload> {
         let id = owner_id(&input.owner_id)?;
         let command = OwnerCommand::ChangeContact {
             phone: Personal::new(PhoneNumber::new(&input.phone).map_err(AppError::from)?),
@@ -670,6 +736,9 @@ impl ArchiveMutations {
     async fn change_touchpoint_stage(
         &self,
         ctx: &Context<'_>,
+        #[graphql(
+            desc = "The record, the command's own fields, and the optional `occurredAt`, `expectedVersion` and `idempotencyKey`."
+        )]
         input: ChangeTouchpointStageInput,
     ) -> Result<OwnerPayload> {
         let id = owner_id(&input.owner_id)?;
@@ -681,7 +750,14 @@ impl ArchiveMutations {
     }
 
     /// Opens an incident (a major complaint or a batch defect).
-    async fn open_incident(&self, ctx: &Context<'_>, input: OpenIncidentInput) -> Result<IncidentPayload> {
+    async fn open_incident(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(
+            desc = "The record, the command's own fields, and the optional `occurredAt`, `expectedVersion` and `idempotencyKey`."
+        )]
+        input: OpenIncidentInput,
+    ) -> Result<IncidentPayload> {
         let caller = actor(ctx)?;
         let id = match (&input.incident_id, &input.on.idempotency_key) {
             (Some(id), _) => incident_id(id)?,
@@ -720,13 +796,27 @@ impl ArchiveMutations {
     }
 
     /// A status update on an incident.
-    async fn update_incident(&self, ctx: &Context<'_>, input: UpdateIncidentInput) -> Result<IncidentPayload> {
+    async fn update_incident(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(
+            desc = "The record, the command's own fields, and the optional `occurredAt`, `expectedVersion` and `idempotencyKey`."
+        )]
+        input: UpdateIncidentInput,
+    ) -> Result<IncidentPayload> {
         let id = incident_id(&input.incident_id)?;
         incident_payload(ctx, &id, IncidentCommand::UpdateStatus { note: input.note }, input.on).await
     }
 
     /// Closes an incident with its outcome.
-    async fn close_incident(&self, ctx: &Context<'_>, input: CloseIncidentInput) -> Result<IncidentPayload> {
+    async fn close_incident(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(
+            desc = "The record, the command's own fields, and the optional `occurredAt`, `expectedVersion` and `idempotencyKey`."
+        )]
+        input: CloseIncidentInput,
+    ) -> Result<IncidentPayload> {
         let id = incident_id(&input.incident_id)?;
         let command = IncidentCommand::Close { summary: input.summary };
         incident_payload(ctx, &id, command, input.on).await

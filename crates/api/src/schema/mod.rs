@@ -9,7 +9,7 @@
 
 use std::sync::Arc;
 
-use async_graphql::{Context, Result, Schema};
+use async_graphql::{Context, Result, Schema, SchemaBuilder};
 use domain::actor::Actor;
 use domain::ids::TicketId;
 
@@ -45,13 +45,7 @@ pub fn build_with(service: Arc<Service>, introspection: bool) -> AppSchema {
 /// Builds the schema with documents held to `limits` by the
 /// [`crate::guard::Guard`].
 pub fn build_limited(service: Arc<Service>, introspection: bool, limits: crate::cost::DocumentLimits) -> AppSchema {
-    let builder = Schema::build(
-        queries::QueryRoot,
-        Mutations::default(),
-        subscriptions::SubscriptionRoot,
-    )
-    .data(service)
-    .extension(crate::guard::Guard::new(limits));
+    let builder = builder().data(service).extension(crate::guard::Guard::new(limits));
     if introspection {
         builder.finish()
     } else {
@@ -61,14 +55,30 @@ pub fn build_limited(service: Arc<Service>, introspection: bool, limits: crate::
 
 /// The schema's SDL, as committed in `docs/schema.graphql`.
 pub fn sdl() -> String {
+    builder().finish().sdl()
+}
+
+/// The schema's types with their descriptions, before any data or
+/// extension: what [`build_limited`] serves and [`sdl`] prints. Tests
+/// run introspection queries on it.
+pub fn builder() -> SchemaBuilder<queries::QueryRoot, Mutations, subscriptions::SubscriptionRoot> {
     Schema::build(
         queries::QueryRoot,
         Mutations::default(),
         subscriptions::SubscriptionRoot,
     )
-    .finish()
-    .sdl()
+    .override_output_type_description::<chrono::DateTime<chrono::Utc>>(DATE_TIME)
 }
+
+/// The `DateTime` scalar's description (the library's own reads like a
+/// code comment).
+const DATE_TIME: &str = "An instant in time, in UTC: an RFC 3339 (ISO 8601) date and time \
+such as `2026-12-01T06:00:00Z`. Answers are always in UTC, written with \
+the offset `+00:00` (`2026-12-01T06:00:00+00:00`) and with fractional \
+seconds only when they are not zero. Arguments and inputs may carry any \
+offset (`Z`, `+08:00` for Asia/Shanghai: `2026-12-01T14:00:00+08:00` is \
+the same instant) and are converted to UTC; an instant without an offset \
+is refused.";
 
 pub(crate) fn bad(e: impl std::fmt::Display) -> AppError {
     AppError::BadInput(e.to_string())
@@ -88,4 +98,26 @@ pub(crate) fn actor(ctx: &Context<'_>) -> Result<Actor> {
 
 pub(crate) fn ticket_id(text: &str) -> Result<TicketId, AppError> {
     TicketId::new(text).map_err(AppError::from)
+}
+
+#[cfg(test)]
+mod tests {
+    use async_graphql::{ScalarType, Value};
+    use chrono::{DateTime, Utc};
+
+    fn parse(text: &str) -> Option<DateTime<Utc>> {
+        <DateTime<Utc> as ScalarType>::parse(Value::String(text.into())).ok()
+    }
+
+    #[test]
+    fn date_times_are_read_and_written_as_the_description_says() {
+        let utc = parse("2026-12-01T06:00:00Z");
+        assert!(utc.is_some());
+        assert_eq!(parse("2026-12-01T14:00:00+08:00"), utc);
+        assert_eq!(parse("2026-12-01T06:00:00+00:00"), utc);
+        assert_eq!(parse("2026-12-01T06:00:00"), None, "no offset");
+        let written = utc.map(|t| ScalarType::to_value(&t));
+        assert_eq!(written, Some(Value::String("2026-12-01T06:00:00+00:00".into())));
+        assert!(super::DATE_TIME.contains("2026-12-01T06:00:00+00:00"));
+    }
 }

@@ -40,6 +40,13 @@ pub struct TicketFilterInput {
 }
 
 impl TicketFilterInput {
+    /// What `totalCount` costs on this filter (a filter that does not
+    /// convert is refused when it runs; it costs as the costlier count).
+    fn count_cost(&self) -> usize {
+        self.to_filter()
+            .map_or(crate::cost::TOTAL_COUNT_MATCHED, |f| crate::cost::total_count(&f))
+    }
+
     fn to_filter(&self) -> Result<TicketFilter, AppError> {
         Ok(TicketFilter {
             project: self.project_id.as_deref().map(ProjectId::new).transpose()?,
@@ -81,11 +88,37 @@ pub struct PageInfo {
 
 /// A page of tickets, newest received first (Relay connection).
 #[derive(SimpleObject)]
+#[graphql(complex)]
 pub struct TicketConnection {
     /// The tickets with their cursors.
     pub edges: Vec<TicketEdge>,
     /// Paging.
     pub page_info: PageInfo,
+    /// The filter the page was listed with, the caller's scope applied:
+    /// what `totalCount` counts, if it is asked for.
+    #[graphql(skip)]
+    pub filter: TicketFilter,
+}
+
+#[async_graphql::ComplexObject]
+impl TicketConnection {
+    /// How many tickets match the filter within the caller's scope (a
+    /// contractor's own tickets, a scoped manager's projects), over every
+    /// page, not only this one: the same on every page of a listing unless
+    /// tickets change in between. Counted only when asked for. Cost, once
+    /// however large the page: 10,000 when an index answers it alone (a
+    /// filter naming nothing, a project with or without a status, or a
+    /// contractor; date bounds on whole milliseconds); otherwise 120,000,
+    /// as every ticket in the range of the narrowest index is read and
+    /// matched.
+    #[graphql(complexity = "crate::cost::TOTAL_COUNT_MARK")]
+    async fn total_count(&self, ctx: &Context<'_>) -> Result<u64> {
+        let tree = service(ctx)?.view("tickets")?.tree();
+        Ok(projections::tickets::count(&tree, &self.filter).map_err(|e| match e {
+            projections::tickets::QueryError::View(v) => AppError::internal(v),
+            other => bad(other),
+        })?)
+    }
 }
 
 /// Which state `ticketHistory` replays to: give at most one field; none
@@ -647,7 +680,11 @@ pub struct QueryRoot;
 impl QueryRoot {
     /// One ticket, or null. Cost: 20 + the selection.
     #[graphql(complexity = "crate::cost::record(child_complexity)")]
-    async fn ticket(&self, ctx: &Context<'_>, id: String) -> Result<Option<TicketOut>> {
+    async fn ticket(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The ticket number.")] id: String,
+    ) -> Result<Option<TicketOut>> {
         let caller = principal(ctx)?;
         access::require(caller, Read::Tickets)?;
         let id = ticket_id(&id)?;
@@ -661,15 +698,21 @@ impl QueryRoot {
     }
 
     /// Tickets matching `filter`, newest received first, `first` (1 to
-    /// 500, default 50) at a time, after the cursor of a previous page.
-    /// Cost: 100 + `first` × (20 + the selection).
-    #[graphql(complexity = "crate::cost::page(first, child_complexity)")]
+    /// 500, default 50) at a time, after the cursor of a previous page;
+    /// `totalCount` says how many match over every page. Cost: 100 +
+    /// `first` × (20 + the selection of each edge and `pageInfo`), + what
+    /// `totalCount` costs if it is asked for.
+    #[graphql(complexity = "crate::cost::page(first, child_complexity, filter.count_cost())")]
     async fn tickets(
         &self,
         ctx: &Context<'_>,
-        #[graphql(default)] filter: TicketFilterInput,
-        #[graphql(default = 50)] first: i32,
-        after: Option<String>,
+        #[graphql(
+            default,
+            desc = "Which tickets; every field left out matches all. A caller scoped to projects or to a contractor lists only within that scope."
+        )]
+        filter: TicketFilterInput,
+        #[graphql(default = 50, desc = "How many tickets per page, 1 to 500.")] first: i32,
+        #[graphql(desc = "The `endCursor` of the previous page; null for the first page.")] after: Option<String>,
     ) -> Result<TicketConnection> {
         let first = usize::try_from(first)
             .ok()
@@ -701,6 +744,7 @@ impl QueryRoot {
                 start_cursor,
                 end_cursor: page.end_cursor,
             },
+            filter,
         })
     }
 
@@ -711,8 +755,12 @@ impl QueryRoot {
     async fn ticket_history(
         &self,
         ctx: &Context<'_>,
-        id: String,
-        #[graphql(default)] as_of: AsOfInput,
+        #[graphql(desc = "The ticket number.")] id: String,
+        #[graphql(
+            default,
+            desc = "Where to cut the history for the replayed `state`: at most one of a log position, a recorded instant or an occurred instant; none: the whole history."
+        )]
+        as_of: AsOfInput,
     ) -> Result<Option<TicketHistory>> {
         let caller = principal(ctx)?;
         access::require(caller, Read::History)?;
@@ -811,8 +859,12 @@ impl QueryRoot {
     async fn sla_report(
         &self,
         ctx: &Context<'_>,
-        #[graphql(default_with = "SlaDimension::All")] group_by: SlaDimension,
-        key: Option<String>,
+        #[graphql(
+            default_with = "SlaDimension::All",
+            desc = "How to group the tickets (default ALL: one bucket)."
+        )]
+        group_by: SlaDimension,
+        #[graphql(desc = "One bucket's key, as `SlaBucket.key` gives it; null: every bucket.")] key: Option<String>,
     ) -> Result<Vec<SlaBucket>> {
         aggregates_allowed(principal(ctx)?)?;
         let tree = service(ctx)?.view("sla")?.tree();
@@ -835,7 +887,12 @@ impl QueryRoot {
     /// breached now, most urgent first; for one project or all. Cost:
     /// 20,000 for one project, 50,000 for all, + 100 × the selection.
     #[graphql(complexity = "crate::cost::alerts(project_id.is_some(), child_complexity)")]
-    async fn sla_alerts(&self, ctx: &Context<'_>, project_id: Option<String>) -> Result<Vec<SlaAlert>> {
+    async fn sla_alerts(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The project; null: every project (a caller scoped to one project may leave it out).")]
+        project_id: Option<String>,
+    ) -> Result<Vec<SlaAlert>> {
         let project = project_id.as_deref().map(self::project_id).transpose()?;
         let project = project_scope(principal(ctx)?, project)?;
         let service = service(ctx)?;
@@ -859,7 +916,12 @@ impl QueryRoot {
     async fn satisfaction_report(
         &self,
         ctx: &Context<'_>,
-        #[graphql(default_with = "RatingDimension::All")] group_by: RatingDimension,
+        #[graphql(
+            default_with = "RatingDimension::All",
+            desc = "How to group the ratings (default ALL: one bucket)."
+        )]
+        group_by: RatingDimension,
+        #[graphql(desc = "The project whose ratings and service quality to report; null: every project.")]
         project_id: Option<String>,
     ) -> Result<SatisfactionReport> {
         aggregates_allowed(principal(ctx)?)?;
@@ -901,7 +963,11 @@ impl QueryRoot {
     /// Every contractor's scorecard for `year`, ranked. Cost: 1,000 + 50 ×
     /// the selection.
     #[graphql(complexity = "crate::cost::aggregate(child_complexity)")]
-    async fn contractor_scorecards(&self, ctx: &Context<'_>, year: i32) -> Result<Vec<ScorecardOut>> {
+    async fn contractor_scorecards(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The calendar year evaluated (2000 to 2100).")] year: i32,
+    ) -> Result<Vec<ScorecardOut>> {
         aggregates_allowed(principal(ctx)?)?;
         if !(2000..=2100).contains(&year) {
             return Err(bad(format!("year {year} is out of range")).into());
@@ -930,7 +996,11 @@ impl QueryRoot {
     async fn defect_stats(
         &self,
         ctx: &Context<'_>,
-        #[graphql(default_with = "DefectDimension::Trade")] group_by: DefectDimension,
+        #[graphql(
+            default_with = "DefectDimension::Trade",
+            desc = "How to group the defects (default TRADE)."
+        )]
+        group_by: DefectDimension,
     ) -> Result<Vec<DefectCount>> {
         aggregates_allowed(principal(ctx)?)?;
         let tree = service(ctx)?.view("defects")?.tree();
@@ -944,7 +1014,12 @@ impl QueryRoot {
     /// The monthly customer-service report of a project; `month` is
     /// `YYYY-MM`. Cost: 10,000 + the selection.
     #[graphql(complexity = "crate::cost::monthly_report(child_complexity)")]
-    async fn monthly_report(&self, ctx: &Context<'_>, project_id: String, month: String) -> Result<MonthlyReportOut> {
+    async fn monthly_report(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The project.")] project_id: String,
+        #[graphql(desc = "The month, `YYYY-MM` (`2026-11`).")] month: String,
+    ) -> Result<MonthlyReportOut> {
         let project = self::project_id(&project_id)?;
         project_scope(principal(ctx)?, Some(project.clone()))?;
         let (year, month) = parse_month(&month)?;
@@ -981,8 +1056,8 @@ impl QueryRoot {
     async fn weekly_repair_report(
         &self,
         ctx: &Context<'_>,
-        project_id: String,
-        week: String,
+        #[graphql(desc = "The project.")] project_id: String,
+        #[graphql(desc = "The ISO week, `YYYY-Www` (`2026-W07`).")] week: String,
     ) -> Result<WeeklyRepairReportOut> {
         let project = self::project_id(&project_id)?;
         project_scope(principal(ctx)?, Some(project.clone()))?;
@@ -1011,14 +1086,18 @@ impl QueryRoot {
 
     /// A project of the archive, or null. Cost: 20 + the selection.
     #[graphql(complexity = "crate::cost::record(child_complexity)")]
-    async fn project(&self, ctx: &Context<'_>, id: String) -> Result<Option<ProjectOut>> {
+    async fn project(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The project id.")] id: String,
+    ) -> Result<Option<ProjectOut>> {
         access::require(principal(ctx)?, Read::Archive)?;
         Ok(service(ctx)?.project(&project_id(&id)?)?.0.map(Into::into))
     }
 
     /// A unit of the archive, or null. Cost: 20 + the selection.
     #[graphql(complexity = "crate::cost::record(child_complexity)")]
-    async fn unit(&self, ctx: &Context<'_>, id: String) -> Result<Option<UnitOut>> {
+    async fn unit(&self, ctx: &Context<'_>, #[graphql(desc = "The unit id.")] id: String) -> Result<Option<UnitOut>> {
         access::require(principal(ctx)?, Read::Archive)?;
         let id = UnitId::new(id).map_err(AppError::from)?;
         Ok(service(ctx)?.unit(&id)?.0.map(Into::into))
@@ -1027,7 +1106,11 @@ impl QueryRoot {
     /// An owner of the archive (personal fields masked), or null.
     /// Cost: 20 + the selection.
     #[graphql(complexity = "crate::cost::record(child_complexity)")]
-    async fn owner(&self, ctx: &Context<'_>, id: String) -> Result<Option<OwnerOut>> {
+    async fn owner(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The owner's archive id.")] id: String,
+    ) -> Result<Option<OwnerOut>> {
         let caller = principal(ctx)?;
         access::require(caller, Read::Owners)?;
         let id = OwnerId::new(id).map_err(AppError::from)?;
@@ -1041,7 +1124,11 @@ impl QueryRoot {
 
     /// A contractor company of the service directory, or null.
     #[graphql(complexity = "crate::cost::record(child_complexity)")]
-    async fn contractor(&self, ctx: &Context<'_>, id: String) -> Result<Option<super::archive::ContractorOut>> {
+    async fn contractor(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The contractor company id.")] id: String,
+    ) -> Result<Option<super::archive::ContractorOut>> {
         access::require(principal(ctx)?, Read::Archive)?;
         let id = domain::ids::ContractorId::new(id).map_err(AppError::from)?;
         Ok(service(ctx)?.contractor(&id)?.0.map(Into::into))
@@ -1049,7 +1136,11 @@ impl QueryRoot {
 
     /// An engineer of the service directory, or null.
     #[graphql(complexity = "crate::cost::record(child_complexity)")]
-    async fn engineer(&self, ctx: &Context<'_>, id: String) -> Result<Option<super::archive::EngineerOut>> {
+    async fn engineer(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The engineer's user id.")] id: String,
+    ) -> Result<Option<super::archive::EngineerOut>> {
         access::require(principal(ctx)?, Read::Archive)?;
         let id = domain::ids::UserId::new(id).map_err(AppError::from)?;
         Ok(service(ctx)?.engineer(&id)?.0.map(Into::into))
@@ -1059,7 +1150,11 @@ impl QueryRoot {
     /// A manager or engineer scoped to projects sees only their
     /// projects' incidents (FORBIDDEN otherwise).
     #[graphql(complexity = "crate::cost::record(child_complexity)")]
-    async fn incident(&self, ctx: &Context<'_>, id: String) -> Result<Option<IncidentOut>> {
+    async fn incident(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The incident id.")] id: String,
+    ) -> Result<Option<IncidentOut>> {
         let caller = principal(ctx)?;
         access::require(caller, Read::Incidents)?;
         let id = IncidentId::new(id).map_err(AppError::from)?;
@@ -1072,7 +1167,12 @@ impl QueryRoot {
 
     /// The working days from `from` to `to` (inclusive) on the mainland
     /// calendar, at most 366 days.
-    async fn workdays(&self, ctx: &Context<'_>, from: NaiveDate, to: NaiveDate) -> Result<Vec<NaiveDate>> {
+    async fn workdays(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The first day.")] from: NaiveDate,
+        #[graphql(desc = "The last day, at most 366 days after `from`.")] to: NaiveDate,
+    ) -> Result<Vec<NaiveDate>> {
         if to < from || (to - from).num_days() > 366 {
             return Err(bad("the range must run forward and span at most 366 days").into());
         }

@@ -225,6 +225,8 @@ impl Watch {
 #[derive(Default)]
 pub struct SubscriptionRoot;
 
+/// Subscriptions, over `/graphql/ws` (graphql-transport-ws, also
+/// graphql-ws), with the bearer token in the `connection_init` payload.
 #[Subscription(name = "Subscription")]
 impl SubscriptionRoot {
     /// Every ticket event appended from now on (or after `afterPosition`)
@@ -233,7 +235,11 @@ impl SubscriptionRoot {
     async fn ticket_events(
         &self,
         ctx: &Context<'_>,
-        #[graphql(default)] filter: TicketEventFilter,
+        #[graphql(
+            default,
+            desc = "Which events: one ticket, one project, some event types, and where in the log to start; every field left out matches all."
+        )]
+        filter: TicketEventFilter,
     ) -> Result<impl Stream<Item = TicketEventOut>> {
         let caller = super::principal(ctx)?;
         crate::access::require(caller, crate::access::Read::Events)?;
@@ -276,7 +282,9 @@ impl SubscriptionRoot {
     async fn sla_alerts(
         &self,
         ctx: &Context<'_>,
+        #[graphql(desc = "The project; null: every project (a caller scoped to one project may leave it out).")]
         project_id: Option<String>,
+        #[graphql(desc = "How often the clocks are looked at again, in seconds (default 15, at least 1).")]
         every_seconds: Option<u32>,
     ) -> Result<impl Stream<Item = SlaAlert>> {
         let project = project_id

@@ -421,7 +421,14 @@ pub struct TicketMutations;
 impl TicketMutations {
     /// Records a new report, whatever the channel (受理). Handover defects
     /// carry their signed inspection record.
-    async fn receive_ticket(&self, ctx: &Context<'_>, input: ReceiveTicketInput) -> Result<TicketPayload> {
+    async fn receive_ticket(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(
+            desc = "The ticket, the command's own fields, and the optional `occurredAt`, `expectedVersion` and `idempotencyKey`."
+        )]
+        input: ReceiveTicketInput,
+    ) -> Result<TicketPayload> {
         let id = new_ticket_id(&input, &actor(ctx)?)?;
         let command = t::TicketCommand::Receive(Box::new(t::Receive {
             ticket: id.clone(),
@@ -453,7 +460,14 @@ impl TicketMutations {
 
     /// Staff confirmed the details with the owner and told the expected
     /// time (响应).
-    async fn acknowledge_ticket(&self, ctx: &Context<'_>, input: AcknowledgeTicketInput) -> Result<TicketPayload> {
+    async fn acknowledge_ticket(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(
+            desc = "The ticket, the command's own fields, and the optional `occurredAt`, `expectedVersion` and `idempotencyKey`."
+        )]
+        input: AcknowledgeTicketInput,
+    ) -> Result<TicketPayload> {
         let command = t::TicketCommand::Acknowledge {
             promised_at: input.promised_at,
             note: input.note,
@@ -462,7 +476,14 @@ impl TicketMutations {
     }
 
     /// A new priority; running clocks are re-targeted.
-    async fn change_priority(&self, ctx: &Context<'_>, input: ChangePriorityInput) -> Result<TicketPayload> {
+    async fn change_priority(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(
+            desc = "The ticket, the command's own fields, and the optional `occurredAt`, `expectedVersion` and `idempotencyKey`."
+        )]
+        input: ChangePriorityInput,
+    ) -> Result<TicketPayload> {
         let command = t::TicketCommand::ChangePriority {
             priority: input.priority.into(),
             reason: input.reason,
@@ -472,7 +493,14 @@ impl TicketMutations {
 
     /// Sends the ticket to an engineer or a contractor (派工); also
     /// re-dispatch.
-    async fn dispatch_ticket(&self, ctx: &Context<'_>, input: DispatchTicketInput) -> Result<TicketPayload> {
+    async fn dispatch_ticket(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(
+            desc = "The ticket, the command's own fields, and the optional `occurredAt`, `expectedVersion` and `idempotencyKey`."
+        )]
+        input: DispatchTicketInput,
+    ) -> Result<TicketPayload> {
         let to = match (input.engineer_id, input.contractor_id) {
             (Some(e), None) => t::Assignee::Engineer(UserId::new(e).map_err(AppError::from)?),
             (None, Some(c)) => t::Assignee::Contractor(ContractorId::new(c).map_err(AppError::from)?),
@@ -482,7 +510,14 @@ impl TicketMutations {
     }
 
     /// An appointment window agreed with the owner (预约).
-    async fn schedule_visit(&self, ctx: &Context<'_>, input: ScheduleVisitInput) -> Result<TicketPayload> {
+    async fn schedule_visit(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(
+            desc = "The ticket, the command's own fields, and the optional `occurredAt`, `expectedVersion` and `idempotencyKey`."
+        )]
+        input: ScheduleVisitInput,
+    ) -> Result<TicketPayload> {
         let window = t::AppointmentWindow {
             from: input.from,
             to: input.to,
@@ -491,13 +526,27 @@ impl TicketMutations {
     }
 
     /// The engineer or contractor arrived on site (上门).
-    async fn record_arrival(&self, ctx: &Context<'_>, input: NoteInput) -> Result<TicketPayload> {
+    async fn record_arrival(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(
+            desc = "The ticket, the command's own fields, and the optional `occurredAt`, `expectedVersion` and `idempotencyKey`."
+        )]
+        input: NoteInput,
+    ) -> Result<TicketPayload> {
         run(ctx, input.on, t::TicketCommand::RecordArrival { note: input.note }).await
     }
 
     /// The cause, who is responsible and the plan (勘查); the warranty
     /// finding and whether the owner pays are computed.
-    async fn diagnose_ticket(&self, ctx: &Context<'_>, input: DiagnoseTicketInput) -> Result<TicketPayload> {
+    async fn diagnose_ticket(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(
+            desc = "The ticket, the command's own fields, and the optional `occurredAt`, `expectedVersion` and `idempotencyKey`."
+        )]
+        input: DiagnoseTicketInput,
+    ) -> Result<TicketPayload> {
         let command = t::TicketCommand::Diagnose {
             cause: input.cause,
             responsible: input.responsible.into(),
@@ -513,7 +562,14 @@ impl TicketMutations {
     }
 
     /// The owner confirmed the plan (方案确认).
-    async fn confirm_plan(&self, ctx: &Context<'_>, input: ConfirmPlanInput) -> Result<TicketPayload> {
+    async fn confirm_plan(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(
+            desc = "The ticket, the command's own fields, and the optional `occurredAt`, `expectedVersion` and `idempotencyKey`."
+        )]
+        input: ConfirmPlanInput,
+    ) -> Result<TicketPayload> {
         let command = t::TicketCommand::ConfirmPlan {
             confirmation: input.confirmation,
         };
@@ -521,17 +577,38 @@ impl TicketMutations {
     }
 
     /// The owner declined the plan.
-    async fn decline_plan(&self, ctx: &Context<'_>, input: ReasonInput) -> Result<TicketPayload> {
+    async fn decline_plan(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(
+            desc = "The ticket, the command's own fields, and the optional `occurredAt`, `expectedVersion` and `idempotencyKey`."
+        )]
+        input: ReasonInput,
+    ) -> Result<TicketPayload> {
         run(ctx, input.on, t::TicketCommand::DeclinePlan { reason: input.reason }).await
     }
 
     /// Progress on the work (过程沟通).
-    async fn note_progress(&self, ctx: &Context<'_>, input: NoteProgressInput) -> Result<TicketPayload> {
+    async fn note_progress(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(
+            desc = "The ticket, the command's own fields, and the optional `occurredAt`, `expectedVersion` and `idempotencyKey`."
+        )]
+        input: NoteProgressInput,
+    ) -> Result<TicketPayload> {
         run(ctx, input.on, t::TicketCommand::NoteProgress { note: input.note }).await
     }
 
     /// The repair is done (维修完成).
-    async fn complete_repair(&self, ctx: &Context<'_>, input: CompleteRepairInput) -> Result<TicketPayload> {
+    async fn complete_repair(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(
+            desc = "The ticket, the command's own fields, and the optional `occurredAt`, `expectedVersion` and `idempotencyKey`."
+        )]
+        input: CompleteRepairInput,
+    ) -> Result<TicketPayload> {
         let command = t::TicketCommand::CompleteRepair {
             summary: input.summary,
             usage_advice: input.usage_advice,
@@ -540,7 +617,14 @@ impl TicketMutations {
     }
 
     /// The owner accepted the repair and signed (验收合格).
-    async fn accept_repair(&self, ctx: &Context<'_>, input: AcceptRepairInput) -> Result<TicketPayload> {
+    async fn accept_repair(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(
+            desc = "The ticket, the command's own fields, and the optional `occurredAt`, `expectedVersion` and `idempotencyKey`."
+        )]
+        input: AcceptRepairInput,
+    ) -> Result<TicketPayload> {
         let command = t::TicketCommand::AcceptRepair {
             confirmation: input.confirmation,
             ratings: input.ratings.into(),
@@ -550,18 +634,39 @@ impl TicketMutations {
     }
 
     /// The owner rejected the repair (验收不合格).
-    async fn reject_repair(&self, ctx: &Context<'_>, input: ReasonInput) -> Result<TicketPayload> {
+    async fn reject_repair(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(
+            desc = "The ticket, the command's own fields, and the optional `occurredAt`, `expectedVersion` and `idempotencyKey`."
+        )]
+        input: ReasonInput,
+    ) -> Result<TicketPayload> {
         run(ctx, input.on, t::TicketCommand::RejectRepair { reason: input.reason }).await
     }
 
     /// Back to work after a rejection or a failed revisit; each cycle is
     /// counted.
-    async fn reopen_ticket(&self, ctx: &Context<'_>, input: ReasonInput) -> Result<TicketPayload> {
+    async fn reopen_ticket(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(
+            desc = "The ticket, the command's own fields, and the optional `occurredAt`, `expectedVersion` and `idempotencyKey`."
+        )]
+        input: ReasonInput,
+    ) -> Result<TicketPayload> {
         run(ctx, input.on, t::TicketCommand::Reopen { reason: input.reason }).await
     }
 
     /// Puts the ticket on hold (挂起).
-    async fn put_on_hold(&self, ctx: &Context<'_>, input: PutOnHoldInput) -> Result<TicketPayload> {
+    async fn put_on_hold(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(
+            desc = "The ticket, the command's own fields, and the optional `occurredAt`, `expectedVersion` and `idempotencyKey`."
+        )]
+        input: PutOnHoldInput,
+    ) -> Result<TicketPayload> {
         let command = t::TicketCommand::PutOnHold {
             reason: input.reason.into(),
             note: input.note,
@@ -570,17 +675,38 @@ impl TicketMutations {
     }
 
     /// Takes the ticket off hold.
-    async fn resume_ticket(&self, ctx: &Context<'_>, input: NoteInput) -> Result<TicketPayload> {
+    async fn resume_ticket(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(
+            desc = "The ticket, the command's own fields, and the optional `occurredAt`, `expectedVersion` and `idempotencyKey`."
+        )]
+        input: NoteInput,
+    ) -> Result<TicketPayload> {
         run(ctx, input.on, t::TicketCommand::Resume { note: input.note }).await
     }
 
     /// The owner withdrew the report.
-    async fn withdraw_ticket(&self, ctx: &Context<'_>, input: ReasonInput) -> Result<TicketPayload> {
+    async fn withdraw_ticket(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(
+            desc = "The ticket, the command's own fields, and the optional `occurredAt`, `expectedVersion` and `idempotencyKey`."
+        )]
+        input: ReasonInput,
+    ) -> Result<TicketPayload> {
         run(ctx, input.on, t::TicketCommand::Withdraw { reason: input.reason }).await
     }
 
     /// This ticket duplicates `into`, which must exist.
-    async fn merge_ticket(&self, ctx: &Context<'_>, input: MergeTicketInput) -> Result<TicketPayload> {
+    async fn merge_ticket(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(
+            desc = "The ticket, the command's own fields, and the optional `occurredAt`, `expectedVersion` and `idempotencyKey`."
+        )]
+        input: MergeTicketInput,
+    ) -> Result<TicketPayload> {
         // That `into` exists (and is in the caller's scope) is checked
         // after the caller's right to this ticket.
         let into = ticket_id(&input.into)?;
@@ -591,7 +717,14 @@ impl TicketMutations {
     }
 
     /// A remark on the record.
-    async fn comment_ticket(&self, ctx: &Context<'_>, input: CommentTicketInput) -> Result<TicketPayload> {
+    async fn comment_ticket(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(
+            desc = "The ticket, the command's own fields, and the optional `occurredAt`, `expectedVersion` and `idempotencyKey`."
+        )]
+        input: CommentTicketInput,
+    ) -> Result<TicketPayload> {
         let command = t::TicketCommand::Comment {
             text: input.text,
             internal: input.internal,
@@ -600,12 +733,26 @@ impl TicketMutations {
     }
 
     /// Closes and archives the ticket (闭环归档).
-    async fn close_ticket(&self, ctx: &Context<'_>, input: NoteInput) -> Result<TicketPayload> {
+    async fn close_ticket(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(
+            desc = "The ticket, the command's own fields, and the optional `occurredAt`, `expectedVersion` and `idempotencyKey`."
+        )]
+        input: NoteInput,
+    ) -> Result<TicketPayload> {
         run(ctx, input.on, t::TicketCommand::Close { note: input.note }).await
     }
 
     /// A callback to the owner after the work (回访).
-    async fn record_revisit(&self, ctx: &Context<'_>, input: RecordRevisitInput) -> Result<TicketPayload> {
+    async fn record_revisit(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(
+            desc = "The ticket, the command's own fields, and the optional `occurredAt`, `expectedVersion` and `idempotencyKey`."
+        )]
+        input: RecordRevisitInput,
+    ) -> Result<TicketPayload> {
         let command = t::TicketCommand::RecordRevisit {
             outcome: input.outcome.into(),
             ratings: input.ratings.map(Into::into),
@@ -619,6 +766,9 @@ impl TicketMutations {
     async fn investigate_complaint(
         &self,
         ctx: &Context<'_>,
+        #[graphql(
+            desc = "The ticket, the command's own fields, and the optional `occurredAt`, `expectedVersion` and `idempotencyKey`."
+        )]
         input: InvestigateComplaintInput,
     ) -> Result<TicketPayload> {
         let command = t::TicketCommand::Investigate {
@@ -628,7 +778,14 @@ impl TicketMutations {
     }
 
     /// A resolution proposed to the complaining owner, with its basis.
-    async fn propose_resolution(&self, ctx: &Context<'_>, input: ProposeResolutionInput) -> Result<TicketPayload> {
+    async fn propose_resolution(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(
+            desc = "The ticket, the command's own fields, and the optional `occurredAt`, `expectedVersion` and `idempotencyKey`."
+        )]
+        input: ProposeResolutionInput,
+    ) -> Result<TicketPayload> {
         let command = t::TicketCommand::ProposeResolution {
             proposal: input.proposal,
             basis: input.basis,
@@ -637,7 +794,14 @@ impl TicketMutations {
     }
 
     /// The owner agreed or disagreed with the proposed resolution.
-    async fn record_owner_response(&self, ctx: &Context<'_>, input: RecordOwnerResponseInput) -> Result<TicketPayload> {
+    async fn record_owner_response(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(
+            desc = "The ticket, the command's own fields, and the optional `occurredAt`, `expectedVersion` and `idempotencyKey`."
+        )]
+        input: RecordOwnerResponseInput,
+    ) -> Result<TicketPayload> {
         let command = t::TicketCommand::RecordOwnerResponse {
             agreed: input.agreed,
             note: input.note,
@@ -646,7 +810,14 @@ impl TicketMutations {
     }
 
     /// Raises a complaint to a major complaint, optionally into an incident.
-    async fn escalate_complaint(&self, ctx: &Context<'_>, input: EscalateComplaintInput) -> Result<TicketPayload> {
+    async fn escalate_complaint(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(
+            desc = "The ticket, the command's own fields, and the optional `occurredAt`, `expectedVersion` and `idempotencyKey`."
+        )]
+        input: EscalateComplaintInput,
+    ) -> Result<TicketPayload> {
         let incident = input
             .incident_id
             .map(IncidentId::new)
@@ -671,7 +842,14 @@ impl TicketMutations {
     }
 
     /// The answer to an inquiry.
-    async fn answer_inquiry(&self, ctx: &Context<'_>, input: AnswerInquiryInput) -> Result<TicketPayload> {
+    async fn answer_inquiry(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(
+            desc = "The ticket, the command's own fields, and the optional `occurredAt`, `expectedVersion` and `idempotencyKey`."
+        )]
+        input: AnswerInquiryInput,
+    ) -> Result<TicketPayload> {
         let command = t::TicketCommand::AnswerInquiry {
             answer: input.answer,
             on_the_spot: input.on_the_spot,
@@ -683,6 +861,9 @@ impl TicketMutations {
     async fn link_ticket_to_incident(
         &self,
         ctx: &Context<'_>,
+        #[graphql(
+            desc = "The ticket, the command's own fields, and the optional `occurredAt`, `expectedVersion` and `idempotencyKey`."
+        )]
         input: LinkTicketToIncidentInput,
     ) -> Result<TicketPayload> {
         let incident = IncidentId::new(input.incident_id).map_err(AppError::from)?;

@@ -138,6 +138,79 @@ async fn listing_filters_and_pages_newest_first() {
 }
 
 #[tokio::test]
+async fn counting_gives_what_listing_pages_through_for_every_filter() {
+    let f = Fixture::new();
+    let view = runner::start(f.dyn_store(), f.views.clone(), Arc::new(TicketsView)).unwrap();
+    let last = seed(&f, 10).await;
+    view.wait_for(last, WAIT).await.unwrap();
+    let tree = view.tree();
+    let project = || Some(ProjectId::new("HZ-1").unwrap());
+    let filters = [
+        (TicketFilter::default(), 10),
+        (
+            TicketFilter {
+                contractor: Some(ContractorId::new("C-1").unwrap()),
+                ..TicketFilter::default()
+            },
+            4,
+        ),
+        (
+            TicketFilter {
+                project: project(),
+                status: Some(Status::Received),
+                ..TicketFilter::default()
+            },
+            6,
+        ),
+        // More than the index says: each record is read and matched.
+        (
+            TicketFilter {
+                project: project(),
+                kind: Some(TicketKind::Repair),
+                status: Some(Status::Dispatched),
+                ..TicketFilter::default()
+            },
+            4,
+        ),
+        (
+            TicketFilter {
+                contractor: Some(ContractorId::new("C-1").unwrap()),
+                status: Some(Status::Received),
+                ..TicketFilter::default()
+            },
+            0,
+        ),
+        (
+            TicketFilter {
+                received_from: Some(bj("2025-09-29 09:03")),
+                received_before: Some(bj("2025-09-29 09:06")),
+                ..TicketFilter::default()
+            },
+            3,
+        ),
+        // A bound inside a millisecond: the records decide.
+        (
+            TicketFilter {
+                received_from: Some(bj("2025-09-29 09:03") + chrono::Duration::nanoseconds(1)),
+                ..TicketFilter::default()
+            },
+            6,
+        ),
+    ];
+    for (filter, expected) in filters {
+        let listed = tickets::list(&tree, &filter, tickets::MAX_PAGE, None).unwrap();
+        assert_eq!(tickets::count(&tree, &filter).unwrap(), expected, "{filter:?}");
+        assert_eq!(listed.items.len() as u64, expected, "{filter:?}");
+    }
+    let backwards = TicketFilter {
+        received_from: Some(bj("2025-09-29 09:06")),
+        received_before: Some(bj("2025-09-29 09:03")),
+        ..TicketFilter::default()
+    };
+    assert!(tickets::count(&tree, &backwards).is_err());
+}
+
+#[tokio::test]
 async fn a_status_change_moves_the_ticket_between_indexes() {
     let f = Fixture::new();
     let view = runner::start(f.dyn_store(), f.views.clone(), Arc::new(TicketsView)).unwrap();
