@@ -16,6 +16,7 @@ mod limits;
 mod metrics;
 mod permissions;
 mod readme;
+mod reference;
 mod refusals;
 mod repair;
 mod schema;

@@ -32,6 +32,10 @@ pub mod codes {
     /// names its position); commands on it are refused until an operator
     /// mends the log. `aftersales log verify` names every such event.
     pub const UNREADABLE_RECORD: &str = "UNREADABLE_RECORD";
+    /// A calendar, policy or warranty file offered for publication has
+    /// problems, every one listed in `extensions.problems`; nothing was
+    /// published.
+    pub const INVALID_REFERENCE_DATA: &str = "INVALID_REFERENCE_DATA";
     /// Something broke on our side.
     pub const INTERNAL: &str = "INTERNAL";
     /// The HTTP request is not a GraphQL request the server takes: a body
@@ -102,6 +106,7 @@ impl AppError {
                 DomainError::NotFound { .. } => codes::NOT_FOUND,
                 DomainError::AlreadyExists { .. } => codes::CONFLICT,
                 DomainError::InvalidReferenceData { .. } => codes::INTERNAL,
+                DomainError::RefusedReferenceData { .. } => codes::INVALID_REFERENCE_DATA,
             },
             AppError::Conflict(_) => codes::CONFLICT,
             AppError::BadInput(_) => codes::BAD_INPUT,
@@ -151,8 +156,15 @@ impl From<AppError> for async_graphql::Error {
                 },
             )
         } else {
+            let problems = match &e {
+                AppError::Domain(DomainError::RefusedReferenceData { problems, .. }) => Some(problems.clone()),
+                _ => None,
+            };
             async_graphql::ErrorExtensions::extend_with(async_graphql::Error::new(e.message()), |_, ext| {
-                ext.set("code", code)
+                ext.set("code", code);
+                if let Some(problems) = &problems {
+                    ext.set("problems", problems.clone());
+                }
             })
         }
     }

@@ -30,6 +30,7 @@ pub mod keyfolder;
 pub mod limits;
 pub mod metrics;
 pub mod ops;
+pub mod publish;
 pub mod schema;
 pub mod server;
 pub mod service;

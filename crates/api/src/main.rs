@@ -148,11 +148,55 @@ enum Command {
         #[arg(long, default_value = "admin")]
         user: String,
     },
+    /// Business calendars: publish a new version (a year's holiday
+    /// arrangement), list the published ones.
+    #[command(subcommand)]
+    Calendar(ReferenceCli),
+    /// Service policies (response targets): publish a new version, list.
+    #[command(subcommand)]
+    Policy(ReferenceCli),
+    /// Warranty rules (warranty periods): publish a new version, list.
+    #[command(subcommand)]
+    Warranty(ReferenceCli),
     /// Print the GraphQL schema (SDL), as committed in docs/schema.graphql.
     Schema,
     /// Work with the event log directly.
     #[command(subcommand)]
     Log(LogCommand),
+}
+
+/// Publishing reference data from a file, with the server stopped (while
+/// it runs, the admin mutations publishCalendar, publishPolicy and
+/// publishWarrantyRules do the same).
+#[derive(Subcommand)]
+enum ReferenceCli {
+    /// Check a file and publish it as a new version. Every problem is
+    /// listed and nothing is appended unless there is none; a calendar
+    /// settles the open tickets' provisional deadlines it changes.
+    Publish {
+        /// The TOML file (the format of the bundled files under
+        /// crates/domain/calendars and crates/domain/policies).
+        file: PathBuf,
+        /// Check and show what would change (deadlines that would move),
+        /// appending nothing.
+        #[arg(long)]
+        dry_run: bool,
+        /// Recorded as the publishing user.
+        #[arg(long, default_value = "admin")]
+        user: String,
+    },
+    /// Every published version, oldest first.
+    List,
+    /// Print the newest published version's file (the start of the next
+    /// one), or the version given.
+    Show {
+        /// The calendar, policy or rules name [default: cn-mainland for
+        /// calendars, default otherwise].
+        id: Option<String>,
+        /// A version other than the newest.
+        #[arg(long)]
+        version: Option<String>,
+    },
 }
 
 /// How `serve` exposes the API (production: no introspection, no
@@ -550,6 +594,13 @@ async fn serve(
         }
     }
     let service = open_service(data)?;
+    // A new data folder (or one from before reference data was stored)
+    // records the bundled calendar, policy and warranty rules as their
+    // first published versions.
+    let bundled = service.publish_bundled().await.map_err(|e| anyhow!(e.message()))?;
+    if !bundled.is_empty() {
+        tracing::info!(published = bundled.join(", "), "recorded the bundled reference data");
+    }
     let listener = tokio::net::TcpListener::bind(listen)
         .await
         .with_context(|| format!("listening on {listen}"))?;
@@ -757,6 +808,71 @@ async fn erase_owner(data: &std::path::Path, owner: &str, request: &str, user: &
     Ok(())
 }
 
+async fn reference_command(
+    data: &std::path::Path,
+    kind: domain::reference::ReferenceKind,
+    command: ReferenceCli,
+) -> Result<()> {
+    match command {
+        ReferenceCli::List => {
+            let service = open_service(data)?;
+            let text = api::publish::list(&service, kind);
+            service.shutdown().await.map_err(|e| anyhow!(e.message()))?;
+            print!("{text}");
+            Ok(())
+        }
+        ReferenceCli::Show { id, version } => {
+            let id = id.unwrap_or_else(|| match kind {
+                domain::reference::ReferenceKind::Calendar => "cn-mainland".to_string(),
+                _ => "default".to_string(),
+            });
+            let service = open_service(data)?;
+            let text = api::publish::show(&service, kind, &id, version.as_deref());
+            service.shutdown().await.map_err(|e| anyhow!(e.message()))?;
+            print!("{}", text.map_err(|e| anyhow!(e))?);
+            Ok(())
+        }
+        ReferenceCli::Publish { file, dry_run, user } => {
+            let size = std::fs::metadata(&file)
+                .with_context(|| format!("reading {}", file.display()))?
+                .len();
+            if size > domain::reference::MAX_FILE_BYTES as u64 {
+                bail!(
+                    "{} is {size} bytes; a {} file is at most {} bytes",
+                    file.display(),
+                    kind.label(),
+                    domain::reference::MAX_FILE_BYTES
+                );
+            }
+            let text =
+                std::fs::read_to_string(&file).with_context(|| format!("reading {} as UTF-8", file.display()))?;
+            let actor = domain::actor::Actor::staff(
+                domain::ids::UserId::new(user).map_err(|e| anyhow!("--user: {e}"))?,
+                domain::actor::Role::Admin,
+            );
+            let source = file.display().to_string();
+            let service = open_service(data)?;
+            catch_up(&service).await?;
+            let outcome = service
+                .publish_reference(kind, text, source.clone(), dry_run, api::service::Acting::by(actor))
+                .await;
+            service.shutdown().await.map_err(|e| anyhow!(e.message()))?;
+            match outcome {
+                Ok(outcome) => {
+                    print!("{}", api::publish::describe(&outcome, &source, dry_run));
+                    Ok(())
+                }
+                // The same file again: already there, which is what was asked.
+                Err(api::error::AppError::Domain(domain::error::DomainError::AlreadyExists { what })) => {
+                    println!("{what} is already published; nothing to do");
+                    Ok(())
+                }
+                Err(e) => bail!("{}", api::publish::refusal(&e).trim_end()),
+            }
+        }
+    }
+}
+
 async fn run(cli: Cli) -> Result<()> {
     let config = read_config(cli.config.as_deref())?;
     let data = cli
@@ -776,6 +892,7 @@ async fn run(cli: Cli) -> Result<()> {
         | Command::Repair
         | Command::Export { .. }
         | Command::EraseOwner { .. } => true,
+        Command::Calendar(_) | Command::Policy(_) | Command::Warranty(_) => true,
         Command::Log(c) => !matches!(c, LogCommand::Append { .. }),
         _ => false,
     };
@@ -871,6 +988,9 @@ async fn dispatch(command: Command, config: ConfigFile, data: &std::path::Path) 
         }
         Command::Import { kind, file, user } => import(data, &kind, &file, &user).await,
         Command::EraseOwner { owner, request, user } => erase_owner(data, &owner, &request, &user).await,
+        Command::Calendar(c) => reference_command(data, domain::reference::ReferenceKind::Calendar, c).await,
+        Command::Policy(c) => reference_command(data, domain::reference::ReferenceKind::Policy, c).await,
+        Command::Warranty(c) => reference_command(data, domain::reference::ReferenceKind::Warranty, c).await,
         Command::Schema => {
             print!("{}", api::schema::sdl());
             Ok(())

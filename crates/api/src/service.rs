@@ -21,10 +21,9 @@ use domain::directory::{
 use domain::error::DomainError;
 use domain::ids::{ContractorId, IncidentId, OwnerId, ProjectId, TicketId, UnitId, UserId};
 use domain::incident::{Incident, IncidentCommand, IncidentDecider, IncidentEvent, IncidentState};
-use domain::policy::ServicePolicy;
+use domain::reference::ReferenceSet;
 use domain::sla::SlaReport;
 use domain::ticket::{Channel, Location, TicketCommand, TicketDecider, TicketEvent, TicketReference};
-use domain::warranty::WarrantyRules;
 use eventlog::views::ViewDb;
 use eventlog::{EventId, EventStore, ExpectedVersion, Position, SledEventStore, StoreError, StreamId};
 use projections::privacy::Sealable;
@@ -34,6 +33,9 @@ use projections::tickets::{self, TicketRecord};
 use projections::wire::{self, DomainEvent, StoredName, StreamKind};
 
 use crate::error::AppError;
+
+mod reference;
+pub use reference::{InForce, PublishOutcome, SettledTicket};
 
 /// Who acts, and how the caller wants the command handled.
 #[derive(Debug, Clone)]
@@ -117,10 +119,12 @@ pub struct Erasure {
 pub struct Service {
     store: Arc<SledEventStore>,
     views: Vec<ViewHandle>,
-    policy: Arc<ServicePolicy>,
+    /// The calendar whose time zone reports are cut in.
     calendar: Arc<BusinessCalendar>,
     calendars: Arc<CalendarRegistry>,
-    warranty: Arc<WarrantyRules>,
+    /// Every published calendar, policy and warranty version, replaced
+    /// whole when one is published.
+    references: std::sync::RwLock<Arc<ReferenceSet>>,
     metrics: crate::metrics::Metrics,
     ticket_cache: tickets::RecordCache,
     keyring: Arc<eventlog::keys::Keyring>,
@@ -157,16 +161,18 @@ impl Service {
         }
         let views_db = ViewDb::open(&data.join("views"), 128 << 20).map_err(AppError::internal)?;
         let calendars = Arc::new(CalendarRegistry::with_cn_mainland());
+        // Every published version, before any view evaluates a clock
+        // recorded against one of them.
+        let references = reference::load(&store, calendars.clone())?;
         let dyn_store: Arc<dyn EventStore> = store.clone();
         let views = projections::runner::start_all(dyn_store, views_db, projections::all_views_with(calendars.clone()))
             .map_err(AppError::internal)?;
         Ok(Self {
             store,
             views,
-            policy: ServicePolicy::default_policy(),
             calendar: BusinessCalendar::cn_mainland(),
             calendars,
-            warranty: WarrantyRules::default_rules(),
+            references: std::sync::RwLock::new(Arc::new(references)),
             metrics: crate::metrics::Metrics::new(),
             ticket_cache: tickets::RecordCache::new(TICKET_CACHE_RECORDS),
             keyring,
@@ -532,10 +538,14 @@ impl Service {
                         Some(l) => self.delivered_on(l)?,
                         None => None,
                     };
+                    let in_force = match &location {
+                        Some(l) => self.reference_data_for(l.project())?,
+                        None => return Err(AppError::internal("a ticket command without a location")),
+                    };
                     let reference = TicketReference {
-                        policy: &self.policy,
-                        calendar: &self.calendar,
-                        warranty: &self.warranty,
+                        policy: &in_force.policy,
+                        calendar: &in_force.calendar,
+                        warranty: &in_force.warranty,
                         delivered_on,
                     };
                     Ok(TicketDecider::decide(

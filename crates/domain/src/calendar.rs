@@ -100,6 +100,229 @@ pub struct CalendarSpec {
     /// Holidays and their adjusted working days.
     #[serde(default)]
     pub holidays: Vec<HolidaySpec>,
+    /// Days of years an earlier version already covered that this version
+    /// changes, each with why (a notice amended after publication, a typing
+    /// error). Without an entry here, a new version must keep every day of
+    /// the years the previous version had.
+    #[serde(default)]
+    pub corrections: Vec<CorrectionSpec>,
+}
+
+/// A day a new calendar version changes in a year already published.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CorrectionSpec {
+    /// The day (`YYYY-MM-DD`).
+    pub date: NaiveDate,
+    /// Why it changes.
+    pub reason: String,
+}
+
+/// How far (in days) an adjusted working day may lie from its holiday: the
+/// notices put them on the weekends around it (at most 11 days away in
+/// 2024–2026: 20 September 2026 for National Day).
+pub const MAX_ADJUSTED_DAY_DISTANCE: i64 = 14;
+
+fn kind_name(kind: &DayKind) -> &'static str {
+    match kind {
+        DayKind::Workday => "a working day",
+        DayKind::RestDay => "a rest day",
+        DayKind::Holiday(_) => "a holiday",
+        DayKind::AdjustedWorkday(_) => "an adjusted working day",
+    }
+}
+
+/// Checks a calendar file before it is published, as a new version of
+/// `previous` (the latest published version of the same calendar, if any),
+/// and lists every problem found: the file parses; holidays do not
+/// overlap and lie in the years the file lists; each adjusted working day
+/// (调休) falls on a rest weekday within [`MAX_ADJUSTED_DAY_DISTANCE`]
+/// days of its holiday; and a new version keeps the time zone, the working
+/// hours and weekdays, and every year and day of the previous version,
+/// except the days listed under `corrections`, each with a reason.
+pub fn check_publication(text: &str, previous: Option<&BusinessCalendar>) -> Result<BusinessCalendar, Vec<String>> {
+    let spec: CalendarSpec = toml::from_str(text).map_err(|e| vec![format!("the file does not parse: {e}")])?;
+    let mut problems = Vec::new();
+    let years: BTreeSet<i32> = spec.years.iter().copied().collect();
+    let weekdays: Vec<Weekday> = spec.working_weekdays.iter().filter_map(|d| parse_weekday(d)).collect();
+    let mut days_off: BTreeMap<NaiveDate, &str> = BTreeMap::new();
+    for h in &spec.holidays {
+        if h.to < h.from {
+            problems.push(format!(
+                "holiday {:?} ends ({}) before it starts ({})",
+                h.name, h.to, h.from
+            ));
+            continue;
+        }
+        if (h.to - h.from).num_days() > 366 {
+            problems.push(format!("holiday {:?} is longer than a year", h.name));
+            continue;
+        }
+        for day in h.from.iter_days().take_while(|d| *d <= h.to) {
+            if let Some(other) = days_off.insert(day, &h.name) {
+                problems.push(format!("{day} is in two holidays: {other:?} and {:?}", h.name));
+            }
+        }
+        let mut outside: BTreeSet<i32> = [h.from.year(), h.to.year()].into_iter().collect();
+        outside.extend(h.working_days.iter().map(|d| d.year()));
+        for year in outside.into_iter().filter(|y| !years.contains(y)) {
+            problems.push(format!(
+                "holiday {:?} ({} to {}) has days in {year}, which `years` does not list",
+                h.name, h.from, h.to
+            ));
+        }
+    }
+    for year in &years {
+        if !spec
+            .holidays
+            .iter()
+            .any(|h| h.from.year() == *year || h.to.year() == *year)
+        {
+            problems.push(format!(
+                "{year} is listed in `years` but has no holiday: a year is listed once its arrangement is written in"
+            ));
+        }
+    }
+    let mut adjusted = BTreeSet::new();
+    for h in spec.holidays.iter().filter(|h| h.from <= h.to) {
+        for day in &h.working_days {
+            if !adjusted.insert(*day) {
+                problems.push(format!("{day} is listed twice as an adjusted working day"));
+            }
+            if days_off.contains_key(day) {
+                problems.push(format!(
+                    "adjusted working day {day} of {:?} is itself a holiday",
+                    h.name
+                ));
+                continue;
+            }
+            if weekdays.contains(&day.weekday()) {
+                problems.push(format!(
+                    "adjusted working day {day} of {:?} is a {:?}, already a working day: an adjusted working day \
+                     (调休) turns a rest day into a working day",
+                    h.name,
+                    day.weekday()
+                ));
+            }
+            let distance = if *day < h.from {
+                (h.from - *day).num_days()
+            } else {
+                (*day - h.to).num_days()
+            };
+            if distance > MAX_ADJUSTED_DAY_DISTANCE {
+                problems.push(format!(
+                    "adjusted working day {day} of {:?} is {distance} days from the holiday ({} to {}); \
+                     it must be within {MAX_ADJUSTED_DAY_DISTANCE} days of it",
+                    h.name, h.from, h.to
+                ));
+            }
+        }
+    }
+    let calendar = match BusinessCalendar::from_spec(spec.clone()) {
+        Ok(calendar) => Some(calendar),
+        Err(DomainError::InvalidReferenceData { reason, .. }) => {
+            // The checks above report overlaps in full; the calendar's own
+            // check stops at the first.
+            if !reason.contains("two holidays")
+                && !reason.contains("listed twice")
+                && !reason.contains("both a holiday")
+            {
+                problems.push(reason);
+            }
+            None
+        }
+        Err(other) => {
+            problems.push(other.to_string());
+            None
+        }
+    };
+    let corrections: BTreeMap<NaiveDate, &str> = spec.corrections.iter().map(|c| (c.date, c.reason.as_str())).collect();
+    for c in &spec.corrections {
+        if c.reason.trim().is_empty() {
+            problems.push(format!("the correction of {} gives no reason", c.date));
+        }
+    }
+    match previous {
+        None => {
+            if let Some(c) = spec.corrections.first() {
+                problems.push(format!(
+                    "the correction of {} has nothing to correct: this is the calendar's first version",
+                    c.date
+                ));
+            }
+        }
+        Some(previous) => {
+            let before = previous.spec();
+            let version = &before.version;
+            if spec.time_zone != before.time_zone {
+                problems.push(format!(
+                    "the time zone changes from {} (version {version}) to {}: it applies to every year the calendar \
+                     covers; publish it as a new calendar id",
+                    before.time_zone, spec.time_zone
+                ));
+            }
+            if spec.working_hours != before.working_hours {
+                problems.push(format!(
+                    "the working hours change from {:?} (version {version}) to {:?}: they apply to every year the \
+                     calendar covers; publish them as a new calendar id",
+                    before.working_hours, spec.working_hours
+                ));
+            }
+            if spec.working_weekdays != before.working_weekdays {
+                problems.push(format!(
+                    "the working weekdays change from {:?} (version {version}) to {:?}: publish them as a new \
+                     calendar id",
+                    before.working_weekdays, spec.working_weekdays
+                ));
+            }
+            for year in before.years.iter().filter(|y| !years.contains(y)) {
+                problems.push(format!(
+                    "{year} is missing: version {version} covers it, and a new version keeps every year"
+                ));
+            }
+            for c in &spec.corrections {
+                if !previous.covers_year(c.date.year()) {
+                    problems.push(format!(
+                        "the correction of {} is in {}, which version {version} did not cover: only days of \
+                         years already published are corrected",
+                        c.date,
+                        c.date.year()
+                    ));
+                }
+            }
+            if let Some(calendar) = &calendar {
+                for year in before.years.iter().filter(|y| years.contains(y)) {
+                    let (Some(first), Some(last)) = (
+                        NaiveDate::from_ymd_opt(*year, 1, 1),
+                        NaiveDate::from_ymd_opt(*year, 12, 31),
+                    ) else {
+                        continue;
+                    };
+                    for day in first.iter_days().take_while(|d| *d <= last) {
+                        let (was, is) = (previous.day_kind(day), calendar.day_kind(day));
+                        let changed = std::mem::discriminant(&was) != std::mem::discriminant(&is);
+                        match (changed, corrections.contains_key(&day)) {
+                            (true, false) => problems.push(format!(
+                                "{day} was {} in version {version} and is {} here: keep it, or list it under \
+                                 [[corrections]] with the reason",
+                                kind_name(&was),
+                                kind_name(&is)
+                            )),
+                            (false, true) => problems.push(format!(
+                                "the correction of {day} changes nothing: it is {} in both versions",
+                                kind_name(&is)
+                            )),
+                            _ => {}
+                        }
+                    }
+                }
+            }
+        }
+    }
+    match calendar {
+        Some(calendar) if problems.is_empty() => Ok(calendar),
+        _ => Err(problems),
+    }
 }
 
 /// How a date counts.
@@ -517,52 +740,109 @@ impl BusinessCalendar {
     }
 }
 
+/// Compares two version texts part by part, numbers as numbers: `2026.2`
+/// before `2026.10`, `2026.1` before `2027.1`. Parts that are not numbers
+/// compare as text.
+pub fn compare_versions(a: &str, b: &str) -> std::cmp::Ordering {
+    let mut left = a.split(['.', '-']);
+    let mut right = b.split(['.', '-']);
+    loop {
+        match (left.next(), right.next()) {
+            (None, None) => return a.cmp(b),
+            (None, Some(_)) => return std::cmp::Ordering::Less,
+            (Some(_), None) => return std::cmp::Ordering::Greater,
+            (Some(x), Some(y)) => {
+                let order = match (x.parse::<u64>(), y.parse::<u64>()) {
+                    (Ok(x), Ok(y)) => x.cmp(&y),
+                    _ => x.cmp(y),
+                };
+                if order != std::cmp::Ordering::Equal {
+                    return order;
+                }
+            }
+        }
+    }
+}
+
 /// Every calendar version known to a deployment, so that each ticket's
-/// clocks are computed with the version recorded in its events.
-#[derive(Debug, Clone, Default)]
+/// clocks are computed with the version recorded in its events. Shared
+/// between the service and the views: publishing a version adds it while
+/// they read.
+#[derive(Debug, Default)]
 pub struct CalendarRegistry {
-    calendars: BTreeMap<CalendarRef, Arc<BusinessCalendar>>,
+    calendars: std::sync::RwLock<BTreeMap<CalendarRef, Arc<BusinessCalendar>>>,
+}
+
+impl Clone for CalendarRegistry {
+    fn clone(&self) -> Self {
+        Self {
+            calendars: std::sync::RwLock::new(self.read().clone()),
+        }
+    }
 }
 
 impl CalendarRegistry {
+    fn read(&self) -> std::sync::RwLockReadGuard<'_, BTreeMap<CalendarRef, Arc<BusinessCalendar>>> {
+        // A panic while holding the lock cannot leave the map half-changed
+        // (inserts are single operations): read on.
+        self.calendars.read().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
     /// A registry holding the bundled mainland China calendar.
     pub fn with_cn_mainland() -> Self {
-        let mut registry = Self::default();
+        let registry = Self::default();
         let cal = BusinessCalendar::cn_mainland();
-        registry.calendars.insert(cal.reference(), cal);
+        registry
+            .calendars
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .insert(cal.reference(), cal);
         registry
     }
 
     /// Adds a calendar version. Adding the same version again with the same
     /// content is a no-op; with different content it is refused, because a
     /// published version must never change.
-    pub fn insert(&mut self, calendar: Arc<BusinessCalendar>) -> Result<(), DomainError> {
+    pub fn insert(&self, calendar: Arc<BusinessCalendar>) -> Result<(), DomainError> {
         let key = calendar.reference();
-        match self.calendars.get(&key) {
+        let mut map = self
+            .calendars
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        match map.get(&key) {
             Some(existing) if existing.spec() != calendar.spec() => Err(DomainError::InvalidReferenceData {
                 what: format!("business calendar {key}"),
                 reason: "this version is already published with different content; publish a new version".into(),
             }),
             Some(_) => Ok(()),
             None => {
-                self.calendars.insert(key, calendar);
+                map.insert(key, calendar);
                 Ok(())
             }
         }
     }
 
     /// The calendar of a recorded reference.
-    pub fn get(&self, reference: &CalendarRef) -> Option<&Arc<BusinessCalendar>> {
-        self.calendars.get(reference)
+    pub fn get(&self, reference: &CalendarRef) -> Option<Arc<BusinessCalendar>> {
+        self.read().get(reference).cloned()
     }
 
-    /// The newest version of calendar `id` (versions compare as text, so
-    /// use sortable versions such as `2026.1`).
-    pub fn latest(&self, id: &str) -> Option<&Arc<BusinessCalendar>> {
-        self.calendars
+    /// The newest version of calendar `id` (see [`compare_versions`]).
+    pub fn latest(&self, id: &str) -> Option<Arc<BusinessCalendar>> {
+        self.read()
             .iter()
             .filter(|(k, _)| k.id == id)
-            .map(|(_, v)| v)
-            .next_back()
+            .max_by(|(a, _), (b, _)| compare_versions(&a.version, &b.version))
+            .map(|(_, v)| v.clone())
+    }
+
+    /// Every version, by id and then version.
+    pub fn all(&self) -> Vec<Arc<BusinessCalendar>> {
+        let mut all: Vec<_> = self.read().values().cloned().collect();
+        all.sort_by(|a, b| {
+            let (a, b) = (a.reference(), b.reference());
+            a.id.cmp(&b.id).then_with(|| compare_versions(&a.version, &b.version))
+        });
+        all
     }
 }

@@ -67,6 +67,16 @@ pub enum DomainError {
         /// What is missing.
         what: String,
     },
+    /// A calendar, policy or warranty file offered for publication has
+    /// problems: every one of them, so that the operator fixes the file
+    /// once.
+    #[error("cannot publish {what}: {}", .problems.join("; "))]
+    RefusedReferenceData {
+        /// Which file or version ("business calendar cn-mainland 2027.1").
+        what: String,
+        /// Every problem found.
+        problems: Vec<String>,
+    },
     /// A calendar, policy or warranty table is malformed.
     #[error("invalid {what}: {reason}")]
     InvalidReferenceData {

@@ -65,6 +65,7 @@ pub mod ids;
 pub mod incident;
 pub mod personal;
 pub mod policy;
+pub mod reference;
 pub mod severity;
 pub mod sla;
 pub mod testing;

@@ -435,6 +435,136 @@ impl ServicePolicy {
     }
 }
 
+/// Checks a service policy file before it is published and lists every
+/// problem found: the file parses; each rule's kind, priority, category and
+/// targets are valid and positive; no two rules share their conditions;
+/// every project a rule names exists (`project_exists`); and within rules
+/// that differ only in priority, each clock's target is ordered emergency
+/// ≤ urgent ≤ normal (a 24×7 target and a business-time one compare as
+/// calendar time, one working day of `calendar` counting as one day: 24 h
+/// 24×7 comes before 3 business days).
+pub fn check_publication(
+    text: &str,
+    calendar: &BusinessCalendar,
+    project_exists: &dyn Fn(&ProjectId) -> bool,
+) -> Result<ServicePolicy, Vec<String>> {
+    let spec: PolicySpec = toml::from_str(text).map_err(|e| vec![format!("the file does not parse: {e}")])?;
+    let mut problems = Vec::new();
+    if spec.id.trim().is_empty() || spec.version.trim().is_empty() {
+        problems.push("id and version must not be empty".to_string());
+    }
+    if spec.rules.is_empty() {
+        problems.push("the policy has no rules".to_string());
+    }
+    // A rule's conditions, and the number of the rule that first had them.
+    type Conditions = (TicketKind, Option<Priority>, Option<ProjectId>, Option<Category>);
+    type Key = (TicketKind, Option<ProjectId>, Option<Category>);
+    let mut ordered: Vec<(Key, Priority, usize, [Option<ClockTarget>; 3])> = Vec::new();
+    let mut seen: Vec<(Conditions, usize)> = Vec::new();
+    for (i, r) in spec.rules.iter().enumerate() {
+        let n = i + 1;
+        let mut fail = |what: String| problems.push(format!("rule {n}: {what}"));
+        let kind = r.kind.parse::<TicketKind>().map_err(|e| fail(e.to_string())).ok();
+        let priority = match r.priority.as_deref().map(str::parse::<Priority>) {
+            Some(Err(e)) => {
+                fail(e.to_string());
+                None
+            }
+            Some(Ok(p)) => Some(Some(p)),
+            None => Some(None),
+        };
+        let project = match r.project.as_deref().map(ProjectId::new) {
+            Some(Err(e)) => {
+                fail(e.to_string());
+                None
+            }
+            Some(Ok(p)) => {
+                if !project_exists(&p) {
+                    fail(format!("project {p} does not exist"));
+                }
+                Some(Some(p))
+            }
+            None => Some(None),
+        };
+        let category = match r.category.as_deref().map(str::parse::<Category>) {
+            Some(Err(e)) => {
+                fail(e.to_string());
+                None
+            }
+            Some(Ok(c)) => Some(Some(c)),
+            None => Some(None),
+        };
+        let mut targets = [None; 3];
+        for (slot, (name, text)) in [
+            ("first_response", &r.first_response),
+            ("on_site", &r.on_site),
+            ("resolution", &r.resolution),
+        ]
+        .into_iter()
+        .enumerate()
+        {
+            if let Some(text) = text {
+                match TargetSpec::parse(text).and_then(|t| t.resolve(calendar)) {
+                    Ok(t) => targets[slot] = Some(t),
+                    Err(e) => fail(format!("{name}: {e}")),
+                }
+            }
+        }
+        if let (Some(kind), Some(priority), Some(project), Some(category)) = (kind, priority, project, category) {
+            let conditions = (kind, priority, project.clone(), category);
+            if let Some((_, first)) = seen.iter().find(|(c, _)| *c == conditions) {
+                problems.push(format!("rule {n} repeats the conditions of rule {first}"));
+            }
+            seen.push((conditions, n));
+            if let Some(priority) = priority {
+                ordered.push(((kind, project, category), priority, n, targets));
+            }
+        }
+    }
+    // Emergency ≤ urgent ≤ normal, clock by clock, in calendar minutes.
+    let day = calendar.working_day_length().num_minutes().max(1) as f64;
+    let nominal = |t: ClockTarget| match t {
+        ClockTarget::Duration {
+            minutes,
+            basis: TimeBasis::WallClock,
+        } => f64::from(minutes),
+        ClockTarget::Duration {
+            minutes,
+            basis: TimeBasis::Business,
+        } => f64::from(minutes) / day * 1440.0,
+        ClockTarget::Deadline { .. } => 0.0,
+    };
+    let rank = |p: Priority| match p {
+        Priority::Emergency => 0,
+        Priority::Urgent => 1,
+        Priority::Normal => 2,
+    };
+    for (a_key, a_priority, a_rule, a_targets) in &ordered {
+        for (b_key, b_priority, b_rule, b_targets) in &ordered {
+            if a_key != b_key || rank(*a_priority) >= rank(*b_priority) {
+                continue;
+            }
+            for (slot, clock) in ClockKind::ALL.iter().enumerate() {
+                if let (Some(a), Some(b)) = (a_targets[slot], b_targets[slot]) {
+                    if nominal(a) > nominal(b) {
+                        problems.push(format!(
+                            "rule {a_rule} ({}) gives {} {a}, longer than rule {b_rule} ({}) with {b}: \
+                             targets run emergency ≤ urgent ≤ normal",
+                            a_priority.as_str(),
+                            clock.as_str(),
+                            b_priority.as_str()
+                        ));
+                    }
+                }
+            }
+        }
+    }
+    if !problems.is_empty() {
+        return Err(problems);
+    }
+    ServicePolicy::from_toml(text).map_err(|e| vec![e.to_string()])
+}
+
 /// How a target is measured, for callers that hold a [`ClockTarget`] and a
 /// calendar.
 pub(crate) fn measure(

@@ -374,6 +374,10 @@ struct Clocks<'r> {
     reached: [bool; 3],
     /// Waiting on the owner: a clock a re-target adds starts paused.
     on_hold: bool,
+    /// Per clock, the calendar version a publication settled it on: the
+    /// clock counts on it from its start, wherever the ticket's events
+    /// recorded the version it replaced.
+    settled: [Option<(CalendarRef, CalendarRef)>; 3],
 }
 
 fn slot(kind: ClockKind) -> usize {
@@ -385,23 +389,32 @@ fn slot(kind: ClockKind) -> usize {
 }
 
 impl Clocks<'_> {
-    fn calendar(&self, setup: &ClockSetup) -> Result<Arc<BusinessCalendar>, DomainError> {
+    /// The calendar clock `kind` counts on, given the version `setup`
+    /// recorded.
+    fn calendar(&self, kind: ClockKind, setup: &ClockSetup) -> Result<Arc<BusinessCalendar>, DomainError> {
+        let reference = match &self.settled[slot(kind)] {
+            Some((previous, settled)) if *previous == setup.calendar => settled,
+            _ => &setup.calendar,
+        };
         self.registry
-            .get(&setup.calendar)
-            .cloned()
+            .get(reference)
             .ok_or_else(|| DomainError::MissingReference {
-                what: format!("business calendar {} recorded in the ticket's events", setup.calendar),
+                what: format!("business calendar {reference} recorded in the ticket's events"),
             })
     }
 
     fn start(&mut self, t: DateTime<Utc>, setup: &ClockSetup) -> Result<(), DomainError> {
-        let calendar = self.calendar(setup)?;
         for kind in ClockKind::ALL {
-            self.clocks[slot(kind)] = setup.target(kind).map(|target| Clock {
+            let Some(target) = setup.target(kind) else {
+                self.clocks[slot(kind)] = None;
+                continue;
+            };
+            let calendar = self.calendar(kind, setup)?;
+            self.clocks[slot(kind)] = Some(Clock {
                 kind,
                 target,
                 policy: setup.policy.clone(),
-                calendar: calendar.clone(),
+                calendar,
                 started_at: t,
                 running: true,
                 paused_since: None,
@@ -422,11 +435,18 @@ impl Clocks<'_> {
     }
 
     fn retarget(&mut self, t: DateTime<Utc>, setup: &ClockSetup) -> Result<(), DomainError> {
-        let calendar = self.calendar(setup)?;
         for kind in ClockKind::ALL {
             let i = slot(kind);
+            let calendar = match setup.target(kind) {
+                Some(_) => Some(self.calendar(kind, setup)?),
+                None => None,
+            };
             match (&mut self.clocks[i], setup.target(kind)) {
-                (Some(clock), Some(target)) => clock.retarget(t, target, &setup.policy, calendar.clone()),
+                (Some(clock), Some(target)) => {
+                    if let Some(calendar) = calendar {
+                        clock.retarget(t, target, &setup.policy, calendar)
+                    }
+                }
                 (Some(clock), None) => clock.cancel(t),
                 (None, Some(target)) if !self.reached[i] => {
                     let mut fresh = Clocks {
@@ -434,6 +454,7 @@ impl Clocks<'_> {
                         clocks: [None, None, None],
                         reached: [false; 3],
                         on_hold: false,
+                        settled: self.settled.clone(),
                     };
                     let mut one = setup.clone();
                     one.first_response = None;
@@ -497,6 +518,8 @@ impl Clocks<'_> {
                 self.on_hold = false;
                 self.each(t, Clock::cancel)
             }
+            // Applied before the first change (see `evaluate_changes`).
+            ClockChange::Settle { .. } => {}
         }
         Ok(())
     }
@@ -521,6 +544,16 @@ pub enum ClockChange {
     Resume,
     /// The ticket is finished (`Withdrawn`, `MergedInto`, `Closed`).
     Cancel,
+    /// A calendar publication settled these clocks on a new version
+    /// (`CalendarSettled`): they count on it from their start.
+    Settle {
+        /// The version the ticket's events recorded.
+        previous: CalendarRef,
+        /// The version they count on now.
+        calendar: CalendarRef,
+        /// Which clocks.
+        clocks: Vec<ClockKind>,
+    },
 }
 
 /// A [`ClockChange`] with the instant it happened.
@@ -555,6 +588,15 @@ pub fn clock_events(stamped: &Stamped<TicketEvent>) -> Vec<ClockEvent> {
         TicketEvent::Withdrawn { .. } | TicketEvent::MergedInto { .. } | TicketEvent::Closed { .. } => {
             vec![ClockChange::Cancel]
         }
+        TicketEvent::CalendarSettled {
+            calendar,
+            previous,
+            clocks,
+        } => vec![ClockChange::Settle {
+            previous: previous.clone(),
+            calendar: calendar.clone(),
+            clocks: clocks.iter().map(|c| c.clock).collect(),
+        }],
         _ => vec![],
     };
     changes.into_iter().map(|change| ClockEvent { at, change }).collect()
@@ -580,11 +622,25 @@ pub fn evaluate_changes(
     calendars: &CalendarRegistry,
     at: DateTime<Utc>,
 ) -> Result<SlaReport, DomainError> {
+    let mut settled: [Option<(CalendarRef, CalendarRef)>; 3] = [None, None, None];
+    for change in changes.iter().filter(|e| e.at <= at) {
+        if let ClockChange::Settle {
+            previous,
+            calendar,
+            clocks,
+        } = &change.change
+        {
+            for kind in clocks {
+                settled[slot(*kind)] = Some((previous.clone(), calendar.clone()));
+            }
+        }
+    }
     let mut clocks = Clocks {
         registry: calendars,
         clocks: [None, None, None],
         reached: [false; 3],
         on_hold: false,
+        settled,
     };
     for change in changes.iter().filter(|e| e.at <= at) {
         clocks.apply(change)?;
@@ -596,4 +652,79 @@ pub fn evaluate_changes(
         on_site,
         resolution,
     })
+}
+
+/// What publishing `published` (a new version of a calendar, already in
+/// `calendars`) does to one ticket at `at`: its open clocks (running or
+/// paused) that count provisionally on an older version of the same
+/// calendar, and whose deadline or provisional mark the new version
+/// changes, are settled on it; one `CalendarSettled` per older version
+/// they counted on. Stopped and cancelled clocks keep what they had, and
+/// clocks not provisional are never touched: their deadlines are
+/// definitive.
+pub fn settlements(
+    events: &[Stamped<TicketEvent>],
+    calendars: &CalendarRegistry,
+    published: &BusinessCalendar,
+    at: DateTime<Utc>,
+) -> Result<Vec<TicketEvent>, DomainError> {
+    let changes: Vec<ClockEvent> = events.iter().flat_map(clock_events).collect();
+    settlements_of_changes(&changes, calendars, published, at)
+}
+
+/// [`settlements`] on the clock changes alone (see [`clock_events`]), for
+/// views that keep only those.
+pub fn settlements_of_changes(
+    changes: &[ClockEvent],
+    calendars: &CalendarRegistry,
+    published: &BusinessCalendar,
+    at: DateTime<Utc>,
+) -> Result<Vec<TicketEvent>, DomainError> {
+    let new = published.reference();
+    let before = evaluate_changes(changes, calendars, at)?;
+    let mut by_previous: Vec<(CalendarRef, Vec<ClockKind>)> = Vec::new();
+    for report in before.clocks() {
+        let open = matches!(report.status, ClockStatus::Running | ClockStatus::AtRisk)
+            || (report.status == ClockStatus::Breached && report.stopped_at.is_none());
+        let older = report.calendar.id == new.id
+            && crate::calendar::compare_versions(&report.calendar.version, &new.version).is_lt();
+        if report.provisional && open && older {
+            match by_previous.iter_mut().find(|(p, _)| *p == report.calendar) {
+                Some((_, kinds)) => kinds.push(report.clock),
+                None => by_previous.push((report.calendar.clone(), vec![report.clock])),
+            }
+        }
+    }
+    let mut out = Vec::new();
+    for (previous, kinds) in by_previous {
+        let mut trial = changes.to_vec();
+        trial.push(ClockEvent {
+            at,
+            change: ClockChange::Settle {
+                previous: previous.clone(),
+                calendar: new.clone(),
+                clocks: kinds.clone(),
+            },
+        });
+        let after = evaluate_changes(&trial, calendars, at)?;
+        let clocks: Vec<crate::ticket::SettledClock> = kinds
+            .iter()
+            .filter_map(|kind| {
+                let (b, a) = (before.clock(*kind)?, after.clock(*kind)?);
+                (b.due_at != a.due_at || b.provisional != a.provisional).then_some(crate::ticket::SettledClock {
+                    clock: *kind,
+                    due_before: b.due_at,
+                    due_after: a.due_at,
+                })
+            })
+            .collect();
+        if !clocks.is_empty() {
+            out.push(TicketEvent::CalendarSettled {
+                calendar: new.clone(),
+                previous,
+                clocks,
+            });
+        }
+    }
+    Ok(out)
 }

@@ -164,6 +164,57 @@ impl Named for crate::decider::Stamped<crate::incident::IncidentEvent> {
         self.event.name()
     }
 }
+impl Named for crate::decider::Stamped<crate::reference::ReferenceEvent> {
+    fn name(&self) -> &'static str {
+        self.event.name()
+    }
+}
+
+/// A 2027 arrangement made up for tests (not the State Council's notice,
+/// which tests must not depend on): New Year's Day 1–3 January (Friday to
+/// Sunday), the Spring Festival 6–13 February with Sunday 14 February
+/// worked, Labour Day 1–5 May with Sunday 25 April worked, National Day
+/// 1–7 October with Sunday 26 September and Saturday 9 October worked.
+pub const TEST_2027_HOLIDAYS: &str = r#"
+# ---- 2027 (made up for tests) ----
+[[holidays]]
+name = "元旦 New Year's Day"
+from = "2027-01-01"
+to = "2027-01-03"
+
+[[holidays]]
+name = "春节 Spring Festival"
+from = "2027-02-06"
+to = "2027-02-13"
+working_days = ["2027-02-14"]
+
+[[holidays]]
+name = "劳动节 Labour Day"
+from = "2027-05-01"
+to = "2027-05-05"
+working_days = ["2027-04-25"]
+
+[[holidays]]
+name = "国庆节 National Day"
+from = "2027-10-01"
+to = "2027-10-07"
+working_days = ["2027-09-26", "2027-10-09"]
+"#;
+
+/// The bundled mainland calendar as version `version`, with 2027 added
+/// from [`TEST_2027_HOLIDAYS`]: the file an operator would publish once
+/// the year's notice is out.
+pub fn calendar_with_2027(version: &str) -> String {
+    let bundled = crate::calendar::CN_MAINLAND_TOML;
+    let old_version = crate::calendar::BusinessCalendar::cn_mainland().reference().version;
+    let text = bundled
+        .replace(
+            &format!("version = \"{old_version}\""),
+            &format!("version = \"{version}\""),
+        )
+        .replace("years = [2024, 2025, 2026]", "years = [2024, 2025, 2026, 2027]");
+    format!("{text}{TEST_2027_HOLIDAYS}")
+}
 
 /// Ready-made reference data, actors, commands and histories.
 pub mod fixtures {

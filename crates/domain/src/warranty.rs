@@ -216,6 +216,10 @@ pub struct WarrantyFinding {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RulesSpec {
+    /// The rules' name (one deployment may keep several, chosen per
+    /// project); `default` when the file gives none.
+    #[serde(default = "default_rules_id")]
+    id: String,
     version: String,
     heating_season: [String; 2],
     cooling_season: [String; 2],
@@ -228,9 +232,14 @@ struct RulesSpec {
 /// year end.
 type Season = ((u32, u32), (u32, u32));
 
+fn default_rules_id() -> String {
+    "default".into()
+}
+
 /// Versioned warranty periods, with project overrides.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct WarrantyRules {
+    id: String,
     version: String,
     heating: Season,
     cooling: Season,
@@ -338,7 +347,11 @@ impl WarrantyRules {
             }
             projects.insert(project, table);
         }
+        if spec.id.trim().is_empty() || spec.version.trim().is_empty() {
+            return Err(bad("id and version must not be empty".into()));
+        }
         Ok(Self {
+            id: spec.id,
             version: spec.version,
             heating,
             cooling,
@@ -350,6 +363,16 @@ impl WarrantyRules {
     /// The rules version.
     pub fn version(&self) -> &str {
         &self.version
+    }
+
+    /// The rules' name (`default` unless the file gives one).
+    pub fn id(&self) -> &str {
+        &self.id
+    }
+
+    /// The projects with periods of their own.
+    pub fn projects(&self) -> impl Iterator<Item = &ProjectId> {
+        self.projects.keys()
     }
 
     /// The period of an item, with a project's override if it has one.
@@ -468,3 +491,37 @@ fn season_end(season: Season, delivered: NaiveDate, n: u32) -> NaiveDate {
 }
 
 crate::serde_by_name!(WarrantyItem);
+
+/// Checks a warranty rules file before it is published and lists every
+/// problem found: the rules themselves (see [`WarrantyRules::from_toml`]:
+/// every item has a period, none below the statutory minimum, no project
+/// shortens one) and that every project the file names exists.
+pub fn check_publication(
+    text: &str,
+    project_exists: &dyn Fn(&ProjectId) -> bool,
+) -> Result<WarrantyRules, Vec<String>> {
+    let mut problems = Vec::new();
+    let rules = match WarrantyRules::from_toml(text) {
+        Ok(rules) => Some(rules),
+        Err(DomainError::InvalidReferenceData { reason, .. }) => {
+            problems.push(reason);
+            None
+        }
+        Err(other) => {
+            problems.push(other.to_string());
+            None
+        }
+    };
+    if let Ok(spec) = toml::from_str::<RulesSpec>(text) {
+        for project in spec.projects.keys() {
+            match ProjectId::new(project.clone()) {
+                Ok(id) if !project_exists(&id) => problems.push(format!("project {id} does not exist")),
+                _ => {}
+            }
+        }
+    }
+    match rules {
+        Some(rules) if problems.is_empty() => Ok(rules),
+        _ => Err(problems),
+    }
+}

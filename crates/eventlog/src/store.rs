@@ -53,7 +53,7 @@ pub trait EventStore: Send + Sync + 'static {
     /// expected version; one that is not satisfied refuses the whole call
     /// with that part's `WrongExpectedVersion` and writes nothing. A
     /// stream may appear only once, no part may be empty, and all parts
-    /// together carry at most [`crate::MAX_EVENTS_PER_APPEND`] events.
+    /// together carry at most [`crate::MAX_EVENTS_PER_MULTI_APPEND`] events.
     /// A retry is recognised as for `append`: when every event of every
     /// part is already in the log with the same content, the original
     /// outcomes come back with `deduplicated: true`; when only some are,

@@ -27,9 +27,12 @@ pub const MAX_METADATA_FIELD_LEN: usize = 1024;
 /// blob threshold (a quarter of a 512 KiB segment), so that every byte of an
 /// event lives in sled's main `db` file, the file the store fsyncs.
 pub const MAX_PAYLOAD_LEN: usize = 64 * 1024;
-/// Most events one `append` call may carry; for `append_streams`, most
-/// events of all its parts together (they are one write-ahead frame).
+/// Most events one `append` call may carry.
 pub const MAX_EVENTS_PER_APPEND: usize = 1000;
+/// Most events of all the parts of one `append_streams` call together
+/// (they are one write-ahead frame): a calendar publication settles every
+/// open ticket's provisional clocks in the same call as it is recorded.
+pub const MAX_EVENTS_PER_MULTI_APPEND: usize = 20_000;
 
 /// The name of a stream: one aggregate's history, such as `ticket-42`.
 ///

@@ -416,7 +416,8 @@ nothing_personal!(
     domain::archive::UnitEvent,
     domain::incident::IncidentEvent,
     domain::directory::ContractorEvent,
-    domain::directory::EngineerEvent
+    domain::directory::EngineerEvent,
+    domain::reference::ReferenceEvent
 );
 
 /// Seals the personal data of a log record about to be appended to

@@ -345,6 +345,24 @@ pub fn ticket_clocks(
         .map_err(|e| ProjectionError::Invalid(e.to_string()))
 }
 
+/// Every open ticket's record (clock changes, project, …), in key order.
+pub fn open_tickets(tree: &ViewTree) -> Result<Vec<SlaTicket>, ProjectionError> {
+    let mut out = Vec::new();
+    for entry in tree.scan_prefix(&[OPEN]) {
+        let (k, _) = entry?;
+        let Some(sep) = k.iter().position(|b| *b == 0) else {
+            continue;
+        };
+        let Ok(id) = TicketId::new(String::from_utf8_lossy(&k[sep + 1..]).into_owned()) else {
+            continue;
+        };
+        if let Some(bytes) = tree.get(&ticket_key(&id))? {
+            out.push(decode_ticket(&bytes)?);
+        }
+    }
+    Ok(out)
+}
+
 /// Compliance of one clock over the tickets of a bucket.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct ClockCompliance {

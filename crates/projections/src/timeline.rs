@@ -267,6 +267,32 @@ pub fn summary(event: &TicketEvent) -> String {
                 clip(answer)
             )
         }
+        E::CalendarSettled {
+            calendar,
+            previous,
+            clocks,
+        } => {
+            let due =
+                |t: &Option<chrono::DateTime<chrono::Utc>>| t.as_ref().map_or_else(|| "paused".to_string(), local);
+            let moved: Vec<String> = clocks
+                .iter()
+                .map(|c| {
+                    format!(
+                        "{} due {} → {}",
+                        c.clock.as_str(),
+                        due(&c.due_before),
+                        due(&c.due_after)
+                    )
+                })
+                .collect();
+            format!(
+                "calendar {} {} published: clocks counted provisionally on {} now count on it ({})",
+                calendar.id,
+                calendar.version,
+                previous.version,
+                moved.join("; ")
+            )
+        }
     }
 }
 

@@ -1,6 +1,7 @@
 //! How domain events are stored in the log, and read back: one stream per
 //! record (`ticket-T-1`, `project-HZ-1`, `unit-…`, `owner-…`,
-//! `incident-…`, `contractor-…`, `engineer-…`), the event's stored name as the log's type, the whole
+//! `incident-…`, `contractor-…`, `engineer-…`, and the one reference record
+//! `reference-data`), the event's stored name as the log's type, the whole
 //! [`Stamped`] event as the payload (frozen codec, [`SCHEMA_VERSION`]), and
 //! the audit facts copied into the log's metadata so that log-level tools
 //! (`aftersales log read`) show who, which role, which channel and when.
@@ -13,6 +14,7 @@ use domain::decider::Stamped;
 use domain::directory::{ContractorEvent, EngineerEvent};
 use domain::ids::{ContractorId, IncidentId, OwnerId, ProjectId, TicketId, UnitId, UserId};
 use domain::incident::IncidentEvent;
+use domain::reference::ReferenceEvent;
 use domain::ticket::TicketEvent;
 use eventlog::codec::{self, CodecError};
 use eventlog::{EventId, EventMetadata, NewEvent, RecordedEvent, StoreError, StreamId};
@@ -31,7 +33,7 @@ pub const SCHEMA_VERSION: u16 = 3;
 #[derive(Debug, thiserror::Error)]
 pub enum WireError {
     /// The stream name does not belong to a known kind of record.
-    #[error("stream {0:?} is not a ticket, project, unit, owner, incident, contractor or engineer stream")]
+    #[error("stream {0:?} is not a ticket, project, unit, owner, incident, contractor, engineer or reference stream")]
     UnknownStream(String),
     /// The payload does not decode as the stream's events.
     #[error(transparent)]
@@ -83,6 +85,8 @@ pub enum DomainEvent {
     Contractor(ContractorId, Stamped<ContractorEvent>),
     /// An engineer's event.
     Engineer(UserId, Stamped<EngineerEvent>),
+    /// A publication of reference data (`reference-data`).
+    Reference(Stamped<ReferenceEvent>),
 }
 
 impl DomainEvent {
@@ -96,6 +100,7 @@ impl DomainEvent {
             DomainEvent::Incident(_, e) => e.event.name(),
             DomainEvent::Contractor(_, e) => e.event.name(),
             DomainEvent::Engineer(_, e) => e.event.name(),
+            DomainEvent::Reference(e) => e.event.name(),
         }
     }
 }
@@ -166,6 +171,16 @@ impl StoredName for EngineerEvent {
     fn stored_name(&self) -> &'static str {
         self.name()
     }
+}
+impl StoredName for ReferenceEvent {
+    fn stored_name(&self) -> &'static str {
+        self.name()
+    }
+}
+
+/// The stream of the reference record: `reference-data`.
+pub fn reference_stream() -> Result<StreamId, StoreError> {
+    StreamId::new(format!("reference-{}", domain::reference::RECORD))
 }
 
 /// The log record of a domain event. `id` makes a retried append
@@ -271,6 +286,7 @@ fn decode_parts(parts: &Parts<'_>) -> Result<DomainEvent, WireError> {
         "incident" => DomainEvent::Incident(id(stream, rest)?, payload(parts)?),
         "contractor" => DomainEvent::Contractor(id(stream, rest)?, payload(parts)?),
         "engineer" => DomainEvent::Engineer(id(stream, rest)?, payload(parts)?),
+        "reference" if rest == domain::reference::RECORD => DomainEvent::Reference(payload(parts)?),
         _ => return Err(WireError::UnknownStream(stream.to_string())),
     })
 }

@@ -18,6 +18,7 @@ use crate::service::Service;
 
 pub mod archive;
 pub mod queries;
+pub mod reference;
 pub mod subscriptions;
 pub mod tickets;
 pub mod types;
@@ -25,10 +26,22 @@ pub mod types;
 /// Every mutation.
 #[derive(async_graphql::MergedObject, Default)]
 #[graphql(name = "Mutation")]
-pub struct Mutations(tickets::TicketMutations, archive::ArchiveMutations);
+pub struct Mutations(
+    tickets::TicketMutations,
+    archive::ArchiveMutations,
+    reference::ReferenceMutations,
+);
+
+/// Queries. A document may cost at most 250,000 points (the server's
+/// `--max-cost`), select at most 1,000 fields and nest 20 deep; a field
+/// costs 1 plus what it selects unless its description says otherwise.
+/// Costlier documents are refused `QUERY_TOO_COSTLY` before they run.
+#[derive(async_graphql::MergedObject, Default)]
+#[graphql(name = "Query")]
+pub struct Query(queries::QueryRoot, reference::ReferenceQueries);
 
 /// The schema type.
-pub type AppSchema = Schema<queries::QueryRoot, Mutations, subscriptions::SubscriptionRoot>;
+pub type AppSchema = Schema<Query, Mutations, subscriptions::SubscriptionRoot>;
 
 /// Builds the schema around a service.
 pub fn build(service: Arc<Service>) -> AppSchema {
@@ -61,13 +74,9 @@ pub fn sdl() -> String {
 /// The schema's types with their descriptions, before any data or
 /// extension: what [`build_limited`] serves and [`sdl`] prints. Tests
 /// run introspection queries on it.
-pub fn builder() -> SchemaBuilder<queries::QueryRoot, Mutations, subscriptions::SubscriptionRoot> {
-    Schema::build(
-        queries::QueryRoot,
-        Mutations::default(),
-        subscriptions::SubscriptionRoot,
-    )
-    .override_output_type_description::<chrono::DateTime<chrono::Utc>>(DATE_TIME)
+pub fn builder() -> SchemaBuilder<Query, Mutations, subscriptions::SubscriptionRoot> {
+    Schema::build(Query::default(), Mutations::default(), subscriptions::SubscriptionRoot)
+        .override_output_type_description::<chrono::DateTime<chrono::Utc>>(DATE_TIME)
 }
 
 /// The `DateTime` scalar's description (the library's own reads like a

@@ -670,13 +670,14 @@ fn scope_filter(caller: &crate::auth::Principal, filter: &mut TicketFilter) -> R
 }
 
 /// Queries.
+#[derive(Default)]
 pub struct QueryRoot;
 
 /// Queries. A document may cost at most 250,000 points (the server's
 /// `--max-cost`), select at most 1,000 fields and nest 20 deep; a field
 /// costs 1 plus what it selects unless its description says otherwise.
 /// Costlier documents are refused `QUERY_TOO_COSTLY` before they run.
-#[Object(name = "Query")]
+#[Object(name = "RecordQueries")]
 impl QueryRoot {
     /// One ticket, or null. Cost: 20 + the selection.
     #[graphql(complexity = "crate::cost::record(child_complexity)")]

@@ -396,6 +396,23 @@ gql_enum!(
         Resolution
     }
 );
+gql_enum!(
+    /// The kinds of reference data operators publish (基础数据), each as
+    /// versions that are never edited.
+    ReferenceKind,
+    "ReferenceKind",
+    domain::reference::ReferenceKind {
+        /// A business calendar: working hours, statutory holidays and
+        /// adjusted working days (调休) per year.
+        Calendar,
+        /// A service policy: the response targets (响应时限) per ticket
+        /// kind and priority.
+        Policy,
+        /// Warranty rules: the warranty period (保修期) of each part of a
+        /// building.
+        Warranty
+    }
+);
 
 /// A ticket as staff tools see it. Personal fields are masked. The second
 /// field holds the clocks of a replayed state ("as of" a cut of its

@@ -8,9 +8,10 @@
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
+use crate::calendar::CalendarRef;
 pub use crate::decider::Stamped;
 use crate::ids::{IncidentId, TicketId};
-use crate::policy::ClockSetup;
+use crate::policy::{ClockKind, ClockSetup};
 use crate::warranty::WarrantyFinding;
 
 use super::types::*;
@@ -237,6 +238,30 @@ pub enum TicketEvent {
         /// Answered during the first contact (当场解答).
         on_the_spot: bool,
     },
+    /// A calendar version covering a year the ticket's clocks had been
+    /// counted over on weekdays alone (provisional deadlines) was
+    /// published: from now on those clocks count on it, from their start.
+    /// Recorded by the publication itself, with each clock's deadline
+    /// before and after.
+    CalendarSettled {
+        /// The calendar version the clocks now count on.
+        calendar: CalendarRef,
+        /// The version they counted on before.
+        previous: CalendarRef,
+        /// The clocks that moved to it.
+        clocks: Vec<SettledClock>,
+    },
+}
+
+/// One clock a calendar publication settled.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SettledClock {
+    /// Which clock.
+    pub clock: ClockKind,
+    /// Its due instant before (provisional), if it had one then.
+    pub due_before: Option<DateTime<Utc>>,
+    /// Its due instant on the new version, if it has one.
+    pub due_after: Option<DateTime<Utc>>,
 }
 
 impl TicketEvent {
@@ -302,12 +327,14 @@ impl TicketEvent {
             E::Investigated { findings } => vec![findings],
             E::ResolutionProposed { proposal, basis } => vec![proposal, basis],
             E::Answered { answer, .. } => vec![answer],
-            E::Scheduled { .. } | E::MergedInto { .. } | E::LinkedToIncident { .. } => Vec::new(),
+            E::Scheduled { .. } | E::MergedInto { .. } | E::LinkedToIncident { .. } | E::CalendarSettled { .. } => {
+                Vec::new()
+            }
         }
     }
 
     /// Every stored event name.
-    pub const NAMES: [&'static str; 28] = [
+    pub const NAMES: [&'static str; 29] = [
         "Received",
         "Acknowledged",
         "PriorityChanged",
@@ -336,6 +363,7 @@ impl TicketEvent {
         "Escalated",
         "Answered",
         "LinkedToIncident",
+        "CalendarSettled",
     ];
 
     /// The stored event type name. Never changes for an existing event.
@@ -369,6 +397,7 @@ impl TicketEvent {
             TicketEvent::Escalated { .. } => "Escalated",
             TicketEvent::Answered { .. } => "Answered",
             TicketEvent::LinkedToIncident { .. } => "LinkedToIncident",
+            TicketEvent::CalendarSettled { .. } => "CalendarSettled",
         }
     }
 }

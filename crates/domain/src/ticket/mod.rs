@@ -41,6 +41,6 @@ pub use command::{Receive, TicketCommand};
 pub use decide::{
     authorize, decide, end_of_local_day, roles_allowed, TicketDecider, TicketReference, MAX_ATTACHMENTS, MAX_TEXT,
 };
-pub use event::{Stamped, TicketEvent};
+pub use event::{SettledClock, Stamped, TicketEvent};
 pub use state::{evolve, Diagnosis, Status, Ticket, TicketState};
 pub use types::*;

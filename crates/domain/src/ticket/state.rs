@@ -370,6 +370,8 @@ pub fn evolve(state: TicketState, stamped: &Stamped<TicketEvent>) -> TicketState
             t.answered_at = Some(at);
             t.status = Status::Answered;
         }
+        // The clocks' calendar: nothing of the ticket's own state.
+        TicketEvent::CalendarSettled { .. } => {}
     }
     TicketState(Some(t))
 }

@@ -157,7 +157,7 @@ fn malformed_calendars_are_refused_with_the_reason() {
 
 #[test]
 fn a_published_calendar_version_never_changes() {
-    let mut registry = CalendarRegistry::with_cn_mainland();
+    let registry = CalendarRegistry::with_cn_mainland();
     // The same content again is fine.
     registry.insert(BusinessCalendar::cn_mainland()).unwrap();
     let edited = CN_MAINLAND_TOML.replace("to = \"2025-10-08\"", "to = \"2025-10-09\"");

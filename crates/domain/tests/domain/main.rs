@@ -8,6 +8,7 @@ mod calendar;
 mod complaint_inquiry_handover;
 mod incident;
 mod personal_severity;
+mod publication;
 mod reference_data;
 mod repair;
 mod serde_roundtrip;

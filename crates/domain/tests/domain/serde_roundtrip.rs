@@ -310,6 +310,26 @@ fn every_kind_of_ticket_event() -> Vec<Stamped<TicketEvent>> {
             ),
         ],
     ));
+    // Recorded by a calendar publication, not by a ticket command.
+    let calendar = |version: &str| domain::calendar::CalendarRef {
+        id: "cn-mainland".into(),
+        version: version.into(),
+    };
+    all.push(Stamped {
+        occurred_at: bj("2026-12-31 09:00"),
+        actor: staff(Role::Admin),
+        channel: Channel::BackOffice,
+        event: TicketEvent::CalendarSettled {
+            calendar: calendar("2027.1"),
+            previous: calendar("2026.1"),
+            clocks: vec![SettledClock {
+                clock: domain::policy::ClockKind::Resolution,
+                due_before: Some(bj("2027-01-08 10:00")),
+                due_after: Some(bj("2027-01-11 10:00")),
+            }],
+        },
+        text_seals: Vec::new(),
+    });
     all
 }
 

@@ -557,7 +557,7 @@ fn replay_uses_the_recorded_calendar_version() {
     let next = CN_MAINLAND_TOML
         .replace("to = \"2025-10-08\"", "to = \"2025-10-09\"")
         .replace("version = \"2026.1\"", "version = \"2027.1\"");
-    let mut registry = registry();
+    let registry = registry();
     registry
         .insert(Arc::new(BusinessCalendar::from_toml(&next).unwrap()))
         .unwrap();

@@ -30,7 +30,7 @@ use crate::error::StoreError;
 use crate::store::{EventIter, EventStore, VerifyReport};
 use crate::types::{
     AppendOutcome, ExpectedVersion, NewEvent, Position, RecordedEvent, StreamAppend, StreamId, StreamVersion,
-    MAX_EVENTS_PER_APPEND, MAX_EVENT_TYPE_LEN, MAX_METADATA_FIELD_LEN, MAX_PAYLOAD_LEN,
+    MAX_EVENTS_PER_APPEND, MAX_EVENTS_PER_MULTI_APPEND, MAX_EVENT_TYPE_LEN, MAX_METADATA_FIELD_LEN, MAX_PAYLOAD_LEN,
 };
 
 use keys::*;
@@ -535,9 +535,9 @@ impl EventStore for SledEventStore {
                 }
             }
         }
-        if ids.len() > MAX_EVENTS_PER_APPEND {
+        if ids.len() > MAX_EVENTS_PER_MULTI_APPEND {
             return Err(StoreError::InvalidAppend(format!(
-                "{} events in one multi-stream append; at most {MAX_EVENTS_PER_APPEND} in all its parts \
+                "{} events in one multi-stream append; at most {MAX_EVENTS_PER_MULTI_APPEND} in all its parts \
                  together (they are written as one write-ahead frame)",
                 ids.len()
             )));

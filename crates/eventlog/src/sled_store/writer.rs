@@ -35,7 +35,7 @@ use crate::envelope;
 use crate::error::StoreError;
 use crate::types::{AppendOutcome, EventId, NewEvent, Position, RecordedEvent, StreamAppend, StreamId, StreamVersion};
 use crate::types::{
-    MAX_EVENTS_PER_APPEND, MAX_EVENT_TYPE_LEN, MAX_METADATA_FIELD_LEN, MAX_PAYLOAD_LEN, MAX_STREAM_ID_LEN,
+    MAX_EVENTS_PER_MULTI_APPEND, MAX_EVENT_TYPE_LEN, MAX_METADATA_FIELD_LEN, MAX_PAYLOAD_LEN, MAX_STREAM_ID_LEN,
 };
 
 pub(super) type Reply = oneshot::Sender<Result<Vec<AppendOutcome>, StoreError>>;
@@ -319,7 +319,8 @@ fn publish(shared: &Shared, head_tx: &watch::Sender<Option<Position>>, visible_l
 /// A group stops taking requests past this many payload bytes, so a
 /// write-ahead frame stays far below its length field's limit
 /// ([`MAX_FRAME_PAYLOAD`]): one request, all its parts together, is at
-/// most 1,000 events of at most [`MAX_RECORD_BYTES`] each.
+/// most [`MAX_EVENTS_PER_MULTI_APPEND`] events of at most
+/// [`MAX_RECORD_BYTES`] each.
 const MAX_GROUP_BYTES: usize = 16 * 1024 * 1024;
 
 /// The most bytes one record takes in a frame: its length field and an
@@ -332,7 +333,7 @@ const MAX_RECORD_BYTES: usize =
 // the largest size) fits one frame, so no request is ever refused for its
 // size once `validate_append` and the per-call event limit passed, and no
 // request's parts are ever split.
-const _: () = assert!(MAX_GROUP_BYTES + MAX_EVENTS_PER_APPEND * MAX_RECORD_BYTES < MAX_FRAME_PAYLOAD);
+const _: () = assert!(MAX_GROUP_BYTES + MAX_EVENTS_PER_MULTI_APPEND * MAX_RECORD_BYTES < MAX_FRAME_PAYLOAD);
 
 fn request_bytes(request: &AppendRequest) -> usize {
     request

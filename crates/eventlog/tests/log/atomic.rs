@@ -157,11 +157,21 @@ async fn malformed_calls_are_refused_before_anything_is_written() -> TestResult 
         "{same_id:?}"
     );
 
+    // Each part within a single append's limit, all of them over the
+    // call's.
+    let parts = eventlog::MAX_EVENTS_PER_MULTI_APPEND / eventlog::MAX_EVENTS_PER_APPEND + 1;
     let too_many = store
-        .append_streams(vec![
-            part("a", ExpectedVersion::Any, events(600, "a")),
-            part("b", ExpectedVersion::Any, events(600, "b")),
-        ])
+        .append_streams(
+            (0..parts)
+                .map(|i| {
+                    part(
+                        &format!("s{i}"),
+                        ExpectedVersion::Any,
+                        events(eventlog::MAX_EVENTS_PER_APPEND, "x"),
+                    )
+                })
+                .collect(),
+        )
         .await;
     assert!(matches!(too_many, Err(StoreError::InvalidAppend(_))), "{too_many:?}");
 

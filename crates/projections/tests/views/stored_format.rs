@@ -41,7 +41,9 @@ use domain::directory::{ContractorEvent, EngineerEvent};
 use domain::ids::{BuildingId, ContractorId, IncidentId, OwnerId, ProjectId, TicketId, UnitId, UserId};
 use domain::incident::IncidentEvent;
 use domain::personal::{IdNumber, PersonName, Personal, PhoneNumber, Sealed, TextKind, TextSeal};
-use domain::policy::{ClockSetup, ClockTarget, PolicyRef, TimeBasis};
+use domain::policy::{ClockKind, ClockSetup, ClockTarget, PolicyRef, TimeBasis};
+use domain::reference::{Publication, ReferenceEvent};
+use domain::ticket::SettledClock;
 use domain::ticket::{
     AppointmentWindow, Assignee, Category, Channel, EscalationLevel, HandoverRecord, HoldReason, InspectionKind,
     Location, Money, Priority, Ratings, RepairPlan, Reporter, ResponsibleParty, RevisitOutcome, TicketEvent,
@@ -71,6 +73,7 @@ const OWNER_NAMES: [&str; 5] = [
 const INCIDENT_NAMES: [&str; 4] = ["IncidentOpened", "TicketLinked", "StatusUpdated", "IncidentClosed"];
 const CONTRACTOR_NAMES: [&str; 1] = ["ContractorRegistered"];
 const ENGINEER_NAMES: [&str; 1] = ["EngineerRegistered"];
+const REFERENCE_NAMES: [&str; 3] = ReferenceEvent::NAMES;
 
 /// Every variant of every stored event enum, by position in the lists
 /// above. No wildcard: a new variant does not compile until it is listed,
@@ -124,6 +127,14 @@ fn listed(event: &DomainEvent) -> (&'static str, usize) {
                 EngineerEvent::EngineerRegistered { .. } => 0,
             },
         ),
+        DomainEvent::Reference(e) => (
+            "reference",
+            match e.event {
+                ReferenceEvent::CalendarPublished(_) => 0,
+                ReferenceEvent::PolicyPublished(_) => 1,
+                ReferenceEvent::WarrantyPublished(_) => 2,
+            },
+        ),
     }
 }
 
@@ -141,11 +152,12 @@ fn names_of(kind: &str) -> &'static [&'static str] {
         "incident" => &INCIDENT_NAMES,
         "contractor" => &CONTRACTOR_NAMES,
         "engineer" => &ENGINEER_NAMES,
+        "reference" => &REFERENCE_NAMES,
         other => panic!("no kind of record {other:?}"),
     }
 }
 
-const KINDS: [&str; 7] = [
+const KINDS: [&str; 8] = [
     "ticket",
     "project",
     "unit",
@@ -153,13 +165,15 @@ const KINDS: [&str; 7] = [
     "incident",
     "contractor",
     "engineer",
+    "reference",
 ];
 
-/// Which stored events a schema version held: the service directory came
-/// with version 3, the owner's erasure with version 2.
+/// Which stored events a schema version held: the service directory,
+/// reference data and settled calendars came with version 3, the owner's
+/// erasure with version 2.
 fn stored_in(version: u16, kind: &str, name: &str) -> bool {
     match (kind, name) {
-        ("contractor" | "engineer", _) => version >= 3,
+        ("contractor" | "engineer" | "reference", _) | ("ticket", "CalendarSettled") => version >= 3,
         ("owner", "PersonalDataErased") => version >= 2,
         _ => true,
     }
@@ -398,6 +412,28 @@ fn ticket_event(version: u16, name: &str) -> TicketEvent {
         "LinkedToIncident" => E::LinkedToIncident {
             incident: IncidentId::new("I-6").unwrap(),
         },
+        "CalendarSettled" => E::CalendarSettled {
+            calendar: CalendarRef {
+                id: s("cn-mainland"),
+                version: s("2027.2"),
+            },
+            previous: CalendarRef {
+                id: s("cn-mainland-b"),
+                version: s("2026.3"),
+            },
+            clocks: vec![
+                SettledClock {
+                    clock: ClockKind::OnSite,
+                    due_before: Some(at(21, 9, 15)),
+                    due_after: None,
+                },
+                SettledClock {
+                    clock: ClockKind::Resolution,
+                    due_before: None,
+                    due_after: Some(at(24, 16, 45)),
+                },
+            ],
+        },
         other => panic!("no ticket sample for {other:?}: add one, and its fixtures"),
     }
 }
@@ -549,6 +585,31 @@ fn sample(version: u16, kind: &str, name: &str) -> DomainEvent {
                 },
             ),
         ),
+        "reference" => {
+            let publication = |id: &str, version: &str, text: &str| Publication {
+                id: s(id),
+                version: s(version),
+                text: s(text),
+                source: s("notices/2027.toml"),
+                sha256: s("5d41402abc4b2a76b9719d911017c592aaf7a1bd0a0f2f4d6f4d1c0e5f3a2b1c"),
+            };
+            DomainEvent::Reference(stamped(
+                version,
+                n,
+                match name {
+                    "CalendarPublished" => {
+                        ReferenceEvent::CalendarPublished(publication("cn-mainland", "2027.1", "id = \"cn-mainland\""))
+                    }
+                    "PolicyPublished" => {
+                        ReferenceEvent::PolicyPublished(publication("strict", "2027.3", "id = \"strict\""))
+                    }
+                    "WarrantyPublished" => {
+                        ReferenceEvent::WarrantyPublished(publication("waterproof-8", "2027.2", "version = \"2027.2\""))
+                    }
+                    other => panic!("no reference sample for {other:?}"),
+                },
+            ))
+        }
         other => panic!("no kind of record {other:?}"),
     }
 }
@@ -565,6 +626,7 @@ fn encode_current(event: &DomainEvent) -> Vec<u8> {
         DomainEvent::Incident(_, e) => codec::encode(e),
         DomainEvent::Contractor(_, e) => codec::encode(e),
         DomainEvent::Engineer(_, e) => codec::encode(e),
+        DomainEvent::Reference(e) => codec::encode(e),
     };
     bytes.unwrap()
 }
@@ -660,6 +722,7 @@ fn stream_of(event: &DomainEvent) -> eventlog::StreamId {
         DomainEvent::Incident(id, _) => wire::stream_of(id),
         DomainEvent::Contractor(id, _) => wire::stream_of(id),
         DomainEvent::Engineer(id, _) => wire::stream_of(id),
+        DomainEvent::Reference(_) => wire::reference_stream(),
     }
     .unwrap()
 }
