@@ -332,3 +332,82 @@ async fn every_problem_of_a_file_is_listed_and_nothing_is_appended() {
     assert_eq!(run.service.head(), head);
     crate::support::stop(run).await;
 }
+
+#[tokio::test]
+async fn a_project_chooses_its_policy_from_a_day_on() {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    // Monday 4 January 2027, 10:00 in Beijing.
+    let run = serve_at(dir.path(), instant("2027-01-04T10:00:00+08:00")).await;
+    crate::graphql::seed_fixtures(&run.service).await;
+    let addr = run.addr;
+    // A stricter policy: normal repairs resolved in 5 business days, not 7.
+    let strict = domain::policy::DEFAULT_POLICY_TOML
+        .replace("id = \"default\"", "id = \"strict\"")
+        .replace("version = \"2026.1\"", "version = \"2027.1\"")
+        .replace("resolution = \"7d business\"", "resolution = \"5d business\"");
+    assert!(strict.contains("5d business") && strict.contains("\"strict\""));
+    let r = call(
+        addr,
+        "admin",
+        r#"mutation($text: String!) { publishPolicy(input: { text: $text, source: "strict.toml" }) { id version } }"#,
+        json!({ "text": strict }),
+    )
+    .await;
+    assert_eq!(r["data"]["publishPolicy"]["id"], "strict", "{r}");
+
+    const CHOOSE: &str = r#"mutation($policy: String) {
+      chooseProjectReferenceData(input: { projectId: "HZ-1", policyId: $policy, effectiveFrom: "2027-01-01", reason: "城市公司决定" }) {
+        project { referenceChoices { policyId effectiveFrom reason } }
+      }
+    }"#;
+    // Refusals append nothing: a policy never published, another role.
+    let head = run.service.head();
+    let missing = call(addr, "admin", CHOOSE, json!({ "policy": "unheard-of" })).await;
+    assert_eq!(code(&missing), "NOT_FOUND", "{missing}");
+    let forbidden = call(addr, "agent", CHOOSE, json!({ "policy": "strict" })).await;
+    assert_eq!(code(&forbidden), "FORBIDDEN", "{forbidden}");
+    assert_eq!(run.service.head(), head);
+
+    let chosen = call(addr, "admin", CHOOSE, json!({ "policy": "strict" })).await;
+    assert_eq!(
+        chosen["data"]["chooseProjectReferenceData"]["project"]["referenceChoices"],
+        json!([{ "policyId": "strict", "effectiveFrom": "2027-01-01", "reason": "城市公司决定" }]),
+        "{chosen}"
+    );
+
+    // A report of 31 December entered now keeps the default policy; one
+    // of this morning gets the project's new one.
+    let resolution_policy = |clocks: &Value| {
+        clocks
+            .as_array()
+            .and_then(|c| c.iter().find(|c| c["clock"] == "RESOLUTION"))
+            .map(|c| (c["policyId"].clone(), c["targetMinutes"].clone()))
+            .unwrap_or_else(|| panic!("{clocks}"))
+    };
+    const POLICY_CLOCKS: &str =
+        "query($id: String!) { ticket(id: $id) { clocks { clock policyId policyVersion targetMinutes } } }";
+    let old = receive(addr, "NORMAL", "old", Some("2026-12-31T10:00:00+08:00")).await;
+    let r = call(addr, "agent", POLICY_CLOCKS, json!({ "id": old })).await;
+    assert_eq!(
+        resolution_policy(&r["data"]["ticket"]["clocks"]),
+        (json!("default"), json!(3150))
+    );
+    let new = receive(addr, "NORMAL", "new", Some("2027-01-04T09:30:00+08:00")).await;
+    let r = call(addr, "agent", POLICY_CLOCKS, json!({ "id": new })).await;
+    assert_eq!(
+        resolution_policy(&r["data"]["ticket"]["clocks"]),
+        (json!("strict"), json!(2250))
+    );
+
+    // What a project uses on a given day.
+    const IN_FORCE: &str = r#"query($on: NaiveDate) { projectReferenceData(projectId: "HZ-1", on: $on) { policyId policyVersion calendarId } }"#;
+    let before = call(addr, "analyst", IN_FORCE, json!({ "on": "2026-12-31" })).await;
+    assert_eq!(
+        before["data"]["projectReferenceData"]["policyId"], "default",
+        "{before}"
+    );
+    let after = call(addr, "analyst", IN_FORCE, json!({ "on": "2027-01-02" })).await;
+    assert_eq!(after["data"]["projectReferenceData"]["policyId"], "strict", "{after}");
+    assert_eq!(after["data"]["projectReferenceData"]["policyVersion"], "2027.1");
+    crate::support::stop(run).await;
+}

@@ -1052,6 +1052,8 @@ impl DryRun<'_> {
                     let column = match command {
                         ProjectCommand::Register { .. } => "project_id",
                         ProjectCommand::RegisterBuilding { .. } => "building_id",
+                        // Not an import's command: chosen through the API.
+                        ProjectCommand::ChooseReferenceData { .. } => "project_id",
                     };
                     let state = self.projects.entry(id.clone()).or_default();
                     let column = match (&command, &state.0) {

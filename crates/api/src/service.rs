@@ -538,8 +538,14 @@ impl Service {
                         Some(l) => self.delivered_on(l)?,
                         None => None,
                     };
+                    // The versions in force on the day the ticket was
+                    // received (its clocks start then).
+                    let received = state
+                        .ticket()
+                        .map(|t| t.received_at)
+                        .unwrap_or_else(|| acting.occurred_at.unwrap_or_else(|| self.now()));
                     let in_force = match &location {
-                        Some(l) => self.reference_data_for(l.project())?,
+                        Some(l) => self.reference_data_for(l.project(), self.calendar.local_date(received))?,
                         None => return Err(AppError::internal("a ticket command without a location")),
                     };
                     let reference = TicketReference {
@@ -702,6 +708,7 @@ impl Service {
                 project_event,
                 |_| Ok(()),
                 |history| {
+                    self.check_reference_choice(&command)?;
                     Ok(ProjectDecider::decide(
                         &ProjectDecider::fold(history),
                         command,

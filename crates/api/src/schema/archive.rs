@@ -85,6 +85,25 @@ record_input!(
     }
 );
 record_input!(
+    /// `chooseProjectReferenceData`.
+    ChooseProjectReferenceDataInput {
+        /// The project.
+        project_id: String,
+        /// A business calendar id (a city's local arrangements); left out:
+        /// unchanged.
+        calendar_id: Option<String>,
+        /// A service policy id; left out: unchanged.
+        policy_id: Option<String>,
+        /// A warranty rules id; left out: unchanged.
+        warranty_id: Option<String>,
+        /// The first day (in the calendar's zone) a ticket received uses
+        /// it.
+        effective_from: NaiveDate,
+        /// Why (the city company's decision, a contract).
+        reason: String,
+    }
+);
+record_input!(
     /// `registerUnit`.
     RegisterUnitInput {
         /// Unit code.
@@ -220,10 +239,30 @@ pub struct ProjectOut {
     pub name: String,
     /// City.
     pub city: String,
-    /// Business calendar.
+    /// Business calendar chosen at registration.
     pub calendar: String,
     /// Buildings.
     pub buildings: Vec<BuildingOut>,
+    /// The calendar, policy and warranty rules chosen since, in the order
+    /// recorded (`projectReferenceData` says what is in force on a day).
+    pub reference_choices: Vec<ReferenceChoiceOut>,
+}
+
+/// A project's choice of calendar, policy or warranty rules, from a day on.
+#[derive(SimpleObject)]
+pub struct ReferenceChoiceOut {
+    /// The business calendar chosen, if any.
+    pub calendar_id: Option<String>,
+    /// The service policy chosen, if any.
+    pub policy_id: Option<String>,
+    /// The warranty rules chosen, if any.
+    pub warranty_id: Option<String>,
+    /// The first day it applies to.
+    pub effective_from: NaiveDate,
+    /// Why.
+    pub reason: String,
+    /// When it was recorded.
+    pub recorded_at: DateTime<Utc>,
 }
 
 impl From<a::Project> for ProjectOut {
@@ -233,6 +272,18 @@ impl From<a::Project> for ProjectOut {
             name: p.name,
             city: p.city,
             calendar: p.calendar,
+            reference_choices: p
+                .choices
+                .into_iter()
+                .map(|c| ReferenceChoiceOut {
+                    calendar_id: c.calendar,
+                    policy_id: c.policy,
+                    warranty_id: c.warranty,
+                    effective_from: c.effective_from,
+                    reason: c.reason,
+                    recorded_at: c.recorded_at,
+                })
+                .collect(),
             buildings: p
                 .buildings
                 .into_iter()
@@ -593,6 +644,35 @@ impl ArchiveMutations {
             .await?;
         Ok(EngineerPayload {
             engineer: engineer.into(),
+            position,
+        })
+    }
+
+    /// Chooses a project's business calendar, service policy or warranty
+    /// rules (admin), from a day on: tickets received on or after it use
+    /// the newest published version of each; tickets received before keep
+    /// theirs. The ids must be published.
+    async fn choose_project_reference_data(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(
+            desc = "The project, what it chooses from which day and why, and the optional `occurredAt`, `expectedVersion` and `idempotencyKey`."
+        )]
+        input: ChooseProjectReferenceDataInput,
+    ) -> Result<ProjectPayload> {
+        let id = project_id(&input.project_id)?;
+        let command = ProjectCommand::ChooseReferenceData {
+            calendar: input.calendar_id,
+            policy: input.policy_id,
+            warranty: input.warranty_id,
+            effective_from: input.effective_from,
+            reason: input.reason,
+        };
+        let (project, position) = service(ctx)?
+            .project_command(&id, command, acting(ctx, input.on)?)
+            .await?;
+        Ok(ProjectPayload {
+            project: project.into(),
             position,
         })
     }

@@ -3,7 +3,7 @@
 //! publish a new version.
 
 use async_graphql::{Context, InputObject, Object, Result, SimpleObject};
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use domain::reference::Published;
 
 use super::types::{ClockKind, ReferenceKind};
@@ -115,6 +115,9 @@ impl ReferenceQueries {
         &self,
         ctx: &Context<'_>,
         #[graphql(desc = "The project id.")] project_id: String,
+        #[graphql(desc = "The day a ticket would be received (in the calendar's zone); today if omitted.")] on: Option<
+            NaiveDate,
+        >,
     ) -> Result<Option<ProjectReferenceData>> {
         access::require(principal(ctx)?, Read::Archive)?;
         let id = domain::ids::ProjectId::new(project_id).map_err(AppError::from)?;
@@ -126,7 +129,7 @@ impl ReferenceQueries {
             policy,
             calendar,
             warranty,
-        } = service.reference_data_for(&id)?;
+        } = service.reference_data_for(&id, on.unwrap_or_else(|| service.calendar().local_date(service.now())))?;
         let calendar_ref = calendar.reference();
         Ok(Some(ProjectReferenceData {
             project_id: id.to_string(),

@@ -5,6 +5,7 @@
 
 use std::sync::Arc;
 
+use chrono::NaiveDate;
 use domain::calendar::{BusinessCalendar, CalendarRegistry};
 use domain::decider::{Context, Decider, Stamped};
 use domain::error::DomainError;
@@ -24,7 +25,7 @@ use crate::error::AppError;
 
 /// The policy and warranty rules every project uses until it chooses
 /// others.
-pub const DEFAULT_ID: &str = "default";
+pub const DEFAULT_ID: &str = domain::archive::DEFAULT_REFERENCE_ID;
 
 /// How often a publication is tried again when a ticket changed between
 /// reading its clocks and appending its settlement.
@@ -129,33 +130,84 @@ impl Service {
             .clone()
     }
 
-    /// The versions a decision on a ticket of `project` uses: the newest
-    /// versions of the project's calendar and of the service policy and
-    /// warranty rules.
-    pub fn reference_data_for(&self, project: &ProjectId) -> Result<InForce, AppError> {
+    /// The versions a decision on a ticket of `project` received on
+    /// `received` (a date in the calendar's zone) uses: the newest
+    /// versions of the calendar, service policy and warranty rules the
+    /// project had chosen for that day (`chooseProjectReferenceData`;
+    /// until then the calendar it was registered with and the `default`
+    /// policy and rules).
+    pub fn reference_data_for(&self, project: &ProjectId, received: NaiveDate) -> Result<InForce, AppError> {
         let references = self.references();
-        let calendar_id = self
-            .project(project)?
-            .0
-            .map(|p| p.calendar)
-            .unwrap_or_else(|| "cn-mainland".to_string());
+        let record = self.project(project)?.0;
+        let (calendar_id, policy_id, warranty_id) = match &record {
+            Some(p) => (
+                p.calendar_on(received).to_string(),
+                p.policy_on(received).to_string(),
+                p.warranty_on(received).to_string(),
+            ),
+            None => (
+                "cn-mainland".to_string(),
+                DEFAULT_ID.to_string(),
+                DEFAULT_ID.to_string(),
+            ),
+        };
         let missing = |what: String| AppError::Domain(DomainError::MissingReference { what });
         let calendar = references.calendar(&calendar_id).ok_or_else(|| {
             missing(format!(
                 "business calendar {calendar_id} of project {project} is not published"
             ))
         })?;
-        let policy = references
-            .policy(DEFAULT_ID)
-            .ok_or_else(|| missing(format!("service policy {DEFAULT_ID} is not published")))?;
-        let warranty = references
-            .warranty(DEFAULT_ID)
-            .ok_or_else(|| missing(format!("warranty rules {DEFAULT_ID} are not published")))?;
+        let policy = references.policy(&policy_id).ok_or_else(|| {
+            missing(format!(
+                "service policy {policy_id} of project {project} is not published"
+            ))
+        })?;
+        let warranty = references.warranty(&warranty_id).ok_or_else(|| {
+            missing(format!(
+                "warranty rules {warranty_id} of project {project} are not published"
+            ))
+        })?;
         Ok(InForce {
             policy,
             calendar,
             warranty,
         })
+    }
+
+    /// Refuses a project's choice of a calendar, policy or warranty rules
+    /// that is not published.
+    pub(super) fn check_reference_choice(&self, command: &domain::archive::ProjectCommand) -> Result<(), AppError> {
+        let domain::archive::ProjectCommand::ChooseReferenceData {
+            calendar,
+            policy,
+            warranty,
+            ..
+        } = command
+        else {
+            return Ok(());
+        };
+        let references = self.references();
+        let not_found = |what: String| {
+            AppError::Domain(DomainError::NotFound {
+                what: format!("{what} (publish it first)"),
+            })
+        };
+        if let Some(id) = calendar {
+            references
+                .calendar(id)
+                .ok_or_else(|| not_found(format!("business calendar {id}")))?;
+        }
+        if let Some(id) = policy {
+            references
+                .policy(id)
+                .ok_or_else(|| not_found(format!("service policy {id}")))?;
+        }
+        if let Some(id) = warranty {
+            references
+                .warranty(id)
+                .ok_or_else(|| not_found(format!("warranty rules {id}")))?;
+        }
+        Ok(())
     }
 
     /// Records the files shipped with the build as the first versions of

@@ -1031,3 +1031,48 @@ fn erasing_an_owners_personal_data_is_recorded_once_and_closes_the_record() {
         )
         .then_error_containing("was erased");
 }
+
+#[test]
+fn a_project_chooses_reference_data_from_a_day_on() {
+    let choose = |calendar: Option<&str>, policy: Option<&str>, from: &str| ProjectCommand::ChooseReferenceData {
+        calendar: calendar.map(str::to_string),
+        policy: policy.map(str::to_string),
+        warranty: None,
+        effective_from: date(from),
+        reason: "城市公司决定".into(),
+    };
+    let history = given::<ProjectDecider>(project_history())
+        .when(choose(None, Some("strict"), "2027-01-01"), &admin_ctx())
+        .then_names(&["ReferenceDataChosen"]);
+    let history = given::<ProjectDecider>(history)
+        .when(choose(Some("cn-shenzhen"), None, "2027-03-01"), &admin_ctx())
+        .then_names(&["ReferenceDataChosen"]);
+    // Recorded later, effective earlier: a correction of the first.
+    let history = given::<ProjectDecider>(history)
+        .when(choose(None, Some("stricter"), "2027-01-01"), &admin_ctx())
+        .then_names(&["ReferenceDataChosen"]);
+    let project = ProjectDecider::fold(&history).0.unwrap();
+    assert_eq!(project.policy_on(date("2026-12-31")), "default");
+    assert_eq!(project.policy_on(date("2027-01-01")), "stricter");
+    assert_eq!(project.calendar_on(date("2027-02-28")), "cn-mainland");
+    assert_eq!(project.calendar_on(date("2027-03-01")), "cn-shenzhen");
+    assert_eq!(project.warranty_on(date("2027-03-01")), "default");
+    // Nothing chosen, no reason, a role outside the archive's: refused.
+    given::<ProjectDecider>(project_history())
+        .when(choose(None, None, "2027-01-01"), &admin_ctx())
+        .then_error_containing("choose a calendar, a policy or warranty rules");
+    let mut no_reason = choose(None, Some("strict"), "2027-01-01");
+    if let ProjectCommand::ChooseReferenceData { reason, .. } = &mut no_reason {
+        reason.clear();
+    }
+    given::<ProjectDecider>(project_history())
+        .when(no_reason, &admin_ctx())
+        .then_error_containing("reason");
+    let refused = given::<ProjectDecider>(project_history())
+        .when(
+            choose(None, Some("strict"), "2027-01-01"),
+            &ctx(staff(Role::Agent), now(), ()),
+        )
+        .result();
+    assert!(matches!(refused, Err(DomainError::Forbidden { .. })), "{refused:?}");
+}

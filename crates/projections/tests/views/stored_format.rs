@@ -61,7 +61,7 @@ const VERSIONS: [u16; 3] = [1, 2, 3];
 
 /// The stored names of the events of one kind of record, in the order of
 /// their enum's variants.
-const PROJECT_NAMES: [&str; 2] = ["ProjectRegistered", "BuildingRegistered"];
+const PROJECT_NAMES: [&str; 3] = ["ProjectRegistered", "BuildingRegistered", "ReferenceDataChosen"];
 const UNIT_NAMES: [&str; 3] = ["UnitRegistered", "DeliveryRecorded", "DeliveryCorrected"];
 const OWNER_NAMES: [&str; 5] = [
     "OwnerRegistered",
@@ -86,6 +86,7 @@ fn listed(event: &DomainEvent) -> (&'static str, usize) {
             match e.event {
                 ProjectEvent::ProjectRegistered { .. } => 0,
                 ProjectEvent::BuildingRegistered { .. } => 1,
+                ProjectEvent::ReferenceDataChosen { .. } => 2,
             },
         ),
         DomainEvent::Unit(_, e) => (
@@ -173,7 +174,9 @@ const KINDS: [&str; 8] = [
 /// erasure with version 2.
 fn stored_in(version: u16, kind: &str, name: &str) -> bool {
     match (kind, name) {
-        ("contractor" | "engineer" | "reference", _) | ("ticket", "CalendarSettled") => version >= 3,
+        ("contractor" | "engineer" | "reference", _)
+        | ("ticket", "CalendarSettled")
+        | ("project", "ReferenceDataChosen") => version >= 3,
         ("owner", "PersonalDataErased") => version >= 2,
         _ => true,
     }
@@ -464,6 +467,13 @@ fn sample(version: u16, kind: &str, name: &str) -> DomainEvent {
                     "BuildingRegistered" => ProjectEvent::BuildingRegistered {
                         building: BuildingId::new("B-2").unwrap(),
                         name: s("2号楼"),
+                    },
+                    "ReferenceDataChosen" => ProjectEvent::ReferenceDataChosen {
+                        calendar: Some(s("cn-shenzhen")),
+                        policy: None,
+                        warranty: Some(s("waterproof-8")),
+                        effective_from: date(11, 28),
+                        reason: s("城市公司决定"),
                     },
                     other => panic!("no project sample for {other:?}"),
                 },
