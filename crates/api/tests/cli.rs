@@ -388,3 +388,71 @@ fn commands_never_pretend_on_a_missing_or_busy_folder() {
         assert_eq!(message.trim().lines().count(), 1, "{message}");
     }
 }
+
+#[test]
+fn reference_data_is_published_with_commands_alone() {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let data = dir.path().join("data");
+    // A folder that holds a log.
+    let first = aftersales(
+        &data,
+        &["log", "append", "--stream", "notes-1", "--type", "Note", "--body", "x"],
+    );
+    assert!(first.status.success(), "{first:?}");
+    let file = dir.path().join("cn-mainland-2027.toml");
+    let bad = dir.path().join("bad.toml");
+    let text = domain::testing::calendar_with_2027("2027.1");
+    std::fs::write(&file, &text).unwrap_or_else(|e| panic!("{e}"));
+    std::fs::write(
+        &bad,
+        text.replace("working_days = [\"2027-02-14\"]", "working_days = [\"2027-02-15\"]")
+            .replace("years = [2024, 2025, 2026, 2027]", "years = [2025, 2026, 2027]"),
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    let head = |data: &Path| {
+        let out = aftersales(data, &["log", "verify"]);
+        assert!(out.status.success(), "{out:?}");
+        stdout(&out)
+    };
+    let before = head(&data);
+
+    // Every problem listed, non-zero exit, nothing appended.
+    let refused = aftersales(&data, &["calendar", "publish", bad.to_str().unwrap_or_default()]);
+    assert!(!refused.status.success(), "{refused:?}");
+    let message = String::from_utf8_lossy(&refused.stderr);
+    assert!(
+        message.contains("already a working day") && message.contains("2024 is missing"),
+        "{message}"
+    );
+    // A dry run appends nothing either.
+    let dry = aftersales(
+        &data,
+        &["calendar", "publish", file.to_str().unwrap_or_default(), "--dry-run"],
+    );
+    assert!(dry.status.success(), "{dry:?}");
+    assert!(stdout(&dry).contains("dry run"), "{}", stdout(&dry));
+    assert_eq!(head(&data), before);
+
+    // Published, listed, shown back byte for byte; again: nothing to do.
+    let published = aftersales(&data, &["calendar", "publish", file.to_str().unwrap_or_default()]);
+    assert!(published.status.success(), "{published:?}");
+    assert!(
+        stdout(&published).contains("published business calendar cn-mainland 2027.1"),
+        "{}",
+        stdout(&published)
+    );
+    let listed = stdout(&aftersales(&data, &["calendar", "list"]));
+    assert!(
+        listed.contains("cn-mainland 2026.1") && listed.contains("cn-mainland 2027.1"),
+        "{listed}"
+    );
+    assert!(listed.contains("years 2024, 2025, 2026, 2027"), "{listed}");
+    assert_eq!(stdout(&aftersales(&data, &["calendar", "show"])), text);
+    let again = aftersales(&data, &["calendar", "publish", file.to_str().unwrap_or_default()]);
+    assert!(again.status.success(), "{again:?}");
+    assert!(stdout(&again).contains("nothing to do"), "{}", stdout(&again));
+    // A mistyped folder is refused, not created.
+    let nowhere = dir.path().join("nowhere");
+    let out = aftersales(&nowhere, &["calendar", "publish", file.to_str().unwrap_or_default()]);
+    assert!(!out.status.success() && !nowhere.exists(), "{out:?}");
+}
