@@ -355,13 +355,22 @@ async fn a_project_chooses_its_policy_from_a_day_on() {
     .await;
     assert_eq!(r["data"]["publishPolicy"]["id"], "strict", "{r}");
 
-    const CHOOSE: &str = r#"mutation($policy: String) {
-      chooseProjectReferenceData(input: { projectId: "HZ-1", policyId: $policy, effectiveFrom: "2027-01-01", reason: "城市公司决定" }) {
+    const CHOOSE: &str = r#"mutation($policy: String, $from: NaiveDate! = "2027-01-04") {
+      chooseProjectReferenceData(input: { projectId: "HZ-1", policyId: $policy, effectiveFrom: $from, reason: "城市公司决定" }) {
         project { referenceChoices { policyId effectiveFrom reason } }
       }
     }"#;
-    // Refusals append nothing: a policy never published, another role.
+    // Refusals append nothing: a policy never published, another role, a
+    // day in the past (tickets received then keep what they had).
     let head = run.service.head();
+    let past = call(
+        addr,
+        "admin",
+        CHOOSE,
+        json!({ "policy": "strict", "from": "2027-01-02" }),
+    )
+    .await;
+    assert_eq!(code(&past), "BAD_INPUT", "{past}");
     let missing = call(addr, "admin", CHOOSE, json!({ "policy": "unheard-of" })).await;
     assert_eq!(code(&missing), "NOT_FOUND", "{missing}");
     let forbidden = call(addr, "agent", CHOOSE, json!({ "policy": "strict" })).await;
@@ -371,12 +380,12 @@ async fn a_project_chooses_its_policy_from_a_day_on() {
     let chosen = call(addr, "admin", CHOOSE, json!({ "policy": "strict" })).await;
     assert_eq!(
         chosen["data"]["chooseProjectReferenceData"]["project"]["referenceChoices"],
-        json!([{ "policyId": "strict", "effectiveFrom": "2027-01-01", "reason": "城市公司决定" }]),
+        json!([{ "policyId": "strict", "effectiveFrom": "2027-01-04", "reason": "城市公司决定" }]),
         "{chosen}"
     );
 
-    // A report of 31 December entered now keeps the default policy; one
-    // of this morning gets the project's new one.
+    // A report of yesterday entered now keeps the default policy; one of
+    // this morning gets the project's new one.
     let resolution_policy = |clocks: &Value| {
         clocks
             .as_array()
@@ -386,7 +395,7 @@ async fn a_project_chooses_its_policy_from_a_day_on() {
     };
     const POLICY_CLOCKS: &str =
         "query($id: String!) { ticket(id: $id) { clocks { clock policyId policyVersion targetMinutes } } }";
-    let old = receive(addr, "NORMAL", "old", Some("2026-12-31T10:00:00+08:00")).await;
+    let old = receive(addr, "NORMAL", "old", Some("2027-01-03T10:00:00+08:00")).await;
     let r = call(addr, "agent", POLICY_CLOCKS, json!({ "id": old })).await;
     assert_eq!(
         resolution_policy(&r["data"]["ticket"]["clocks"]),
@@ -401,12 +410,12 @@ async fn a_project_chooses_its_policy_from_a_day_on() {
 
     // What a project uses on a given day.
     const IN_FORCE: &str = r#"query($on: NaiveDate) { projectReferenceData(projectId: "HZ-1", on: $on) { policyId policyVersion calendarId } }"#;
-    let before = call(addr, "analyst", IN_FORCE, json!({ "on": "2026-12-31" })).await;
+    let before = call(addr, "analyst", IN_FORCE, json!({ "on": "2027-01-03" })).await;
     assert_eq!(
         before["data"]["projectReferenceData"]["policyId"], "default",
         "{before}"
     );
-    let after = call(addr, "analyst", IN_FORCE, json!({ "on": "2027-01-02" })).await;
+    let after = call(addr, "analyst", IN_FORCE, json!({ "on": "2027-01-05" })).await;
     assert_eq!(after["data"]["projectReferenceData"]["policyId"], "strict", "{after}");
     assert_eq!(after["data"]["projectReferenceData"]["policyVersion"], "2027.1");
     crate::support::stop(run).await;

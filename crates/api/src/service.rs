@@ -125,6 +125,9 @@ pub struct Service {
     /// Every published calendar, policy and warranty version, replaced
     /// whole when one is published.
     references: std::sync::RwLock<Arc<ReferenceSet>>,
+    /// Held shared by ticket commands and exclusively by a publication of
+    /// reference data, which settles open tickets.
+    publication: tokio::sync::RwLock<()>,
     metrics: crate::metrics::Metrics,
     ticket_cache: tickets::RecordCache,
     keyring: Arc<eventlog::keys::Keyring>,
@@ -160,7 +163,7 @@ impl Service {
             );
         }
         let views_db = ViewDb::open(&data.join("views"), 128 << 20).map_err(AppError::internal)?;
-        let calendars = Arc::new(CalendarRegistry::with_cn_mainland());
+        let calendars = Arc::new(CalendarRegistry::default());
         // Every published version, before any view evaluates a clock
         // recorded against one of them.
         let references = reference::load(&store, calendars.clone())?;
@@ -173,6 +176,7 @@ impl Service {
             calendar: BusinessCalendar::cn_mainland(),
             calendars,
             references: std::sync::RwLock::new(Arc::new(references)),
+            publication: tokio::sync::RwLock::new(()),
             metrics: crate::metrics::Metrics::new(),
             ticket_cache: tickets::RecordCache::new(TICKET_CACHE_RECORDS),
             keyring,
@@ -500,6 +504,8 @@ impl Service {
         command: TicketCommand,
         acting: Acting,
     ) -> Result<Outcome, AppError> {
+        // Not while a publication of reference data settles open tickets.
+        let _shared = self.publication.read().await;
         let stream = stream(id)?;
         let new_location = match &command {
             TicketCommand::Receive(r) => Some(r.location.clone()),
@@ -554,11 +560,10 @@ impl Service {
                         warranty: &in_force.warranty,
                         delivered_on,
                     };
-                    Ok(TicketDecider::decide(
-                        &state,
-                        command.clone(),
-                        &self.context(&acting, reference),
-                    )?)
+                    let mut events = TicketDecider::decide(&state, command.clone(), &self.context(&acting, reference))?;
+                    let settled = self.catch_up_settlements(history, &events, &in_force.calendar, &acting)?;
+                    events.extend(settled);
+                    Ok(events)
                 },
             )
             .await?;

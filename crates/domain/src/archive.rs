@@ -370,6 +370,19 @@ impl Decider for ProjectDecider {
                     }
                 }
                 name_text("reason", &reason)?;
+                // Tickets already received keep what they had: a choice
+                // starts today at the earliest (the earliest "today"
+                // anywhere, so that no time zone is needed).
+                let today = (ctx.now - chrono::TimeDelta::hours(12)).date_naive();
+                if effective_from < today {
+                    return Err(DomainError::input(
+                        "effective date",
+                        format!(
+                            "{effective_from} is in the past: tickets already received keep what they had; choose \
+                             today or later"
+                        ),
+                    ));
+                }
                 ProjectEvent::ReferenceDataChosen {
                     calendar,
                     policy,

@@ -240,6 +240,15 @@ pub fn declared(kind: ReferenceKind, text: &str) -> Result<(String, String), Vec
         problems.push("the file has no `version`".to_string());
         String::new()
     });
+    if !version.is_empty()
+        && !version
+            .split('.')
+            .all(|part| !part.is_empty() && part.len() <= 9 && part.chars().all(|c| c.is_ascii_digit()))
+    {
+        problems.push(format!(
+            "`version` {version:?} must be numbers separated by dots (2027.1), so that versions order"
+        ));
+    }
     for (what, value) in [("id", &id), ("version", &version)] {
         if !value.is_empty()
             && (value.len() > 64
@@ -394,8 +403,12 @@ pub const BUNDLED: [(ReferenceKind, &str, &str); 3] = [
 /// Every published version, parsed: what decisions and clocks use.
 #[derive(Debug, Default)]
 pub struct ReferenceSet {
-    /// Every calendar version (shared with the views).
+    /// Every calendar version clocks may name (shared with the views,
+    /// which look versions up by reference).
     pub calendars: Arc<CalendarRegistry>,
+    /// The calendar versions published in the log (or bundled, when the
+    /// log has none of that name): the ones new decisions choose from.
+    published_calendars: BTreeMap<crate::calendar::CalendarRef, Arc<BusinessCalendar>>,
     policies: BTreeMap<PolicyRef, Arc<ServicePolicy>>,
     warranties: BTreeMap<(String, String), Arc<WarrantyRules>>,
     /// The publications, in order.
@@ -405,16 +418,23 @@ pub struct ReferenceSet {
 impl ReferenceSet {
     /// The parsed versions of `state`, the calendars added to `calendars`
     /// (which may already hold some: the same version with the same
-    /// content is fine). The bundled files count as published when `state`
-    /// holds no version of their kind and id, so that a log written before
-    /// reference data was stored still replays.
+    /// content is fine). A bundled file counts as published when `state`
+    /// holds no version of its kind and id, so that a log written before
+    /// reference data was stored still replays; once the log has a version
+    /// of that name, the log alone decides.
     pub fn load(state: &ReferenceState, calendars: Arc<CalendarRegistry>) -> Result<Self, DomainError> {
         let mut set = Self {
             calendars,
             ..Self::default()
         };
         for (kind, _, text) in BUNDLED {
-            set.add(kind, text)?;
+            let (id, _) = declared(kind, text).map_err(|p| DomainError::InvalidReferenceData {
+                what: format!("bundled {}", kind.label()),
+                reason: p.join("; "),
+            })?;
+            if state.latest(kind, &id).is_none() {
+                set.add(kind, text)?;
+            }
         }
         for published in &state.0 {
             set.add(published.kind, &published.publication.text)?;
@@ -426,7 +446,12 @@ impl ReferenceSet {
     /// Adds one version (already checked).
     pub fn add(&mut self, kind: ReferenceKind, text: &str) -> Result<(), DomainError> {
         match kind {
-            ReferenceKind::Calendar => self.calendars.insert(Arc::new(BusinessCalendar::from_toml(text)?)),
+            ReferenceKind::Calendar => {
+                let calendar = Arc::new(BusinessCalendar::from_toml(text)?);
+                self.calendars.insert(calendar.clone())?;
+                self.published_calendars.insert(calendar.reference(), calendar);
+                Ok(())
+            }
             ReferenceKind::Policy => {
                 let policy = ServicePolicy::from_toml(text)?;
                 self.policies.insert(policy.reference().clone(), Arc::new(policy));
@@ -441,9 +466,13 @@ impl ReferenceSet {
         }
     }
 
-    /// The newest version of calendar `id`.
+    /// The newest published version of calendar `id`.
     pub fn calendar(&self, id: &str) -> Option<Arc<BusinessCalendar>> {
-        self.calendars.latest(id)
+        self.published_calendars
+            .iter()
+            .filter(|(k, _)| k.id == id)
+            .max_by(|(a, _), (b, _)| compare_versions(&a.version, &b.version))
+            .map(|(_, v)| v.clone())
     }
 
     /// The newest version of policy `id`.

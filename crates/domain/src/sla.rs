@@ -216,6 +216,21 @@ impl Clock {
         })
     }
 
+    /// The due instant if the clock, paused, resumed at `mark`.
+    fn due_if_resumed(&self) -> Option<DateTime<Utc>> {
+        match self.target {
+            ClockTarget::Duration { minutes, basis } => {
+                let remaining = TimeDelta::minutes(i64::from(minutes)) - self.used;
+                Some(if remaining > TimeDelta::zero() {
+                    advance(&self.calendar, basis, self.mark, remaining)
+                } else {
+                    self.mark
+                })
+            }
+            ClockTarget::Deadline { due } => Some(due),
+        }
+    }
+
     /// Brings the accounting up to `t`.
     fn advance_to(&mut self, t: DateTime<Utc>) {
         if !self.running || t <= self.mark {
@@ -323,7 +338,13 @@ impl Clock {
         if self.basis() != TimeBasis::Business {
             return false;
         }
-        let due = if self.running { self.due() } else { self.last_due };
+        // A paused clock has no due instant; the one it would have if it
+        // resumed now tells whether it reaches into an uncovered year.
+        let due = if self.running {
+            self.due().or_else(|| self.due_if_resumed())
+        } else {
+            self.last_due
+        };
         [Some(self.started_at), due, Some(self.mark)]
             .into_iter()
             .flatten()
@@ -374,10 +395,10 @@ struct Clocks<'r> {
     reached: [bool; 3],
     /// Waiting on the owner: a clock a re-target adds starts paused.
     on_hold: bool,
-    /// Per clock, the calendar version a publication settled it on: the
-    /// clock counts on it from its start, wherever the ticket's events
-    /// recorded the version it replaced.
-    settled: [Option<(CalendarRef, CalendarRef)>; 3],
+    /// Per clock, the settlements of publications, in order (from, to):
+    /// the clock counts on the end of the chain that starts at the version
+    /// the ticket's events recorded, from its start.
+    settled: [Vec<(CalendarRef, CalendarRef)>; 3],
 }
 
 fn slot(kind: ClockKind) -> usize {
@@ -392,10 +413,12 @@ impl Clocks<'_> {
     /// The calendar clock `kind` counts on, given the version `setup`
     /// recorded.
     fn calendar(&self, kind: ClockKind, setup: &ClockSetup) -> Result<Arc<BusinessCalendar>, DomainError> {
-        let reference = match &self.settled[slot(kind)] {
-            Some((previous, settled)) if *previous == setup.calendar => settled,
-            _ => &setup.calendar,
-        };
+        let mut reference = &setup.calendar;
+        for (previous, settled) in &self.settled[slot(kind)] {
+            if previous == reference {
+                reference = settled;
+            }
+        }
         self.registry
             .get(reference)
             .ok_or_else(|| DomainError::MissingReference {
@@ -622,7 +645,7 @@ pub fn evaluate_changes(
     calendars: &CalendarRegistry,
     at: DateTime<Utc>,
 ) -> Result<SlaReport, DomainError> {
-    let mut settled: [Option<(CalendarRef, CalendarRef)>; 3] = [None, None, None];
+    let mut settled: [Vec<(CalendarRef, CalendarRef)>; 3] = [Vec::new(), Vec::new(), Vec::new()];
     for change in changes.iter().filter(|e| e.at <= at) {
         if let ClockChange::Settle {
             previous,
@@ -631,7 +654,7 @@ pub fn evaluate_changes(
         } = &change.change
         {
             for kind in clocks {
-                settled[slot(*kind)] = Some((previous.clone(), calendar.clone()));
+                settled[slot(*kind)].push((previous.clone(), calendar.clone()));
             }
         }
     }
@@ -659,9 +682,10 @@ pub fn evaluate_changes(
 /// paused) that count provisionally on an older version of the same
 /// calendar, and whose deadline or provisional mark the new version
 /// changes, are settled on it; one `CalendarSettled` per older version
-/// they counted on. Stopped and cancelled clocks keep what they had, and
-/// clocks not provisional are never touched: their deadlines are
-/// definitive.
+/// they counted on. Stopped, cancelled and breached clocks keep what they
+/// had, and clocks not provisional are never touched: their deadlines are
+/// definitive. A clock settled before settles again from where the last
+/// settlement put it (settlements chain).
 pub fn settlements(
     events: &[Stamped<TicketEvent>],
     calendars: &CalendarRegistry,
@@ -684,8 +708,9 @@ pub fn settlements_of_changes(
     let before = evaluate_changes(changes, calendars, at)?;
     let mut by_previous: Vec<(CalendarRef, Vec<ClockKind>)> = Vec::new();
     for report in before.clocks() {
-        let open = matches!(report.status, ClockStatus::Running | ClockStatus::AtRisk)
-            || (report.status == ClockStatus::Breached && report.stopped_at.is_none());
+        // Running or paused, not breached: a breach is sticky, and a clock
+        // that stopped keeps the deadline it was judged by.
+        let open = matches!(report.status, ClockStatus::Running | ClockStatus::AtRisk);
         let older = report.calendar.id == new.id
             && crate::calendar::compare_versions(&report.calendar.version, &new.version).is_lt();
         if report.provisional && open && older {

@@ -174,19 +174,20 @@ impl Service {
         })
     }
 
-    /// Refuses a project's choice of a calendar, policy or warranty rules
-    /// that is not published.
+    /// Refuses a project's registration or choice naming a calendar,
+    /// policy or warranty rules that is not published.
     pub(super) fn check_reference_choice(&self, command: &domain::archive::ProjectCommand) -> Result<(), AppError> {
-        let domain::archive::ProjectCommand::ChooseReferenceData {
-            calendar,
-            policy,
-            warranty,
-            ..
-        } = command
-        else {
-            return Ok(());
-        };
         let references = self.references();
+        let (calendar, policy, warranty) = match command {
+            domain::archive::ProjectCommand::ChooseReferenceData {
+                calendar,
+                policy,
+                warranty,
+                ..
+            } => (calendar.as_ref(), policy.as_ref(), warranty.as_ref()),
+            domain::archive::ProjectCommand::Register { calendar, .. } => (Some(calendar), None, None),
+            domain::archive::ProjectCommand::RegisterBuilding { .. } => return Ok(()),
+        };
         let not_found = |what: String| {
             AppError::Domain(DomainError::NotFound {
                 what: format!("{what} (publish it first)"),
@@ -215,6 +216,7 @@ impl Service {
     /// or one written before reference data was stored). Returns what it
     /// published.
     pub async fn publish_bundled(&self) -> Result<Vec<String>, AppError> {
+        let _exclusive = self.publication.write().await;
         for _ in 0..ATTEMPTS {
             let (state, version) = read_state(&self.store)?;
             let Bundled { events, names, .. } = self.bundled_missing(state)?;
@@ -269,7 +271,16 @@ impl Service {
         command: ReferenceCommand,
         acting: &Acting,
     ) -> Result<Vec<Stamped<ReferenceEvent>>, AppError> {
-        let exists = |p: &ProjectId| matches!(self.project(p), Ok(state) if state.0.is_some());
+        // A project record that cannot be read is damage, said as such,
+        // not "no such project".
+        let damage = std::cell::RefCell::new(None);
+        let exists = |p: &ProjectId| match self.project(p) {
+            Ok(state) => state.0.is_some(),
+            Err(e) => {
+                damage.borrow_mut().get_or_insert(e);
+                false
+            }
+        };
         let calendar = self.calendar.clone();
         let ctx = Context {
             now: self.now(),
@@ -281,7 +292,11 @@ impl Service {
                 calendar: &calendar,
             },
         };
-        Ok(ReferenceDecider::decide(state, command, &ctx)?)
+        let decided = ReferenceDecider::decide(state, command, &ctx);
+        if let Some(e) = damage.into_inner() {
+            return Err(e);
+        }
+        Ok(decided?)
     }
 
     fn encode_reference(&self, events: &[Stamped<ReferenceEvent>]) -> Result<Vec<eventlog::NewEvent>, AppError> {
@@ -322,6 +337,9 @@ impl Service {
     ) -> Result<PublishOutcome, AppError> {
         // The role, before anything else.
         domain::reference::authorize(&acting.actor)?;
+        // Ticket commands wait while a publication reads the open tickets
+        // and appends their settlements: none can slip in between.
+        let _exclusive = self.publication.write().await;
         for _ in 0..ATTEMPTS {
             // Every view up to the head, so that the open tickets and
             // their clocks are read at one point of the log.
@@ -355,24 +373,32 @@ impl Service {
                 position: None,
             };
             let mut parts = Vec::new();
+            let mut new_calendar = None;
             if kind == ReferenceKind::Calendar {
                 let calendar = Arc::new(BusinessCalendar::from_toml(&publication.text)?);
-                // A trial registry for a dry run; the shared one once the
-                // version is certain to be published (a version is never
-                // edited, so adding it early changes no answer).
-                let registry = if dry_run {
-                    Arc::new((*self.calendars).clone())
-                } else {
-                    self.calendars.clone()
-                };
-                registry.insert(calendar.clone())?;
-                let (settled, ticket_parts) = self.settlements(&registry, &calendar, &event, &publication.sha256)?;
+                // The settlements are worked out on a copy of the registry.
+                let trial = (*self.calendars).clone();
+                trial.insert(calendar.clone())?;
+                let (settled, ticket_parts) = self.settlements(&trial, &calendar, &event, &publication.sha256)?;
                 outcome.settled = settled;
                 parts = ticket_parts;
+                new_calendar = Some(calendar);
             }
             if dry_run {
                 return Ok(outcome);
             }
+            // The views look the version up as soon as they read a
+            // settlement naming it, so it is known before the append; it is
+            // forgotten again if the append does not happen. New decisions
+            // choose only versions in the log (`ReferenceSet::calendar`).
+            if let Some(calendar) = &new_calendar {
+                self.calendars.insert(calendar.clone())?;
+            }
+            let forget = || {
+                if let Some(calendar) = &new_calendar {
+                    self.calendars.remove(&calendar.reference());
+                }
+            };
             let mut all = vec![StreamAppend {
                 stream: reference_stream()?,
                 expected: expected(version),
@@ -396,8 +422,14 @@ impl Service {
                 }
                 // A ticket or the reference record moved since it was
                 // read: read again and decide again.
-                Err(StoreError::WrongExpectedVersion { .. }) => continue,
-                Err(e) => return Err(AppError::internal(e)),
+                Err(StoreError::WrongExpectedVersion { .. }) => {
+                    forget();
+                    continue;
+                }
+                Err(e) => {
+                    forget();
+                    return Err(AppError::internal(e));
+                }
             }
         }
         Err(AppError::Conflict(
@@ -464,6 +496,45 @@ impl Service {
             });
         }
         Ok((settled, parts))
+    }
+
+    /// The `CalendarSettled` events a ticket command brings with it: when
+    /// the ticket's clocks still count provisionally on an older version
+    /// of `calendar` (the newest published one) that they were never
+    /// settled from, because they were stopped or paused when it came out
+    /// and now run again, or the ticket changed while it was published.
+    pub(super) fn catch_up_settlements(
+        &self,
+        history: &[Stamped<TicketEvent>],
+        new: &[Stamped<TicketEvent>],
+        calendar: &BusinessCalendar,
+        acting: &Acting,
+    ) -> Result<Vec<Stamped<TicketEvent>>, AppError> {
+        let newest = calendar.reference();
+        let older = history.iter().chain(new).any(|e| match &e.event {
+            TicketEvent::Received { clocks, .. } | TicketEvent::PriorityChanged { clocks, .. } => {
+                clocks.calendar.id == newest.id
+                    && domain::calendar::compare_versions(&clocks.calendar.version, &newest.version).is_lt()
+            }
+            _ => false,
+        });
+        let Some(at) = new.iter().map(|e| e.occurred_at).max() else {
+            return Ok(Vec::new());
+        };
+        if !older {
+            return Ok(Vec::new());
+        }
+        let all: Vec<Stamped<TicketEvent>> = history.iter().chain(new).cloned().collect();
+        Ok(domain::sla::settlements(&all, &self.calendars, calendar, at)?
+            .into_iter()
+            .map(|event| Stamped {
+                occurred_at: at,
+                actor: acting.actor.clone(),
+                channel: Channel::BackOffice,
+                event,
+                text_seals: Vec::new(),
+            })
+            .collect())
     }
 
     /// Every published version of every kind, in publication order.

@@ -453,3 +453,111 @@ fn definitive_and_stopped_clocks_are_not_settled() {
     let report = evaluate(&events, &registry, bj("2026-12-31 09:00")).unwrap();
     assert_eq!(report.first_response.unwrap().status, ClockStatus::Met);
 }
+
+/// The 2027 calendar as `version` with a 2028 New Year's Day (Saturday 1
+/// to Monday 3 January, made up for tests) added.
+fn calendar_with_2028(version: &str) -> Arc<BusinessCalendar> {
+    let text = calendar_with_2027(version).replace(
+        "years = [2024, 2025, 2026, 2027]",
+        "years = [2024, 2025, 2026, 2027, 2028]",
+    ) + "\n[[holidays]]\nname = \"元旦 New Year's Day\"\nfrom = \"2028-01-01\"\nto = \"2028-01-03\"\n";
+    Arc::new(BusinessCalendar::from_toml(&text).unwrap())
+}
+
+fn settled(events: &mut Vec<Stamped<TicketEvent>>, event: TicketEvent, at: DateTime<Utc>) {
+    events.push(Stamped {
+        occurred_at: at,
+        actor: staff(Role::System),
+        channel: Channel::BackOffice,
+        event,
+        text_seals: Vec::new(),
+    });
+}
+
+#[test]
+fn settlements_chain_from_version_to_version() {
+    let refs = refs();
+    let registry = CalendarRegistry::with_cn_mainland();
+    let v2027 = Arc::new(BusinessCalendar::from_toml(&calendar_with_2027("2027.1")).unwrap());
+    let v2028 = calendar_with_2028("2028.1");
+    registry.insert(v2027.clone()).unwrap();
+    registry.insert(v2028.clone()).unwrap();
+    let mut events = late_december_repair(&refs);
+    let first = settlements(&events, &registry, &v2027, bj("2026-12-31 09:00")).unwrap();
+    assert_eq!(first.len(), 1);
+    for e in first {
+        settled(&mut events, e, bj("2026-12-31 09:00"));
+    }
+    // A later version of the same calendar settles from 2027.1, where the
+    // first settlement put the clocks, and the clocks follow the chain.
+    let chained = TicketEvent::CalendarSettled {
+        calendar: v2028.reference(),
+        previous: v2027.reference(),
+        clocks: vec![domain::ticket::SettledClock {
+            clock: ClockKind::Resolution,
+            due_before: Some(bj("2027-01-11 10:00")),
+            due_after: Some(bj("2027-01-11 10:00")),
+        }],
+    };
+    settled(&mut events, chained, bj("2026-12-31 10:00"));
+    let report = evaluate(&events, &registry, bj("2026-12-31 11:00")).unwrap();
+    let resolution = report.resolution.unwrap();
+    assert_eq!(resolution.calendar.version, "2028.1");
+    assert_eq!(resolution.due_at, Some(bj("2027-01-11 10:00")));
+    // The on-site clock, settled once, stays on 2027.1.
+    assert_eq!(report.on_site.unwrap().calendar.version, "2027.1");
+}
+
+#[test]
+fn a_paused_provisional_clock_is_settled_too() {
+    let refs = refs();
+    let mut events = late_december_repair(&refs);
+    let hold = given::<domain::ticket::TicketDecider>(events.clone())
+        .when(
+            TicketCommand::PutOnHold {
+                reason: domain::ticket::HoldReason::OwnerUnreachable,
+                note: "no answer".into(),
+            },
+            &context_at(&refs, staff(Role::Agent), bj("2026-12-30 11:00")),
+        )
+        .result()
+        .unwrap();
+    events.extend(hold);
+    let registry = CalendarRegistry::with_cn_mainland();
+    let at = bj("2026-12-31 09:00");
+    let before = evaluate(&events, &registry, at).unwrap();
+    let resolution = before.resolution.unwrap();
+    assert!(resolution.is_paused && resolution.provisional, "{resolution:?}");
+    let new = Arc::new(BusinessCalendar::from_toml(&calendar_with_2027("2027.1")).unwrap());
+    registry.insert(new.clone()).unwrap();
+    let settled = settlements(&events, &registry, &new, at).unwrap();
+    assert_eq!(settled.len(), 1, "{settled:?}");
+}
+
+#[test]
+fn a_new_year_holiday_may_begin_in_the_year_before() {
+    // As the 2023 notice had it: 31 December 2022 to 2 January 2023.
+    let text = r#"
+id = "test"
+version = "2023.1"
+time_zone = "Asia/Shanghai"
+working_hours = ["09:00-12:00", "13:30-18:00"]
+working_weekdays = ["Mon", "Tue", "Wed", "Thu", "Fri"]
+years = [2023]
+
+[[holidays]]
+name = "元旦 New Year's Day"
+from = "2022-12-31"
+to = "2023-01-02"
+"#;
+    let calendar = domain::calendar::check_publication(text, None).unwrap_or_else(|p| panic!("{p:?}"));
+    assert!(!calendar.is_working_day(date("2023-01-02")));
+    // Reaching two years back is still refused.
+    let far = text
+        .replace("from = \"2022-12-31\"", "from = \"2021-12-30\"")
+        .replace("to = \"2023-01-02\"", "to = \"2021-12-31\"");
+    let problems = domain::calendar::check_publication(&far, None)
+        .err()
+        .unwrap_or_default();
+    assert!(problems.iter().any(|p| p.contains("2021")), "{problems:?}");
+}
