@@ -418,5 +418,21 @@ async fn a_project_chooses_its_policy_from_a_day_on() {
     let after = call(addr, "analyst", IN_FORCE, json!({ "on": "2027-01-05" })).await;
     assert_eq!(after["data"]["projectReferenceData"]["policyId"], "strict", "{after}");
     assert_eq!(after["data"]["projectReferenceData"]["policyVersion"], "2027.1");
+    // Which projects use which policy.
+    let usage = call(
+        addr,
+        "analyst",
+        r#"{ referenceUsage(on: "2027-01-05") { projectId policyId calendarId warrantyId } }"#,
+        json!({}),
+    )
+    .await;
+    assert_eq!(
+        usage["data"]["referenceUsage"],
+        json!([
+            { "projectId": "HZ-1", "policyId": "strict", "calendarId": "cn-mainland", "warrantyId": "default" },
+            { "projectId": "SH-2", "policyId": "default", "calendarId": "cn-mainland", "warrantyId": "default" }
+        ]),
+        "{usage}"
+    );
     crate::support::stop(run).await;
 }

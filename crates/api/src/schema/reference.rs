@@ -109,6 +109,25 @@ impl ReferenceQueries {
             .collect())
     }
 
+    /// Which projects use which calendar, policy and warranty rules: every
+    /// project's versions in force on `on` (today if omitted), by project
+    /// id. Cost: 5,000 (it reads every project).
+    #[graphql(complexity = 5_000)]
+    async fn reference_usage(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The day (in the calendar's zone); today if omitted.")] on: Option<NaiveDate>,
+    ) -> Result<Vec<ProjectReferenceData>> {
+        access::require(principal(ctx)?, Read::Archive)?;
+        let service = service(ctx)?;
+        let on = on.unwrap_or_else(|| service.calendar().local_date(service.now()));
+        let mut out = Vec::new();
+        for id in service.project_ids()? {
+            out.push(in_force(service, &id, on)?);
+        }
+        Ok(out)
+    }
+
     /// The calendar, policy and warranty versions a new ticket of the
     /// project is decided with, or null if the project does not exist.
     async fn project_reference_data(
@@ -125,23 +144,32 @@ impl ReferenceQueries {
         if service.project(&id)?.0.is_none() {
             return Ok(None);
         }
-        let crate::service::InForce {
-            policy,
-            calendar,
-            warranty,
-        } = service.reference_data_for(&id, on.unwrap_or_else(|| service.calendar().local_date(service.now())))?;
-        let calendar_ref = calendar.reference();
-        Ok(Some(ProjectReferenceData {
-            project_id: id.to_string(),
-            calendar_id: calendar_ref.id,
-            calendar_version: calendar_ref.version,
-            calendar_years: calendar.spec().years.clone(),
-            policy_id: policy.reference().id.clone(),
-            policy_version: policy.reference().version.clone(),
-            warranty_id: warranty.id().to_string(),
-            warranty_version: warranty.version().to_string(),
-        }))
+        let on = on.unwrap_or_else(|| service.calendar().local_date(service.now()));
+        Ok(Some(in_force(service, &id, on)?))
     }
+}
+
+fn in_force(
+    service: &crate::service::Service,
+    id: &domain::ids::ProjectId,
+    on: NaiveDate,
+) -> Result<ProjectReferenceData, AppError> {
+    let crate::service::InForce {
+        policy,
+        calendar,
+        warranty,
+    } = service.reference_data_for(id, on)?;
+    let calendar_ref = calendar.reference();
+    Ok(ProjectReferenceData {
+        project_id: id.to_string(),
+        calendar_id: calendar_ref.id,
+        calendar_version: calendar_ref.version,
+        calendar_years: calendar.spec().years.clone(),
+        policy_id: policy.reference().id.clone(),
+        policy_version: policy.reference().version.clone(),
+        warranty_id: warranty.id().to_string(),
+        warranty_version: warranty.version().to_string(),
+    })
 }
 
 /// A file to publish.

@@ -537,6 +537,23 @@ impl Service {
             .collect())
     }
 
+    /// Every registered project, by id.
+    pub fn project_ids(&self) -> Result<Vec<ProjectId>, AppError> {
+        let mut ids: Vec<ProjectId> = self
+            .store
+            .streams_with_prefix("project-")
+            .map_err(AppError::internal)?
+            .iter()
+            .filter_map(|s| {
+                s.as_str()
+                    .strip_prefix("project-")
+                    .and_then(|id| ProjectId::new(id).ok())
+            })
+            .collect();
+        ids.sort();
+        Ok(ids)
+    }
+
     /// Every published version of every kind, in publication order.
     pub fn publications(&self) -> Vec<Published> {
         self.references().published.clone()

@@ -275,6 +275,38 @@ impl SledEventStore {
         response.await.map_err(|_| StoreError::Closed)?
     }
 
+    /// The names of the streams that start with `prefix` and have a
+    /// visible event, in order of length, then name. The stream index is
+    /// keyed by the name's length first, so this is one short range scan
+    /// per possible length: cheap when few streams match, whatever the
+    /// size of the log.
+    pub fn streams_with_prefix(&self, prefix: &str) -> Result<Vec<StreamId>, StoreError> {
+        let visible = self.visible_len();
+        let mut out = Vec::new();
+        for len in prefix.len().max(1)..=crate::types::MAX_STREAM_ID_LEN {
+            let mut key = vec![STREAM];
+            key.extend_from_slice(&(len as u16).to_be_bytes());
+            key.extend_from_slice(prefix.as_bytes());
+            let mut last: Option<String> = None;
+            for entry in self.inner.tree.scan_prefix(&key) {
+                let (k, v) = entry?;
+                let Some((name, _)) = parse_stream_key(&k) else {
+                    continue;
+                };
+                // Versions of one stream are adjacent: count it once, if
+                // its first event is visible.
+                if last.as_deref() == Some(name.as_str()) {
+                    continue;
+                }
+                if be_u64(&v).is_some_and(|position| position < visible) {
+                    out.push(StreamId::new(name.clone())?);
+                }
+                last = Some(name);
+            }
+        }
+        Ok(out)
+    }
+
     /// The number of events visible to readers.
     fn visible_len(&self) -> u64 {
         self.inner.shared.visible_len.load(Ordering::Acquire)

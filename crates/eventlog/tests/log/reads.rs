@@ -217,3 +217,36 @@ async fn reads_cross_chunk_boundaries() -> TestResult {
     assert_eq!(b.first().map(|e| e.position), Some(101));
     Ok(())
 }
+
+/// The streams of one kind of record are listed by their name's prefix,
+/// each once, whatever their length and number of events.
+#[tokio::test]
+async fn streams_are_listed_by_prefix() -> TestResult {
+    let dir = tempfile::tempdir()?;
+    let store = open(dir.path())?;
+    for (name, n) in [
+        ("project-HZ-1", 3),
+        ("project-SH-20", 1),
+        ("projects-x", 1),
+        ("ticket-T-1", 2),
+        ("project-A", 2),
+    ] {
+        for i in 0..n {
+            store
+                .append(
+                    &stream(name),
+                    ExpectedVersion::Any,
+                    vec![event("A", &format!("{name} {i}"))],
+                )
+                .await?;
+        }
+    }
+    let names: Vec<String> = store
+        .streams_with_prefix("project-")?
+        .iter()
+        .map(|s| s.as_str().to_string())
+        .collect();
+    assert_eq!(names, ["project-A", "project-HZ-1", "project-SH-20"]);
+    assert!(store.streams_with_prefix("nothing-")?.is_empty());
+    Ok(())
+}
