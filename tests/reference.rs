@@ -436,3 +436,148 @@ async fn a_project_chooses_its_policy_from_a_day_on() {
     );
     crate::support::stop(run).await;
 }
+
+/// A caller in trusted headers: user, role, and the company or owner
+/// record it acts for.
+async fn call_as(addr: SocketAddr, user: &str, role: &str, extra: &str, query: &str, variables: Value) -> Value {
+    let body = json!({ "query": query, "variables": variables }).to_string();
+    let headers = format!("Accept: application/json\r\nx-user-id: {user}\r\nx-user-role: {role}\r\n{extra}");
+    let (status, text) = crate::auth::request(addr, "POST", "/graphql", &headers, &body).await;
+    assert_eq!(status, 200, "{text}");
+    let v: Value = serde_json::from_str(&text).unwrap_or_else(|e| panic!("{e}: {text}"));
+    assert!(v.get("errors").is_none(), "{query}: {v}");
+    v
+}
+
+#[tokio::test]
+async fn a_clock_restarted_after_the_publication_is_settled_by_that_command() {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let run = serve_at(dir.path(), instant("2026-12-30T10:00:00+08:00")).await;
+    crate::graphql::seed_fixtures(&run.service).await;
+    crate::support::seed_directory(&run.service, &["C-ACME"], &[]).await;
+    // Delivered in June 2025: the diagnosis decides on warranty from it.
+    let system = domain::actor::Actor::staff(
+        domain::ids::UserId::new("system").unwrap_or_else(|e| panic!("{e}")),
+        domain::actor::Role::System,
+    );
+    run.service
+        .unit_command(
+            &domain::ids::UnitId::new("HZ-1-3-1502").unwrap_or_else(|e| panic!("{e}")),
+            domain::archive::UnitCommand::RecordDelivery {
+                delivered_on: chrono::NaiveDate::from_ymd_opt(2025, 6, 30).unwrap_or_default(),
+            },
+            api::service::Acting::by(system),
+        )
+        .await
+        .unwrap_or_else(|e| panic!("{}", e.message()));
+    let addr = run.addr;
+    let id = receive(addr, "URGENT", "restart", None).await;
+    let t = |extra: Value| {
+        let mut input = json!({ "ticketId": id });
+        if let (Some(i), Some(e)) = (input.as_object_mut(), extra.as_object()) {
+            i.extend(e.clone());
+        }
+        json!({ "input": input })
+    };
+    let worker = "x-contractor-id: C-ACME\r\n";
+    let owner = "x-owner-id: O-1\r\n";
+    let steps: [(&str, &str, &str, &str, &str, Value); 7] = [
+        (
+            "agent-7",
+            "agent",
+            "",
+            "acknowledgeTicket",
+            "AcknowledgeTicketInput",
+            json!({ "note": "called" }),
+        ),
+        (
+            "mgr-2",
+            "manager",
+            "",
+            "dispatchTicket",
+            "DispatchTicketInput",
+            json!({ "contractorId": "C-ACME" }),
+        ),
+        (
+            "worker-9",
+            "contractor",
+            worker,
+            "scheduleVisit",
+            "ScheduleVisitInput",
+            json!({ "from": "2026-12-30T11:00:00+08:00", "to": "2026-12-30T13:00:00+08:00" }),
+        ),
+        (
+            "worker-9",
+            "contractor",
+            worker,
+            "recordArrival",
+            "NoteInput",
+            json!({ "note": "on site" }),
+        ),
+        (
+            "eng-3",
+            "engineer",
+            "",
+            "diagnoseTicket",
+            "DiagnoseTicketInput",
+            json!({ "cause": "防水层破损", "responsible": "DEVELOPER", "item": "WATERPROOFED_ROOMS",
+                    "plan": "重做防水层", "materials": [], "durationMinutes": 120 }),
+        ),
+        (
+            "owner-wang",
+            "owner",
+            owner,
+            "confirmPlan",
+            "ConfirmPlanInput",
+            json!({ "confirmation": "SIG-1" }),
+        ),
+        (
+            "worker-9",
+            "contractor",
+            worker,
+            "completeRepair",
+            "CompleteRepairInput",
+            json!({ "summary": "重做防水层", "usageAdvice": "48小时内勿用水" }),
+        ),
+    ];
+    for (user, role, extra, name, input, fields) in steps {
+        let query = format!("mutation($input: {input}!) {{ {name}(input: $input) {{ position }} }}");
+        call_as(addr, user, role, extra, &query, t(fields)).await;
+    }
+    // Repaired: the resolution clock stopped (on 2026.1), so the
+    // publication leaves it alone.
+    let text = domain::testing::calendar_with_2027("2027.1");
+    let published = call(addr, "admin", PUBLISH, json!({ "text": text })).await;
+    assert_eq!(published["data"]["publishCalendar"]["version"], "2027.1", "{published}");
+    let settled = published["data"]["publishCalendar"]["settled"].to_string();
+    assert!(!settled.contains(&id), "{settled}");
+    assert_eq!(due(&clocks(addr, &id).await, "RESOLUTION").2, "2026.1");
+    // The owner rejects the repair: the resolution clock runs again, and
+    // the same command settles it on 2027.1.
+    call_as(
+        addr,
+        "owner-wang",
+        "owner",
+        owner,
+        "mutation($input: ReasonInput!) { rejectRepair(input: $input) { position } }",
+        t(json!({ "reason": "仍有渗水" })),
+    )
+    .await;
+    let (_, provisional, version) = due(&clocks(addr, &id).await, "RESOLUTION");
+    assert_eq!((provisional, version.as_str()), (false, "2027.1"));
+    let history = call(
+        addr,
+        "auditor",
+        "query($id: String!) { ticketHistory(id: $id) { events { type } } }",
+        json!({ "id": id }),
+    )
+    .await;
+    let types: Vec<&str> = history["data"]["ticketHistory"]["events"]
+        .as_array()
+        .unwrap_or_else(|| panic!("{history}"))
+        .iter()
+        .filter_map(|e| e["type"].as_str())
+        .collect();
+    assert_eq!(types[types.len() - 2..], ["Rejected", "CalendarSettled"], "{types:?}");
+    crate::support::stop(run).await;
+}
