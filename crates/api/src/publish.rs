@@ -87,11 +87,12 @@ pub fn list(service: &Service, kind: ReferenceKind) -> String {
     let mut out = String::new();
     for p in references.published.iter().filter(|p| p.kind == kind) {
         let mut line = format!(
-            "{} {}  published {} (UTC+8) by {}  from {}  sha256 {}",
+            "{} {}  published {} (UTC+8) by {} ({})  from {}  sha256 {}",
             p.publication.id,
             p.publication.version,
             local(&p.at),
-            p.actor,
+            p.actor.user,
+            p.actor.role,
             p.publication.source,
             p.publication.sha256
         );
