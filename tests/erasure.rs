@@ -129,7 +129,7 @@ fn derived_forms(keys: &Path, phone: &str) -> Vec<Vec<u8>> {
         }
     }
     assert!(!forms.is_empty(), "the key folder keeps a secret");
-    let ring = eventlog::keys::Keyring::open(keys).unwrap_or_else(|e| panic!("{e}"));
+    let ring = keyring::Keyring::open(keys).unwrap_or_else(|e| panic!("{e}"));
     forms.extend(ring.derived_names(phone).into_iter().map(String::into_bytes));
     forms
 }
@@ -303,7 +303,7 @@ async fn erasing_an_owner_leaves_no_trace_of_their_data_and_every_history_intact
             "{needle} in clear"
         );
     }
-    let keys = eventlog::keys::Keyring::open(data.join("keys")).unwrap_or_else(|e| panic!("{e}"));
+    let keys = keyring::Keyring::open(data.join("keys")).unwrap_or_else(|e| panic!("{e}"));
     let owner_key_file = keys.key_path(&projections::privacy::owner_subject(
         &"O-ER".parse().unwrap_or_else(|e| panic!("{e}")),
     ));
@@ -346,7 +346,7 @@ async fn erasing_an_owner_leaves_no_trace_of_their_data_and_every_history_intact
             String::from_utf8_lossy(&form)
         );
     }
-    let keys = eventlog::keys::Keyring::open(data.join("keys")).unwrap_or_else(|e| panic!("{e}"));
+    let keys = keyring::Keyring::open(data.join("keys")).unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(
         projections::privacy::phone_subjects(&keys, PHONE).unwrap_or_else(|e| panic!("{e}")),
         Vec::<String>::new()
@@ -430,7 +430,7 @@ async fn erasing_an_owner_leaves_no_trace_of_their_data_and_every_history_intact
     assert_eq!(t3["ticket"]["reporterPhone"], PHONE);
     stop(run).await;
     // ... under a new subject, unrelated to the erased one.
-    let keys = eventlog::keys::Keyring::open(data.join("keys")).unwrap_or_else(|e| panic!("{e}"));
+    let keys = keyring::Keyring::open(data.join("keys")).unwrap_or_else(|e| panic!("{e}"));
     let now = projections::privacy::phone_subjects(&keys, PHONE).unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(now.len(), 1);
     assert_ne!(now, phone_subjects);
@@ -454,7 +454,7 @@ async fn an_earlier_builds_phone_pseudonyms_are_adopted_then_unlinkable_once_era
     let old_secret = [0x5au8; 32];
     std::fs::write(keys.join("pseudonym.secret"), old_secret).unwrap_or_else(|e| panic!("{e}"));
     let legacy = {
-        let ring = eventlog::keys::Keyring::open(&keys).unwrap_or_else(|e| panic!("{e}"));
+        let ring = keyring::Keyring::open(&keys).unwrap_or_else(|e| panic!("{e}"));
         let legacy = ring
             .legacy_pseudonym(PHONE)
             .unwrap_or_else(|| panic!("no legacy secret"));

@@ -201,7 +201,7 @@ async fn a_lost_key_file_reads_as_damage_and_no_new_key_is_minted() {
     let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
     let data = dir.path().join("data");
     folder_with_sealed_values(&data, "O-K3", "13755556666").await;
-    let ring = eventlog::keys::Keyring::open(data.join("keys")).unwrap_or_else(|e| panic!("{e}"));
+    let ring = keyring::Keyring::open(data.join("keys")).unwrap_or_else(|e| panic!("{e}"));
     let key = ring.key_path(&projections::privacy::owner_subject(
         &"O-K3".parse().unwrap_or_else(|e| panic!("{e}")),
     ));

@@ -19,7 +19,7 @@ fn dependencies(krate: &str) -> BTreeSet<String> {
         .collect()
 }
 
-const INTERNAL: [&str; 4] = ["domain", "eventlog", "projections", "api"];
+const INTERNAL: [&str; 5] = ["domain", "eventlog", "keyring", "projections", "api"];
 
 fn internal(krate: &str) -> BTreeSet<String> {
     dependencies(krate)
@@ -33,16 +33,24 @@ fn internal_dependencies_point_one_way() {
     let expect = |names: &[&str]| names.iter().map(|s| s.to_string()).collect::<BTreeSet<_>>();
     assert_eq!(internal("domain"), expect(&[]), "domain depends on no other crate");
     assert_eq!(internal("eventlog"), expect(&[]), "eventlog depends on no other crate");
-    assert!(internal("projections").is_subset(&expect(&["domain", "eventlog"])));
-    assert!(internal("api").is_subset(&expect(&["domain", "eventlog", "projections"])));
+    assert_eq!(internal("keyring"), expect(&[]), "keyring depends on no other crate");
+    assert!(internal("projections").is_subset(&expect(&["domain", "eventlog", "keyring"])));
+    assert!(internal("api").is_subset(&expect(&["domain", "eventlog", "keyring", "projections"])));
 }
 
 #[test]
 fn infrastructure_stays_in_its_crate() {
-    for krate in ["domain", "projections", "api"] {
+    for krate in ["domain", "keyring", "projections", "api"] {
         assert!(!dependencies(krate).contains("sled"), "{krate} must not know sled");
     }
-    for krate in ["domain", "eventlog", "projections"] {
+    // The cryptography of personal data lives in the key ring alone.
+    for krate in ["domain", "eventlog", "projections", "api"] {
+        assert!(
+            !dependencies(krate).contains("chacha20poly1305"),
+            "{krate} must leave sealing to keyring"
+        );
+    }
+    for krate in ["domain", "eventlog", "keyring", "projections"] {
         let deps = dependencies(krate);
         for web in ["axum", "async-graphql", "hyper", "tower", "serde_json"] {
             assert!(!deps.contains(web), "{krate} must not know {web}");

@@ -1,7 +1,7 @@
 //! The key folder of a data folder (`<data>/keys`), opened with its log:
 //! bound to the data folder through `<data>/keys.id` (outside the log), so
 //! that a missing or replaced key folder is refused instead of silently
-//! replaced by new keys (see [`eventlog::keys::Keyring::open_bound`]); a
+//! replaced by new keys (see [`keyring::Keyring::open_bound`]); a
 //! key folder of an earlier build has its phone pseudonyms adopted and its
 //! pseudonym secret retired (see
 //! [`projections::privacy::adopt_legacy_pseudonyms`]).
@@ -9,8 +9,8 @@
 use std::path::Path;
 use std::sync::Arc;
 
-use eventlog::keys::Keyring;
 use eventlog::SledEventStore;
+use keyring::Keyring;
 
 use crate::error::AppError;
 

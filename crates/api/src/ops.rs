@@ -45,7 +45,7 @@ pub fn today() -> NaiveDate {
 /// holds events, so that demo data never mixes with real records.
 pub async fn fill_demo(
     store: &dyn EventStore,
-    keyring: &std::sync::Arc<eventlog::keys::Keyring>,
+    keyring: &std::sync::Arc<keyring::Keyring>,
     config: &GeneratorConfig,
 ) -> Result<GeneratedSummary, AppError> {
     if let Some(head) = store.head() {

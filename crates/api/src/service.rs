@@ -130,7 +130,7 @@ pub struct Service {
     publication: tokio::sync::RwLock<()>,
     metrics: crate::metrics::Metrics,
     ticket_cache: tickets::RecordCache,
-    keyring: Arc<eventlog::keys::Keyring>,
+    keyring: Arc<keyring::Keyring>,
     clock: crate::clock::Clock,
 }
 
@@ -198,7 +198,7 @@ impl Service {
     }
 
     /// The keys that seal personal data (`data/keys`).
-    pub fn keyring(&self) -> &Arc<eventlog::keys::Keyring> {
+    pub fn keyring(&self) -> &Arc<keyring::Keyring> {
         &self.keyring
     }
 

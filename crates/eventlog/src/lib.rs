@@ -119,7 +119,6 @@
 pub mod codec;
 pub mod envelope;
 mod error;
-pub mod keys;
 mod sled_store;
 mod store;
 mod types;

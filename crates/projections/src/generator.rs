@@ -3494,7 +3494,7 @@ pub async fn write_log(store: &dyn EventStore, config: &GeneratorConfig) -> Resu
 pub async fn write_log_with(
     store: &dyn EventStore,
     config: &GeneratorConfig,
-    ring: Option<std::sync::Arc<eventlog::keys::Keyring>>,
+    ring: Option<std::sync::Arc<keyring::Keyring>>,
 ) -> Result<GeneratedSummary, GeneratorError> {
     let ring = ring.as_ref();
     let mut generator = Generator::new(config.clone())?;
@@ -3529,7 +3529,7 @@ pub async fn write_log_with(
 async fn append_all(
     store: &dyn EventStore,
     records: impl Iterator<Item = Result<GeneratedRecord, GeneratorError>> + Send,
-    ring: Option<&std::sync::Arc<eventlog::keys::Keyring>>,
+    ring: Option<&std::sync::Arc<keyring::Keyring>>,
     written: &mut GeneratedSummary,
 ) -> Result<(), GeneratorError> {
     let mut appends = stream::iter(records)

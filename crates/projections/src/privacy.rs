@@ -1,5 +1,5 @@
 //! Personal data in stored events: sealed under a key per data subject
-//! ([`eventlog::keys::Keyring`]), so that erasing a person destroys one key
+//! ([`keyring::Keyring`]), so that erasing a person destroys one key
 //! and leaves every history replayable (crypto-shredding, PIPL art. 47).
 //!
 //! Whose key seals a value:
@@ -29,8 +29,8 @@ use domain::ids::{OwnerId, TicketId};
 use domain::personal::{Personal, PersonalField, Sealed, TextKind, TextSeal};
 use domain::ticket::{Reporter, TicketEvent};
 use eventlog::codec;
-use eventlog::keys::{describe_subject, KeyError, Keyring, Unsealed};
 use eventlog::EventStore;
+use keyring::{describe_subject, KeyError, Keyring, Unsealed};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 

@@ -360,7 +360,7 @@ pub struct OwnerOut {
 impl OwnerOut {
     /// The owner, with personal fields in full or masked (opened with
     /// `ring`; erased or damaged ones as their markers).
-    pub fn new(ring: &eventlog::keys::Keyring, o: a::Owner, personal: bool) -> Result<Self, AppError> {
+    pub fn new(ring: &keyring::Keyring, o: a::Owner, personal: bool) -> Result<Self, AppError> {
         Ok(Self {
             id: o.id.to_string(),
             name: super::types::shown(ring, &o.name, personal, |n| n.full())?,

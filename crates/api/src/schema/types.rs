@@ -901,7 +901,7 @@ pub const ERASED: &str = projections::privacy::ERASED;
 /// not open, [`ERASED`] or the marker of damage
 /// ([`projections::privacy::KEY_MISSING`]).
 pub(crate) fn shown<T: domain::personal::Mask + serde::de::DeserializeOwned + Clone>(
-    ring: &eventlog::keys::Keyring,
+    ring: &keyring::Keyring,
     value: &domain::personal::Personal<T>,
     whole: bool,
     full: impl Fn(&T) -> String,
