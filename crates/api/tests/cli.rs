@@ -188,7 +188,10 @@ fn tokens_work_through_the_server_and_never_reach_its_logs() {
     assert!(created.status.success(), "{created:?}");
     let token = stdout(&created).trim().to_string();
     assert!(token.starts_with("ast_"), "{token}");
-    let secret = token.rsplit('_').next().unwrap_or_default().to_string();
+    // `ast_<id>_<secret>`: the secret is URL-safe base64 and may itself
+    // hold underscores, so it is everything after the second one.
+    let secret = token.splitn(3, '_').nth(2).unwrap_or_default().to_string();
+    assert!(secret.len() >= 40, "{token}");
     let listed = aftersales(&data, &["token", "list"]);
     let listing = stdout(&listed);
     assert!(listing.contains("analyst") && listing.contains("an-1"), "{listing}");
