@@ -203,7 +203,13 @@ impl Clock {
         if !self.running || self.paused_since.is_some() {
             return None;
         }
-        Some(match self.target {
+        Some(self.due_from_mark())
+    }
+
+    /// The due instant counted from `mark` on, as if running: for a
+    /// paused clock, the one it would have if it resumed now.
+    fn due_from_mark(&self) -> DateTime<Utc> {
+        match self.target {
             ClockTarget::Deadline { due } => due,
             ClockTarget::Duration { minutes, basis } => {
                 let remaining = TimeDelta::minutes(i64::from(minutes)) - self.used;
@@ -213,21 +219,6 @@ impl Clock {
                     self.breached_at.unwrap_or(self.mark)
                 }
             }
-        })
-    }
-
-    /// The due instant if the clock, paused, resumed at `mark`.
-    fn due_if_resumed(&self) -> Option<DateTime<Utc>> {
-        match self.target {
-            ClockTarget::Duration { minutes, basis } => {
-                let remaining = TimeDelta::minutes(i64::from(minutes)) - self.used;
-                Some(if remaining > TimeDelta::zero() {
-                    advance(&self.calendar, basis, self.mark, remaining)
-                } else {
-                    self.mark
-                })
-            }
-            ClockTarget::Deadline { due } => Some(due),
         }
     }
 
@@ -341,7 +332,7 @@ impl Clock {
         // A paused clock has no due instant; the one it would have if it
         // resumed now tells whether it reaches into an uncovered year.
         let due = if self.running {
-            self.due().or_else(|| self.due_if_resumed())
+            self.due().or_else(|| Some(self.due_from_mark()))
         } else {
             self.last_due
         };
