@@ -6,7 +6,7 @@
 use std::net::SocketAddr;
 use std::sync::Arc;
 
-use api::auth::{Principal, TokenStore};
+use application::auth::{Principal, TokenStore};
 use domain::actor::Role;
 use domain::ids::{ContractorId, UserId};
 use serde_json::{json, Value};

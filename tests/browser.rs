@@ -12,7 +12,7 @@ use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use api::auth::{Principal, TokenStore};
+use application::auth::{Principal, TokenStore};
 use domain::actor::Role;
 use domain::ids::UserId;
 use fantoccini::{Client, ClientBuilder, Locator};

@@ -24,7 +24,7 @@ fn hours_on(hours: i64) -> chrono::DateTime<chrono::Utc> {
 /// The server on `dir`, its clock at `at`, once every view has caught up.
 async fn serve(dir: &Path, at: chrono::DateTime<chrono::Utc>) -> Running {
     let run = crate::support::serve_at(dir, at).await;
-    api::ops::wait_ready(&run.service, |_| {})
+    application::jobs::wait_ready(&run.service, |_| {})
         .await
         .unwrap_or_else(|e| panic!("{}", e.message()));
     run
@@ -166,12 +166,12 @@ async fn receive(addr: SocketAddr, id: &str, owner: Option<&str>, family: &str, 
 
 /// The erasure of `owner`, as `aftersales erase-owner … --request …` runs
 /// it, the service's clock at `at`.
-async fn erase_owner(data: &Path, at: chrono::DateTime<chrono::Utc>, owner: &str) -> api::service::Erasure {
+async fn erase_owner(data: &Path, at: chrono::DateTime<chrono::Utc>, owner: &str) -> application::service::Erasure {
     let service = crate::support::open_service_at(data, at);
-    api::ops::wait_ready(&service, |_| {})
+    application::jobs::wait_ready(&service, |_| {})
         .await
         .unwrap_or_else(|e| panic!("{}", e.message()));
-    let acting = api::service::Acting::by(domain::actor::Actor::staff(
+    let acting = application::service::Acting::by(domain::actor::Actor::staff(
         "dpo-1".parse().unwrap_or_else(|e| panic!("{e}")),
         domain::actor::Role::Admin,
     ));
@@ -275,7 +275,7 @@ async fn erasing_an_owner_leaves_no_trace_of_their_data_and_every_history_intact
     assert!(comments.contains(&format!("请拨{PHONE_TYPED_86}联系")), "{comments}");
     // Reports are read from views that follow the log asynchronously;
     // the snapshot is taken once every view has the acknowledgement.
-    api::ops::wait_ready(&run.service, |_| {})
+    application::jobs::wait_ready(&run.service, |_| {})
         .await
         .unwrap_or_else(|e| panic!("{}", e.message()));
     let reports_before = ok(a, MANAGER, REPORTS, json!({})).await;
@@ -304,10 +304,10 @@ async fn erasing_an_owner_leaves_no_trace_of_their_data_and_every_history_intact
         );
     }
     let keys = keyring::Keyring::open(data.join("keys")).unwrap_or_else(|e| panic!("{e}"));
-    let owner_key_file = keys.key_path(&projections::privacy::owner_subject(
+    let owner_key_file = keys.key_path(&eventformat::sealing::owner_subject(
         &"O-ER".parse().unwrap_or_else(|e| panic!("{e}")),
     ));
-    let phone_subjects = projections::privacy::phone_subjects(&keys, PHONE).unwrap_or_else(|e| panic!("{e}"));
+    let phone_subjects = eventformat::sealing::phone_subjects(&keys, PHONE).unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(phone_subjects.len(), 1, "{phone_subjects:?}");
     let phone_key_file = keys.key_path(&phone_subjects[0]);
     let owner_key = std::fs::read(&owner_key_file).unwrap_or_else(|e| panic!("{e}"));
@@ -348,7 +348,7 @@ async fn erasing_an_owner_leaves_no_trace_of_their_data_and_every_history_intact
     }
     let keys = keyring::Keyring::open(data.join("keys")).unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(
-        projections::privacy::phone_subjects(&keys, PHONE).unwrap_or_else(|e| panic!("{e}")),
+        eventformat::sealing::phone_subjects(&keys, PHONE).unwrap_or_else(|e| panic!("{e}")),
         Vec::<String>::new()
     );
     drop(keys);
@@ -431,7 +431,7 @@ async fn erasing_an_owner_leaves_no_trace_of_their_data_and_every_history_intact
     stop(run).await;
     // ... under a new subject, unrelated to the erased one.
     let keys = keyring::Keyring::open(data.join("keys")).unwrap_or_else(|e| panic!("{e}"));
-    let now = projections::privacy::phone_subjects(&keys, PHONE).unwrap_or_else(|e| panic!("{e}"));
+    let now = eventformat::sealing::phone_subjects(&keys, PHONE).unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(now.len(), 1);
     assert_ne!(now, phone_subjects);
 }

@@ -10,12 +10,12 @@ use serde_json::{json, Value};
 pub(crate) struct Server {
     pub(crate) _dir: tempfile::TempDir,
     pub(crate) addr: SocketAddr,
-    pub(crate) service: Arc<api::service::Service>,
+    pub(crate) service: Arc<application::service::Service>,
 }
 
 /// The archive records [`RECEIVE`] and its variants name: owner O-1 of
 /// units HZ-1-3-1502 and SH-2-3-0801.
-pub(crate) async fn seed_fixtures(service: &api::service::Service) {
+pub(crate) async fn seed_fixtures(service: &application::service::Service) {
     let units = ["HZ-1-3-1502", "SH-2-3-0801"];
     crate::support::seed_owner(service, "O-1", ("王", "小明"), "13812345678", &units).await;
 }

@@ -99,7 +99,7 @@ fn snapshot(dir: &Path) -> Vec<(PathBuf, Vec<u8>)> {
 
 /// The message with which opening `data` is refused.
 fn refusal(data: &Path) -> String {
-    match api::service::Service::open(data) {
+    match application::service::Service::open(data) {
         Ok(service) => {
             let _ = service.close();
             panic!("{} opened", data.display())
@@ -202,7 +202,7 @@ async fn a_lost_key_file_reads_as_damage_and_no_new_key_is_minted() {
     let data = dir.path().join("data");
     folder_with_sealed_values(&data, "O-K3", "13755556666").await;
     let ring = keyring::Keyring::open(data.join("keys")).unwrap_or_else(|e| panic!("{e}"));
-    let key = ring.key_path(&projections::privacy::owner_subject(
+    let key = ring.key_path(&eventformat::sealing::owner_subject(
         &"O-K3".parse().unwrap_or_else(|e| panic!("{e}")),
     ));
     drop(ring);
@@ -235,7 +235,7 @@ async fn a_lost_key_file_reads_as_damage_and_no_new_key_is_minted() {
     let service = run.service.clone();
     // Erasing the owner is refused while their values cannot be read: the
     // keys of their phone numbers could not all be found.
-    let acting = api::service::Acting::by(domain::actor::Actor::staff(
+    let acting = application::service::Acting::by(domain::actor::Actor::staff(
         "dpo-1".parse().unwrap_or_else(|e| panic!("{e}")),
         domain::actor::Role::Admin,
     ));
@@ -256,13 +256,13 @@ async fn a_lost_key_file_reads_as_damage_and_no_new_key_is_minted() {
 async fn fresh_folders_and_folders_with_only_appended_events_open() {
     let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
     let fresh = dir.path().join("fresh");
-    let service = api::service::Service::open(&fresh).unwrap_or_else(|e| panic!("{}", e.message()));
+    let service = application::service::Service::open(&fresh).unwrap_or_else(|e| panic!("{}", e.message()));
     service.shutdown().await.unwrap_or_else(|e| panic!("{}", e.message()));
     drop(service);
     assert!(fresh.join("keys").join("keyring.id").exists() && fresh.join("keys.id").exists());
 
     let appended = dir.path().join("appended");
-    let store = api::ops::open_log(&appended).unwrap_or_else(|e| panic!("{}", e.message()));
+    let store = application::jobs::open_log(&appended).unwrap_or_else(|e| panic!("{}", e.message()));
     for (stream, body) in [("t", "漏水"), ("ticket-1", "not a domain event")] {
         let event = eventlog::NewEvent {
             id: eventlog::EventId::new_random(),
@@ -283,7 +283,7 @@ async fn fresh_folders_and_folders_with_only_appended_events_open() {
     store.close().unwrap_or_else(|e| panic!("{e}"));
     drop(store);
     assert!(!appended.join("keys").exists());
-    let service = api::service::Service::open(&appended).unwrap_or_else(|e| panic!("{}", e.message()));
+    let service = application::service::Service::open(&appended).unwrap_or_else(|e| panic!("{}", e.message()));
     service.shutdown().await.unwrap_or_else(|e| panic!("{}", e.message()));
     drop(service);
     let id = std::fs::read_to_string(appended.join("keys").join("keyring.id")).unwrap_or_else(|e| panic!("{e}"));

@@ -86,7 +86,7 @@ async fn start() -> Server {
 }
 
 /// The companies and engineers these tests dispatch to.
-async fn directory(service: &api::service::Service) {
+async fn directory(service: &application::service::Service) {
     crate::support::seed_directory(service, &["C-ACME", "C-OTHER"], &["eng-3"]).await;
 }
 

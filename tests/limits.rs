@@ -21,7 +21,7 @@ const JSON: &str = "application/json";
 /// test chooses.
 struct Setup {
     _dir: tempfile::TempDir,
-    service: Arc<api::service::Service>,
+    service: Arc<application::service::Service>,
 }
 
 impl Setup {
@@ -31,15 +31,15 @@ impl Setup {
         let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
         let service = Arc::new(crate::support::open_service(dir.path()));
         if let Some(tickets) = tickets {
-            let config = projections::generator::GeneratorConfig {
+            let config = simulator::GeneratorConfig {
                 tickets,
                 units: tickets,
-                ..api::ops::demo_config(domain::testing::test_today())
+                ..application::jobs::demo_config(domain::testing::test_today())
             };
-            api::ops::fill_demo(service.store().as_ref(), service.keyring(), &config)
+            application::jobs::fill_demo(service.store().as_ref(), service.keyring(), &config)
                 .await
                 .unwrap_or_else(|e| panic!("{}", e.message()));
-            api::ops::wait_ready(&service, |_| {})
+            application::jobs::wait_ready(&service, |_| {})
                 .await
                 .unwrap_or_else(|e| panic!("{}", e.message()));
         }

@@ -53,7 +53,7 @@ async fn metrics_are_scraped_in_the_prometheus_format() {
 
     // The clock figures are read from the SLA view, which follows the log
     // asynchronously: scrape once every view has the ticket.
-    api::ops::wait_ready(&s.service, |_| {})
+    application::jobs::wait_ready(&s.service, |_| {})
         .await
         .unwrap_or_else(|e| panic!("{}", e.message()));
     let (status, text) = request(s.addr, "GET", "/metrics", "", "").await;

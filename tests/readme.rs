@@ -25,15 +25,15 @@ async fn the_readme_operations_work_as_pasted_on_demo_data() {
     let operations = readme_operations();
     assert_eq!(operations.len(), 3, "the README should show three operations");
     let s = start_empty().await;
-    let config = projections::generator::GeneratorConfig {
+    let config = simulator::GeneratorConfig {
         tickets: 300,
         units: 300,
-        ..api::ops::demo_config(domain::testing::test_today())
+        ..application::jobs::demo_config(domain::testing::test_today())
     };
-    api::ops::fill_demo(s.service.store().as_ref(), s.service.keyring(), &config)
+    application::jobs::fill_demo(s.service.store().as_ref(), s.service.keyring(), &config)
         .await
         .unwrap_or_else(|e| panic!("{}", e.message()));
-    api::ops::wait_ready(&s.service, |_| {})
+    application::jobs::wait_ready(&s.service, |_| {})
         .await
         .unwrap_or_else(|e| panic!("{}", e.message()));
     let mut answers = Vec::new();

@@ -466,7 +466,7 @@ async fn a_clock_restarted_after_the_publication_is_settled_by_that_command() {
             domain::archive::UnitCommand::RecordDelivery {
                 delivered_on: chrono::NaiveDate::from_ymd_opt(2025, 6, 30).unwrap_or_default(),
             },
-            api::service::Acting::by(system),
+            application::service::Acting::by(system),
         )
         .await
         .unwrap_or_else(|e| panic!("{}", e.message()));

@@ -477,7 +477,7 @@ async fn a_link_cut_short_after_the_tickets_half_is_completed_by_a_retry() {
         .to_string();
     // The ticket's half alone, as a crash between the two writes leaves it.
     let ticket: domain::ids::TicketId = id.parse().unwrap_or_else(|e| panic!("{e}"));
-    let acting = api::service::Acting::by(domain::actor::Actor::staff(
+    let acting = application::service::Acting::by(domain::actor::Actor::staff(
         "mgr-9".parse().unwrap_or_else(|e| panic!("{e}")),
         domain::actor::Role::Manager,
     ));

@@ -221,7 +221,7 @@ async fn a_damaged_write_ahead_file_is_refused_then_repaired_and_served_without_
 
     // The service starts and serves every ticket but the lost one.
     let run = serve(&data).await;
-    api::ops::wait_ready(&run.service, |_| {})
+    application::jobs::wait_ready(&run.service, |_| {})
         .await
         .unwrap_or_else(|e| panic!("the views do not catch up: {}", e.message()));
     let kept: Vec<String> = all.iter().filter(|id| **id != lost_id).cloned().collect();

@@ -6,7 +6,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use api::auth::{Principal, TokenStore};
+use application::auth::{Principal, TokenStore};
 use domain::actor::Role;
 use domain::ids::{ProjectId, UserId};
 use futures_util::{SinkExt, StreamExt};
@@ -22,7 +22,7 @@ struct Server {
     _dir: tempfile::TempDir,
     addr: SocketAddr,
     tokens: Arc<TokenStore>,
-    service: Arc<api::service::Service>,
+    service: Arc<application::service::Service>,
 }
 
 /// A server authenticating tokens, its archive holding the fixtures'

@@ -171,16 +171,16 @@ async fn a_subscriber_misses_nothing_appended_in_bulk() {
     // mutations: the subscription must not outrun the tickets view. One
     // project, so that every generated ticket is one the subscriber asked
     // for: 300 of them, written in one burst.
-    let config = projections::generator::GeneratorConfig {
+    let config = simulator::GeneratorConfig {
         projects: 1,
         tickets: 300,
         units: 300,
-        ..api::ops::demo_config(domain::testing::test_today())
+        ..application::jobs::demo_config(domain::testing::test_today())
     };
-    let summary = api::ops::fill_demo(s.service.store().as_ref(), s.service.keyring(), &config)
+    let summary = application::jobs::fill_demo(s.service.store().as_ref(), s.service.keyring(), &config)
         .await
         .unwrap_or_else(|e| panic!("{}", e.message()));
-    api::ops::wait_ready(&s.service, |_| {})
+    application::jobs::wait_ready(&s.service, |_| {})
         .await
         .unwrap_or_else(|e| panic!("{}", e.message()));
     let listed = gql(

@@ -12,23 +12,23 @@ use chrono::{DateTime, Utc};
 /// A server running in this process.
 pub struct Running {
     pub addr: SocketAddr,
-    pub service: Arc<api::service::Service>,
+    pub service: Arc<application::service::Service>,
     pub task: tokio::task::JoinHandle<()>,
 }
 
 /// Opens the data folder `dir` with the service's clock started at
 /// [`domain::testing::test_now`], the instant the end-to-end tests build
 /// their data around, never the machine's clock.
-pub fn open_service(dir: &Path) -> api::service::Service {
+pub fn open_service(dir: &Path) -> application::service::Service {
     open_service_at(dir, domain::testing::test_now())
 }
 
 /// Opens the data folder `dir` with the service's clock started at `at`,
 /// for a test whose data has fixed dates of its own.
-pub fn open_service_at(dir: &Path, at: DateTime<Utc>) -> api::service::Service {
-    api::service::Service::open(dir)
+pub fn open_service_at(dir: &Path, at: DateTime<Utc>) -> application::service::Service {
+    application::service::Service::open(dir)
         .unwrap_or_else(|e| panic!("opening {}: {}", dir.display(), e.message()))
-        .with_clock(api::clock::Clock::starting_at(at))
+        .with_clock(application::clock::Clock::starting_at(at))
 }
 
 /// An instant written as RFC 3339 (`2026-10-20T10:00:00+08:00`).
@@ -185,8 +185,8 @@ fn id_error<T>(e: domain::error::DomainError) -> T {
     panic!("{e}")
 }
 
-fn system() -> api::service::Acting {
-    api::service::Acting::by(domain::actor::Actor::staff(
+fn system() -> application::service::Acting {
+    application::service::Acting::by(domain::actor::Actor::staff(
         domain::ids::UserId::new("test-setup").unwrap_or_else(|e| panic!("{e}")),
         domain::actor::Role::System,
     ))
@@ -196,7 +196,7 @@ fn system() -> api::service::Acting {
 /// `units` name (`<project>-<n>-<number>`: building `<project>-<n>`), each
 /// once, so that tickets may be received for them. A bare project id
 /// (without a building and number) registers just the project.
-pub async fn seed_units(service: &api::service::Service, units: &[&str]) {
+pub async fn seed_units(service: &application::service::Service, units: &[&str]) {
     use domain::archive::{ProjectCommand, UnitCommand};
     use domain::ids::{BuildingId, ProjectId, UnitId};
     for unit in units {
@@ -259,7 +259,13 @@ pub async fn seed_units(service: &api::service::Service, units: &[&str]) {
 
 /// Registers owner `id` with `phone` (unless they are registered) and
 /// links them to `units` (seeded first), contracts signed on 2020-01-01.
-pub async fn seed_owner(service: &api::service::Service, id: &str, name: (&str, &str), phone: &str, units: &[&str]) {
+pub async fn seed_owner(
+    service: &application::service::Service,
+    id: &str,
+    name: (&str, &str),
+    phone: &str,
+    units: &[&str],
+) {
     use domain::archive::OwnerCommand;
     use domain::ids::{OwnerId, UnitId};
     use domain::personal::{PersonName, Personal, PhoneNumber};
@@ -300,7 +306,7 @@ pub async fn seed_owner(service: &api::service::Service, id: &str, name: (&str, 
 
 /// Registers, as the system, the contractor companies and engineers that
 /// tickets are dispatched to (each once).
-pub async fn seed_directory(service: &api::service::Service, contractors: &[&str], engineers: &[&str]) {
+pub async fn seed_directory(service: &application::service::Service, contractors: &[&str], engineers: &[&str]) {
     use domain::directory::{ContractorCommand, EngineerCommand};
     use domain::ids::{ContractorId, UserId};
     for c in contractors {

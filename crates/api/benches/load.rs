@@ -19,8 +19,8 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use api::auth::{Principal, TokenStore};
 use api::server::{Identity, ServerOptions};
+use application::auth::{Principal, TokenStore};
 use domain::actor::Role;
 use domain::ids::UserId;
 use eventlog::EventStore;
@@ -181,16 +181,18 @@ async fn run() -> Result<(), String> {
 
     // The service with demo data, caught up.
     let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
-    let service = Arc::new(api::service::Service::open(dir.path()).map_err(|e| e.message())?);
-    let config = projections::generator::GeneratorConfig {
+    let service = Arc::new(application::service::Service::open(dir.path()).map_err(|e| e.message())?);
+    let config = simulator::GeneratorConfig {
         tickets,
-        ..api::ops::demo_config(domain::testing::test_today())
+        ..application::jobs::demo_config(domain::testing::test_today())
     };
     let started = Instant::now();
-    api::ops::fill_demo(service.store().as_ref(), service.keyring(), &config)
+    application::jobs::fill_demo(service.store().as_ref(), service.keyring(), &config)
         .await
         .map_err(|e| e.message())?;
-    api::ops::wait_ready(&service, |_| {}).await.map_err(|e| e.message())?;
+    application::jobs::wait_ready(&service, |_| {})
+        .await
+        .map_err(|e| e.message())?;
     println!(
         "dataset: {} events, written and caught up in {:.1} s",
         service.head().map_or(0, |h| h + 1),

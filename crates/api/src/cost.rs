@@ -332,7 +332,7 @@ pub fn shape(
             limit: limits.max_depth,
         });
     }
-    if let Some(operation) = crate::documents::operation(document, operation_name) {
+    if let Some(operation) = crate::document_cache::operation(document, operation_name) {
         if operation.node.ty == OperationType::Mutation {
             // Fragments on the root count like the fields they hold.
             shape.mutations = root_fields(document, &operation.node.selection_set.node, &mut Vec::new());

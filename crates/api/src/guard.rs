@@ -88,6 +88,8 @@ fn has_code(error: &ServerError) -> bool {
 /// no operation named among several) do not fit the document; field
 /// errors without a code are arguments async-graphql could not read.
 fn code_the_rest(errors: &mut [ServerError]) {
+    // The application's own errors, returned by resolvers with `?`.
+    errors.iter_mut().for_each(crate::error::code);
     for error in errors.iter_mut().filter(|e| !has_code(e)) {
         let code = if error.path.is_empty() {
             codes::GRAPHQL_VALIDATION_FAILED
@@ -269,9 +271,9 @@ mod tests {
     use serde_json::json;
 
     use super::*;
-    use crate::auth::Principal;
     use crate::schema::AppSchema;
-    use crate::service::Service;
+    use application::auth::Principal;
+    use application::service::Service;
 
     fn open() -> (tempfile::TempDir, Arc<Service>) {
         let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
@@ -483,7 +485,7 @@ mod tests {
     async fn no_field_starts_after_the_deadline() {
         let (_dir, service) = open();
         // The project the report names.
-        let system = crate::service::Acting::by(domain::actor::Actor::staff(
+        let system = application::service::Acting::by(domain::actor::Actor::staff(
             domain::ids::UserId::new("setup").unwrap_or_else(|e| panic!("{e}")),
             domain::actor::Role::System,
         ));

@@ -5,7 +5,7 @@ use domain::error::DomainError;
 use domain::reference::ReferenceKind;
 
 use crate::error::AppError;
-use crate::service::{PublishOutcome, Service};
+use application::service::{PublishOutcome, Service};
 
 /// An instant as staff read it (UTC+8, the calendar zone of every project).
 fn local(at: &chrono::DateTime<chrono::Utc>) -> String {

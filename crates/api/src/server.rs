@@ -21,15 +21,16 @@ use axum::Router;
 use domain::actor::Role;
 use domain::ids::{ContractorId, OwnerId, ProjectId, UserId};
 
-use crate::auth::{AuthError, Principal, TokenStore};
 use crate::cost::DocumentLimits;
-use crate::documents::DocumentCache;
+use crate::document_cache::DocumentCache;
 use crate::error::codes;
 use crate::limits::{Concurrency, Gate, Rate, RateLimiter};
+use crate::metrics::Metrics;
+use application::auth::{AuthError, Principal, TokenStore};
 use async_graphql::parser::types::ExecutableDocument;
 
 use crate::schema::{self, AppSchema};
-use crate::service::Service;
+use application::service::Service;
 
 /// How the server learns who is calling.
 #[derive(Clone)]
@@ -56,6 +57,7 @@ struct AppState {
     max_response_bytes: usize,
     /// One `/metrics` scrape at a time (it scans the SLA view).
     scrape: Arc<tokio::sync::Semaphore>,
+    metrics: Arc<Metrics>,
 }
 
 /// How the server is exposed.
@@ -119,7 +121,10 @@ pub fn router(service: Arc<Service>, identity: Identity) -> Router {
 pub fn router_with(service: Arc<Service>, options: ServerOptions) -> Router {
     use axum::http::header::{HeaderName, HeaderValue};
     use tower_http::set_header::SetResponseHeaderLayer;
-    let (running, queued) = service.metrics().gate_gauges();
+    let process_metrics = Arc::new(Metrics::new());
+    let appends = process_metrics.clone();
+    service.observe_appends(move |took| appends.append(took));
+    let (running, queued) = process_metrics.gate_gauges();
     let state = AppState {
         schema: schema::build_limited(service.clone(), options.introspection, options.document_limits),
         service,
@@ -130,6 +135,7 @@ pub fn router_with(service: Arc<Service>, options: ServerOptions) -> Router {
         request_timeout: options.request_timeout,
         max_response_bytes: options.max_response_bytes,
         scrape: Arc::new(tokio::sync::Semaphore::new(1)),
+        metrics: process_metrics,
     };
     let mut router = Router::new();
     if options.graphiql {
@@ -414,8 +420,7 @@ async fn graphql(
         }
     };
     state
-        .service
-        .metrics()
+        .metrics
         .request(&answer.operation, &answer.outcome, started.elapsed());
     let mut http = answer.http;
     if let Ok(value) = axum::http::HeaderValue::from_str(&request_id) {
@@ -580,7 +585,7 @@ fn run(job: Job) -> Answer {
     let document = state.documents.get(&request.query);
     let operation = document
         .as_deref()
-        .and_then(|d| crate::documents::root_field(d, request.operation_name.as_deref()))
+        .and_then(|d| crate::document_cache::root_field(d, request.operation_name.as_deref()))
         .unwrap_or_else(|| "invalid".into());
     let _ = label.set(operation.clone());
     // GET runs queries only: the GraphQL over HTTP specification forbids
@@ -588,7 +593,7 @@ fn run(job: Job) -> Answer {
     // executor to report.)
     let get_would_mutate = get
         && document.as_deref().is_some_and(|d| {
-            crate::documents::operation(d, request.operation_name.as_deref()).is_some_and(|op| {
+            crate::document_cache::operation(d, request.operation_name.as_deref()).is_some_and(|op| {
                 matches!(
                     op.node.ty,
                     async_graphql::parser::types::OperationType::Mutation
@@ -721,7 +726,8 @@ async fn metrics(State(state): State<AppState>) -> axum::response::Response {
         return (StatusCode::SERVICE_UNAVAILABLE, "stopping").into_response();
     };
     let service = state.service.clone();
-    match tokio::task::spawn_blocking(move || service.metrics().render(&service)).await {
+    let metrics = state.metrics.clone();
+    match tokio::task::spawn_blocking(move || metrics.render(&service)).await {
         Ok(text) => (
             [(
                 axum::http::header::CONTENT_TYPE,
@@ -1085,9 +1091,9 @@ fn client_message(bytes: &[u8]) -> Option<(&'static str, String)> {
 
 /// 200 once every view has caught up with the log, 503 before; the body
 /// also names the events views set aside as unreadable
-/// ([`crate::ops::readiness`]): such a view keeps serving, degraded.
+/// ([`application::jobs::readiness`]): such a view keeps serving, degraded.
 async fn readyz(State(state): State<AppState>) -> impl IntoResponse {
-    let (ready, body) = crate::ops::readiness(&state.service);
+    let (ready, body) = application::jobs::readiness(&state.service);
     if ready {
         (StatusCode::OK, body)
     } else {

@@ -1,6 +1,6 @@
 //! The views' benchmark (`cargo bench -p projections`).
 //!
-//! 1. Generates a realistic log with `projections::generator` (default: 20
+//! 1. Generates a realistic log with `simulator` (default: 20
 //!    projects, 50,000 units, 120,000 tickets over three years, about a
 //!    million events), or reuses the one in `BENCH_LOG_DIR`.
 //! 2. Raw replay: `read_all` over the whole log, and `read_all` plus
@@ -24,10 +24,11 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use eventformat::wire;
 use eventlog::views::ViewDb;
 use eventlog::{Durability, EventStore, ExpectedVersion, SledEventStore, SledOptions};
-use projections::generator::{Generator, GeneratorConfig};
-use projections::{all_views, wire};
+use projections::all_views;
+use simulator::{Generator, GeneratorConfig};
 
 type BenchResult<T> = Result<T, Box<dyn std::error::Error>>;
 
@@ -182,7 +183,7 @@ fn main() -> BenchResult<()> {
     if !log_dir.join("wal").exists() {
         let started = Instant::now();
         let store = SledEventStore::open(&log_dir, buffered())?;
-        let summary = rt.block_on(projections::generator::write_log(&store, &config))?;
+        let summary = rt.block_on(simulator::write_log(&store, &config))?;
         store.close()?;
         println!(
             "generate tickets={} events={} seconds={:.1}",

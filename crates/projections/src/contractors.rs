@@ -19,7 +19,7 @@ use domain::ticket::{Assignee, TicketEvent};
 use eventlog::views::ViewTree;
 use serde::{Deserialize, Serialize};
 
-use crate::aggregate::{self, Contribution};
+use crate::counters::{self, Contribution};
 use crate::runner::{runs, Applied, Projection, ProjectionError, Run, ViewWriter};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -161,11 +161,11 @@ impl ContractorsView {
                 i64::from(t.chargeable.is_some()),
                 i64::from(t.chargeable == Some(true)),
             ];
-            contribution.add(aggregate::key(SCORE, &t.year, contractor.as_str()), counters);
+            contribution.add(counters::key(SCORE, &t.year, contractor.as_str()), counters);
         }
         let mut ck = vec![CONTRIBUTION];
         ck.extend_from_slice(id.as_str().as_bytes());
-        aggregate::replace(view, ck, contribution)?;
+        counters::replace(view, ck, contribution)?;
         view.put_value(key, &t)
     }
 }
@@ -196,7 +196,7 @@ pub struct Scorecard {
 /// Every contractor's scorecard for `year`, ranked.
 pub fn scorecards(tree: &ViewTree, year: i32) -> Result<Vec<Scorecard>, ProjectionError> {
     let rate = |a: i64, b: i64| (b > 0).then(|| a as f64 / b as f64);
-    let mut cards: Vec<Scorecard> = aggregate::scan(tree, SCORE, &year.to_string())?
+    let mut cards: Vec<Scorecard> = counters::scan(tree, SCORE, &year.to_string())?
         .into_iter()
         .map(|(contractor, c)| {
             let at = |i: usize| c.get(i).copied().unwrap_or(0);

@@ -15,9 +15,9 @@ use domain::ticket::{Location, TicketEvent, TicketKind};
 use eventlog::views::ViewTree;
 use serde::{Deserialize, Serialize};
 
-use crate::aggregate::{self, Contribution};
+use crate::counters::{self, Contribution};
 use crate::runner::{Applied, Projection, ProjectionError, ViewWriter};
-use crate::wire::DomainEvent;
+use eventformat::wire::DomainEvent;
 
 /// The defects projection.
 #[derive(Debug, Clone)]
@@ -152,13 +152,13 @@ impl Projection for DefectsView {
                         }
                         let mut contribution = Contribution::default();
                         for (dim, value) in dims {
-                            contribution.add(aggregate::key(COUNT, dim, &value), vec![1]);
+                            contribution.add(counters::key(COUNT, dim, &value), vec![1]);
                         }
-                        aggregate::replace(view, ck, contribution)
+                        counters::replace(view, ck, contribution)
                     }
                     // A duplicate or a withdrawn report is not a defect.
                     TicketEvent::Withdrawn { .. } | TicketEvent::MergedInto { .. } => {
-                        aggregate::replace(view, ck, Contribution::default())
+                        counters::replace(view, ck, Contribution::default())
                     }
                     _ => Ok(()),
                 }
@@ -170,7 +170,7 @@ impl Projection for DefectsView {
 
 /// Defect counts for every value of a dimension, largest first.
 pub fn counts(tree: &ViewTree, dimension: &str) -> Result<Vec<(String, i64)>, ProjectionError> {
-    let mut out: Vec<(String, i64)> = aggregate::scan(tree, COUNT, dimension)?
+    let mut out: Vec<(String, i64)> = counters::scan(tree, COUNT, dimension)?
         .into_iter()
         .map(|(v, c)| (v, c.first().copied().unwrap_or(0)))
         .filter(|(_, n)| *n != 0)
@@ -181,7 +181,7 @@ pub fn counts(tree: &ViewTree, dimension: &str) -> Result<Vec<(String, i64)>, Pr
 
 /// The defect count of one dimension value.
 pub fn count(tree: &ViewTree, dimension: &str, value: &str) -> Result<i64, ProjectionError> {
-    Ok(aggregate::read(tree, &aggregate::key(COUNT, dimension, value))?
+    Ok(counters::read(tree, &counters::key(COUNT, dimension, value))?
         .first()
         .copied()
         .unwrap_or(0))

@@ -2,33 +2,27 @@
 //! the log directly, except for a ticket's audit history, which is its
 //! stream.
 //!
-//! - [`wire`]: how domain events are stored in the log and read back.
 //! - [`runner`]: the [`runner::Projection`] trait and the runner that keeps
 //!   each view's state and checkpoint together, rebuilds while serving and
 //!   lets callers wait for their own writes.
 //! - [`tickets`]: every ticket's current state, with indexes and cursor
 //!   pagination.
-//! - [`generator`]: a realistic, reproducible after-sales log for
-//!   benchmarks and the demo mode.
 //! - [`sla`], [`satisfaction`], [`contractors`], [`defects`]: the
-//!   analytics views, counters kept by [`aggregate`].
+//!   analytics views, counters kept by [`counters`].
 //! - [`reports`]: the monthly customer-service and weekly repair reports,
 //!   as data and CSV.
 //! - [`timeline`]: a ticket's audit history and its state as of any
 //!   position or instant.
 
-pub mod aggregate;
 pub mod contractors;
+pub mod counters;
 pub mod defects;
-pub mod generator;
-pub mod privacy;
 pub mod reports;
 pub mod runner;
 pub mod satisfaction;
 pub mod sla;
 pub mod tickets;
 pub mod timeline;
-pub mod wire;
 
 use std::sync::Arc;
 

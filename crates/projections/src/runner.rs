@@ -52,7 +52,7 @@ use eventlog::{EventStore, Position, StoreError, Subscription};
 use serde::{de::DeserializeOwned, Serialize};
 use tokio::sync::watch;
 
-use crate::wire::{self, DomainEvent, WireError};
+use eventformat::wire::{self, DomainEvent, WireError};
 
 /// Why a view could not be built or read.
 #[derive(Debug, thiserror::Error)]

@@ -18,9 +18,9 @@ use domain::ticket::{Assignee, Ratings, TicketEvent, TicketKind, TouchpointStage
 use eventlog::views::ViewTree;
 use serde::{Deserialize, Serialize};
 
-use crate::aggregate::{self, Contribution};
+use crate::counters::{self, Contribution};
 use crate::runner::{runs, Applied, Projection, ProjectionError, Run, ViewWriter};
-use crate::wire::DomainEvent;
+use eventformat::wire::DomainEvent;
 
 /// One rating given.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -229,7 +229,7 @@ impl SatisfactionView {
                 None => {}
             }
             for (dim, value) in dims {
-                contribution.add(aggregate::key(RATINGS, dim, &value), c.clone());
+                contribution.add(counters::key(RATINGS, dim, &value), c.clone());
             }
         }
         let repair = matches!(t.kind, TicketKind::Repair | TicketKind::HandoverDefect);
@@ -242,11 +242,11 @@ impl SatisfactionView {
             0,
         );
         for (dim, value) in [("all", String::new()), ("project", t.project.to_string())] {
-            contribution.add(aggregate::key(SERVICE, dim, &value), service.clone());
+            contribution.add(counters::key(SERVICE, dim, &value), service.clone());
         }
         let mut ck = vec![CONTRIBUTION];
         ck.extend_from_slice(id.as_str().as_bytes());
-        aggregate::replace(view, ck, contribution)?;
+        counters::replace(view, ck, contribution)?;
         view.put_value(key, &t)
     }
 }
@@ -265,11 +265,11 @@ impl SatisfactionView {
                 };
                 let mut contribution = Contribution::default();
                 for (dim, value) in [("all", String::new()), ("project", project.to_string())] {
-                    contribution.add(aggregate::key(SERVICE, dim, &value), service_counters(0, 0, 0, 0, 0, 1));
+                    contribution.add(counters::key(SERVICE, dim, &value), service_counters(0, 0, 0, 0, 0, 1));
                 }
                 let mut ck = vec![CONTRIBUTION, b'u'];
                 ck.extend_from_slice(unit.as_str().as_bytes());
-                aggregate::replace(view, ck, contribution)
+                counters::replace(view, ck, contribution)
             }
         }
     }
@@ -304,15 +304,15 @@ fn summary_of(c: &[i64]) -> RatingSummary {
 
 /// Ratings for one dimension value (`("all", "")` for everything).
 pub fn ratings(tree: &ViewTree, dimension: &str, value: &str) -> Result<RatingSummary, ProjectionError> {
-    Ok(summary_of(&aggregate::read(
+    Ok(summary_of(&counters::read(
         tree,
-        &aggregate::key(RATINGS, dimension, value),
+        &counters::key(RATINGS, dimension, value),
     )?))
 }
 
 /// Ratings for every value of a dimension.
 pub fn ratings_by(tree: &ViewTree, dimension: &str) -> Result<Vec<(String, RatingSummary)>, ProjectionError> {
-    Ok(aggregate::scan(tree, RATINGS, dimension)?
+    Ok(counters::scan(tree, RATINGS, dimension)?
         .into_iter()
         .map(|(v, c)| (v, summary_of(&c)))
         .collect())
@@ -344,10 +344,10 @@ pub struct ServiceSummary {
 /// Service quality for a project, or for everything.
 pub fn service(tree: &ViewTree, project: Option<&ProjectId>) -> Result<ServiceSummary, ProjectionError> {
     let key = match project {
-        Some(p) => aggregate::key(SERVICE, "project", p.as_str()),
-        None => aggregate::key(SERVICE, "all", ""),
+        Some(p) => counters::key(SERVICE, "project", p.as_str()),
+        None => counters::key(SERVICE, "all", ""),
     };
-    let c = aggregate::read(tree, &key)?;
+    let c = counters::read(tree, &key)?;
     let at = |i: usize| c.get(i).copied().unwrap_or(0);
     let rate = |a: i64, b: i64| (b > 0).then(|| a as f64 / b as f64);
     Ok(ServiceSummary {

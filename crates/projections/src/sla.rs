@@ -24,7 +24,7 @@ use domain::ticket::{Assignee, Category, Channel, Priority, TicketEvent, TicketK
 use eventlog::views::ViewTree;
 use serde::{Deserialize, Serialize};
 
-use crate::aggregate::{self, Contribution, MINUTE_BUCKETS};
+use crate::counters::{self, Contribution, MINUTE_BUCKETS};
 use crate::runner::{runs, Applied, Projection, ProjectionError, Run, ViewWriter};
 
 /// What the SLA view keeps per ticket.
@@ -170,7 +170,7 @@ fn contribution(t: &SlaTicket) -> Contribution {
     let mut contribution = Contribution::default();
     if !t.counters.is_empty() {
         for (dim, value) in dimension_values(t) {
-            contribution.add(aggregate::key(AGGREGATE, dim, &value), t.counters.clone());
+            contribution.add(counters::key(AGGREGATE, dim, &value), t.counters.clone());
         }
     }
     contribution
@@ -194,7 +194,7 @@ fn counters(report: &SlaReport) -> Vec<i64> {
             let minutes = clock.elapsed.num_minutes();
             c[base + 3] += 1;
             c[base + 4] += minutes;
-            c[base + 5 + aggregate::bucket(minutes)] += 1;
+            c[base + 5 + counters::bucket(minutes)] += 1;
         }
     }
     c
@@ -319,7 +319,7 @@ impl SlaView {
             let c = counters(&report);
             t.counters = if c.iter().any(|v| *v != 0) { c } else { Vec::new() };
         }
-        aggregate::update(view, &old, &contribution(&t))?;
+        counters::update(view, &old, &contribution(&t))?;
         match (was_open, !t.finished) {
             (true, false) => view.delete(open_key(&t.project, id)),
             (false, true) => view.put(open_key(&t.project, id), Vec::new()),
@@ -402,7 +402,7 @@ fn compliance_of(counters: &[i64]) -> SlaCompliance {
             cancelled,
             compliance_rate: (met + breached > 0).then(|| met as f64 / (met + breached) as f64),
             mean_minutes: (timed > 0).then(|| minutes as f64 / timed as f64),
-            p90_minutes: aggregate::quantile(&histogram, 0.9),
+            p90_minutes: counters::quantile(&histogram, 0.9),
         }
     };
     SlaCompliance {
@@ -414,15 +414,15 @@ fn compliance_of(counters: &[i64]) -> SlaCompliance {
 
 /// Compliance for one dimension value (`("all", "")` for everything).
 pub fn compliance(tree: &ViewTree, dimension: &str, value: &str) -> Result<SlaCompliance, ProjectionError> {
-    Ok(compliance_of(&aggregate::read(
+    Ok(compliance_of(&counters::read(
         tree,
-        &aggregate::key(AGGREGATE, dimension, value),
+        &counters::key(AGGREGATE, dimension, value),
     )?))
 }
 
 /// Compliance for every value of a dimension, in value order.
 pub fn breakdown(tree: &ViewTree, dimension: &str) -> Result<Vec<(String, SlaCompliance)>, ProjectionError> {
-    Ok(aggregate::scan(tree, AGGREGATE, dimension)?
+    Ok(counters::scan(tree, AGGREGATE, dimension)?
         .into_iter()
         .map(|(v, c)| (v, compliance_of(&c)))
         .collect())

@@ -12,7 +12,7 @@ use domain::ticket::{evolve, Channel, Ticket, TicketEvent, TicketState};
 use eventlog::{EventStore, Position, StreamVersion};
 
 use crate::runner::ProjectionError;
-use crate::wire::{self, DomainEvent};
+use eventformat::wire::{self, DomainEvent};
 
 /// One line of a ticket's history.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -32,7 +32,7 @@ pub struct TimelineEntry {
     /// The event.
     pub event: TicketEvent,
     /// What changed, in words. Personal data sealed out of the event's
-    /// free text stays a placeholder here ([`crate::privacy::render_text`]
+    /// free text stays a placeholder here ([`eventformat::sealing::render_text`]
     /// shows it with [`TimelineEntry::text_seals`]).
     pub summary: String,
     /// The personal data sealed out of the event's free text.

@@ -12,7 +12,7 @@ use domain::ticket::Channel as DomainChannel;
 use super::types::{EscalationLevel, TouchpointStage};
 use super::{actor, service};
 use crate::error::AppError;
-use crate::service::Acting;
+use application::service::Acting;
 
 /// How an archive or incident change is recorded.
 #[derive(InputObject, Default)]
@@ -865,7 +865,7 @@ impl ArchiveMutations {
         // The caller's right first: nothing about the project is looked at
         // before it.
         inc::authorize(&caller, &command).map_err(AppError::from)?;
-        crate::access::require_project(super::principal(ctx)?, &project)?;
+        application::access::require_project(super::principal(ctx)?, &project)?;
         if service(ctx)?.project(&project)?.0.is_none() {
             return Err(AppError::Domain(domain::error::DomainError::NotFound {
                 what: format!("project {project}"),
@@ -918,7 +918,7 @@ async fn owner_payload(
     on: RecordAction,
 ) -> Result<OwnerPayload> {
     let (owner, position) = service(ctx)?.owner_command(id, command, acting(ctx, on)?).await?;
-    let personal = crate::access::sees_personal(super::principal(ctx)?);
+    let personal = application::access::sees_personal(super::principal(ctx)?);
     Ok(OwnerPayload {
         owner: OwnerOut::new(service(ctx)?.keyring(), owner, personal)?,
         position,

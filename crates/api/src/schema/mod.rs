@@ -14,7 +14,7 @@ use domain::actor::Actor;
 use domain::ids::TicketId;
 
 use crate::error::AppError;
-use crate::service::Service;
+use application::service::Service;
 
 pub mod archive;
 pub mod queries;
@@ -97,8 +97,8 @@ pub(crate) fn service<'a>(ctx: &Context<'a>) -> Result<&'a Arc<Service>> {
     ctx.data::<Arc<Service>>()
 }
 
-pub(crate) fn principal<'a>(ctx: &Context<'a>) -> Result<&'a crate::auth::Principal> {
-    ctx.data::<crate::auth::Principal>()
+pub(crate) fn principal<'a>(ctx: &Context<'a>) -> Result<&'a application::auth::Principal> {
+    ctx.data::<application::auth::Principal>()
 }
 
 pub(crate) fn actor(ctx: &Context<'_>) -> Result<Actor> {

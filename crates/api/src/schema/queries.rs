@@ -11,8 +11,8 @@ use projections::{contractors, defects, satisfaction, sla, timeline};
 use super::archive::{IncidentOut, OwnerOut, ProjectOut, UnitOut};
 use super::types::*;
 use super::{bad, principal, service, ticket_id};
-use crate::access::{self, Read};
 use crate::error::AppError;
+use application::access::{self, Read};
 
 /// Which tickets `tickets` lists; every given field must match.
 #[derive(InputObject, Default)]
@@ -562,40 +562,12 @@ pub struct SlaAlert {
     pub clock: Clock,
 }
 
-/// Parses `YYYY-MM`.
-pub fn parse_month(text: &str) -> Result<(i32, u32), AppError> {
-    let err = || bad(format!("month {text:?} is not YYYY-MM"));
-    let (y, m) = text.split_once('-').ok_or_else(err)?;
-    let (y, m) = (
-        y.parse::<i32>().map_err(|_| err())?,
-        m.parse::<u32>().map_err(|_| err())?,
-    );
-    if y.to_string().len() != 4 || !(1..=12).contains(&m) {
-        return Err(err());
-    }
-    Ok((y, m))
-}
-
-/// Parses `YYYY-Www`.
-pub fn parse_week(text: &str) -> Result<(i32, u32), AppError> {
-    let err = || bad(format!("week {text:?} is not YYYY-Www (ISO week, e.g. 2026-W07)"));
-    let (y, w) = text.split_once("-W").ok_or_else(err)?;
-    let (y, w) = (
-        y.parse::<i32>().map_err(|_| err())?,
-        w.parse::<u32>().map_err(|_| err())?,
-    );
-    if y.to_string().len() != 4 || NaiveDate::from_isoywd_opt(y, w, chrono::Weekday::Mon).is_none() {
-        return Err(err());
-    }
-    Ok((y, w))
-}
-
 fn project_id(text: &str) -> Result<ProjectId, AppError> {
     Ok(ProjectId::new(text)?)
 }
 
 /// Reports over every project: not for callers scoped to some projects.
-fn aggregates_allowed(caller: &crate::auth::Principal) -> Result<(), AppError> {
+fn aggregates_allowed(caller: &application::auth::Principal) -> Result<(), AppError> {
     access::require(caller, Read::Aggregates)?;
     if access::scoped(caller) {
         return Err(AppError::Forbidden(format!(
@@ -609,7 +581,7 @@ fn aggregates_allowed(caller: &crate::auth::Principal) -> Result<(), AppError> {
 /// The project a one-project read is for: the one asked, checked against
 /// the caller's scope; a scoped caller with one project may leave it out.
 pub(crate) fn project_scope(
-    caller: &crate::auth::Principal,
+    caller: &application::auth::Principal,
     project: Option<ProjectId>,
 ) -> Result<Option<ProjectId>, AppError> {
     access::require(caller, Read::ProjectReports)?;
@@ -629,7 +601,7 @@ pub(crate) fn project_scope(
 }
 
 /// Narrows a listing to what the caller may see.
-fn scope_filter(caller: &crate::auth::Principal, filter: &mut TicketFilter) -> Result<(), AppError> {
+fn scope_filter(caller: &application::auth::Principal, filter: &mut TicketFilter) -> Result<(), AppError> {
     match caller.role {
         domain::actor::Role::Contractor => {
             let own = caller.contractor.clone();
@@ -1023,7 +995,7 @@ impl QueryRoot {
     ) -> Result<MonthlyReportOut> {
         let project = self::project_id(&project_id)?;
         project_scope(principal(ctx)?, Some(project.clone()))?;
-        let (year, month) = parse_month(&month)?;
+        let (year, month) = application::periods::parse_month(&month)?;
         let r = service(ctx)?.monthly_report(&project, year, month)?;
         let csv = r.to_csv();
         Ok(MonthlyReportOut {
@@ -1062,7 +1034,7 @@ impl QueryRoot {
     ) -> Result<WeeklyRepairReportOut> {
         let project = self::project_id(&project_id)?;
         project_scope(principal(ctx)?, Some(project.clone()))?;
-        let (year, week) = parse_week(&week)?;
+        let (year, week) = application::periods::parse_week(&week)?;
         let r = {
             let service = service(ctx)?;
             service.weekly_report(&project, year, week, service.now())?
@@ -1184,18 +1156,6 @@ impl QueryRoot {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn months_and_weeks_parse_strictly() {
-        assert_eq!(parse_month("2026-02").ok(), Some((2026, 2)));
-        assert!(parse_month("2026-13").is_err());
-        assert!(parse_month("26-01").is_err());
-        assert!(parse_month("2026/01").is_err());
-        assert_eq!(parse_week("2026-W07").ok(), Some((2026, 7)));
-        assert_eq!(parse_week("2026-W53").ok(), Some((2026, 53)));
-        assert!(parse_week("2025-W53").is_err(), "2025 has 52 ISO weeks");
-        assert!(parse_week("2026-07").is_err());
-    }
 
     #[test]
     fn dimension_names_match_the_views() {

@@ -8,9 +8,9 @@ use domain::reference::Published;
 
 use super::types::{ClockKind, ReferenceKind};
 use super::{actor, principal, service};
-use crate::access::{self, Read};
 use crate::error::AppError;
-use crate::service::{Acting, PublishOutcome};
+use application::access::{self, Read};
+use application::service::{Acting, PublishOutcome};
 
 /// One published version of a calendar, policy or warranty rules, with its
 /// publication.
@@ -150,11 +150,11 @@ impl ReferenceQueries {
 }
 
 fn in_force(
-    service: &crate::service::Service,
+    service: &application::service::Service,
     id: &domain::ids::ProjectId,
     on: NaiveDate,
 ) -> Result<ProjectReferenceData, AppError> {
-    let crate::service::InForce {
+    let application::service::InForce {
         policy,
         calendar,
         warranty,

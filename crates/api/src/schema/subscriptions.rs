@@ -9,15 +9,15 @@ use std::time::Duration;
 use async_graphql::{Context, InputObject, Result, SimpleObject, Subscription};
 use chrono::{DateTime, Utc};
 use domain::ids::{ProjectId, TicketId};
+use eventformat::wire::{self, DomainEvent};
 use eventlog::{EventStore, Subscription as LogSubscription};
 use futures_util::Stream;
-use projections::wire::{self, DomainEvent};
 
 use super::queries::SlaAlert;
 use super::types::{Channel, Clock, TicketKind};
 use super::{service, ticket_id};
 use crate::error::AppError;
-use crate::service::Service;
+use application::service::Service;
 
 /// Which ticket events `ticketEvents` pushes; every given field must
 /// match.
@@ -105,7 +105,7 @@ impl Follow {
     /// shown as the subscriber may see it.
     fn summary(&self, stamped: &domain::decider::Stamped<domain::ticket::TicketEvent>) -> String {
         let summary = projections::timeline::summary(&stamped.event);
-        projections::privacy::render_text(self.service.keyring(), &summary, &stamped.text_seals, self.personal)
+        eventformat::sealing::render_text(self.service.keyring(), &summary, &stamped.text_seals, self.personal)
             .unwrap_or_else(|e| {
                 tracing::error!("ticketEvents: personal data in a summary could not be opened: {e}");
                 summary
@@ -242,14 +242,14 @@ impl SubscriptionRoot {
         filter: TicketEventFilter,
     ) -> Result<impl Stream<Item = TicketEventOut>> {
         let caller = super::principal(ctx)?;
-        crate::access::require(caller, crate::access::Read::Events)?;
+        application::access::require(caller, application::access::Read::Events)?;
         let project = filter
             .project_id
             .as_deref()
             .map(ProjectId::new)
             .transpose()
             .map_err(AppError::from)?;
-        let project = if crate::access::scoped(caller) {
+        let project = if application::access::scoped(caller) {
             super::queries::project_scope(caller, project)?
         } else {
             project
@@ -266,7 +266,7 @@ impl SubscriptionRoot {
             ticket: filter.ticket_id.as_deref().map(ticket_id).transpose()?,
             project,
             types: filter.types.map(|t| t.into_iter().collect()),
-            personal: crate::access::sees_personal(caller),
+            personal: application::access::sees_personal(caller),
             service,
         };
         Ok(futures_util::stream::unfold(follow, |mut f| async move {
@@ -293,7 +293,7 @@ impl SubscriptionRoot {
             .transpose()
             .map_err(AppError::from)?;
         let caller = super::principal(ctx)?;
-        crate::access::require(caller, crate::access::Read::ProjectReports)?;
+        application::access::require(caller, application::access::Read::ProjectReports)?;
         let project = super::queries::project_scope(caller, project)?;
         let watch = Watch {
             session: ctx.data_opt::<crate::server::Session>().cloned(),

@@ -13,7 +13,7 @@ use domain::ticket as t;
 use super::types::*;
 use super::{actor, bad, service, ticket_id};
 use crate::error::AppError;
-use crate::service::Acting;
+use application::service::Acting;
 
 /// The fields every command on an existing ticket takes.
 #[derive(InputObject)]
@@ -894,8 +894,11 @@ impl TicketMutations {
                 // the incident, the incident does not list it yet): the
                 // ticket refuses a second link, after every check on the
                 // caller passed; the retry completes the incident's half.
-                let code = refused.extensions.as_ref().and_then(|e| e.get("code")).cloned();
-                let already = code == Some(async_graphql::Value::from(crate::error::codes::INVALID_TRANSITION));
+                let already = refused
+                    .source
+                    .as_ref()
+                    .and_then(|s| s.downcast_ref::<AppError>())
+                    .is_some_and(|e| e.code() == crate::error::codes::INVALID_TRANSITION);
                 let record = service(ctx)?.ticket(&id)?;
                 let half_done = already
                     && service(ctx)?

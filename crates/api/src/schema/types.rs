@@ -655,9 +655,9 @@ impl TicketOut {
     /// Whether the reporter's personal data was erased at their request
     /// (false while it reads `[key missing]`: that is damage).
     async fn reporter_erased(&self, ctx: &Context<'_>) -> Result<bool> {
-        let status = projections::privacy::open_status(service(ctx)?.keyring(), &self.0.ticket.reporter.phone)
+        let status = eventformat::sealing::open_status(service(ctx)?.keyring(), &self.0.ticket.reporter.phone)
             .map_err(crate::error::AppError::internal)?;
-        Ok(status == projections::privacy::Opened::Erased)
+        Ok(status == eventformat::sealing::Opened::Erased)
     }
     /// Who works on it.
     async fn assignee(&self) -> Option<AssigneeOut> {
@@ -895,19 +895,19 @@ pub struct RevisitOut {
 }
 
 /// Shown in place of a personal value that was erased.
-pub const ERASED: &str = projections::privacy::ERASED;
+pub const ERASED: &str = eventformat::sealing::ERASED;
 
 /// A personal value as a role may see it: whole, masked, or, if it does
 /// not open, [`ERASED`] or the marker of damage
-/// ([`projections::privacy::KEY_MISSING`]).
+/// ([`eventformat::sealing::KEY_MISSING`]).
 pub(crate) fn shown<T: domain::personal::Mask + serde::de::DeserializeOwned + Clone>(
     ring: &keyring::Keyring,
     value: &domain::personal::Personal<T>,
     whole: bool,
     full: impl Fn(&T) -> String,
 ) -> Result<String, crate::error::AppError> {
-    use projections::privacy::Opened;
-    let opened = projections::privacy::open_status(ring, value).map_err(crate::error::AppError::internal)?;
+    use eventformat::sealing::Opened;
+    let opened = eventformat::sealing::open_status(ring, value).map_err(crate::error::AppError::internal)?;
     Ok(match opened {
         Opened::Clear(v) if whole => full(&v),
         Opened::Clear(v) => v.masked(),
@@ -921,7 +921,7 @@ pub(crate) fn shown_in<T: domain::personal::Mask + serde::de::DeserializeOwned +
     value: &domain::personal::Personal<T>,
     full: impl Fn(&T) -> String,
 ) -> Result<String> {
-    let whole = crate::access::sees_personal(super::principal(ctx)?);
+    let whole = application::access::sees_personal(super::principal(ctx)?);
     Ok(shown(service(ctx)?.keyring(), value, whole, full)?)
 }
 
@@ -931,9 +931,9 @@ pub(crate) fn text(ctx: &Context<'_>, stored: &str, seals: &[domain::personal::T
     if seals.is_empty() {
         return Ok(stored.to_string());
     }
-    let whole = crate::access::sees_personal(super::principal(ctx)?);
+    let whole = application::access::sees_personal(super::principal(ctx)?);
     Ok(
-        projections::privacy::render_text(service(ctx)?.keyring(), stored, seals, whole)
+        eventformat::sealing::render_text(service(ctx)?.keyring(), stored, seals, whole)
             .map_err(crate::error::AppError::internal)?,
     )
 }
@@ -953,8 +953,8 @@ pub struct TicketPayload {
     pub position: u64,
 }
 
-impl From<crate::service::Outcome> for TicketPayload {
-    fn from(o: crate::service::Outcome) -> Self {
+impl From<application::service::Outcome> for TicketPayload {
+    fn from(o: application::service::Outcome) -> Self {
         Self {
             ticket: TicketOut(o.ticket, None),
             position: o.position,

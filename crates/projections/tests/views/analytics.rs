@@ -11,12 +11,12 @@ use domain::ticket::{
     TouchpointStage,
 };
 use domain::warranty::WarrantyItem;
+use eventformat::wire;
 use eventlog::{EventId, EventStore, ExpectedVersion};
 use projections::contractors::{self, ContractorsView};
 use projections::defects::{self, DefectsView};
 use projections::runner;
 use projections::satisfaction::{self, SatisfactionView};
-use projections::wire;
 
 use crate::support::*;
 

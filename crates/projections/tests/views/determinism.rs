@@ -35,13 +35,14 @@ use domain::ticket::{
     Trade,
 };
 use domain::warranty::WarrantyItem;
+use eventformat::wire;
 use eventlog::views::{ViewDb, ViewTree};
 use eventlog::{
     AppendOutcome, Durability, EventId, EventStore, ExpectedVersion, NewEvent, Position, RecordedEvent, SledEventStore,
     SledOptions, StoreError, StreamId, StreamVersion, VerifyReport,
 };
 use projections::runner::{self, Applied, Projection, ProjectionError, ViewHandle, ViewStatus, ViewWriter};
-use projections::{all_views, tickets, wire};
+use projections::{all_views, tickets};
 use proptest::prelude::*;
 use proptest::strategy::ValueTree;
 use proptest::test_runner::{TestCaseError, TestRunner};

@@ -5,9 +5,7 @@
 mod analytics;
 mod deadletters;
 mod determinism;
-mod generator;
 mod sla;
-mod stored_format;
 mod support;
 mod tickets;
 mod timeline;

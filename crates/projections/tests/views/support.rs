@@ -8,9 +8,9 @@ use domain::decider::{Decider, Stamped};
 use domain::ids::TicketId;
 use domain::testing::fixtures::{bj, context_at, receive, Refs};
 use domain::ticket::{Priority, TicketCommand, TicketDecider, TicketEvent, TicketKind};
+use eventformat::wire;
 use eventlog::views::ViewDb;
 use eventlog::{EventId, EventStore, ExpectedVersion, SledEventStore, SledOptions};
-use projections::wire;
 
 /// A log and a view database in one temporary folder.
 pub struct Fixture {

@@ -10,12 +10,12 @@ use chrono::{DateTime, NaiveDate, Utc};
 use chrono_tz::Asia::Shanghai;
 use domain::ids::{ProjectId, TicketId};
 use eventlog::EventStore;
-use projections::generator::{self, GeneratedSummary, GeneratorConfig};
 use projections::runner::{ViewHandle, ViewStatus};
 use projections::timeline::{self, TimelineEntry};
+use simulator::{GeneratedSummary, GeneratorConfig};
 
 use crate::error::AppError;
-use crate::schema::queries::{parse_month, parse_week};
+use crate::periods::{parse_month, parse_week};
 use crate::service::Service;
 
 /// The demo dataset: four projects, 6,000 units and 15,000 tickets over the
@@ -54,7 +54,7 @@ pub async fn fill_demo(
             head + 1
         )));
     }
-    generator::write_log_with(store, config, Some(keyring.clone()))
+    simulator::write_log_with(store, config, Some(keyring.clone()))
         .await
         .map_err(AppError::internal)
 }
@@ -223,8 +223,8 @@ pub async fn wait_ready(service: &Service, mut report: impl FnMut(&str)) -> Resu
 /// `engineer-…`) only a payload that decodes as the named event type.
 /// `Err` is the one-line refusal.
 pub fn check_append(stream: &eventlog::StreamId, event: &eventlog::NewEvent) -> Result<(), String> {
-    match projections::wire::decode_new(stream, event) {
-        Ok(_) | Err(projections::wire::WireError::UnknownStream(_)) => Ok(()),
+    match eventformat::wire::decode_new(stream, event) {
+        Ok(_) | Err(eventformat::wire::WireError::UnknownStream(_)) => Ok(()),
         Err(e) => Err(format!(
             "refused: stream {stream} is read by the views and the payload is not a readable {} event ({e}); nothing was appended",
             event.event_type
@@ -262,8 +262,8 @@ pub fn unreadable_events(store: &dyn EventStore) -> Result<Vec<UnreadableEvent>,
     let mut out = Vec::new();
     for recorded in store.read_all(0) {
         let recorded = recorded.map_err(AppError::internal)?;
-        match projections::wire::decode(&recorded) {
-            Ok(_) | Err(projections::wire::WireError::UnknownStream(_)) => {}
+        match eventformat::wire::decode(&recorded) {
+            Ok(_) | Err(eventformat::wire::WireError::UnknownStream(_)) => {}
             Err(e) => out.push(UnreadableEvent {
                 position: recorded.position,
                 stream: recorded.stream().to_string(),
@@ -341,6 +341,6 @@ mod tests {
         let today = NaiveDate::from_ymd_opt(2026, 11, 24).unwrap_or_default();
         let c = demo_config(today);
         assert_eq!(c.start + chrono::TimeDelta::days(i64::from(c.days)), today);
-        assert!(generator::Generator::new(c).is_ok());
+        assert!(simulator::Generator::new(c).is_ok());
     }
 }

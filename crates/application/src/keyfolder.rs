@@ -4,7 +4,7 @@
 //! replaced by new keys (see [`keyring::Keyring::open_bound`]); a
 //! key folder of an earlier build has its phone pseudonyms adopted and its
 //! pseudonym secret retired (see
-//! [`projections::privacy::adopt_legacy_pseudonyms`]).
+//! [`eventformat::sealing::adopt_legacy_pseudonyms`]).
 
 use std::path::Path;
 use std::sync::Arc;
@@ -25,8 +25,8 @@ pub const RECORD: &str = "keys.id";
 pub fn open(data: &Path) -> Result<(Arc<SledEventStore>, Keyring), AppError> {
     let mut opened: Option<Arc<SledEventStore>> = None;
     let ring = Keyring::open_bound(data.join("keys"), &data.join(RECORD), || {
-        let store = crate::ops::open_log(data).map_err(|e| e.message())?;
-        let sealed = projections::privacy::log_holds_sealed_values(store.as_ref()).map_err(|e| e.to_string());
+        let store = crate::jobs::open_log(data).map_err(|e| e.message())?;
+        let sealed = eventformat::sealing::log_holds_sealed_values(store.as_ref()).map_err(|e| e.to_string());
         opened = Some(store);
         sealed
     });
@@ -41,10 +41,10 @@ pub fn open(data: &Path) -> Result<(Arc<SledEventStore>, Keyring), AppError> {
     };
     let store = match opened {
         Some(store) => store,
-        None => crate::ops::open_log(data)?,
+        None => crate::jobs::open_log(data)?,
     };
     if ring.has_legacy_secret() {
-        match projections::privacy::adopt_legacy_pseudonyms(store.as_ref(), &ring) {
+        match eventformat::sealing::adopt_legacy_pseudonyms(store.as_ref(), &ring) {
             Ok(outcome) if outcome.retired => tracing::info!(
                 adopted = outcome.adopted,
                 "phone pseudonyms of an earlier build adopted; its pseudonym secret is destroyed"

@@ -24,13 +24,13 @@ use domain::incident::{Incident, IncidentCommand, IncidentDecider, IncidentEvent
 use domain::reference::ReferenceSet;
 use domain::sla::SlaReport;
 use domain::ticket::{Channel, Location, TicketCommand, TicketDecider, TicketEvent, TicketReference};
+use eventformat::sealing::Sealable;
+use eventformat::wire::{self, DomainEvent, StoredName, StreamKind};
 use eventlog::views::ViewDb;
 use eventlog::{EventId, EventStore, ExpectedVersion, Position, SledEventStore, StoreError, StreamId};
-use projections::privacy::Sealable;
 use projections::reports::{self, MonthlyReport, ReportError, ReportViews, WeeklyRepairReport};
 use projections::runner::ViewHandle;
 use projections::tickets::{self, TicketRecord};
-use projections::wire::{self, DomainEvent, StoredName, StreamKind};
 
 use crate::error::AppError;
 
@@ -128,11 +128,15 @@ pub struct Service {
     /// Held shared by ticket commands and exclusively by a publication of
     /// reference data, which settles open tickets.
     publication: tokio::sync::RwLock<()>,
-    metrics: crate::metrics::Metrics,
+    /// Told how long each append took (the server's metrics).
+    append_observers: std::sync::RwLock<Vec<AppendObserver>>,
     ticket_cache: tickets::RecordCache,
     keyring: Arc<keyring::Keyring>,
     clock: crate::clock::Clock,
 }
+
+/// Something told the duration of every append.
+type AppendObserver = Box<dyn Fn(Duration) + Send + Sync>;
 
 /// Decoded ticket records kept for single-ticket reads (a few kilobytes
 /// each, so a few tens of megabytes at most).
@@ -177,7 +181,7 @@ impl Service {
             calendars,
             references: std::sync::RwLock::new(Arc::new(references)),
             publication: tokio::sync::RwLock::new(()),
-            metrics: crate::metrics::Metrics::new(),
+            append_observers: std::sync::RwLock::new(Vec::new()),
             ticket_cache: tickets::RecordCache::new(TICKET_CACHE_RECORDS),
             keyring,
             clock: crate::clock::Clock::system(),
@@ -202,9 +206,21 @@ impl Service {
         &self.keyring
     }
 
-    /// The server's metrics.
-    pub fn metrics(&self) -> &crate::metrics::Metrics {
-        &self.metrics
+    /// Has `observer` told the time from each command's append call to the
+    /// log's acknowledgement (durable), e.g. by the server's metrics.
+    pub fn observe_appends(&self, observer: impl Fn(Duration) + Send + Sync + 'static) {
+        if let Ok(mut observers) = self.append_observers.write() {
+            observers.push(Box::new(observer));
+        }
+    }
+
+    /// Tells the observers an append took `took`.
+    fn appended(&self, took: Duration) {
+        if let Ok(observers) = self.append_observers.read() {
+            for observer in observers.iter() {
+                observer(took);
+            }
+        }
     }
 
     /// The log.
@@ -461,7 +477,7 @@ impl Service {
         };
         let started = std::time::Instant::now();
         let appended = self.store.append(stream, expected, new).await;
-        self.metrics.append(started.elapsed());
+        self.appended(started.elapsed());
         match appended {
             Ok(o) => Ok(o.last_position()),
             Err(
@@ -931,10 +947,10 @@ impl Service {
             }
             // Still sealed: erased by an earlier run, or damage, which
             // would hide the phone numbers whose keys must go too.
-            let status = projections::privacy::open_status(&self.keyring, phone).map_err(AppError::internal)?;
+            let status = eventformat::sealing::open_status(&self.keyring, phone).map_err(AppError::internal)?;
             if let Some(marker) = status
                 .marker()
-                .filter(|_| status != projections::privacy::Opened::Erased)
+                .filter(|_| status != eventformat::sealing::Opened::Erased)
             {
                 return Err(AppError::internal(format!(
                     "cannot erase owner {id}: their phone number reads {marker} (the key folder is damaged), so the keys that seal it cannot all be found; restore data/keys from the backup taken with the log first"
@@ -943,7 +959,7 @@ impl Service {
         }
         let mut subjects = Vec::new();
         for phone in &phones {
-            for subject in projections::privacy::phone_subjects(&self.keyring, phone).map_err(AppError::internal)? {
+            for subject in eventformat::sealing::phone_subjects(&self.keyring, phone).map_err(AppError::internal)? {
                 if !subjects.contains(&subject) {
                     subjects.push(subject);
                 }
@@ -970,9 +986,9 @@ impl Service {
             }
         }
         for phone in &phones {
-            projections::privacy::forget_phone(&self.keyring, phone).map_err(AppError::internal)?;
+            eventformat::sealing::forget_phone(&self.keyring, phone).map_err(AppError::internal)?;
         }
-        let owner_subject = projections::privacy::owner_subject(id);
+        let owner_subject = eventformat::sealing::owner_subject(id);
         if self.keyring.destroy(&owner_subject).map_err(AppError::internal)? {
             destroyed += 1;
         }

@@ -1,6 +1,7 @@
 //! The log generator: reproducible from its seed, valid for the domain
 //! (every history folds, every stored event decodes), counted exactly, and
 //! close to the shares its documentation states.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::LazyLock;
@@ -8,9 +9,9 @@ use std::sync::LazyLock;
 use chrono::{DateTime, TimeDelta, Utc};
 use domain::decider::{Decider, Stamped};
 use domain::ticket::{Priority, Status, TicketDecider, TicketEvent, TicketKind, Trade};
+use eventformat::wire::{self, DomainEvent};
 use eventlog::{EventStore, SledEventStore, SledOptions};
-use projections::generator::{write_log, GeneratedRecord, GeneratedSummary, Generator, GeneratorConfig};
-use projections::wire::{self, DomainEvent};
+use simulator::{write_log, GeneratedRecord, GeneratedSummary, Generator, GeneratorConfig};
 
 /// [`GeneratorConfig::small`] over the year that ends the day before
 /// [`domain::testing::test_today`], as the demo's year ends the day before

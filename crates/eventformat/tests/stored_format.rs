@@ -14,7 +14,7 @@
 //!
 //! Fixtures are written once and never rewritten: a missing fixture fails,
 //! naming the command that writes it (`UPDATE_FIXTURES=1 cargo test -p
-//! projections --test views stored_format`), which writes missing files
+//! eventformat --test stored_format`), which writes missing files
 //! only. A stored type changes only with a new schema version and new
 //! fixtures.
 //!
@@ -29,6 +29,7 @@
 //! for version 1 from a tuple of their fields in stored order
 //! ([`schema_1_payload`]), which also keeps that fixture independent of
 //! the current declaration.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::path::{Path, PathBuf};
 
@@ -50,9 +51,9 @@ use domain::ticket::{
     TicketKind, TouchpointStage, Trade,
 };
 use domain::warranty::{WarrantyFinding, WarrantyItem, WarrantyPeriod};
+use eventformat::wire::{self, DomainEvent};
 use eventlog::codec;
 use eventlog::{EventId, EventMetadata, NewEvent};
-use projections::wire::{self, DomainEvent};
 use serde::Serialize;
 
 /// The versions with fixtures. A new schema version adds itself here, with
@@ -760,7 +761,7 @@ fn fixture_path(version: u16, kind: &str, name: &str) -> PathBuf {
     fixtures_dir().join(format!("v{version}/{kind}/{name}.bin"))
 }
 
-const WRITE_COMMAND: &str = "UPDATE_FIXTURES=1 cargo test -p projections --test views stored_format";
+const WRITE_COMMAND: &str = "UPDATE_FIXTURES=1 cargo test -p eventformat --test stored_format";
 
 fn hex_dump(version: u16, kind: &str, name: &str, bytes: &[u8]) -> String {
     let mut out = format!(

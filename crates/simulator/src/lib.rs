@@ -95,11 +95,11 @@
 //! the day), incidents `INC-0001`.
 //!
 //! ```
-//! use projections::generator::{Generator, GeneratorConfig};
+//! use simulator::{Generator, GeneratorConfig};
 //! let config = GeneratorConfig { tickets: 20, ..GeneratorConfig::small() };
 //! let records = Generator::new(config)?.collect::<Result<Vec<_>, _>>()?;
 //! assert!(records.iter().any(|r| r.stream.as_str().starts_with("ticket-")));
-//! # Ok::<(), projections::generator::GeneratorError>(())
+//! # Ok::<(), simulator::GeneratorError>(())
 //! ```
 
 use std::collections::VecDeque;
@@ -129,7 +129,7 @@ use eventlog::{EventId, EventStore, ExpectedVersion, NewEvent, StoreError, Strea
 use futures_util::stream::{self, StreamExt};
 use serde::Serialize;
 
-use crate::wire::{self, StoredName};
+use eventformat::wire::{self, StoredName};
 
 /// How many appends [`write_log`] keeps in flight: each durable append
 /// waits for an fsync, and concurrent appends share one (group commit).
@@ -3540,7 +3540,7 @@ async fn append_all(
                 // several records at a time.
                 record = tokio::task::spawn_blocking(move || {
                     for event in &mut record.events {
-                        crate::privacy::seal_record(&ring, &record.stream, event).map_err(|error| {
+                        eventformat::sealing::seal_record(&ring, &record.stream, event).map_err(|error| {
                             GeneratorError::Seal {
                                 stream: record.stream.to_string(),
                                 reason: error.to_string(),

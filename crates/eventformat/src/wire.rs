@@ -23,7 +23,7 @@ use serde::{de::DeserializeOwned, Serialize};
 /// Schema version of every payload written today. Version 3 adds, after
 /// the event, the personal data sealed out of its free text
 /// ([`Stamped::text_seals`]); version 2 stores personal values in clear or
-/// sealed (see [`crate::privacy`]); version 1 stored them bare and in
+/// sealed (see [`crate::sealing`]); version 1 stored them bare and in
 /// clear. Versions 1 and 2 are still read: their payload followed by an
 /// empty list is the version 3 payload (bincode writes an empty list as
 /// one zero byte), so they read with no sealed free text.

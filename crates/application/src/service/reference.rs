@@ -17,8 +17,8 @@ use domain::reference::{
 };
 use domain::ticket::{Channel, SettledClock, TicketEvent};
 use domain::warranty::WarrantyRules;
+use eventformat::wire::{self, DomainEvent};
 use eventlog::{EventId, EventStore, ExpectedVersion, Position, SledEventStore, StoreError, StreamAppend, StreamId};
-use projections::wire::{self, DomainEvent};
 
 use super::{Acting, Service};
 use crate::error::AppError;
@@ -407,7 +407,7 @@ impl Service {
             all.extend(parts);
             let started = std::time::Instant::now();
             let appended = self.store.append_streams(all).await;
-            self.metrics.append(started.elapsed());
+            self.appended(started.elapsed());
             match appended {
                 Ok(outcomes) => {
                     let position = outcomes
