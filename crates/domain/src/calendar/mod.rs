@@ -396,7 +396,7 @@ impl DayTable {
 }
 
 /// The bundled mainland China calendar file.
-pub const CN_MAINLAND_TOML: &str = include_str!("../calendars/cn-mainland.toml");
+pub const CN_MAINLAND_TOML: &str = include_str!("../../calendars/cn-mainland.toml");
 
 /// Days searched forward before [`BusinessCalendar::add_business_time`]
 /// gives up (about 30 years); validation makes it unreachable in practice.
