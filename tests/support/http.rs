@@ -150,6 +150,16 @@ pub fn code(v: &Value) -> &str {
     v["errors"][0]["extensions"]["code"].as_str().unwrap_or("")
 }
 
+/// The message of an answer's first error (`""` without one).
+pub fn message(v: &Value) -> &str {
+    v["errors"][0]["message"].as_str().unwrap_or("")
+}
+
+/// A JSON integer that must be there.
+pub fn int(v: &Value) -> u64 {
+    v.as_u64().unwrap_or_else(|| panic!("not an integer: {v}"))
+}
+
 /// One raw HTTP/1.1 exchange over a fresh connection: writes `request`
 /// (head and body as given) while reading the answer until the server
 /// closes, so that a server that answers before reading everything (413)
