@@ -960,11 +960,6 @@ async fn restarts_between_appends_apply_no_event_twice_and_skip_none() {
     stop_all(&from_zero).await;
 }
 
-/// Which tree serves a view's queries (a tree's debug form names it).
-fn serving(view: &ViewHandle) -> String {
-    format!("{:?}", view.tree())
-}
-
 /// After a rebuild asked for by an operator, a restart resumes the rebuilt
 /// tree from its checkpoint: it does not replay the whole log once more
 /// (while it would, `wait_for` would hang on every new event until the
@@ -983,13 +978,9 @@ async fn a_restart_after_a_rebuild_resumes_the_rebuilt_view() {
     for view in &views {
         view.rebuild();
     }
-    tokio::time::timeout(WAIT, async {
-        while views.iter().zip(&before).any(|(view, old)| serving(view) == *old) {
-            tokio::time::sleep(Duration::from_millis(2)).await;
-        }
-    })
-    .await
-    .expect("the rebuilt trees were never swapped in");
+    for (view, old) in views.iter().zip(&before) {
+        wait_swapped(view, old).await;
+    }
     wait_all(&views, last).await;
     let rebuilt: Vec<String> = views.iter().map(serving).collect();
 
