@@ -3,39 +3,13 @@
 //! open; with one, events record the token's principal, whatever the
 //! request's headers claim.
 
-use std::net::SocketAddr;
-use std::sync::Arc;
-
 use application::auth::{Principal, TokenStore};
 use domain::actor::Role;
 use domain::ids::{ContractorId, UserId};
-use serde_json::{json, Value};
+use serde_json::json;
 
 use crate::graphql::RECEIVE;
-
-struct Server {
-    _dir: tempfile::TempDir,
-    addr: SocketAddr,
-    tokens: Arc<TokenStore>,
-}
-
-async fn start() -> Server {
-    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
-    let service = Arc::new(crate::support::open_service(dir.path()));
-    crate::graphql::seed_fixtures(&service).await;
-    let tokens = Arc::new(TokenStore::open(dir.path()).unwrap_or_else(|e| panic!("{e}")));
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .unwrap_or_else(|e| panic!("{e}"));
-    let addr = listener.local_addr().unwrap_or_else(|e| panic!("{e}"));
-    let router = api::server::router(service, api::server::Identity::Tokens(tokens.clone()));
-    tokio::spawn(async move { axum::serve(listener, router).await });
-    Server {
-        _dir: dir,
-        addr,
-        tokens,
-    }
-}
+use crate::support::{code, gql, request, seed_fixtures, start_with_tokens};
 
 fn token(store: &TokenStore, user: &str, role: Role, contractor: Option<&str>) -> (String, String) {
     let principal = Principal {
@@ -49,30 +23,10 @@ fn token(store: &TokenStore, user: &str, role: Role, contractor: Option<&str>) -
     (token, record.id)
 }
 
-/// A request with extra header lines; returns the status and the body.
-pub(crate) async fn request(addr: SocketAddr, method: &str, path: &str, headers: &str, body: &str) -> (u16, String) {
-    let request = format!(
-        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\n{headers}Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
-        body.len()
-    );
-    let answer = crate::support::exchange(addr, request.into_bytes()).await;
-    (answer.status, answer.body)
-}
-
-async fn gql(addr: SocketAddr, headers: &str, query: &str, variables: Value) -> Value {
-    let body = json!({ "query": query, "variables": variables }).to_string();
-    let (status, text) = request(addr, "POST", "/graphql", headers, &body).await;
-    assert_eq!(status, 200, "{text}");
-    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{e}: {text}"))
-}
-
-fn code(v: &Value) -> &str {
-    v["errors"][0]["extensions"]["code"].as_str().unwrap_or("")
-}
-
 #[tokio::test]
 async fn requests_need_a_valid_token_and_events_record_its_principal() {
-    let s = start().await;
+    let (s, tokens) = start_with_tokens().await;
+    seed_fixtures(&s.service).await;
     let query = "{ workdays(from: \"2026-10-08\", to: \"2026-10-09\") }";
 
     // No token, a malformed one, a forged one: UNAUTHENTICATED, and the
@@ -90,7 +44,7 @@ async fn requests_need_a_valid_token_and_events_record_its_principal() {
     // Health endpoints stay open.
     assert_eq!(request(s.addr, "GET", "/healthz", "", "").await.0, 200);
 
-    let (agent, agent_id) = token(&s.tokens, "agent-42", Role::Agent, None);
+    let (agent, agent_id) = token(&tokens, "agent-42", Role::Agent, None);
     let auth = format!("Authorization: Bearer {agent}\r\n");
     let r = gql(s.addr, &auth, query, json!({})).await;
     assert_eq!(r["data"]["workdays"], json!(["2026-10-08", "2026-10-09"]), "{r}");
@@ -116,12 +70,12 @@ async fn requests_need_a_valid_token_and_events_record_its_principal() {
     );
 
     // Revoked: refused on the very next request.
-    s.tokens.revoke(&agent_id).unwrap_or_else(|e| panic!("{e}"));
+    tokens.revoke(&agent_id).unwrap_or_else(|e| panic!("{e}"));
     let r = gql(s.addr, &auth, query, json!({})).await;
     assert_eq!(code(&r), "UNAUTHENTICATED", "{r}");
 
     // A contractor's token carries its company.
-    let (worker, _) = token(&s.tokens, "w-7", Role::Contractor, Some("C-ACME"));
+    let (worker, _) = token(&tokens, "w-7", Role::Contractor, Some("C-ACME"));
     let r = gql(
         s.addr,
         &format!("Authorization: bearer {worker}\r\n"),
@@ -134,7 +88,8 @@ async fn requests_need_a_valid_token_and_events_record_its_principal() {
 
 #[tokio::test]
 async fn graphql_response_json_clients_get_401_without_a_token() {
-    let s = start().await;
+    let (s, _tokens) = start_with_tokens().await;
+    seed_fixtures(&s.service).await;
     let body = json!({ "query": "{ workdays(from: \"2026-10-08\", to: \"2026-10-09\") }" }).to_string();
     let (status, text) = request(
         s.addr,

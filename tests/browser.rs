@@ -7,16 +7,16 @@
 //! `chromium` and `chromium-driver`; `.ci/run` installs them), or the
 //! paths in `AFTERSALES_CHROMIUM` and `AFTERSALES_CHROMEDRIVER`.
 
-use std::net::SocketAddr;
 use std::process::{Child, Command, Stdio};
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use application::auth::{Principal, TokenStore};
+use application::auth::Principal;
 use domain::actor::Role;
 use domain::ids::UserId;
 use fantoccini::{Client, ClientBuilder, Locator};
 use serde_json::{json, Value};
+
+use crate::support::{bearer, request, seed_fixtures, start_with_tokens, Server};
 
 /// How long a page may take to show what a test waits for.
 const PATIENCE: Duration = Duration::from_secs(60);
@@ -136,11 +136,9 @@ impl Browser {
 }
 
 /// A server authenticating tokens, with one ticket received.
-async fn token_server() -> (tempfile::TempDir, SocketAddr, String) {
-    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
-    let service = Arc::new(crate::support::open_service(dir.path()));
-    crate::graphql::seed_fixtures(&service).await;
-    let tokens = Arc::new(TokenStore::open(dir.path()).unwrap_or_else(|e| panic!("{e}")));
+async fn token_server() -> (Server, String) {
+    let (s, tokens) = start_with_tokens().await;
+    seed_fixtures(&s.service).await;
     let principal = Principal {
         user: UserId::new("agent-7").unwrap_or_else(|e| panic!("{e}")),
         role: Role::Agent,
@@ -149,24 +147,18 @@ async fn token_server() -> (tempfile::TempDir, SocketAddr, String) {
         owner: None,
     };
     let (token, _) = tokens.create(principal, None).unwrap_or_else(|e| panic!("{e}"));
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .unwrap_or_else(|e| panic!("{e}"));
-    let addr = listener.local_addr().unwrap_or_else(|e| panic!("{e}"));
-    let router = api::server::router(service, api::server::Identity::Tokens(tokens));
-    tokio::spawn(async move { axum::serve(listener, router).await });
     let body = json!({ "query": crate::graphql::RECEIVE, "variables": { "key": "browser-1" } }).to_string();
-    let headers = format!("Authorization: Bearer {token}\r\n");
-    let (status, text) = crate::auth::request(addr, "POST", "/graphql", &headers, &body).await;
+    let (status, text) = request(s.addr, "POST", "/graphql", &bearer(&token), &body).await;
     assert!(status == 200 && text.contains("\"RECEIVED\""), "{status} {text}");
-    (dir, addr, token)
+    (s, token)
 }
 
 /// GraphiQL loads from the binary alone (the browser has no internet),
 /// fetches the schema once a token is in its Headers tab, and runs a query.
 #[tokio::test]
 async fn graphiql_works_offline_once_a_token_is_set() {
-    let (_dir, addr, token) = token_server().await;
+    let (server, token) = token_server().await;
+    let addr = server.addr;
     let browser = open().await;
     browser
         .client

@@ -5,21 +5,16 @@
 
 use serde_json::{json, Value};
 
-use crate::graphql::{gql, start};
+use crate::support::{gql, serve_service, start_with_fixtures, Server, AGENT_7};
 
 /// The fixtures' server, and another router over the same service without
 /// a rate limit (this test sends hundreds of requests a second, as a
 /// gateway-fed deployment may).
-async fn unlimited() -> (crate::graphql::Server, std::net::SocketAddr) {
-    let s = start().await;
+async fn unlimited() -> (Server, std::net::SocketAddr) {
+    let s = start_with_fixtures().await;
     let mut options = api::server::ServerOptions::new(api::server::Identity::TrustedHeaders);
     options.rate = None;
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .unwrap_or_else(|e| panic!("{e}"));
-    let addr = listener.local_addr().unwrap_or_else(|e| panic!("{e}"));
-    let router = api::server::router_with(s.service.clone(), options);
-    tokio::spawn(async move { axum::serve(listener, router).await });
+    let addr = serve_service(s.service.clone(), options).await.addr;
     (s, addr)
 }
 
@@ -46,17 +41,17 @@ async fn every_answer_to_a_write_and_every_read_after_it_agree() {
     );
     let read = format!("query($id: String!) {{ ticket(id: $id) {{ {SELECTION} }} }}");
     for n in 0..120 {
-        let r = gql(addr, &receive, json!({ "key": format!("rw-{n}") })).await;
+        let r = gql(addr, AGENT_7, &receive, json!({ "key": format!("rw-{n}") })).await;
         let answered = data(&r)["receiveTicket"]["ticket"].clone();
         assert!(
             answered["clocks"].as_array().is_some_and(|c| !c.is_empty()),
             "the answer carries the new ticket's clocks: {answered}"
         );
         let id = answered["id"].as_str().unwrap_or_default().to_string();
-        let r = gql(addr, &read, json!({ "id": id })).await;
+        let r = gql(addr, AGENT_7, &read, json!({ "id": id })).await;
         assert_eq!(data(&r)["ticket"], answered, "a read right after receiveTicket");
 
-        let r = gql(addr, &acknowledge, json!({ "id": id })).await;
+        let r = gql(addr, AGENT_7, &acknowledge, json!({ "id": id })).await;
         let answered = data(&r)["acknowledgeTicket"]["ticket"].clone();
         let first = answered["clocks"]
             .as_array()
@@ -64,7 +59,7 @@ async fn every_answer_to_a_write_and_every_read_after_it_agree() {
             .unwrap_or_else(|| panic!("{answered}"));
         assert_eq!(first["status"], "MET", "the acknowledgement met its clock: {answered}");
         assert!(first["stoppedAt"].is_string(), "{answered}");
-        let r = gql(addr, &read, json!({ "id": id })).await;
+        let r = gql(addr, AGENT_7, &read, json!({ "id": id })).await;
         assert_eq!(data(&r)["ticket"], answered, "a read right after acknowledgeTicket");
     }
 }
@@ -73,17 +68,23 @@ async fn every_answer_to_a_write_and_every_read_after_it_agree() {
 async fn pages_carry_the_whole_relay_page_info() {
     let (_server, addr) = unlimited().await;
     for n in 0..3 {
-        let r = gql(addr, crate::graphql::RECEIVE, json!({ "key": format!("page-{n}") })).await;
+        let r = gql(
+            addr,
+            AGENT_7,
+            crate::graphql::RECEIVE,
+            json!({ "key": format!("page-{n}") }),
+        )
+        .await;
         data(&r);
     }
     let page = "query($after: String) { tickets(first: 2, after: $after) { edges { cursor } pageInfo { hasNextPage hasPreviousPage startCursor endCursor } } }";
-    let r = gql(addr, page, json!({ "after": null })).await;
+    let r = gql(addr, AGENT_7, page, json!({ "after": null })).await;
     let first = data(&r)["tickets"].clone();
     assert_eq!(first["pageInfo"]["hasNextPage"], true, "{first}");
     assert_eq!(first["pageInfo"]["hasPreviousPage"], false, "{first}");
     assert_eq!(first["pageInfo"]["startCursor"], first["edges"][0]["cursor"], "{first}");
     assert_eq!(first["pageInfo"]["endCursor"], first["edges"][1]["cursor"], "{first}");
-    let r = gql(addr, page, json!({ "after": first["pageInfo"]["endCursor"] })).await;
+    let r = gql(addr, AGENT_7, page, json!({ "after": first["pageInfo"]["endCursor"] })).await;
     let second = data(&r)["tickets"].clone();
     assert_eq!(second["edges"].as_array().map(Vec::len), Some(1), "{second}");
     assert_eq!(second["pageInfo"]["hasNextPage"], false, "{second}");

@@ -7,8 +7,8 @@ use std::path::{Path, PathBuf};
 
 use serde_json::json;
 
-use crate::graphql::{gql, RECEIVE};
-use crate::support::{instant, serve_at, stop};
+use crate::graphql::RECEIVE;
+use crate::support::{gql, instant, seed_fixtures, serve_at, stop, AGENT_7};
 
 /// Reads of the machine's date or time that would make a test's data
 /// depend on the day it runs (`Instant::now`, a monotonic stopwatch, is
@@ -69,8 +69,8 @@ async fn the_servers_clock_starts_where_the_test_says() {
     let at = instant("2024-02-29T23:30:00+08:00");
     let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
     let run = serve_at(dir.path(), at).await;
-    crate::graphql::seed_fixtures(&run.service).await;
-    let r = gql(run.addr, RECEIVE, json!({ "key": "clock-1" })).await;
+    seed_fixtures(&run.service).await;
+    let r = gql(run.addr, AGENT_7, RECEIVE, json!({ "key": "clock-1" })).await;
     let id = r["data"]["receiveTicket"]["ticket"]["id"]
         .as_str()
         .unwrap_or_default()
@@ -78,6 +78,7 @@ async fn the_servers_clock_starts_where_the_test_says() {
     assert!(!id.is_empty(), "{r}");
     let t = gql(
         run.addr,
+        AGENT_7,
         "query($id: String!) { ticket(id: $id) { receivedAt clocks { clock startedAt } } }",
         json!({ "id": id }),
     )
@@ -95,7 +96,7 @@ async fn the_servers_clock_starts_where_the_test_says() {
         "idempotencyKey: $key",
         "idempotencyKey: $key, occurredAt: \"2024-03-01T09:00:00+08:00\"",
     );
-    let refused = gql(run.addr, &tomorrow, json!({ "key": "clock-2" })).await;
+    let refused = gql(run.addr, AGENT_7, &tomorrow, json!({ "key": "clock-2" })).await;
     assert_eq!(refused["errors"][0]["extensions"]["code"], "BAD_INPUT", "{refused}");
     stop(run).await;
 }

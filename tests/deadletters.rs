@@ -10,11 +10,11 @@
 use std::time::Duration;
 
 use eventlog::{EventId, EventMetadata, EventStore, ExpectedVersion, NewEvent, StreamId};
-use serde_json::{json, Value};
+use serde_json::json;
 
-use crate::graphql::{gql, seed_fixtures, RECEIVE};
+use crate::graphql::RECEIVE;
 use crate::repair::aftersales;
-use crate::support::{exchange, serve, stop};
+use crate::support::{code, gql, request, seed_fixtures, serve, stop, AGENT_7};
 
 const WAIT: Duration = Duration::from_secs(30);
 
@@ -46,7 +46,7 @@ async fn plant(store: &dyn EventStore, stream: &str) -> u64 {
 
 /// Receives a ticket with idempotency key `key`; returns its id.
 async fn receive(addr: std::net::SocketAddr, key: &str) -> String {
-    let r = gql(addr, RECEIVE, json!({ "key": key })).await;
+    let r = gql(addr, AGENT_7, RECEIVE, json!({ "key": key })).await;
     assert!(r.get("errors").is_none(), "{r}");
     r["data"]["receiveTicket"]["ticket"]["id"]
         .as_str()
@@ -55,13 +55,7 @@ async fn receive(addr: std::net::SocketAddr, key: &str) -> String {
 }
 
 async fn get(addr: std::net::SocketAddr, path: &str) -> (u16, String) {
-    let request = format!("GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n");
-    let answer = exchange(addr, request.into_bytes()).await;
-    (answer.status, answer.body)
-}
-
-fn code(v: &Value) -> &str {
-    v["errors"][0]["extensions"]["code"].as_str().unwrap_or("")
+    request(addr, "GET", path, "", "").await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -89,7 +83,13 @@ async fn an_unreadable_event_is_set_aside_reported_and_never_stops_the_views() {
         );
     }
     // The later ticket is listed.
-    let list = gql(run.addr, "{ tickets(first: 50) { edges { node { id } } } }", json!({})).await;
+    let list = gql(
+        run.addr,
+        AGENT_7,
+        "{ tickets(first: 50) { edges { node { id } } } }",
+        json!({}),
+    )
+    .await;
     let ids: Vec<&str> = list["data"]["tickets"]["edges"]
         .as_array()
         .unwrap_or_else(|| panic!("no list in {list}"))
@@ -118,7 +118,7 @@ async fn an_unreadable_event_is_set_aside_reported_and_never_stops_the_views() {
 
     // The history answers with the readable events and marks the other.
     let history = gql(
-        run.addr,
+        run.addr, AGENT_7,
         "query($id: String!) { ticketHistory(id: $id) { events { position type summary included actor } state { status } } }",
         json!({ "id": first }),
     )
@@ -145,6 +145,7 @@ async fn an_unreadable_event_is_set_aside_reported_and_never_stops_the_views() {
     // A command on that ticket is refused, naming the position.
     let r = gql(
         run.addr,
+        AGENT_7,
         "mutation($id: String!) { acknowledgeTicket(input: { ticketId: $id }) { position } }",
         json!({ "id": first }),
     )
@@ -155,6 +156,7 @@ async fn an_unreadable_event_is_set_aside_reported_and_never_stops_the_views() {
     // The other ticket takes commands.
     let r = gql(
         run.addr,
+        AGENT_7,
         "mutation($id: String!) { acknowledgeTicket(input: { ticketId: $id }) { position } }",
         json!({ "id": later }),
     )

@@ -7,9 +7,9 @@
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
-use serde_json::{json, Value};
+use serde_json::json;
 
-use crate::support::{stop, Running};
+use crate::support::{gql, ok, stop, Running};
 
 /// What the server's clock reads when the test starts: a week after the
 /// reports it files (2026-10-12), which the October report counts.
@@ -24,30 +24,8 @@ fn hours_on(hours: i64) -> chrono::DateTime<chrono::Utc> {
 /// The server on `dir`, its clock at `at`, once every view has caught up.
 async fn serve(dir: &Path, at: chrono::DateTime<chrono::Utc>) -> Running {
     let run = crate::support::serve_at(dir, at).await;
-    application::jobs::wait_ready(&run.service, |_| {})
-        .await
-        .unwrap_or_else(|e| panic!("{}", e.message()));
+    crate::support::settle(&run).await;
     run
-}
-
-/// A GraphQL request as `(user, role)` over HTTP/1.1; the JSON answer.
-async fn gql(addr: SocketAddr, who: (&str, &str), query: &str, variables: Value) -> Value {
-    let body = json!({ "query": query, "variables": variables }).to_string();
-    let request = format!(
-        "POST /graphql HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\nAccept: application/json\r\nx-user-id: {}\r\nx-user-role: {}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-        who.0,
-        who.1,
-        body.len()
-    );
-    let answer = crate::support::exchange(addr, request.into_bytes()).await;
-    assert_eq!(answer.status, 200, "{}\n{}", answer.head, answer.body);
-    serde_json::from_str(&answer.body).unwrap_or_else(|e| panic!("{e}: {}", answer.body))
-}
-
-async fn ok(addr: SocketAddr, who: (&str, &str), query: &str, variables: Value) -> Value {
-    let r = gql(addr, who, query, variables).await;
-    assert!(r.get("errors").is_none(), "unexpected errors: {r}");
-    r["data"].clone()
 }
 
 const ADMIN: (&str, &str) = ("admin-1", "admin");

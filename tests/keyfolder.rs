@@ -4,34 +4,14 @@
 //! damage (`[key missing]`), never as an erasure, and no new key is minted
 //! for its subject.
 
-use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
 use serde_json::{json, Value};
 
-use crate::support::{serve, stop};
+use crate::support::{gql, ok, serve, stop};
 
 const ADMIN: (&str, &str) = ("admin-1", "admin");
 const AGENT: (&str, &str) = ("agent-7", "agent");
-
-async fn gql(addr: SocketAddr, who: (&str, &str), query: &str, variables: Value) -> Value {
-    let body = json!({ "query": query, "variables": variables }).to_string();
-    let request = format!(
-        "POST /graphql HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\nAccept: application/json\r\nx-user-id: {}\r\nx-user-role: {}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-        who.0,
-        who.1,
-        body.len()
-    );
-    let answer = crate::support::exchange(addr, request.into_bytes()).await;
-    assert_eq!(answer.status, 200, "{}\n{}", answer.head, answer.body);
-    serde_json::from_str(&answer.body).unwrap_or_else(|e| panic!("{e}: {}", answer.body))
-}
-
-async fn ok(addr: SocketAddr, who: (&str, &str), query: &str, variables: Value) -> Value {
-    let r = gql(addr, who, query, variables).await;
-    assert!(r.get("errors").is_none(), "unexpected errors: {r}");
-    r["data"].clone()
-}
 
 const RECEIVE: &str = "mutation($input: ReceiveTicketInput!) { receiveTicket(input: $input) { position } }";
 const TICKET: &str =

@@ -7,12 +7,14 @@
 
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use api::server::{Identity, ServerOptions};
 use serde_json::{json, Value};
 
-use crate::support::{exchange, Answer};
+use crate::support::{
+    code, eventually, exchange, gql, seed_fixtures, serve_service, start_with_fixtures, Answer, AGENT_7,
+};
 
 const GRAPHQL_RESPONSE_JSON: &str = "application/graphql-response+json";
 const JSON: &str = "application/json";
@@ -44,19 +46,13 @@ impl Setup {
                 .unwrap_or_else(|e| panic!("{}", e.message()));
         }
         // The archive the fixtures' reports name.
-        crate::graphql::seed_fixtures(&service).await;
+        seed_fixtures(&service).await;
         Self { _dir: dir, service }
     }
 
     /// A router over the service on an ephemeral port.
     async fn serve(&self, options: ServerOptions) -> SocketAddr {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-            .await
-            .unwrap_or_else(|e| panic!("{e}"));
-        let addr = listener.local_addr().unwrap_or_else(|e| panic!("{e}"));
-        let router = api::server::router_with(self.service.clone(), options);
-        tokio::spawn(async move { axum::serve(listener, router).await });
-        addr
+        serve_service(self.service.clone(), options).await.addr
     }
 }
 
@@ -88,10 +84,6 @@ fn parsed(answer: &Answer) -> Value {
     serde_json::from_str(&answer.body).unwrap_or_else(|e| panic!("{e}: {:?}", answer.body))
 }
 
-fn code(v: &Value) -> &str {
-    v["errors"][0]["extensions"]["code"].as_str().unwrap_or("")
-}
-
 fn aliases(n: usize, field: &str) -> String {
     (0..n).map(|i| format!("a{i}: {field} ")).collect()
 }
@@ -107,19 +99,14 @@ async fn metric(addr: SocketAddr, name: &str) -> Option<f64> {
 }
 
 /// Waits (polling /metrics, at most a minute) until `graphql_running`
-/// satisfies `until`.
+/// satisfies `until`: the gauge is there to be read, not awaited.
 async fn wait_running(addr: SocketAddr, until: impl Fn(f64) -> bool) {
-    let deadline = Instant::now() + Duration::from_secs(60);
-    loop {
-        if metric(addr, "aftersales_graphql_running").await.is_some_and(&until) {
-            return;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "aftersales_graphql_running never reached the state waited for"
-        );
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
+    eventually(
+        "aftersales_graphql_running reaching the state waited for",
+        Duration::from_secs(60),
+        || async { metric(addr, "aftersales_graphql_running").await.is_some_and(&until) },
+    )
+    .await;
 }
 
 /// Heavy but allowed: four alert scans and a page of 500 tickets with
@@ -207,7 +194,7 @@ async fn a_request_over_the_timeout_is_stopped_and_answered_timeout() {
 
     // A mutation document that takes longer than the limit stops at the
     // limit: the mutations after it never run.
-    let received = crate::graphql::gql(plain, crate::graphql::RECEIVE, json!({ "key": "t-1" })).await;
+    let received = gql(plain, AGENT_7, crate::graphql::RECEIVE, json!({ "key": "t-1" })).await;
     let id = received["data"]["receiveTicket"]["ticket"]["id"]
         .as_str()
         .unwrap_or_else(|| panic!("{received}"))
@@ -654,7 +641,7 @@ async fn hostile_inputs_are_refused_with_a_code_and_append_nothing() {
 #[tokio::test]
 async fn subscriptions_refused_over_websocket_carry_codes() {
     use crate::subscriptions::{connect, receive, send};
-    let s = crate::graphql::start().await;
+    let s = start_with_fixtures().await;
     let before = s.service.head();
     let mut socket = connect(s.addr).await;
     let bomb = {

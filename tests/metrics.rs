@@ -4,8 +4,8 @@
 
 use serde_json::json;
 
-use crate::auth::request;
-use crate::graphql::{gql, start, RECEIVE};
+use crate::graphql::RECEIVE;
+use crate::support::{gql, request, start_with_fixtures, AGENT_7};
 
 /// The value of the sample `name{labels}` (labels exactly as printed).
 fn sample(text: &str, series: &str) -> Option<f64> {
@@ -15,7 +15,7 @@ fn sample(text: &str, series: &str) -> Option<f64> {
 
 #[tokio::test]
 async fn metrics_are_scraped_in_the_prometheus_format() {
-    let s = start().await;
+    let s = start_with_fixtures().await;
     // The archive the fixtures seeded was appended through the service:
     // the figures below count from here.
     let seeded = s.service.head().map_or(0.0, |h| h as f64 + 1.0);
@@ -26,10 +26,11 @@ async fn metrics_are_scraped_in_the_prometheus_format() {
         .replace("priority: URGENT", "priority: EMERGENCY")
         .replace("idempotencyKey: $key", "idempotencyKey: $key, occurredAt: $at")
         .replace("mutation($key: String)", "mutation($key: String, $at: DateTime)");
-    let r = gql(s.addr, &query, json!({ "key": "m-1", "at": at })).await;
+    let r = gql(s.addr, AGENT_7, &query, json!({ "key": "m-1", "at": at })).await;
     assert!(r.get("errors").is_none(), "{r}");
     let r = gql(
         s.addr,
+        AGENT_7,
         r#"mutation { acknowledgeTicket(input: { ticketId: "T-404" }) { position } }"#,
         json!({}),
     )

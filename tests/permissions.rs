@@ -5,8 +5,7 @@
 
 use serde_json::{json, Value};
 
-use crate::auth::request;
-use crate::graphql::start_empty;
+use crate::support::start;
 
 /// Roles as the trusted-header identity names them.
 const ROLES: [(&str, &str); 8] = [
@@ -27,10 +26,7 @@ const ROLES: [(&str, &str); 8] = [
 ];
 
 async fn gql(addr: std::net::SocketAddr, headers: &str, query: &str) -> Value {
-    let body = json!({ "query": query }).to_string();
-    let (status, text) = request(addr, "POST", "/graphql", headers, &body).await;
-    assert_eq!(status, 200, "{text}");
-    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{e}: {text}"))
+    crate::support::gql(addr, headers, query, json!({})).await
 }
 
 fn ok(v: &Value) -> bool {
@@ -48,7 +44,7 @@ const RECEIVE: &str = r#"mutation { receiveTicket(input: {
 
 #[tokio::test]
 async fn every_role_against_every_kind_of_operation() {
-    let s = start_empty().await;
+    let s = start().await;
     crate::support::seed_units(&s.service, &["P1-1-101", "P2-1-101"]).await;
     crate::support::seed_directory(&s.service, &["C-1"], &[]).await;
     let (admin, agent) = (ROLES[6].1, ROLES[0].1);

@@ -3,7 +3,7 @@
 
 use serde_json::{json, Value};
 
-use crate::graphql::{http_as, start_empty};
+use crate::support::{request, start};
 
 fn readme_operations() -> Vec<String> {
     let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../README.md")).unwrap_or_default();
@@ -24,7 +24,7 @@ fn readme_operations() -> Vec<String> {
 async fn the_readme_operations_work_as_pasted_on_demo_data() {
     let operations = readme_operations();
     assert_eq!(operations.len(), 3, "the README should show three operations");
-    let s = start_empty().await;
+    let s = start().await;
     let config = simulator::GeneratorConfig {
         tickets: 300,
         units: 300,
@@ -39,7 +39,7 @@ async fn the_readme_operations_work_as_pasted_on_demo_data() {
     let mut answers = Vec::new();
     for op in &operations {
         let body = json!({ "query": op }).to_string();
-        let (status, text) = http_as(s.addr, "manager", "POST", "/graphql", &body).await;
+        let (status, text) = request(s.addr, "POST", "/graphql", ("agent-7", "manager"), &body).await;
         assert_eq!(status, 200, "{text}");
         let value = text
             .lines()

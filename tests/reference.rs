@@ -8,8 +8,7 @@ use std::net::SocketAddr;
 
 use serde_json::{json, Value};
 
-use crate::graphql::http_as;
-use crate::support::{instant, serve_at};
+use crate::support::{code, gql, instant, seed_fixtures, serve_at};
 
 const RECEIVE: &str = r#"mutation($p: Priority!, $key: String, $at: DateTime) {
   receiveTicket(input: {
@@ -31,14 +30,7 @@ const PUBLISH: &str = r#"mutation($text: String!, $dry: Boolean) {
 }"#;
 
 async fn call(addr: SocketAddr, role: &str, query: &str, variables: Value) -> Value {
-    let body = json!({ "query": query, "variables": variables }).to_string();
-    let (status, text) = http_as(addr, role, "POST", "/graphql", &body).await;
-    assert_eq!(status, 200, "{text}");
-    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{e}: {text}"))
-}
-
-fn code(v: &Value) -> &str {
-    v["errors"][0]["extensions"]["code"].as_str().unwrap_or("")
+    gql(addr, ("agent-7", role), query, variables).await
 }
 
 /// Receives a repair, at 10:00 on 30 December 2026 unless `at` says
@@ -89,7 +81,7 @@ async fn publishing_a_new_year_settles_provisional_deadlines_only() {
     // Wednesday 30 December 2026, 10:00 in Beijing: the bundled calendar
     // ends with 2026.
     let run = serve_at(dir.path(), instant("2026-12-30T10:00:00+08:00")).await;
-    crate::graphql::seed_fixtures(&run.service).await;
+    seed_fixtures(&run.service).await;
     let addr = run.addr;
 
     // A normal repair: first response (1 business day) due Thursday 31
@@ -281,7 +273,7 @@ async fn publishing_a_new_year_settles_provisional_deadlines_only() {
 async fn every_problem_of_a_file_is_listed_and_nothing_is_appended() {
     let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
     let run = serve_at(dir.path(), instant("2026-12-30T10:00:00+08:00")).await;
-    crate::graphql::seed_fixtures(&run.service).await;
+    seed_fixtures(&run.service).await;
     let addr = run.addr;
     let head = run.service.head();
     let good = domain::testing::calendar_with_2027("2027.1");
@@ -338,7 +330,7 @@ async fn a_project_chooses_its_policy_from_a_day_on() {
     let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
     // Monday 4 January 2027, 10:00 in Beijing.
     let run = serve_at(dir.path(), instant("2027-01-04T10:00:00+08:00")).await;
-    crate::graphql::seed_fixtures(&run.service).await;
+    seed_fixtures(&run.service).await;
     let addr = run.addr;
     // A stricter policy: normal repairs resolved in 5 business days, not 7.
     let strict = domain::policy::DEFAULT_POLICY_TOML
@@ -440,11 +432,8 @@ async fn a_project_chooses_its_policy_from_a_day_on() {
 /// A caller in trusted headers: user, role, and the company or owner
 /// record it acts for.
 async fn call_as(addr: SocketAddr, user: &str, role: &str, extra: &str, query: &str, variables: Value) -> Value {
-    let body = json!({ "query": query, "variables": variables }).to_string();
-    let headers = format!("Accept: application/json\r\nx-user-id: {user}\r\nx-user-role: {role}\r\n{extra}");
-    let (status, text) = crate::auth::request(addr, "POST", "/graphql", &headers, &body).await;
-    assert_eq!(status, 200, "{text}");
-    let v: Value = serde_json::from_str(&text).unwrap_or_else(|e| panic!("{e}: {text}"));
+    let headers = format!("x-user-id: {user}\r\nx-user-role: {role}\r\n{extra}");
+    let v = gql(addr, &headers, query, variables).await;
     assert!(v.get("errors").is_none(), "{query}: {v}");
     v
 }
@@ -453,7 +442,7 @@ async fn call_as(addr: SocketAddr, user: &str, role: &str, extra: &str, query: &
 async fn a_clock_restarted_after_the_publication_is_settled_by_that_command() {
     let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
     let run = serve_at(dir.path(), instant("2026-12-30T10:00:00+08:00")).await;
-    crate::graphql::seed_fixtures(&run.service).await;
+    seed_fixtures(&run.service).await;
     crate::support::seed_directory(&run.service, &["C-ACME"], &[]).await;
     // Delivered in June 2025: the diagnosis decides on warranty from it.
     let system = domain::actor::Actor::staff(

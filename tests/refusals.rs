@@ -4,12 +4,9 @@
 //! holds elsewhere). Every refusal is checked against the log's head
 //! before and after it.
 
-use std::net::SocketAddr;
-
 use serde_json::{json, Value};
 
-use crate::auth::request;
-use crate::graphql::{start_empty, Server};
+use crate::support::{code, gql, ok, start, Server};
 
 const AGENT: &str = "x-user-id: agent-1\r\nx-user-role: agent\r\n";
 const AGENT_2: &str = "x-user-id: agent-2\r\nx-user-role: agent\r\n";
@@ -20,23 +17,6 @@ const ANALYST: &str = "x-user-id: analyst-1\r\nx-user-role: analyst\r\n";
 const OWNER_2: &str = "x-user-id: owner-2\r\nx-user-role: owner\r\nx-owner-id: O-002\r\n";
 const C_001: &str = "x-user-id: w-1\r\nx-user-role: contractor\r\nx-contractor-id: C-001\r\n";
 const C_002: &str = "x-user-id: w-2\r\nx-user-role: contractor\r\nx-contractor-id: C-002\r\n";
-
-async fn gql(addr: SocketAddr, who: &str, query: &str, variables: Value) -> Value {
-    let body = json!({ "query": query, "variables": variables }).to_string();
-    let (status, text) = request(addr, "POST", "/graphql", who, &body).await;
-    assert_eq!(status, 200, "{text}");
-    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{e}: {text}"))
-}
-
-async fn ok(addr: SocketAddr, who: &str, query: &str, variables: Value) -> Value {
-    let r = gql(addr, who, query, variables).await;
-    assert!(r.get("errors").is_none(), "unexpected errors: {r}");
-    r["data"].clone()
-}
-
-fn code(v: &Value) -> &str {
-    v["errors"][0]["extensions"]["code"].as_str().unwrap_or("")
-}
 
 /// Sends a request that must be refused with `expected`, and checks that
 /// the log did not move and that no data came back.
@@ -88,7 +68,7 @@ fn keyed(mut input: Value, key: &str) -> Value {
 /// Two projects: P01 (building P01-1, units 101 of O-001 and 102 of
 /// O-002) and P02 (building P02-1, unit 201).
 async fn archive() -> Server {
-    let s = start_empty().await;
+    let s = start().await;
     crate::support::seed_owner(&s.service, "O-001", ("张", "三"), "13900000001", &["P01-1-101"]).await;
     crate::support::seed_owner(&s.service, "O-002", ("李", "四"), "13900000002", &["P01-1-102"]).await;
     crate::support::seed_units(&s.service, &["P02-1-201"]).await;

@@ -8,11 +8,12 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::sync::OnceLock;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use serde_json::{json, Value};
 
-use crate::graphql::{gql, RECEIVE};
+use crate::graphql::RECEIVE;
+use crate::support::{gql, seed_fixtures, AGENT_7};
 use crate::support::{serve, stop};
 
 /// The `aftersales` binary. This test target is not the binary's package,
@@ -70,7 +71,7 @@ fn text(bytes: &[u8]) -> String {
 /// Runs `aftersales serve` and waits for it to exit (it must refuse to
 /// start); a server still running after 60 s fails the test.
 fn serve_refuses(data: &Path) -> String {
-    let mut child = Command::new(aftersales_binary())
+    let child = Command::new(aftersales_binary())
         .arg("--data")
         .arg(data)
         .args(["serve", "--listen", "127.0.0.1:0", "--trust-identity-headers"])
@@ -79,21 +80,21 @@ fn serve_refuses(data: &Path) -> String {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap_or_else(|e| panic!("cannot run aftersales serve: {e}"));
-    let deadline = Instant::now() + Duration::from_secs(60);
-    let status = loop {
-        match child.try_wait() {
-            Ok(Some(status)) => break status,
-            Ok(None) if Instant::now() < deadline => std::thread::sleep(Duration::from_millis(20)),
-            other => {
-                let _ = child.kill();
-                let _ = child.wait();
-                panic!("aftersales serve did not refuse the damaged folder: {other:?}");
-            }
+    // A thread waits for the exit and hands over the output; the test
+    // waits for that, at most a minute.
+    let pid = child.id();
+    let (exited, exit) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = exited.send(child.wait_with_output());
+    });
+    let output = match exit.recv_timeout(Duration::from_secs(60)) {
+        Ok(output) => output.unwrap_or_else(|e| panic!("reading aftersales serve's output: {e}")),
+        Err(e) => {
+            let _ = Command::new("kill").args(["-KILL", &pid.to_string()]).status();
+            panic!("aftersales serve did not refuse the damaged folder within 60 s: {e}");
         }
     };
-    let output = child
-        .wait_with_output()
-        .unwrap_or_else(|e| panic!("reading aftersales serve's output: {e}"));
+    let status = output.status;
     assert!(!status.success(), "serve started on a damaged folder");
     text(&output.stderr)
 }
@@ -114,7 +115,7 @@ fn copy_dir(from: &Path, to: &Path) -> std::io::Result<()> {
 
 /// Receives a ticket; returns its id and the log position of the change.
 async fn receive(addr: std::net::SocketAddr, key: &str) -> (String, u64) {
-    let r = gql(addr, RECEIVE, json!({ "key": key })).await;
+    let r = gql(addr, AGENT_7, RECEIVE, json!({ "key": key })).await;
     let id = r["data"]["receiveTicket"]["ticket"]["id"]
         .as_str()
         .unwrap_or_else(|| panic!("{r}"))
@@ -126,7 +127,13 @@ async fn receive(addr: std::net::SocketAddr, key: &str) -> (String, u64) {
 }
 
 async fn ticket_ids(addr: std::net::SocketAddr) -> Vec<String> {
-    let r = gql(addr, "{ tickets(first: 50) { edges { node { id } } } }", json!({})).await;
+    let r = gql(
+        addr,
+        AGENT_7,
+        "{ tickets(first: 50) { edges { node { id } } } }",
+        json!({}),
+    )
+    .await;
     let mut ids: Vec<String> = r["data"]["tickets"]["edges"]
         .as_array()
         .unwrap_or_else(|| panic!("{r}"))
@@ -142,7 +149,7 @@ async fn a_damaged_write_ahead_file_is_refused_then_repaired_and_served_without_
     let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
     let data = dir.path().join("data");
     let run = serve(&data).await;
-    crate::graphql::seed_fixtures(&run.service).await;
+    seed_fixtures(&run.service).await;
     let mut tickets = Vec::new();
     for key in ["repair-e2e-1", "repair-e2e-2", "repair-e2e-3", "repair-e2e-4"] {
         tickets.push(receive(run.addr, key).await);
@@ -228,6 +235,7 @@ async fn a_damaged_write_ahead_file_is_refused_then_repaired_and_served_without_
     assert_eq!(ticket_ids(run.addr).await, kept);
     let gone = gql(
         run.addr,
+        AGENT_7,
         "query($id: String!) { ticket(id: $id) { id } }",
         json!({ "id": lost_id }),
     )

@@ -14,37 +14,18 @@ use serde_json::{json, Value};
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::Message;
 
-use crate::auth::request;
+use crate::support::{bearer, code, seed_fixtures, seed_units, start_with_tokens, Server};
 
 type Socket = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
 
-struct Server {
-    _dir: tempfile::TempDir,
-    addr: SocketAddr,
-    tokens: Arc<TokenStore>,
-    service: Arc<application::service::Service>,
-}
-
 /// A server authenticating tokens, its archive holding the fixtures'
-/// owner O-1 of HZ-1-3-1502.
-async fn start() -> Server {
-    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
-    let service = Arc::new(crate::support::open_service(dir.path()));
-    crate::graphql::seed_fixtures(&service).await;
-    crate::support::seed_units(&service, &["P01-1-101", "P02-1-201"]).await;
-    let tokens = Arc::new(TokenStore::open(dir.path()).unwrap_or_else(|e| panic!("{e}")));
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .unwrap_or_else(|e| panic!("{e}"));
-    let addr = listener.local_addr().unwrap_or_else(|e| panic!("{e}"));
-    let router = api::server::router(service.clone(), api::server::Identity::Tokens(tokens.clone()));
-    tokio::spawn(async move { axum::serve(listener, router).await });
-    Server {
-        _dir: dir,
-        addr,
-        tokens,
-        service,
-    }
+/// owner O-1 of HZ-1-3-1502 and units in projects P01 and P02; and its
+/// token store.
+async fn seeded() -> (Server, Arc<TokenStore>) {
+    let (s, tokens) = start_with_tokens().await;
+    seed_fixtures(&s.service).await;
+    seed_units(&s.service, &["P01-1-101", "P02-1-201"]).await;
+    (s, tokens)
 }
 
 fn principal(user: &str, role: Role, projects: &[&str]) -> Principal {
@@ -66,16 +47,9 @@ fn token(store: &TokenStore, principal: Principal) -> (String, String) {
     (token, record.id)
 }
 
+/// A GraphQL request with bearer `token`.
 async fn gql(addr: SocketAddr, token: &str, query: &str, variables: Value) -> Value {
-    let body = json!({ "query": query, "variables": variables }).to_string();
-    let headers = format!("Authorization: Bearer {token}\r\n");
-    let (status, text) = request(addr, "POST", "/graphql", &headers, &body).await;
-    assert_eq!(status, 200, "{text}");
-    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{e}: {text}"))
-}
-
-fn code(v: &Value) -> &str {
-    v["errors"][0]["extensions"]["code"].as_str().unwrap_or("")
+    crate::support::gql(addr, &bearer(token), query, variables).await
 }
 
 /// A graphql-transport-ws connection whose `connection_init` carries
@@ -144,35 +118,35 @@ const RECEIVE: &str = crate::graphql::RECEIVE;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_revoked_token_ends_its_open_subscription() {
-    let s = start().await;
-    let (agent, agent_id) = token(&s.tokens, principal("agent-1", Role::Agent, &[]));
-    let (writer, _) = token(&s.tokens, principal("agent-2", Role::Agent, &[]));
+    let (s, tokens) = seeded().await;
+    let (agent, agent_id) = token(&tokens, principal("agent-1", Role::Agent, &[]));
+    let (writer, _) = token(&tokens, principal("agent-2", Role::Agent, &[]));
     let (mut socket, ack) = open(s.addr, &agent).await;
     assert_eq!(json_of(&ack)["type"], "connection_ack");
+    // From the head as it is now, so that the event written next is the
+    // first one pushed, however soon the subscription is set up.
+    let start = s.head().unwrap_or_else(|| panic!("the fixtures wrote nothing"));
+    let subscribe =
+        format!("subscription {{ ticketEvents(filter: {{ afterPosition: {start} }}) {{ position ticketId type }} }}");
     send(
         &mut socket,
-        json!({ "id": "1", "type": "subscribe", "payload": { "query": "subscription { ticketEvents { position ticketId type } }" } }),
+        json!({ "id": "1", "type": "subscribe", "payload": { "query": subscribe } }),
     )
     .await;
-    // Events flow while the token holds. (The subscription starts at the
-    // log's head when it is set up: keep writing until one arrives.)
-    let mut n = 0;
-    let first = loop {
-        n += 1;
-        let r = gql(s.addr, &writer, RECEIVE, json!({ "key": format!("before-{n}") })).await;
-        assert!(r.get("errors").is_none(), "{r}");
-        let got = tokio::time::timeout(Duration::from_millis(500), next(&mut socket)).await;
-        if let Ok(message) = got {
-            break json_of(&message);
-        }
-        assert!(n < 60, "no event arrived");
-    };
+    // Events flow while the token holds.
+    let r = gql(s.addr, &writer, RECEIVE, json!({ "key": "before" })).await;
+    assert!(r.get("errors").is_none(), "{r}");
+    let first = json_of(&next(&mut socket).await);
     assert_eq!(first["type"], "next", "{first}");
+    assert_eq!(
+        first["payload"]["data"]["ticketEvents"]["position"], r["data"]["receiveTicket"]["position"],
+        "{first}"
+    );
 
     // Revoked (by another handle, as `aftersales token revoke` does): the
     // connection closes with 4403, and no event written after the
     // revocation reaches it.
-    let other = TokenStore::open(s._dir.path()).unwrap_or_else(|e| panic!("{e}"));
+    let other = TokenStore::open(s.dir.path()).unwrap_or_else(|e| panic!("{e}"));
     other.revoke(&agent_id).unwrap_or_else(|e| panic!("{e}"));
     let head = s.service.head();
     let r = gql(s.addr, &writer, RECEIVE, json!({ "key": "after" })).await;
@@ -207,7 +181,7 @@ async fn a_revoked_token_ends_its_open_subscription() {
 
 #[tokio::test]
 async fn a_subscription_refused_at_connection_init_closes_with_4403() {
-    let s = start().await;
+    let (s, _tokens) = seeded().await;
     for bad in ["ast_0000000000_AAAA", "not-a-token", ""] {
         let (_, first) = open(s.addr, bad).await;
         assert_eq!(close_code(&first), Some(4403), "{bad:?}: {first:?}");
@@ -216,9 +190,9 @@ async fn a_subscription_refused_at_connection_init_closes_with_4403() {
 
 #[tokio::test]
 async fn incidents_are_scoped_like_tickets() {
-    let s = start().await;
-    let (manager, _) = token(&s.tokens, principal("mgr-all", Role::Manager, &[]));
-    let (p01, _) = token(&s.tokens, principal("mgr-p01", Role::Manager, &["P01"]));
+    let (s, tokens) = seeded().await;
+    let (manager, _) = token(&tokens, principal("mgr-all", Role::Manager, &[]));
+    let (p01, _) = token(&tokens, principal("mgr-p01", Role::Manager, &["P01"]));
     let open_incident = "mutation($p: String!, $i: String!) { openIncident(input: { incidentId: $i, projectId: $p, title: \"停水\", level: PROJECT, description: \"整栋停水\" }) { position } }";
     for (p, i) in [("P01", "INC-1"), ("P02", "INC-2")] {
         let r = gql(s.addr, &manager, open_incident, json!({ "p": p, "i": i })).await;
@@ -236,12 +210,12 @@ async fn incidents_are_scoped_like_tickets() {
 
 #[tokio::test]
 async fn the_system_role_is_on_no_token_and_no_request() {
-    let s = start().await;
-    let refused = s.tokens.create(principal("robot", Role::System, &[]), None);
+    let (s, tokens) = seeded().await;
+    let refused = tokens.create(principal("robot", Role::System, &[]), None);
     assert!(refused.is_err(), "a system token was created");
     // A token file edited by hand to say `system` authenticates nobody.
-    let (agent, _) = token(&s.tokens, principal("agent-9", Role::Agent, &[]));
-    let path = s._dir.path().join("auth/tokens.json");
+    let (agent, _) = token(&tokens, principal("agent-9", Role::Agent, &[]));
+    let path = s.dir.path().join("auth/tokens.json");
     let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{e}"));
     assert!(text.contains("\"agent\""), "{text}");
     std::fs::write(&path, text.replace("\"agent\"", "\"system\"")).unwrap_or_else(|e| panic!("{e}"));
@@ -260,8 +234,8 @@ async fn the_system_role_is_on_no_token_and_no_request() {
 
 #[tokio::test]
 async fn the_websocket_runs_subscriptions_only_and_a_bounded_number_of_them() {
-    let s = start().await;
-    let (agent, _) = token(&s.tokens, principal("agent-ws", Role::Agent, &[]));
+    let (s, tokens) = seeded().await;
+    let (agent, _) = token(&tokens, principal("agent-ws", Role::Agent, &[]));
     let (mut socket, ack) = open(s.addr, &agent).await;
     assert_eq!(json_of(&ack)["type"], "connection_ack");
     // A mutation sent over the socket would skip the HTTP gate, timeout

@@ -8,7 +8,8 @@ use serde_json::{json, Value};
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::Message;
 
-use crate::graphql::{gql, start, start_empty, RECEIVE};
+use crate::graphql::RECEIVE;
+use crate::support::{gql, seed_units, start, start_with_fixtures, AGENT_7};
 
 pub(crate) type Socket = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
 
@@ -64,18 +65,19 @@ pub(crate) async fn receive(socket: &mut Socket) -> Value {
 
 #[tokio::test]
 async fn ticket_events_are_pushed_as_they_are_appended() {
-    let s = start().await;
+    let s = start_with_fixtures().await;
     let mut socket = connect(s.addr).await;
+    // From the head as it is now: whenever the server sets the
+    // subscription up, it starts right after what the fixtures wrote.
+    let start = s.head().unwrap_or_else(|| panic!("the fixtures wrote nothing"));
     send(
         &mut socket,
         json!({ "id": "1", "type": "subscribe", "payload": {
-            "query": "subscription { ticketEvents(filter: { projectId: \"HZ-1\" }) { position ticketId projectId kind type actor role summary } }"
+            "query": format!("subscription {{ ticketEvents(filter: {{ projectId: \"HZ-1\", afterPosition: {start} }}) {{ position ticketId projectId kind type actor role summary }} }}")
         }}),
     )
     .await;
-    // Give the subscription a moment to start following the head.
-    tokio::time::sleep(Duration::from_millis(200)).await;
-    let r = gql(s.addr, RECEIVE, json!({ "key": "ws-1" })).await;
+    let r = gql(s.addr, AGENT_7, RECEIVE, json!({ "key": "ws-1" })).await;
     let id = r["data"]["receiveTicket"]["ticket"]["id"]
         .as_str()
         .unwrap_or_default()
@@ -83,7 +85,7 @@ async fn ticket_events_are_pushed_as_they_are_appended() {
     let position = r["data"]["receiveTicket"]["position"].as_u64();
     let ack =
         r#"mutation($id: String!) { acknowledgeTicket(input: { ticketId: $id, note: "called back" }) { position } }"#;
-    gql(s.addr, ack, json!({ "id": id })).await;
+    gql(s.addr, AGENT_7, ack, json!({ "id": id })).await;
 
     let first = receive(&mut socket).await;
     assert_eq!(first["type"], "next", "{first}");
@@ -106,9 +108,9 @@ async fn ticket_events_are_pushed_as_they_are_appended() {
         .replace("\"HZ-1\"", "\"SH-2\"")
         .replace("HZ-1-3\"", "SH-2-3\"")
         .replace("HZ-1-3-1502", "SH-2-3-0801");
-    gql(s.addr, &other, json!({ "key": "ws-2" })).await;
+    gql(s.addr, AGENT_7, &other, json!({ "key": "ws-2" })).await;
     let comment = r#"mutation($id: String!) { commentTicket(input: { ticketId: $id, text: "owner called again" }) { position } }"#;
-    gql(s.addr, comment, json!({ "id": id })).await;
+    gql(s.addr, AGENT_7, comment, json!({ "id": id })).await;
     let third = receive(&mut socket).await;
     let event = &third["payload"]["data"]["ticketEvents"];
     assert_eq!(event["ticketId"], id.as_str(), "{third}");
@@ -117,7 +119,7 @@ async fn ticket_events_are_pushed_as_they_are_appended() {
 
 #[tokio::test]
 async fn breached_clocks_are_pushed_as_sla_alerts() {
-    let s = start().await;
+    let s = start_with_fixtures().await;
     // An emergency reported two days ago and never answered: its first
     // response (30 min), on-site (2 h) and resolution (24 h) targets,
     // all 24x7, are long breached.
@@ -126,7 +128,7 @@ async fn breached_clocks_are_pushed_as_sla_alerts() {
         .replace("priority: URGENT", "priority: EMERGENCY")
         .replace("idempotencyKey: $key", "idempotencyKey: $key, occurredAt: $at")
         .replace("mutation($key: String)", "mutation($key: String, $at: DateTime)");
-    let r = gql(s.addr, &query, json!({ "key": "sla-1", "at": received })).await;
+    let r = gql(s.addr, AGENT_7, &query, json!({ "key": "sla-1", "at": received })).await;
     let id = r["data"]["receiveTicket"]["ticket"]["id"]
         .as_str()
         .unwrap_or_default()
@@ -157,34 +159,38 @@ async fn breached_clocks_are_pushed_as_sla_alerts() {
 
 #[tokio::test]
 async fn a_subscriber_misses_nothing_appended_in_bulk() {
-    let s = start_empty().await;
+    let s = start().await;
+    // One record of another project first, so that the subscription can
+    // start right after a position, the log's head: it then misses
+    // nothing written after it, however late the server sets it up.
+    seed_units(&s.service, &["P-WS"]).await;
+    let start = s.head().unwrap_or_else(|| panic!("the seed wrote nothing"));
     let mut socket = connect(s.addr).await;
     send(
         &mut socket,
         json!({ "id": "bulk", "type": "subscribe", "payload": {
-            "query": "subscription { ticketEvents(filter: { projectId: \"P01\", types: [\"Received\"] }) { ticketId projectId type } }"
+            "query": format!("subscription {{ ticketEvents(filter: {{ projectId: \"P01\", types: [\"Received\"], afterPosition: {start} }}) {{ ticketId projectId type }} }}")
         }}),
     )
     .await;
-    tokio::time::sleep(Duration::from_millis(200)).await;
-    // Events written straight into the log (as the demo does), not through
-    // mutations: the subscription must not outrun the tickets view. One
-    // project, so that every generated ticket is one the subscriber asked
-    // for: 300 of them, written in one burst.
+    // Events written straight into the log (as the demo does, which
+    // `application::jobs::fill_demo` would refuse on a log that is not empty), not
+    // through mutations: the subscription must not outrun the tickets
+    // view. One project, so that every generated ticket is one the
+    // subscriber asked for: 300 of them, written in one burst.
     let config = simulator::GeneratorConfig {
         projects: 1,
         tickets: 300,
         units: 300,
         ..application::jobs::demo_config(domain::testing::test_today())
     };
-    let summary = application::jobs::fill_demo(s.service.store().as_ref(), s.service.keyring(), &config)
+    let summary = simulator::write_log_with(s.service.store().as_ref(), &config, Some(s.service.keyring().clone()))
         .await
-        .unwrap_or_else(|e| panic!("{}", e.message()));
-    application::jobs::wait_ready(&s.service, |_| {})
-        .await
-        .unwrap_or_else(|e| panic!("{}", e.message()));
+        .unwrap_or_else(|e| panic!("{e}"));
+    crate::support::settle(&s).await;
     let listed = gql(
         s.addr,
+        AGENT_7,
         "{ tickets(filter: { projectId: \"P01\" }, first: 500) { edges { node { id } } pageInfo { hasNextPage } } }",
         json!({}),
     )

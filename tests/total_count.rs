@@ -4,18 +4,14 @@
 
 use serde_json::{json, Value};
 
-use crate::auth::request;
-use crate::graphql::start_empty;
+use crate::support::start;
 
 const AGENT: &str = "x-user-id: a-1\r\nx-user-role: agent\r\n";
 const MANAGER_P1: &str = "x-user-id: m-1\r\nx-user-role: manager\r\nx-projects: P1\r\n";
 const CONTRACTOR_C1: &str = "x-user-id: w-1\r\nx-user-role: contractor\r\nx-contractor-id: C-1\r\n";
 
 async fn gql(addr: std::net::SocketAddr, headers: &str, query: &str, variables: Value) -> Value {
-    let body = json!({ "query": query, "variables": variables }).to_string();
-    let (status, text) = request(addr, "POST", "/graphql", headers, &body).await;
-    assert_eq!(status, 200, "{text}");
-    let answer: Value = serde_json::from_str(&text).unwrap_or_else(|e| panic!("{e}: {text}"));
+    let answer = crate::support::gql(addr, headers, query, variables).await;
     assert!(answer.get("errors").is_none(), "{query}: {answer}");
     answer
 }
@@ -51,7 +47,7 @@ async fn page_through(addr: std::net::SocketAddr, who: &str, filter: Value) -> (
 
 #[tokio::test]
 async fn total_count_is_every_matching_ticket_in_the_callers_scope_on_every_page() {
-    let s = start_empty().await;
+    let s = start().await;
     crate::support::seed_units(&s.service, &["P1-1-101", "P2-1-101"]).await;
     crate::support::seed_directory(&s.service, &["C-1", "C-2"], &[]).await;
     // T-1 … T-5 in P1, T-6 and T-7 in P2; C-1 has T-1, T-3 and T-6, C-2 has T-2.
@@ -113,7 +109,7 @@ async fn cost_of(schema: &api::schema::AppSchema, query: &str) -> u64 {
 
 #[tokio::test]
 async fn total_count_costs_one_count_whatever_the_page_size() {
-    let s = start_empty().await;
+    let s = start().await;
     let limits = api::cost::DocumentLimits {
         max_cost: 1,
         ..Default::default()

@@ -961,11 +961,6 @@ async fn restarts_between_appends_apply_no_event_twice_and_skip_none() {
     stop_all(&from_zero).await;
 }
 
-/// Which tree serves a view's queries (a tree's debug form names it).
-fn serving(view: &ViewHandle) -> String {
-    format!("{:?}", view.tree())
-}
-
 /// After a rebuild asked for by an operator, a restart resumes the rebuilt
 /// tree from its checkpoint: it does not replay the whole log once more
 /// (while it would, `wait_for` would hang on every new event until the
@@ -984,13 +979,9 @@ async fn a_restart_after_a_rebuild_resumes_the_rebuilt_view() {
     for view in &views {
         view.rebuild();
     }
-    tokio::time::timeout(WAIT, async {
-        while views.iter().zip(&before).any(|(view, old)| serving(view) == *old) {
-            tokio::time::sleep(Duration::from_millis(2)).await;
-        }
-    })
-    .await
-    .expect("the rebuilt trees were never swapped in");
+    for (view, old) in views.iter().zip(&before) {
+        wait_swapped(view, old).await;
+    }
     wait_all(&views, last).await;
     let rebuilt: Vec<String> = views.iter().map(serving).collect();
 
@@ -1200,35 +1191,41 @@ async fn an_interrupted_build_starts_again_from_zero() {
 
 // ------------------------------------------------------- a real crash
 
-/// Set in the child process of
-/// [`killed_while_following_the_log_the_views_resume_from_a_consistent_checkpoint`]: the
-/// folder of its log and views.
-const CHILD_DIR: &str = "PROJECTIONS_DETERMINISM_CHILD_DIR";
-
-/// The child half of
-/// [`killed_while_following_the_log_the_views_resume_from_a_consistent_checkpoint`]; without
-/// [`CHILD_DIR`] in its environment it does nothing. It starts every view
-/// on a log in that folder, says `ready`, and appends a long history until
-/// it is killed.
-#[test]
-fn killed_process_child() {
-    let Some(dir) = std::env::var_os(CHILD_DIR).map(std::path::PathBuf::from) else {
-        return;
-    };
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
-    runtime.block_on(async {
-        let log = Arc::new(SledEventStore::open(dir.join("log"), SledOptions::default()).unwrap());
-        let db = ViewDb::open(&dir.join("views"), 8 << 20).unwrap();
-        let _views = start_all(log.clone(), &db);
-        let steps = steps(600).new_tree(&mut TestRunner::deterministic()).unwrap().current();
-        let appends = decide_history(&refs(), &steps);
-        println!("ready");
-        append_all(&log, appends).await;
-        std::future::pending::<()>().await;
-    });
+/// Writes `appends` to `path` as `views-crash-child` reads them: one event
+/// a line, tab-separated, with its append's number (see the binary's
+/// documentation).
+fn write_history(path: &std::path::Path, appends: &[Append]) {
+    fn text(field: &str) -> &str {
+        assert!(
+            !field.contains(['\t', '\n']),
+            "{field:?} cannot be written to the history file"
+        );
+        field
+    }
+    let mut out = String::new();
+    for (number, append) in appends.iter().enumerate() {
+        for event in &append.events {
+            let m = &event.metadata;
+            let payload: String = event.payload.iter().map(|b| format!("{b:02x}")).collect();
+            let fields = [
+                number.to_string(),
+                text(append.stream.as_str()).to_string(),
+                event.id.0.to_string(),
+                text(&event.event_type).to_string(),
+                event.schema_version.to_string(),
+                text(&m.actor).to_string(),
+                text(&m.role).to_string(),
+                text(&m.channel).to_string(),
+                m.occurred_at.map_or("-".to_string(), |t| t.to_rfc3339()),
+                m.correlation_id.map_or("-".to_string(), |u| u.to_string()),
+                m.causation_id.map_or("-".to_string(), |u| u.to_string()),
+                payload,
+            ];
+            out.push_str(&fields.join("\t"));
+            out.push('\n');
+        }
+    }
+    std::fs::write(path, out).unwrap();
 }
 
 /// A process following the log with every view is killed (SIGKILL) at
@@ -1239,31 +1236,40 @@ fn killed_process_child() {
 /// every event once.
 #[tokio::test]
 async fn killed_while_following_the_log_the_views_resume_from_a_consistent_checkpoint() {
+    // The child appends a long history while every view follows it.
+    let steps = steps(600).new_tree(&mut TestRunner::deterministic()).unwrap().current();
+    let appends = decide_history(&refs(), &steps);
     for kill_after in [Duration::from_millis(200), Duration::from_millis(700)] {
         let dir = tempfile::tempdir().unwrap();
-        let mut child = std::process::Command::new(std::env::current_exe().unwrap())
-            .args([
-                "determinism::killed_process_child",
-                "--exact",
-                "--nocapture",
-                "--test-threads=1",
-            ])
-            .env(CHILD_DIR, dir.path())
+        write_history(&dir.path().join("history"), &appends);
+        let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_views-crash-child"))
+            .arg(dir.path())
             .stdout(std::process::Stdio::piped())
             .spawn()
             .unwrap();
-        // libtest prints the test's name on the same line, before `ready`.
+        // Every line the child prints, read until it dies.
         let stdout = std::io::BufReader::new(child.stdout.take().unwrap());
-        let (ready_tx, ready_rx) = std::sync::mpsc::channel();
+        let (line_tx, lines) = std::sync::mpsc::channel();
         std::thread::spawn(move || {
-            let ready = std::io::BufRead::lines(stdout).any(|line| line.is_ok_and(|l| l.ends_with("ready")));
-            let _ = ready_tx.send(ready);
+            for line in std::io::BufRead::lines(stdout).map_while(Result::ok) {
+                let _ = line_tx.send(line);
+            }
         });
-        let ready = ready_rx.recv_timeout(Duration::from_secs(60));
-        if ready != Ok(true) {
-            child.kill().unwrap();
-            panic!("the child did not say ready: {ready:?}");
+        // Started, with its first append acknowledged.
+        let mut said = Vec::new();
+        while !said.iter().any(|l: &String| l.starts_with("appended ")) {
+            match lines.recv_timeout(Duration::from_secs(60)) {
+                Ok(line) => said.push(line),
+                Err(e) => {
+                    child.kill().unwrap();
+                    panic!("the child did not start appending ({e}); it said {said:?}");
+                }
+            }
         }
+        assert_eq!(said.first().map(String::as_str), Some("ready"), "{said:?}");
+        // The moment of the kill against sled's flush timer, which the
+        // views' checkpoints follow: real time has to pass for it, so this
+        // one sleep stays.
         std::thread::sleep(kill_after);
         child.kill().unwrap();
         child.wait().unwrap();

@@ -11,6 +11,7 @@ use domain::ticket::{Priority, TicketCommand, TicketDecider, TicketEvent, Ticket
 use eventformat::wire;
 use eventlog::views::ViewDb;
 use eventlog::{EventId, EventStore, ExpectedVersion, SledEventStore, SledOptions};
+use projections::runner::ViewHandle;
 
 /// A log and a view database in one temporary folder.
 pub struct Fixture {
@@ -88,3 +89,32 @@ pub fn agent() -> Actor {
 }
 
 pub const WAIT: Duration = Duration::from_secs(10);
+
+/// Which tree serves a view's queries (a tree's debug form names it).
+pub fn serving(view: &ViewHandle) -> String {
+    format!("{:?}", view.tree())
+}
+
+/// Waits until a tree other than `old` serves `view`'s queries (a rebuild
+/// swaps its new tree in under a name no tree had), then until the view
+/// is live again, which it says only once the swap is complete. The
+/// runner publishes the swap by the serving tree alone, so that is polled.
+pub async fn wait_swapped(view: &ViewHandle, old: &str) {
+    tokio::time::timeout(WAIT, async {
+        while serving(view) == old {
+            tokio::time::sleep(Duration::from_millis(1)).await;
+        }
+    })
+    .await
+    .unwrap_or_else(|_| panic!("view {}: no rebuilt tree replaced {old} within {WAIT:?}", view.name()));
+    view.wait_until_live(WAIT)
+        .await
+        .unwrap_or_else(|e| panic!("view {}: not live after its rebuild: {e}", view.name()));
+}
+
+/// Asks `view` to rebuild from 0 and waits until the rebuilt tree serves.
+pub async fn rebuild(view: &ViewHandle) {
+    let old = serving(view);
+    view.rebuild();
+    wait_swapped(view, &old).await;
+}

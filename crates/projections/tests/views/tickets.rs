@@ -337,9 +337,7 @@ async fn a_new_version_rebuilds_from_zero_and_replaces_the_old_tree() {
         "the old tree is dropped after the swap"
     );
     // An explicit rebuild gives the same view again.
-    v2.rebuild();
-    tokio::time::sleep(Duration::from_millis(50)).await;
-    v2.wait_until_live(WAIT).await.unwrap();
+    rebuild(&v2).await;
     assert_eq!(
         tickets::list(&v2.tree(), &TicketFilter::default(), 100, None).unwrap(),
         before
@@ -395,9 +393,7 @@ async fn views_sharing_one_reader_equal_views_reading_alone() {
     // A member asked to rebuild leaves the feed, rebuilds alone and comes
     // back with the same view; the others keep following.
     let before = dump(&shared[0].tree());
-    shared[0].rebuild();
-    tokio::time::sleep(Duration::from_millis(50)).await;
-    shared[0].wait_until_live(WAIT).await.unwrap();
+    rebuild(&shared[0]).await;
     assert_eq!(dump(&shared[0].tree()), before);
     let more = decide(
         &refs,
