@@ -294,7 +294,7 @@ pub async fn import(
     csv_text: &str,
     actor: Actor,
 ) -> Result<ImportReport, ImportError> {
-    let hash = fnv1a64(csv_text.as_bytes());
+    let hash = domain::ids::stable_hash(csv_text.as_bytes());
     let (rows, mut errors) = parse(kind, csv_text, service.calendars())?;
     let total = rows.len() + errors_rows(&errors, &rows);
     let mut dry = DryRun {
@@ -438,17 +438,6 @@ async fn append(
 /// The idempotency key of command `i` of data row `row` of a file.
 fn row_key(kind: ImportKind, hash: u64, row: usize, i: usize) -> String {
     format!("import:{kind}:{hash:016x}:{row}:{i}")
-}
-
-/// 64-bit FNV-1a: stable across builds and platforms (unlike the std
-/// hasher), which the keys of a re-run depend on.
-fn fnv1a64(bytes: &[u8]) -> u64 {
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    for b in bytes {
-        h ^= u64::from(*b);
-        h = h.wrapping_mul(0x0000_0100_0000_01b3);
-    }
-    h
 }
 
 // ------------------------------------------------------------ parsing
@@ -1479,7 +1468,7 @@ mod tests {
                     U-4,HZ-01,HZ-01-5,104,\n";
         // What a run that died after row 1 and the first command of row 2
         // left in the log: the same commands under the same keys.
-        let hash = fnv1a64(text.as_bytes());
+        let hash = domain::ids::stable_hash(text.as_bytes());
         let acting = |row: usize, i: usize| Acting {
             projects: Vec::new(),
             actor: admin(),

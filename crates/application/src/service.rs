@@ -135,6 +135,22 @@ pub struct Service {
     clock: crate::clock::Clock,
 }
 
+/// The number of a record created by a keyed request when the caller
+/// names none: `<prefix>-` and 12 hex digits derived from the key and the
+/// caller's role and user, so that a retry names the same record and
+/// another caller's identical key a record of its own; without a key, a
+/// random one.
+pub fn new_record_number(prefix: &str, key: Option<&str>, actor: &Actor) -> String {
+    let uuid = match key {
+        Some(key) => uuid::Uuid::new_v5(
+            &uuid::Uuid::NAMESPACE_OID,
+            format!("{key}\u{0}{}\u{0}{}", actor.role.as_str(), actor.user).as_bytes(),
+        ),
+        None => uuid::Uuid::new_v4(),
+    };
+    format!("{prefix}-{}", &uuid.simple().to_string()[..12])
+}
+
 /// Something told the duration of every append.
 type AppendObserver = Box<dyn Fn(Duration) + Send + Sync>;
 

@@ -358,13 +358,6 @@ fn mix64(mut z: u64) -> u64 {
     z ^ (z >> 31)
 }
 
-/// FNV-1a, to turn a stream name into a seed.
-fn fnv1a(bytes: &[u8]) -> u64 {
-    bytes.iter().fold(0xCBF2_9CE4_8422_2325, |h, b| {
-        (h ^ u64::from(*b)).wrapping_mul(0x0000_0100_0000_01B3)
-    })
-}
-
 // Salts that keep the random streams of the parts of the model apart, so
 // that changing one part does not reshuffle the others.
 const SALT_WORLD: u64 = 0x5745_4C44;
@@ -1102,7 +1095,7 @@ fn encode<E: Serialize + StoredName>(
     stream: StreamId,
     events: &[Stamped<E>],
 ) -> Result<GeneratedRecord, GeneratorError> {
-    let mut rng = Rng::derive(&[seed, SALT_IDS, fnv1a(stream.as_str().as_bytes())]);
+    let mut rng = Rng::derive(&[seed, SALT_IDS, domain::ids::stable_hash(stream.as_str().as_bytes())]);
     let correlation = rng.uuid();
     let events = events
         .iter()

@@ -839,20 +839,15 @@ impl ArchiveMutations {
         input: OpenIncidentInput,
     ) -> Result<IncidentPayload> {
         let caller = actor(ctx)?;
-        let id = match (&input.incident_id, &input.on.idempotency_key) {
-            (Some(id), _) => incident_id(id)?,
+        let id = match &input.incident_id {
+            Some(id) => incident_id(id)?,
             // From the key and the caller: another caller's identical key
             // opens an incident of its own.
-            (None, Some(key)) => incident_id(&format!(
-                "I-{}",
-                &uuid::Uuid::new_v5(
-                    &uuid::Uuid::NAMESPACE_OID,
-                    format!("{key}\u{0}{}\u{0}{}", caller.role.as_str(), caller.user).as_bytes()
-                )
-                .simple()
-                .to_string()[..12]
+            None => incident_id(&application::service::new_record_number(
+                "I",
+                input.on.idempotency_key.as_deref(),
+                &caller,
             ))?,
-            (None, None) => incident_id(&format!("I-{}", &uuid::Uuid::new_v4().simple().to_string()[..12]))?,
         };
         let project = project_id(&input.project_id)?;
         let command = IncidentCommand::Open {

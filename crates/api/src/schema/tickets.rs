@@ -354,18 +354,13 @@ pub struct ReceiveTicketInput {
 /// another caller's identical key makes a ticket of its own), or a random
 /// one.
 fn new_ticket_id(input: &ReceiveTicketInput, actor: &domain::actor::Actor) -> Result<domain::ids::TicketId, AppError> {
-    match (&input.ticket_id, &input.idempotency_key) {
-        (Some(id), _) => ticket_id(id),
-        (None, Some(key)) => ticket_id(&format!(
-            "T-{}",
-            &uuid::Uuid::new_v5(
-                &uuid::Uuid::NAMESPACE_OID,
-                format!("{key}\u{0}{}\u{0}{}", actor.role.as_str(), actor.user).as_bytes()
-            )
-            .simple()
-            .to_string()[..12]
+    match &input.ticket_id {
+        Some(id) => ticket_id(id),
+        None => ticket_id(&application::service::new_record_number(
+            "T",
+            input.idempotency_key.as_deref(),
+            actor,
         )),
-        (None, None) => ticket_id(&format!("T-{}", &uuid::Uuid::new_v4().simple().to_string()[..12])),
     }
 }
 
