@@ -181,11 +181,16 @@ pub fn bar(done: u64, total: u64) -> String {
     )
 }
 
-/// Waits until every view has caught up with the log, calling `report`
-/// about once a second with the progress line, bar and elapsed time.
+/// Waits until every view has caught up with the log, woken by each view's
+/// progress, calling `report` at most about once a second with the
+/// progress line and bar. Returns how long it took.
 pub async fn wait_ready(service: &Service, mut report: impl FnMut(&str)) -> Result<Duration, AppError> {
     let started = Instant::now();
+    let mut last_report: Option<Instant> = None;
     loop {
+        // Watched before looking, so that no change between the look and
+        // the wait goes unnoticed.
+        let mut changes: Vec<_> = service.views().iter().map(|v| v.changes()).collect();
         let head = service.head();
         if let Some(failed) = service.views().iter().find_map(|v| match v.status() {
             ViewStatus::Failed { position, reason } => {
@@ -198,22 +203,29 @@ pub async fn wait_ready(service: &Service, mut report: impl FnMut(&str)) -> Resu
         if service.ready() {
             return Ok(started.elapsed());
         }
-        let total = head.map_or(0, |h| h + 1);
-        let slowest = service
-            .views()
-            .iter()
-            .map(|v| match v.status() {
-                ViewStatus::Rebuilding(p) => p.events_done,
-                _ => v.applied().map_or(0, |a| a + 1),
-            })
-            .min()
-            .unwrap_or(0);
-        report(&format!(
-            "{} {}",
-            bar(slowest, total),
-            progress_line(service.views(), head)
-        ));
-        tokio::time::sleep(Duration::from_secs(1)).await;
+        if last_report.is_none_or(|at| at.elapsed() >= Duration::from_secs(1)) {
+            let total = head.map_or(0, |h| h + 1);
+            let slowest = service
+                .views()
+                .iter()
+                .map(|v| match v.status() {
+                    ViewStatus::Rebuilding(p) => p.events_done,
+                    _ => v.applied().map_or(0, |a| a + 1),
+                })
+                .min()
+                .unwrap_or(0);
+            report(&format!(
+                "{} {}",
+                bar(slowest, total),
+                progress_line(service.views(), head)
+            ));
+            last_report = Some(Instant::now());
+        }
+        // The next change of any view; the head may also have moved
+        // without one (a new event not applied yet), so look again within
+        // a second at most.
+        let any = futures_util::future::select_all(changes.iter_mut().map(|c| Box::pin(c.changed())));
+        let _ = tokio::time::timeout(Duration::from_secs(1), any).await;
     }
 }
 

@@ -20,7 +20,7 @@ use eventlog::views::ViewTree;
 use serde::{Deserialize, Serialize};
 
 use crate::counters::{self, Contribution};
-use crate::runner::{runs, Applied, Projection, ProjectionError, Run, ViewWriter};
+use crate::runner::{runs, Applied, BatchProjection, ProjectionError, Run, ViewWriter};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 struct WorkTicket {
@@ -52,7 +52,7 @@ const TICKET: u8 = b'w';
 const CONTRIBUTION: u8 = b'k';
 const SCORE: u8 = b'a';
 
-impl Projection for ContractorsView {
+impl BatchProjection for ContractorsView {
     fn name(&self) -> &'static str {
         "contractors"
     }
@@ -61,11 +61,7 @@ impl Projection for ContractorsView {
         1
     }
 
-    fn apply(&self, view: &mut ViewWriter<'_>, applied: &Applied<'_>) -> Result<(), ProjectionError> {
-        self.apply_all(view, std::slice::from_ref(applied))
-    }
-
-    fn apply_all(&self, view: &mut ViewWriter<'_>, events: &[Applied<'_>]) -> Result<(), ProjectionError> {
+    fn apply_batch(&self, view: &mut ViewWriter<'_>, events: &[Applied<'_>]) -> Result<(), ProjectionError> {
         for run in runs(events) {
             if let Run::Ticket { id, events, .. } = run {
                 self.fold_run(view, id, &events)?;

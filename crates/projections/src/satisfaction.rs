@@ -19,7 +19,7 @@ use eventlog::views::ViewTree;
 use serde::{Deserialize, Serialize};
 
 use crate::counters::{self, Contribution};
-use crate::runner::{runs, Applied, Projection, ProjectionError, Run, ViewWriter};
+use crate::runner::{runs, Applied, BatchProjection, ProjectionError, Run, ViewWriter};
 use eventformat::wire::DomainEvent;
 
 /// One rating given.
@@ -111,7 +111,7 @@ fn service_counters(
     vec![closed, revisited, accepted, first, complaints, delivered]
 }
 
-impl Projection for SatisfactionView {
+impl BatchProjection for SatisfactionView {
     fn name(&self) -> &'static str {
         "satisfaction"
     }
@@ -120,11 +120,7 @@ impl Projection for SatisfactionView {
         1
     }
 
-    fn apply(&self, view: &mut ViewWriter<'_>, applied: &Applied<'_>) -> Result<(), ProjectionError> {
-        self.apply_all(view, std::slice::from_ref(applied))
-    }
-
-    fn apply_all(&self, view: &mut ViewWriter<'_>, events: &[Applied<'_>]) -> Result<(), ProjectionError> {
+    fn apply_batch(&self, view: &mut ViewWriter<'_>, events: &[Applied<'_>]) -> Result<(), ProjectionError> {
         for run in runs(events) {
             match run {
                 Run::Ticket { id, events, .. } => self.fold_run(view, id, &events)?,

@@ -25,7 +25,7 @@ use eventlog::views::ViewTree;
 use serde::{Deserialize, Serialize};
 
 use crate::counters::{self, Contribution, MINUTE_BUCKETS};
-use crate::runner::{runs, Applied, Projection, ProjectionError, Run, ViewWriter};
+use crate::runner::{runs, Applied, BatchProjection, ProjectionError, Run, ViewWriter};
 
 /// What the SLA view keeps per ticket.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -213,7 +213,7 @@ impl SlaView {
     }
 }
 
-impl Projection for SlaView {
+impl BatchProjection for SlaView {
     fn name(&self) -> &'static str {
         "sla"
     }
@@ -224,11 +224,7 @@ impl Projection for SlaView {
         2
     }
 
-    fn apply(&self, view: &mut ViewWriter<'_>, applied: &Applied<'_>) -> Result<(), ProjectionError> {
-        self.apply_all(view, std::slice::from_ref(applied))
-    }
-
-    fn apply_all(&self, view: &mut ViewWriter<'_>, events: &[Applied<'_>]) -> Result<(), ProjectionError> {
+    fn apply_batch(&self, view: &mut ViewWriter<'_>, events: &[Applied<'_>]) -> Result<(), ProjectionError> {
         for run in runs(events) {
             if let Run::Ticket { id, events, .. } = run {
                 self.fold_run(view, id, &events)?;

@@ -18,7 +18,7 @@ use eventlog::views::ViewTree;
 use eventlog::Position;
 use serde::{Deserialize, Serialize};
 
-use crate::runner::{runs, Applied, Projection, ProjectionError, Run, ViewWriter};
+use crate::runner::{runs, Applied, BatchProjection, ProjectionError, Run, ViewWriter};
 
 /// One ticket as the view holds it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -119,7 +119,7 @@ fn index_keys(t: &Ticket) -> Vec<Vec<u8>> {
         .collect()
 }
 
-impl Projection for TicketsView {
+impl BatchProjection for TicketsView {
     fn name(&self) -> &'static str {
         "tickets"
     }
@@ -131,11 +131,7 @@ impl Projection for TicketsView {
         2
     }
 
-    fn apply(&self, view: &mut ViewWriter<'_>, applied: &Applied<'_>) -> Result<(), ProjectionError> {
-        self.apply_all(view, std::slice::from_ref(applied))
-    }
-
-    fn apply_all(&self, view: &mut ViewWriter<'_>, events: &[Applied<'_>]) -> Result<(), ProjectionError> {
+    fn apply_batch(&self, view: &mut ViewWriter<'_>, events: &[Applied<'_>]) -> Result<(), ProjectionError> {
         for run in runs(events) {
             if let Run::Ticket { id, events, last } = run {
                 fold_run(view, id, &events, last)?;

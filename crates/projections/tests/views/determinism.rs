@@ -976,12 +976,18 @@ async fn a_restart_after_a_rebuild_resumes_the_rebuilt_view() {
     wait_all(&views, last).await;
 
     let before: Vec<String> = views.iter().map(serving).collect();
-    for view in &views {
-        view.rebuild();
+    let rebuilds: Vec<_> = views.iter().map(|v| v.rebuild()).collect();
+    for (rebuild, old) in rebuilds.iter().zip(&before) {
+        rebuild.finished(WAIT).await.unwrap();
+        assert_ne!(
+            &serving(rebuild.view()),
+            old,
+            "view {}: the rebuilt tree serves",
+            rebuild.view().name()
+        );
     }
-    for (view, old) in views.iter().zip(&before) {
-        wait_swapped(view, old).await;
-    }
+    // A rebuild holds its view's handle, and with it the view database.
+    drop(rebuilds);
     wait_all(&views, last).await;
     let rebuilt: Vec<String> = views.iter().map(serving).collect();
 
@@ -1080,7 +1086,7 @@ async fn a_new_version_does_not_finish_a_rebuild_of_the_old_one() {
     let prefix = LogPrefix::new(f.store.clone(), last);
     let old = runner::start(prefix.clone(), f.views.clone(), Arc::new(VersionStamps { version: 1 })).unwrap();
     old.wait_for(last, WAIT).await.unwrap();
-    old.rebuild();
+    let _rebuild = old.rebuild();
     // Stop it once the rebuild has committed a batch but not caught up.
     let interrupted = tokio::time::timeout(WAIT, async {
         loop {

@@ -95,26 +95,12 @@ pub fn serving(view: &ViewHandle) -> String {
     format!("{:?}", view.tree())
 }
 
-/// Waits until a tree other than `old` serves `view`'s queries (a rebuild
-/// swaps its new tree in under a name no tree had), then until the view
-/// is live again, which it says only once the swap is complete. The
-/// runner publishes the swap by the serving tree alone, so that is polled.
-pub async fn wait_swapped(view: &ViewHandle, old: &str) {
-    tokio::time::timeout(WAIT, async {
-        while serving(view) == old {
-            tokio::time::sleep(Duration::from_millis(1)).await;
-        }
-    })
-    .await
-    .unwrap_or_else(|_| panic!("view {}: no rebuilt tree replaced {old} within {WAIT:?}", view.name()));
-    view.wait_until_live(WAIT)
-        .await
-        .unwrap_or_else(|e| panic!("view {}: not live after its rebuild: {e}", view.name()));
-}
-
 /// Asks `view` to rebuild from 0 and waits until the rebuilt tree serves.
 pub async fn rebuild(view: &ViewHandle) {
     let old = serving(view);
-    view.rebuild();
-    wait_swapped(view, &old).await;
+    view.rebuild()
+        .finished(WAIT)
+        .await
+        .unwrap_or_else(|e| panic!("view {}: rebuild: {e}", view.name()));
+    assert_ne!(serving(view), old, "view {}: the rebuilt tree serves", view.name());
 }

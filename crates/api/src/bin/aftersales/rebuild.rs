@@ -4,7 +4,12 @@ use crate::open::{catch_up, open_service};
 use projections::runner::ViewStatus;
 use std::time::{Duration, Instant};
 
-use anyhow::{bail, Result};
+use anyhow::{bail, Context, Result};
+
+/// The longest a rebuild may take before the command gives up waiting
+/// (a rebuild cut short is dropped at the next start, and the old tree
+/// goes on serving).
+const REBUILD_LIMIT: Duration = Duration::from_secs(24 * 3600);
 
 pub(crate) async fn rebuild(data: &std::path::Path, view: Option<String>) -> Result<()> {
     let service = open_service(data)?;
@@ -24,39 +29,34 @@ pub(crate) async fn rebuild(data: &std::path::Path, view: Option<String>) -> Res
         );
     }
     let started = Instant::now();
-    for v in &chosen {
-        v.rebuild();
-    }
-    // Wait until each has left Live for Rebuilding and come back.
-    tokio::time::sleep(Duration::from_millis(200)).await;
+    let rebuilds: Vec<_> = chosen.iter().map(|v| v.rebuild()).collect();
+    // Every rebuild's end, together; a view that fails ends the wait.
+    let finished = futures_util::future::try_join_all(rebuilds.iter().map(|r| r.finished(REBUILD_LIMIT)));
+    tokio::pin!(finished);
+    // Progress on the terminal twice a second until then.
+    let mut tick = tokio::time::interval(Duration::from_millis(500));
     loop {
-        let head = service.head();
-        let done = chosen
-            .iter()
-            .all(|v| matches!(v.status(), ViewStatus::Live) && v.applied() >= head);
-        let line = application::jobs::progress_line(&chosen, head);
-        let rebuilt: u64 = chosen
-            .iter()
-            .map(|v| match v.status() {
-                ViewStatus::Rebuilding(p) => p.events_done,
-                _ => head.map_or(0, |h| h + 1),
-            })
-            .min()
-            .unwrap_or(0);
-        eprint!(
-            "\r{} {line}\x1b[K",
-            application::jobs::bar(rebuilt, head.map_or(0, |h| h + 1))
-        );
-        if let Some(failed) = chosen.iter().find(|v| matches!(v.status(), ViewStatus::Failed { .. })) {
-            eprintln!();
-            bail!("view {} failed: {:?}", failed.name(), failed.status());
+        tokio::select! {
+            done = &mut finished => {
+                eprintln!();
+                done.with_context(|| "rebuilding".to_string())?;
+                break;
+            }
+            _ = tick.tick() => {
+                let head = service.head();
+                let line = application::jobs::progress_line(&chosen, head);
+                let rebuilt: u64 = chosen
+                    .iter()
+                    .map(|v| match v.status() {
+                        ViewStatus::Rebuilding(p) => p.events_done,
+                        _ => head.map_or(0, |h| h + 1),
+                    })
+                    .min()
+                    .unwrap_or(0);
+                eprint!("\r{} {line}\x1b[K", application::jobs::bar(rebuilt, head.map_or(0, |h| h + 1)));
+            }
         }
-        if done {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(500)).await;
     }
-    eprintln!();
     let events = service.head().map_or(0, |h| h + 1);
     let secs = started.elapsed().as_secs_f64();
     println!(
