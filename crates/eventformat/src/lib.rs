@@ -13,5 +13,6 @@
 //! Every stored event type, at every schema version still read, is pinned
 //! by committed bytes in `tests/fixtures/events/` (`tests/stored_format.rs`).
 
+mod schema1;
 pub mod sealing;
 pub mod wire;

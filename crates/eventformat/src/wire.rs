@@ -20,6 +20,8 @@ use eventlog::codec::{self, CodecError};
 use eventlog::{EventId, EventMetadata, NewEvent, RecordedEvent, StoreError, StreamId};
 use serde::{de::DeserializeOwned, Serialize};
 
+use crate::schema1::Schema1;
+
 /// Schema version of every payload written today. Version 3 adds, after
 /// the event, the personal data sealed out of its free text
 /// ([`Stamped::text_seals`]); version 2 stores personal values in clear or
@@ -215,7 +217,7 @@ struct Parts<'a> {
     position: u64,
 }
 
-fn payload<E: DeserializeOwned + StoredName>(parts: &Parts<'_>) -> Result<Stamped<E>, WireError> {
+fn payload<E: DeserializeOwned + StoredName + Schema1>(parts: &Parts<'_>) -> Result<Stamped<E>, WireError> {
     let decode = |bytes: &[u8]| codec::decode::<Stamped<E>>(parts.event_type, parts.schema_version, bytes);
     // Before version 3 the payload ended with the event: no sealed free
     // text, which is one more zero byte.
@@ -226,9 +228,14 @@ fn payload<E: DeserializeOwned + StoredName>(parts: &Parts<'_>) -> Result<Stampe
         bytes
     };
     let stamped = match parts.schema_version {
+        // Personal values were bare then: the events that held them read
+        // through their version 1 layout.
         1 => {
             let bytes = extended();
-            domain::personal::with_schema_1(|| decode(&bytes))?
+            match E::decode_schema_1(parts.event_type, &bytes) {
+                Some(read) => read?,
+                None => decode(&bytes)?,
+            }
         }
         2 => decode(&extended())?,
         _ => decode(parts.payload)?,

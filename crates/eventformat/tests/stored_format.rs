@@ -24,7 +24,7 @@
 //! its last byte, the empty `text_seals` list (one zero byte); a version 1
 //! payload is that too, with each personal value written bare, without
 //! the tag (clear or sealed) that version 2 put before it
-//! (`domain::personal::with_schema_1`). The events with personal values
+//! (read through mirrors of their version 1 layout, `src/schema1.rs`). The events with personal values
 //! (`Received`, `OwnerRegistered`, `ContactChanged`) are therefore written
 //! for version 1 from a tuple of their fields in stored order
 //! ([`schema_1_payload`]), which also keeps that fixture independent of

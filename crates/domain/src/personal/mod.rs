@@ -119,26 +119,6 @@ impl<T> fmt::Debug for Personal<T> {
     }
 }
 
-thread_local! {
-    static SCHEMA_1: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
-}
-
-/// Runs `decode` reading personal values in the format of schema version
-/// 1 of the stored events: the bare value, in clear, from before personal
-/// data was sealed. Events of that version stay readable; their personal
-/// values cannot be erased by destroying a key.
-pub fn with_schema_1<R>(decode: impl FnOnce() -> R) -> R {
-    struct Reset;
-    impl Drop for Reset {
-        fn drop(&mut self) {
-            SCHEMA_1.with(|s| s.set(false));
-        }
-    }
-    SCHEMA_1.with(|s| s.set(true));
-    let _reset = Reset;
-    decode()
-}
-
 impl<T: Serialize> Serialize for Personal<T> {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         self.0.serialize(serializer)
@@ -147,11 +127,11 @@ impl<T: Serialize> Serialize for Personal<T> {
 
 impl<'de, T: Deserialize<'de>> Deserialize<'de> for Personal<T> {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        if SCHEMA_1.with(|s| s.get()) {
-            T::deserialize(deserializer).map(Personal::new)
-        } else {
-            Held::deserialize(deserializer).map(Personal)
-        }
+        // Always tagged, clear or sealed. Payloads of schema version 1
+        // held bare values; the stored format's reader decodes those
+        // through mirrors of their old layout (`eventformat`), by the
+        // version the log records.
+        Held::deserialize(deserializer).map(Personal)
     }
 }
 
