@@ -9,6 +9,7 @@
 //!   pagination.
 //! - [`sla`], [`satisfaction`], [`contractors`], [`defects`]: the
 //!   analytics views, counters kept by [`counters`].
+//! - [`records`]: the layout tag of the records views keep of their own.
 //! - [`reports`]: the monthly customer-service and weekly repair reports,
 //!   as data and CSV.
 //! - [`timeline`]: a ticket's audit history and its state as of any
@@ -17,6 +18,7 @@
 pub mod contractors;
 pub mod counters;
 pub mod defects;
+pub mod records;
 pub mod reports;
 pub mod runner;
 pub mod satisfaction;

@@ -25,6 +25,7 @@ use eventlog::views::ViewTree;
 use serde::{Deserialize, Serialize};
 
 use crate::counters::{self, Contribution, MINUTE_BUCKETS};
+use crate::records;
 use crate::runner::{runs, Applied, BatchProjection, ProjectionError, Run, ViewWriter};
 
 /// What the SLA view keeps per ticket.
@@ -75,10 +76,29 @@ struct SlaTicketV1 {
     last_event_at: DateTime<Utc>,
 }
 
-/// Decodes a ticket's record of either version of the view (bincode does
-/// not record field names: a version 1 record ends where version 2 has
-/// its counters, so it never decodes as version 2).
+/// The layout of a ticket's record written today ([`crate::records`]):
+/// the view's version 2 record, with the ticket's counters.
+const RECORD_LAYOUT: u8 = 2;
+
+/// Decodes a ticket's record by the layout it says it is in; a record of
+/// a build before layouts were tagged reads by [`decode_untagged`].
 fn decode_ticket(bytes: &[u8]) -> Result<SlaTicket, eventlog::codec::CodecError> {
+    match records::stored(bytes) {
+        records::Stored::Tagged {
+            layout: RECORD_LAYOUT,
+            body,
+        } => records::decode("sla record", RECORD_LAYOUT, body),
+        records::Stored::Tagged { layout, .. } => Err(records::unknown_layout("sla record", layout)),
+        records::Stored::Untagged(bytes) => decode_untagged(bytes),
+    }
+}
+
+/// A record of a build before layouts were tagged, of either version of
+/// the view, which those builds did not tell apart by a tag (bincode does
+/// not record field names: a version 1 record ends where version 2 has
+/// its counters, so it never decodes as version 2). Queries read them
+/// while a tree of version 1 serves during the build of version 2.
+fn decode_untagged(bytes: &[u8]) -> Result<SlaTicket, eventlog::codec::CodecError> {
     match eventlog::codec::decode::<SlaTicket>("view value", 2, bytes) {
         Ok(t) => Ok(t),
         Err(e) => match eventlog::codec::decode::<SlaTicketV1>("view value", 1, bytes) {
@@ -243,7 +263,7 @@ impl SlaView {
         events: &[&Stamped<TicketEvent>],
     ) -> Result<(), ProjectionError> {
         let key = ticket_key(id);
-        let existing: Option<SlaTicket> = view.get_value(&key)?;
+        let existing: Option<SlaTicket> = view.get(&key)?.map(|bytes| decode_ticket(&bytes)).transpose()?;
         let was_open = existing.as_ref().is_some_and(|t| !t.finished);
         let old = existing.as_ref().map(contribution).unwrap_or_default();
         let mut ticket = existing;
@@ -321,7 +341,8 @@ impl SlaView {
             (false, true) => view.put(open_key(&t.project, id), Vec::new()),
             _ => {}
         }
-        view.put_value(key, &t)
+        view.put(key, records::encode(RECORD_LAYOUT, &t)?);
+        Ok(())
     }
 }
 
@@ -524,5 +545,13 @@ mod tests {
         // Anything else is an error, not a record.
         assert!(decode_ticket(&v1[..v1.len() - 3]).is_err());
         assert!(decode_ticket(b"\xff\xff\xff").is_err());
+        // Today's records say their layout, and read by it alone.
+        let tagged = records::encode(RECORD_LAYOUT, &v2).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(&tagged[..2], &[records::TAG, RECORD_LAYOUT]);
+        assert_eq!(decode_ticket(&tagged).unwrap_or_else(|e| panic!("{e}")), v2);
+        // A layout from a newer build is refused, not guessed at.
+        let mut newer = tagged.clone();
+        newer[1] = RECORD_LAYOUT + 1;
+        assert!(decode_ticket(&newer).is_err());
     }
 }

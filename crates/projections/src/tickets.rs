@@ -18,6 +18,7 @@ use eventlog::views::ViewTree;
 use eventlog::Position;
 use serde::{Deserialize, Serialize};
 
+use crate::records;
 use crate::runner::{runs, Applied, BatchProjection, ProjectionError, Run, ViewWriter};
 
 /// One ticket as the view holds it.
@@ -36,11 +37,27 @@ pub struct TicketRecord {
     pub text_seals: Vec<domain::personal::TextSeal>,
 }
 
-/// Decodes a stored record: written with `text_seals`, or before it
-/// existed (its bytes and an empty list, one zero byte), so that records
-/// of earlier builds keep serving and are updated in place; no event
-/// before then had sealed free text.
+/// The layout of a ticket's record written today ([`crate::records`]).
+const RECORD_LAYOUT: u8 = 1;
+
+/// Decodes a stored record by the layout it says it is in; a record of a
+/// build before layouts were tagged reads by [`decode_untagged`].
 pub fn decode_record(bytes: &[u8]) -> Result<TicketRecord, codec::CodecError> {
+    match records::stored(bytes) {
+        records::Stored::Tagged {
+            layout: RECORD_LAYOUT,
+            body,
+        } => records::decode("tickets record", RECORD_LAYOUT, body),
+        records::Stored::Tagged { layout, .. } => Err(records::unknown_layout("tickets record", layout)),
+        records::Stored::Untagged(bytes) => decode_untagged(bytes),
+    }
+}
+
+/// A record of a build before layouts were tagged: written with
+/// `text_seals`, or before it existed (its bytes and an empty list, one
+/// zero byte), which those builds did not tell apart; no event before
+/// then had sealed free text.
+fn decode_untagged(bytes: &[u8]) -> Result<TicketRecord, codec::CodecError> {
     match codec::decode::<TicketRecord>("view value", 1, bytes) {
         Ok(record) => Ok(record),
         Err(e) => {
@@ -126,8 +143,8 @@ impl BatchProjection for TicketsView {
 
     fn version(&self) -> u32 {
         // 2: personal values are stored tagged, clear or sealed. (Records
-        // gained `text_seals` at the end without a new version: see
-        // `decode_record`.)
+        // gained `text_seals`, then a layout tag, without a new version:
+        // see `decode_record`.)
         2
     }
 
@@ -174,15 +191,14 @@ fn fold_run(
     for k in new_keys.iter().filter(|k| !old_keys.contains(k)) {
         view.put(k.clone(), Vec::new());
     }
-    view.put_value(
-        key,
-        &TicketRecord {
-            ticket: *new,
-            position: last.position,
-            updated_at: last.recorded_at,
-            text_seals,
-        },
-    )
+    let record = TicketRecord {
+        ticket: *new,
+        position: last.position,
+        updated_at: last.recorded_at,
+        text_seals,
+    };
+    view.put(key, records::encode(RECORD_LAYOUT, &record)?);
+    Ok(())
 }
 
 /// Why a query was refused.
@@ -606,5 +622,12 @@ mod record_tests {
         now.push(0);
         assert_eq!(codec::encode(&record).unwrap_or_else(|e| panic!("{e}")), now);
         assert!(decode_record(&old[..old.len() - 1]).is_err());
+        // Today's records say their layout, and read by it alone.
+        let tagged = records::encode(RECORD_LAYOUT, &record).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(&tagged[..2], &[records::TAG, RECORD_LAYOUT]);
+        assert_eq!(decode_record(&tagged).unwrap_or_else(|e| panic!("{e}")), record);
+        let mut newer = tagged.clone();
+        newer[1] = RECORD_LAYOUT + 1;
+        assert!(decode_record(&newer).is_err());
     }
 }
