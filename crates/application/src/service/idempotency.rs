@@ -10,8 +10,8 @@ use crate::error::AppError;
 
 impl Service {
     /// Whether a request with this shared idempotency key (see
-    /// [`Acting::shared_key`]) was already applied to the record `id` (so
-    /// that a re-run of an import skips it).
+    /// [`Acting::shared_key`](super::Acting::shared_key)) was already
+    /// applied to the record `id` (so that a re-run of an import skips it).
     pub fn applied<I: StreamKind + std::fmt::Display>(&self, id: &I, idempotency_key: &str) -> Result<bool, AppError> {
         let stream = stream(id)?;
         let first = KeyedRequest::new(&stream, None, idempotency_key, "").event_id(0);
