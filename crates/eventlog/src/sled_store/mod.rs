@@ -349,34 +349,13 @@ impl Drop for Inner {
     }
 }
 
-/// Opens sled's database in `path`. sled releases its file lock only when
-/// its epoch-based garbage collector frees the last internal handle, which
-/// can be a moment after the previous `Db` of this process was dropped; a
-/// lock conflict is therefore retried for a few seconds before it is
-/// reported (another process holding the folder then gets a clear error).
+/// Opens sled's database in `path` with the log's settings. A held lock is
+/// retried for a few seconds ([`crate::sled_open`]): sled releases it only
+/// when its collector frees the last handle of a `Db` just dropped.
 fn open_db(path: &Path, options: &SledOptions) -> Result<sled::Db, StoreError> {
-    let deadline = std::time::Instant::now() + Duration::from_secs(5);
-    loop {
-        let attempt = sled::Config::new()
-            .path(path)
-            .cache_capacity(options.cache_capacity_bytes)
-            // Durability is ours to manage: sled's periodic flusher would
-            // only blur what is and is not synced.
-            .flush_every_ms(None)
-            .segment_size(SEGMENT_BYTES)
-            .open();
-        match attempt {
-            Err(sled::Error::Io(e)) if e.to_string().contains("could not acquire lock") => {
-                if std::time::Instant::now() >= deadline {
-                    return Err(StoreError::Locked {
-                        path: path.to_path_buf(),
-                    });
-                }
-                std::thread::sleep(Duration::from_millis(20));
-            }
-            other => return Ok(other?),
-        }
-    }
+    // Durability is ours to manage: sled's periodic flusher would only blur
+    // what is and is not synced.
+    crate::sled_open::open_sled(path, options.cache_capacity_bytes, None, Some(SEGMENT_BYTES))
 }
 
 /// Where sled's log keyspace ends: one past the last position its last

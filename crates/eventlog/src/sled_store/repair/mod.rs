@@ -43,7 +43,6 @@ use std::fmt;
 use std::fs::File;
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
 
@@ -367,21 +366,12 @@ fn lock_folder(dir: &Path) -> Result<Option<File>, StoreError> {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
         Err(e) => return Err(e.into()),
     };
-    let deadline = Instant::now() + Duration::from_secs(5);
-    loop {
-        match file.try_lock_exclusive() {
-            Ok(()) => return Ok(Some(file)),
-            Err(e) if e.raw_os_error() == fs2::lock_contended_error().raw_os_error() => {
-                if Instant::now() >= deadline {
-                    return Err(StoreError::Locked {
-                        path: dir.to_path_buf(),
-                    });
-                }
-                std::thread::sleep(Duration::from_millis(20));
-            }
-            Err(e) => return Err(e.into()),
-        }
-    }
+    crate::sled_open::retry_while_locked(
+        dir,
+        || file.try_lock_exclusive(),
+        |e| e.raw_os_error() == fs2::lock_contended_error().raw_os_error(),
+    )?;
+    Ok(Some(file))
 }
 
 /// Copies every file of `dir` (but earlier repairs' folders) into the next
