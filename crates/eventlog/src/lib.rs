@@ -119,6 +119,7 @@
 pub mod codec;
 pub mod envelope;
 mod error;
+mod sled_open;
 mod sled_store;
 mod store;
 mod types;

@@ -85,26 +85,10 @@ impl ViewDb {
     pub fn open(path: &Path, cache_capacity_bytes: u64) -> Result<Self, StoreError> {
         std::fs::create_dir_all(path)?;
         // Like the log, retry the lock for a few seconds: sled releases it
-        // only when its collector frees the last handle.
-        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
-        loop {
-            let attempt = sled::Config::new()
-                .path(path)
-                .cache_capacity(cache_capacity_bytes)
-                .flush_every_ms(Some(500))
-                .open();
-            match attempt {
-                Err(sled::Error::Io(e)) if e.to_string().contains("could not acquire lock") => {
-                    if std::time::Instant::now() >= deadline {
-                        return Err(StoreError::Locked {
-                            path: path.to_path_buf(),
-                        });
-                    }
-                    std::thread::sleep(std::time::Duration::from_millis(20));
-                }
-                other => return Ok(Self { db: other? }),
-            }
-        }
+        // only when its collector frees the last handle. Views are derived
+        // data: flushed on sled's own timer, never synced per write.
+        let db = crate::sled_open::open_sled(path, cache_capacity_bytes, Some(500), None)?;
+        Ok(Self { db })
     }
 
     /// The tree `name`, created empty if it does not exist.

@@ -20,8 +20,8 @@ use serde::{Deserialize, Serialize};
 
 use super::chunk::Lookup;
 use super::keys::*;
-use crate::envelope;
 use crate::error::StoreError;
+use crate::sled_store::decode_record;
 use crate::types::{Position, RecordedEvent, StreamVersion};
 
 /// The reserved stream of the placeholders a repair stores at lost
@@ -93,7 +93,7 @@ pub(super) fn declared(tree: &sled::Tree, visible_len: u64, strict: bool) -> Res
                 position,
                 reason: format!("the stream index of {LOST_STREAM} points to a missing record"),
             })?;
-            let event = envelope::decode(position, bytes).map_err(|reason| StoreError::Corrupt { position, reason })?;
+            let event = decode_record(position, bytes)?;
             let lost = LostPosition::of(&event).map_err(|e| StoreError::Corrupt {
                 position,
                 reason: format!("unreadable placeholder of a repair: {e}"),

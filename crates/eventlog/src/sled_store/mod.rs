@@ -1,19 +1,25 @@
-//! The sled backend of [`EventStore`]: one tree, one writer thread that
-//! commits appends in groups, one sync thread that makes them durable.
+//! The sled backend of [`EventStore`](crate::EventStore): one tree, one
+//! writer thread that commits appends in groups, one sync thread that makes
+//! them durable.
+//!
+//! This file opens and closes the store; the trait's appends and reads are
+//! in `event_store.rs`, the format marker in `format.rs`.
 
 mod chunk;
+mod event_store;
+mod format;
 mod keys;
 mod lost;
 mod repair;
 mod verify;
 mod wal;
 
+pub use format::STORE_FORMAT;
 pub use lost::{LostPosition, LOST_EVENT_TYPE, LOST_STREAM};
 pub use repair::{RepairOptions, RepairReport};
 pub use wal::{RecoveryReport, WalDamage};
 mod writer;
 
-use std::collections::HashSet;
 use std::fs::File;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::Ordering;
@@ -21,29 +27,15 @@ use std::sync::{Arc, Mutex, RwLock};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
-use async_trait::async_trait;
-use chrono::DateTime;
 use tokio::sync::{mpsc, oneshot, watch};
 
 use crate::envelope;
 use crate::error::StoreError;
-use crate::store::{EventIter, EventStore, VerifyReport};
-use crate::types::{
-    AppendOutcome, ExpectedVersion, NewEvent, Position, RecordedEvent, StreamAppend, StreamId, StreamVersion,
-    MAX_EVENTS_PER_APPEND, MAX_EVENTS_PER_MULTI_APPEND, MAX_EVENT_TYPE_LEN, MAX_METADATA_FIELD_LEN, MAX_PAYLOAD_LEN,
-};
+use crate::types::{AppendOutcome, Position, RecordedEvent, StreamAppend, StreamId};
 
+use format::{check_format, log_end};
 use keys::*;
 use writer::{AppendRequest, Shared};
-
-/// The on-disk layout version of the store (keyspaces and envelope).
-/// Format 2 stores the records of a group in chunks ([`chunk`]); format 1
-/// held one record per key, which format 2 reads as chunks of one, so a
-/// format-1 store is opened as it is and its marker raised to 2 (an older
-/// build then refuses it instead of misreading chunks).
-pub const STORE_FORMAT: u32 = 2;
-/// The earlier formats this build opens.
-const READABLE_FORMATS: [u32; 1] = [1];
 
 /// sled's segment (and IO buffer) size. The default 512 KiB makes sled
 /// write its log in many small synchronous pieces; with durability carried
@@ -183,7 +175,7 @@ impl SledEventStore {
         // The write-ahead folder exists (durably) before the format marker
         // does, so a store with a marker and no folder has lost it.
         std::fs::create_dir_all(&wal_dir)?;
-        File::open(&path)?.sync_all()?;
+        wal::sync_dir(&path)?;
         // Whatever was recovered becomes durable in sled before anything is
         // shown to readers; then the write-ahead file starts afresh.
         shared.sync_files()?;
@@ -319,7 +311,7 @@ impl SledEventStore {
                 position,
                 reason: "record is missing".into(),
             })?;
-        envelope::decode(position, bytes).map_err(|reason| StoreError::Corrupt { position, reason })
+        decode_record(position, bytes)
     }
 }
 
@@ -349,344 +341,17 @@ impl Drop for Inner {
     }
 }
 
-/// Opens sled's database in `path`. sled releases its file lock only when
-/// its epoch-based garbage collector frees the last internal handle, which
-/// can be a moment after the previous `Db` of this process was dropped; a
-/// lock conflict is therefore retried for a few seconds before it is
-/// reported (another process holding the folder then gets a clear error).
+/// Opens sled's database in `path` with the log's settings. A held lock is
+/// retried for a few seconds ([`crate::sled_open`]): sled releases it only
+/// when its collector frees the last handle of a `Db` just dropped.
 fn open_db(path: &Path, options: &SledOptions) -> Result<sled::Db, StoreError> {
-    let deadline = std::time::Instant::now() + Duration::from_secs(5);
-    loop {
-        let attempt = sled::Config::new()
-            .path(path)
-            .cache_capacity(options.cache_capacity_bytes)
-            // Durability is ours to manage: sled's periodic flusher would
-            // only blur what is and is not synced.
-            .flush_every_ms(None)
-            .segment_size(SEGMENT_BYTES)
-            .open();
-        match attempt {
-            Err(sled::Error::Io(e)) if e.to_string().contains("could not acquire lock") => {
-                if std::time::Instant::now() >= deadline {
-                    return Err(StoreError::Locked {
-                        path: path.to_path_buf(),
-                    });
-                }
-                std::thread::sleep(Duration::from_millis(20));
-            }
-            other => return Ok(other?),
-        }
-    }
+    // Durability is ours to manage: sled's periodic flusher would only blur
+    // what is and is not synced.
+    crate::sled_open::open_sled(path, options.cache_capacity_bytes, None, Some(SEGMENT_BYTES))
 }
 
-/// Where sled's log keyspace ends: one past the last position its last
-/// log key holds.
-fn log_end(tree: &sled::Tree) -> Result<Position, StoreError> {
-    match tree.scan_prefix([LOG]).next_back() {
-        None => Ok(0),
-        Some(entry) => {
-            let (key, _) = entry?;
-            let (first, count) = parse_log_key(&key).ok_or_else(|| StoreError::Corrupt {
-                position: 0,
-                reason: "unreadable key at the end of the log".into(),
-            })?;
-            Ok(first.saturating_add(count as u64))
-        }
-    }
-}
-
-/// The streaming `read_all` of the sled store: each record decoded as its
-/// chunk is read.
-struct StreamingReadAll {
-    records: chunk::Records,
-    done: bool,
-}
-
-impl Iterator for StreamingReadAll {
-    type Item = Result<RecordedEvent, StoreError>;
-
-    fn next(&mut self) -> Option<Self::Item> {
-        if self.done {
-            return None;
-        }
-        let result = match self.records.next()? {
-            Ok((position, bytes)) => {
-                envelope::decode(position, bytes).map_err(|reason| StoreError::Corrupt { position, reason })
-            }
-            Err(e) => Err(e),
-        };
-        self.done = result.is_err();
-        Some(result)
-    }
-}
-
-/// Checks (and writes, for a new store, or raises, for an older format)
-/// the store format marker. Returns whether the store existed before:
-/// whether an earlier open had written the marker.
-fn check_format(tree: &sled::Tree) -> Result<bool, StoreError> {
-    match tree.get(FORMAT_KEY)? {
-        Some(bytes) => {
-            let found = bytes
-                .as_ref()
-                .try_into()
-                .map(u32::from_be_bytes)
-                .map_err(|_| StoreError::Corrupt {
-                    position: 0,
-                    reason: "unreadable store format marker".into(),
-                })?;
-            if READABLE_FORMATS.contains(&found) {
-                tree.insert(FORMAT_KEY, &STORE_FORMAT.to_be_bytes())?;
-            } else if found != STORE_FORMAT {
-                return Err(StoreError::UnsupportedFormat {
-                    found,
-                    supported: STORE_FORMAT,
-                });
-            }
-            Ok(true)
-        }
-        None => {
-            if tree.scan_prefix([LOG]).next().is_some() {
-                return Err(StoreError::Corrupt {
-                    position: 0,
-                    reason: "events present but the store format marker is missing".into(),
-                });
-            }
-            tree.insert(FORMAT_KEY, &STORE_FORMAT.to_be_bytes())?;
-            Ok(false)
-        }
-    }
-}
-
-/// Checks one stream's events before queueing them, as `append` and each
-/// part of `append_streams` need: not the reserved stream, the limits of
-/// [`validate_append`]; and normalises `occurred_at` to what the envelope
-/// keeps.
-fn prepare_part(stream: &StreamId, events: &mut [NewEvent]) -> Result<(), StoreError> {
-    if stream.as_str() == LOST_STREAM {
-        return Err(StoreError::InvalidStreamId {
-            stream: stream.to_string(),
-            reason: "it is reserved for the placeholders a repair stores at lost positions",
-        });
-    }
-    validate_append(events)?;
-    // The envelope keeps microseconds; normalise now, so that a retry
-    // compares equal to what was stored.
-    for event in events {
-        if let Some(t) = event.metadata.occurred_at {
-            event.metadata.occurred_at = Some(DateTime::from_timestamp_micros(t.timestamp_micros()).unwrap_or(t));
-        }
-    }
-    Ok(())
-}
-
-/// Checks what can be checked before queueing an append: no I/O.
-fn validate_append(events: &[NewEvent]) -> Result<(), StoreError> {
-    if events.is_empty() {
-        return Err(StoreError::InvalidAppend("an append needs at least one event".into()));
-    }
-    if events.len() > MAX_EVENTS_PER_APPEND {
-        return Err(StoreError::InvalidAppend(format!(
-            "{} events in one append; at most {MAX_EVENTS_PER_APPEND}",
-            events.len()
-        )));
-    }
-    let mut ids = HashSet::with_capacity(events.len());
-    for event in events {
-        if !ids.insert(event.id) {
-            return Err(StoreError::DuplicateIdInBatch { id: event.id });
-        }
-        if event.event_type.is_empty() || event.event_type.len() > MAX_EVENT_TYPE_LEN {
-            return Err(StoreError::InvalidAppend(format!(
-                "event {}: the type name must be 1 to {MAX_EVENT_TYPE_LEN} bytes",
-                event.id
-            )));
-        }
-        if event.payload.len() > MAX_PAYLOAD_LEN {
-            return Err(StoreError::InvalidAppend(format!(
-                "event {}: payload of {} bytes; at most {MAX_PAYLOAD_LEN}",
-                event.id,
-                event.payload.len()
-            )));
-        }
-        let m = &event.metadata;
-        for (name, value) in [("actor", &m.actor), ("role", &m.role), ("channel", &m.channel)] {
-            if value.len() > MAX_METADATA_FIELD_LEN {
-                return Err(StoreError::InvalidAppend(format!(
-                    "event {}: {name} is {} bytes; at most {MAX_METADATA_FIELD_LEN}",
-                    event.id,
-                    value.len()
-                )));
-            }
-        }
-    }
-    Ok(())
-}
-
-#[async_trait]
-impl EventStore for SledEventStore {
-    async fn append(
-        &self,
-        stream: &StreamId,
-        expected: ExpectedVersion,
-        mut events: Vec<NewEvent>,
-    ) -> Result<AppendOutcome, StoreError> {
-        prepare_part(stream, &mut events)?;
-        let part = StreamAppend {
-            stream: stream.clone(),
-            expected,
-            events,
-        };
-        self.submit(vec![part]).await?.pop().ok_or(StoreError::Closed)
-    }
-
-    async fn append_streams(&self, mut parts: Vec<StreamAppend>) -> Result<Vec<AppendOutcome>, StoreError> {
-        if parts.is_empty() {
-            return Err(StoreError::InvalidAppend(
-                "a multi-stream append needs at least one part".into(),
-            ));
-        }
-        let mut streams = HashSet::with_capacity(parts.len());
-        let mut ids = HashSet::new();
-        for part in &mut parts {
-            if part.events.is_empty() {
-                return Err(StoreError::InvalidAppend(format!(
-                    "the part for stream {} has no events; every part needs at least one",
-                    part.stream
-                )));
-            }
-            if !streams.insert(part.stream.clone()) {
-                return Err(StoreError::InvalidAppend(format!(
-                    "stream {} appears in more than one part; give each stream one part with all its events",
-                    part.stream
-                )));
-            }
-            prepare_part(&part.stream, &mut part.events)?;
-            for event in &part.events {
-                if !ids.insert(event.id) {
-                    return Err(StoreError::DuplicateIdInBatch { id: event.id });
-                }
-            }
-        }
-        if ids.len() > MAX_EVENTS_PER_MULTI_APPEND {
-            return Err(StoreError::InvalidAppend(format!(
-                "{} events in one multi-stream append; at most {MAX_EVENTS_PER_MULTI_APPEND} in all its parts \
-                 together (they are written as one write-ahead frame)",
-                ids.len()
-            )));
-        }
-        self.submit(parts).await
-    }
-
-    fn read_stream(
-        &self,
-        stream: &StreamId,
-        from_version: StreamVersion,
-        limit: usize,
-    ) -> Result<Vec<RecordedEvent>, StoreError> {
-        if from_version == u64::MAX {
-            // No stream can reach that version; counting past it would overflow.
-            return Ok(Vec::new());
-        }
-        let visible = self.visible_len();
-        let start = stream_key(stream.as_str(), from_version);
-        let end = stream_key(stream.as_str(), u64::MAX);
-        let mut out = Vec::new();
-        let mut lookup = chunk::Lookup::default();
-        let mut expected_version = from_version;
-        for entry in self.inner.tree.range(start..=end) {
-            if out.len() >= limit {
-                break;
-            }
-            let (key, value) = entry?;
-            let position = be_u64(&value).ok_or_else(|| StoreError::Corrupt {
-                position: visible,
-                reason: format!("unreadable stream index entry of {stream}"),
-            })?;
-            if position >= visible {
-                break;
-            }
-            let version = parse_stream_key(&key).map(|(_, v)| v);
-            // Versions a repair declared lost are the only gap allowed.
-            while version.is_some_and(|v| v > expected_version)
-                && lost::is_declared(&self.inner.declared, stream.as_str(), expected_version)
-            {
-                expected_version += 1;
-            }
-            let event = self.read_record(&mut lookup, position)?;
-            if version != Some(expected_version)
-                || event.stream() != stream.as_str()
-                || event.stream_version != expected_version
-            {
-                return Err(StoreError::Corrupt {
-                    position,
-                    reason: format!(
-                        "stream index of {stream} at version {expected_version} points to {} v{}",
-                        event.stream(),
-                        event.stream_version
-                    ),
-                });
-            }
-            out.push(event);
-            expected_version += 1;
-        }
-        Ok(out)
-    }
-
-    fn stream_version(&self, stream: &StreamId) -> Result<Option<StreamVersion>, StoreError> {
-        let visible = self.visible_len();
-        for entry in self.inner.tree.scan_prefix(stream_prefix(stream.as_str())).rev() {
-            let (key, value) = entry?;
-            let position = be_u64(&value).unwrap_or(u64::MAX);
-            if position < visible {
-                return Ok(parse_stream_key(&key).map(|(_, v)| v));
-            }
-        }
-        Ok(None)
-    }
-
-    fn read_all_batch(&self, from: Position, limit: usize) -> Result<Vec<RecordedEvent>, StoreError> {
-        let visible = self.visible_len();
-        if from >= visible || limit == 0 {
-            return Ok(Vec::new());
-        }
-        let end = from.saturating_add(limit as u64).min(visible);
-        let mut out = Vec::with_capacity(((end - from) as usize).min(crate::store::READ_BATCH));
-        // On damage, the events before it are returned first; the next read
-        // starts at the damaged position and reports it.
-        for record in chunk::Records::new(&self.inner.tree, from, end) {
-            let decoded = record.and_then(|(position, bytes)| {
-                envelope::decode(position, bytes).map_err(|reason| StoreError::Corrupt { position, reason })
-            });
-            match decoded {
-                Ok(event) => out.push(event),
-                Err(_) if !out.is_empty() => return Ok(out),
-                Err(e) => return Err(e),
-            }
-        }
-        Ok(out)
-    }
-
-    /// Streams straight from one sled range: each chunk is read once and
-    /// each event decoded as it is reached and dropped by the caller before
-    /// the next, so replay holds no batch in memory and pays no seek per
-    /// batch.
-    fn read_all(&self, from: Position) -> EventIter<'_> {
-        let end = self.visible_len().max(from);
-        Box::new(StreamingReadAll {
-            records: chunk::Records::new(&self.inner.tree, from, end),
-            done: false,
-        })
-    }
-
-    fn head(&self) -> Option<Position> {
-        self.visible_len().checked_sub(1)
-    }
-
-    fn watch_head(&self) -> watch::Receiver<Option<Position>> {
-        self.inner.head_rx.clone()
-    }
-
-    fn verify(&self) -> Result<VerifyReport, StoreError> {
-        verify::verify(&self.inner.tree, self.visible_len())
-    }
+/// Decodes the record stored at `position`: bytes that do not decode are
+/// [`StoreError::Corrupt`] at that position.
+fn decode_record(position: Position, bytes: sled::IVec) -> Result<RecordedEvent, StoreError> {
+    envelope::decode(position, bytes).map_err(|reason| StoreError::Corrupt { position, reason })
 }
