@@ -1,0 +1,197 @@
+//! Incidents (批量问题): the tickets of one building they gather, and
+//! their own record.
+
+use chrono::{DateTime, NaiveDate, TimeDelta, Utc};
+use domain::ids::{IncidentId, TicketId};
+use domain::incident::{IncidentCommand, IncidentDecider};
+use domain::ticket::{Category, Channel, EscalationLevel, Location, Priority, TicketKind, Trade};
+use eventformat::wire;
+
+use crate::plan::{attachments, common_area, delivered_for, describe, reporter, unit_location, TicketPlan};
+use crate::rng::{Rng, SALT_INCIDENT};
+use crate::sim::{context, encode, run};
+use crate::time::{minutes, plus};
+use crate::world::World;
+use crate::{GeneratedRecord, GeneratorError};
+
+/// An incident collecting tickets of one building.
+#[derive(Debug, Clone)]
+pub(crate) struct IncidentPlan {
+    pub(crate) id: IncidentId,
+    pub(crate) number: u64,
+    pub(crate) project: u32,
+    /// A delivered unit of the building (to find the building's units).
+    pub(crate) anchor: u32,
+    pub(crate) trade: Trade,
+    pub(crate) level: EscalationLevel,
+    pub(crate) links: Vec<(TicketId, DateTime<Utc>)>,
+    pub(crate) target: usize,
+    pub(crate) deadline: DateTime<Utc>,
+}
+
+pub(crate) fn plan_incident_ticket(
+    world: &World,
+    rng: &mut Rng,
+    incident: &IncidentPlan,
+    ticket: TicketId,
+    date: NaiveDate,
+    received_at: DateTime<Utc>,
+) -> Result<Option<TicketPlan>, GeneratorError> {
+    let building = world.building(incident.anchor);
+    let span = u64::from(building.unit_end - building.first_unit);
+    let mut unit = None;
+    for _ in 0..8 {
+        let candidate = building.first_unit + rng.below(span) as u32;
+        if world.units[candidate as usize].delivered_on.is_some_and(|d| d < date) {
+            unit = Some(candidate);
+            break;
+        }
+    }
+    let Some(unit) = unit else {
+        return Ok(None);
+    };
+    let complaint = rng.percent(20);
+    let location = if incident.trade == Trade::Elevator || rng.percent(25) {
+        common_area(rng, world, unit)
+    } else {
+        unit_location(world, unit)?
+    };
+    let reporter = reporter(rng, world, unit)?;
+    let channel = match (&reporter.owner, rng.below(3)) {
+        (Some(_), 0) => Channel::WeChat,
+        (_, 1) => Channel::Hotline,
+        _ => Channel::CallCenter400,
+    };
+    let (kind, category, priority, description) = if complaint {
+        (
+            TicketKind::Complaint,
+            Category::Engineering,
+            Priority::Urgent,
+            format!("同一问题多户反映仍未解决：{}", describe(rng, incident.trade, true)),
+        )
+    } else {
+        (
+            TicketKind::Repair,
+            if matches!(location, Location::CommonArea { .. }) {
+                Category::PublicFacilities
+            } else {
+                Category::Engineering
+            },
+            rng.weighted(&[
+                (Priority::Emergency, 10),
+                (Priority::Urgent, 50),
+                (Priority::Normal, 40),
+            ]),
+            describe(rng, incident.trade, matches!(location, Location::Unit { .. })),
+        )
+    };
+    Ok(Some(TicketPlan {
+        attachments: attachments(rng, &ticket, 4),
+        id: ticket,
+        kind,
+        received_at,
+        channel,
+        unit,
+        delivered_on: delivered_for(world, unit, &location),
+        location,
+        category,
+        trade: incident.trade,
+        priority,
+        reporter,
+        description,
+        handover: None,
+        duplicate_of: None,
+        incident: Some(incident.id.clone()),
+        topic: 0,
+    }))
+}
+
+/// The record of an incident: opened after its first ticket, each ticket
+/// linked after its receipt, updates, and closed some days later.
+pub(crate) fn incident_record(
+    world: &World,
+    incident: &IncidentPlan,
+) -> Result<Option<GeneratedRecord>, GeneratorError> {
+    let Some((_, first_at)) = incident.links.first() else {
+        return Ok(None);
+    };
+    let project = &world.projects[incident.project as usize];
+    let building = world.building(incident.anchor);
+    let stream = wire::stream_of(&incident.id).map_err(GeneratorError::Stream)?;
+    let mut rng = Rng::derive(&[world.seed, SALT_INCIDENT, incident.number, 1]);
+    let last_instant = world.end - TimeDelta::seconds(1);
+    let mut at = plus(*first_at, minutes(rng.between(60, 180))).min(last_instant);
+    let actor = &project.manager;
+    let mut state = Default::default();
+    let mut events = Vec::new();
+    let trade_text = match incident.trade {
+        Trade::Leak => "渗漏",
+        Trade::Facade => "外立面",
+        Trade::Crack => "开裂",
+        Trade::Elevator => "电梯故障",
+        _ => "质量问题",
+    };
+    run::<IncidentDecider>(
+        stream.as_str(),
+        &mut state,
+        &mut events,
+        IncidentCommand::Open {
+            incident: incident.id.clone(),
+            project: project.id.clone(),
+            title: format!("{}{}批量{}", project.name, building.name, trade_text),
+            level: incident.level,
+            description: format!("{}多户业主集中反映{}问题", building.name, trade_text),
+        },
+        "open the incident",
+        &context(actor, Channel::BackOffice, at, ()),
+    )?;
+    for (ticket, received_at) in &incident.links {
+        at = at.max(plus(*received_at, minutes(rng.between(30, 180))));
+        if at >= world.end {
+            return Ok(Some(encode(world.seed, stream, &events)?));
+        }
+        run::<IncidentDecider>(
+            stream.as_str(),
+            &mut state,
+            &mut events,
+            IncidentCommand::LinkTicket { ticket: ticket.clone() },
+            "link a ticket to the incident",
+            &context(actor, Channel::BackOffice, at, ()),
+        )?;
+    }
+    for note in [
+        "已成立专项小组，排查原因",
+        "已制定整改方案，分批入户维修",
+        "整改完成，逐户回访",
+    ]
+    .into_iter()
+    .take(rng.between(1, 3) as usize)
+    {
+        at = plus(at, TimeDelta::days(rng.between(1, 4)));
+        if at >= world.end {
+            return Ok(Some(encode(world.seed, stream, &events)?));
+        }
+        run::<IncidentDecider>(
+            stream.as_str(),
+            &mut state,
+            &mut events,
+            IncidentCommand::UpdateStatus { note: note.into() },
+            "update the incident",
+            &context(actor, Channel::BackOffice, at, ()),
+        )?;
+    }
+    at = plus(at, TimeDelta::days(rng.between(5, 20)));
+    if at < world.end {
+        run::<IncidentDecider>(
+            stream.as_str(),
+            &mut state,
+            &mut events,
+            IncidentCommand::Close {
+                summary: "原因已查明并整改，纳入下一项目设计与施工的预防措施".into(),
+            },
+            "close the incident",
+            &context(actor, Channel::BackOffice, at, ()),
+        )?;
+    }
+    Ok(Some(encode(world.seed, stream, &events)?))
+}
