@@ -4,8 +4,7 @@
 use std::collections::VecDeque;
 
 use chrono::{DateTime, NaiveDate, TimeDelta, Utc};
-use domain::ids::IncidentId;
-use domain::ids::TicketId;
+use domain::ids::{IncidentId, TicketId};
 use domain::personal::Personal;
 use domain::ticket::{Category, Channel, HandoverRecord, Location, Priority, Reporter, TicketKind, Trade};
 
