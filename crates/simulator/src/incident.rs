@@ -7,7 +7,7 @@ use domain::incident::{IncidentCommand, IncidentDecider};
 use domain::ticket::{Category, Channel, EscalationLevel, Location, Priority, TicketKind, Trade};
 use eventformat::wire;
 
-use crate::plan::{attachments, common_area, delivered_for, describe, reporter, unit_location, TicketPlan};
+use crate::plan::{attachments, common_area, delivered_for, describe, reporter, unit_location, TicketFlow, TicketPlan};
 use crate::rng::{Rng, SALT_INCIDENT};
 use crate::sim::{context, encode, run};
 use crate::time::{minutes, plus};
@@ -29,7 +29,34 @@ pub(crate) struct IncidentPlan {
     pub(crate) deadline: DateTime<Utc>,
 }
 
-pub(crate) fn plan_incident_ticket(
+/// A ticket of the building of the incident in progress (30% of the
+/// tickets received before its deadline), linked to it.
+pub(crate) fn join_incident(
+    world: &World,
+    flow: &mut TicketFlow,
+    rng: &mut Rng,
+    ticket: &TicketId,
+    date: NaiveDate,
+    received_at: DateTime<Utc>,
+) -> Result<Option<TicketPlan>, GeneratorError> {
+    let joining = match &flow.incident {
+        Some(incident) if received_at <= incident.deadline && rng.percent(30) => Some(incident.clone()),
+        _ => None,
+    };
+    let Some(incident) = joining else {
+        return Ok(None);
+    };
+    let Some(plan) = plan_incident_ticket(world, rng, &incident, ticket.clone(), date, received_at)? else {
+        return Ok(None);
+    };
+    if let Some(active) = flow.incident.as_mut() {
+        active.links.push((plan.id.clone(), received_at));
+    }
+    Ok(Some(plan))
+}
+
+/// A repair or complaint from a delivered unit of the incident's building.
+fn plan_incident_ticket(
     world: &World,
     rng: &mut Rng,
     incident: &IncidentPlan,

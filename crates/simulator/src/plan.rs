@@ -9,9 +9,12 @@ use domain::personal::Personal;
 use domain::ticket::{Category, Channel, HandoverRecord, Location, Priority, Reporter, TicketKind, Trade};
 
 use crate::handover::plan_handover;
-use crate::incident::{plan_incident_ticket, IncidentPlan};
+use crate::incident::{join_incident, IncidentPlan};
 use crate::rng::{Rng, SALT_DAY};
-use crate::tables::{defect_phrases, COMMON_PLACES, COMPLAINT_TEXTS, HOUR_WEIGHTS, INQUIRIES, ROOMS};
+use crate::tables::{
+    defect_phrases, AGED_TRADES, COMMON_PLACES, COMPLAINT_CHANNELS, COMPLAINT_TEXTS, HOUR_WEIGHTS, INQUIRIES,
+    INQUIRY_CHANNELS, REPAIR_CHANNELS, ROOMS,
+};
 use crate::time::{add_days, local_time};
 use crate::world::{age_buckets, id, owner_person, person, World};
 use crate::GeneratorError;
@@ -215,19 +218,8 @@ pub(crate) fn plan_ticket(
             return Ok(Some(plan));
         }
     }
-
-    // An incident in progress gathers tickets of its building.
-    let joining = match &flow.incident {
-        Some(incident) if received_at <= incident.deadline && rng.percent(30) => Some(incident.clone()),
-        _ => None,
-    };
-    if let Some(incident) = joining {
-        if let Some(plan) = plan_incident_ticket(world, rng, &incident, ticket.clone(), date, received_at)? {
-            if let Some(active) = flow.incident.as_mut() {
-                active.links.push((plan.id.clone(), received_at));
-            }
-            return Ok(Some(plan));
-        }
+    if let Some(plan) = join_incident(world, flow, rng, &ticket, date, received_at)? {
+        return Ok(Some(plan));
     }
 
     let kind = rng.weighted(&[
@@ -235,47 +227,9 @@ pub(crate) fn plan_ticket(
         (TicketKind::Complaint, 12),
         (TicketKind::Inquiry, 10),
     ]);
-
-    // A duplicate of a recent report (the owner called and also wrote on
-    // WeChat).
     if matches!(kind, TicketKind::Repair | TicketKind::Complaint) && rng.permille(15) {
-        let original = flow
-            .recent
-            .iter()
-            .rev()
-            .find(|r| r.kind == kind && received_at - r.received_at < TimeDelta::days(3))
-            .cloned();
-        if let Some(original) = original {
-            let priority = if kind == TicketKind::Repair {
-                repair_priority(rng)
-            } else {
-                Priority::Normal
-            };
-            let channel = if original.reporter.owner.is_some() {
-                *rng.pick(&[Channel::WeChat, Channel::App, Channel::CallCenter400])
-            } else {
-                Channel::CallCenter400
-            };
-            let unit = original.unit;
-            return Ok(Some(TicketPlan {
-                attachments: attachments(rng, &ticket, 2),
-                id: ticket,
-                kind,
-                received_at,
-                channel,
-                unit,
-                delivered_on: delivered_for(world, unit, &original.location),
-                location: original.location,
-                category: original.category,
-                trade: original.trade,
-                priority,
-                reporter: original.reporter,
-                description: format!("重复反映：{}", original.description),
-                handover: None,
-                duplicate_of: Some(original.id),
-                incident: None,
-                topic: 0,
-            }));
+        if let Some(plan) = plan_duplicate(world, flow, rng, &ticket, kind, received_at) {
+            return Ok(Some(plan));
         }
     }
 
@@ -283,118 +237,18 @@ pub(crate) fn plan_ticket(
         return Ok(None);
     };
     let reporter = reporter(rng, world, unit)?;
-    let (channel, category, trade, priority, location, description, topic) = match kind {
-        TicketKind::Repair => {
-            let priority = repair_priority(rng);
-            let mut trade = repair_trade(rng, priority);
-            // Fittings show their defects in the first year; what older
-            // homes report to the developer is mostly water getting in.
-            let aged = world.units[unit as usize]
-                .delivered_on
-                .is_some_and(|d| d < add_days(date, -365));
-            if aged && priority != Priority::Emergency && rng.percent(70) {
-                trade = rng.weighted(&[
-                    (Trade::Leak, 55),
-                    (Trade::Crack, 12),
-                    (Trade::WaterElectric, 15),
-                    (Trade::Hvac, 10),
-                    (Trade::Facade, 5),
-                    (Trade::Structure, 3),
-                ]);
-            }
-            let common = matches!(trade, Trade::Elevator | Trade::Landscaping | Trade::Facade) || rng.percent(8);
-            let (location, category) = if common {
-                if !matches!(
-                    trade,
-                    Trade::Elevator | Trade::Landscaping | Trade::Facade | Trade::Leak
-                ) {
-                    trade = *rng.pick(&[Trade::Leak, Trade::Crack, Trade::WaterElectric, Trade::DoorsWindows]);
-                }
-                (common_area(rng, world, unit), Category::PublicFacilities)
-            } else {
-                let category = rng.weighted(&[
-                    (Category::Engineering, 90),
-                    (Category::ModelUnit, 3),
-                    (Category::Planning, 2),
-                    (Category::Other, 5),
-                ]);
-                (unit_location(world, unit)?, category)
-            };
-            let channel = rng.weighted(&[
-                (Channel::Hotline, 14),
-                (Channel::CallCenter400, 30),
-                (Channel::App, 18),
-                (Channel::WeChat, 22),
-                (Channel::ServiceDesk, 8),
-                (Channel::WebForm, 3),
-                (Channel::Email, 1),
-                (Channel::Forum, 1),
-                (Channel::Revisit, 3),
-            ]);
-            let description = match &location {
-                Location::CommonArea { place, .. } => format!("{place}：{}", describe(rng, trade, false)),
-                Location::Unit { .. } => describe(rng, trade, true),
-            };
-            (channel, category, trade, priority, location, description, 0)
-        }
-        TicketKind::Complaint => {
-            let (category, text) = *rng.pick(COMPLAINT_TEXTS);
-            let trade = match category {
-                Category::Engineering => *rng.pick(&[Trade::Leak, Trade::Crack, Trade::Hollow]),
-                Category::PublicFacilities => *rng.pick(&[Trade::Elevator, Trade::WaterElectric, Trade::Other]),
-                Category::ModelUnit => *rng.pick(&[Trade::Decoration, Trade::DoorsWindows]),
-                _ => Trade::None,
-            };
-            let location = if matches!(category, Category::PublicFacilities | Category::Planning) {
-                common_area(rng, world, unit)
-            } else {
-                unit_location(world, unit)?
-            };
-            let channel = rng.weighted(&[
-                (Channel::Hotline, 20),
-                (Channel::CallCenter400, 35),
-                (Channel::WeChat, 12),
-                (Channel::App, 5),
-                (Channel::Email, 8),
-                (Channel::Forum, 10),
-                (Channel::ServiceDesk, 7),
-                (Channel::Revisit, 3),
-            ]);
-            let priority = if rng.percent(15) {
-                Priority::Urgent
-            } else {
-                Priority::Normal
-            };
-            (channel, category, trade, priority, location, text.to_string(), 0)
-        }
+    let report = match kind {
+        TicketKind::Repair => repair_report(rng, world, unit, date)?,
+        TicketKind::Complaint => complaint_report(rng, world, unit)?,
         // Handover defects come from inspection slots only (above); the
         // kinds drawn here are the other three.
-        TicketKind::Inquiry | TicketKind::HandoverDefect => {
-            let topic = rng.below(INQUIRIES.len() as u64) as usize;
-            let channel = rng.weighted(&[
-                (Channel::Hotline, 25),
-                (Channel::CallCenter400, 30),
-                (Channel::App, 10),
-                (Channel::WeChat, 20),
-                (Channel::ServiceDesk, 15),
-            ]);
-            let location = unit_location(world, unit)?;
-            (
-                channel,
-                Category::Other,
-                Trade::None,
-                Priority::Normal,
-                location,
-                INQUIRIES[topic].0.to_string(),
-                topic,
-            )
-        }
+        TicketKind::Inquiry | TicketKind::HandoverDefect => inquiry_report(rng, world, unit)?,
     };
     // Only registered owners use the owner app and WeChat account.
-    let channel = if reporter.owner.is_none() && matches!(channel, Channel::App | Channel::WeChat) {
+    let channel = if reporter.owner.is_none() && matches!(report.channel, Channel::App | Channel::WeChat) {
         Channel::Hotline
     } else {
-        channel
+        report.channel
     };
     let photos = if kind == TicketKind::Inquiry { 0 } else { 4 };
     Ok(Some(TicketPlan {
@@ -404,18 +258,171 @@ pub(crate) fn plan_ticket(
         received_at,
         channel,
         unit,
-        delivered_on: delivered_for(world, unit, &location),
-        location,
-        category,
-        trade,
-        priority,
+        delivered_on: delivered_for(world, unit, &report.location),
+        location: report.location,
+        category: report.category,
+        trade: report.trade,
+        priority: report.priority,
         reporter,
-        description,
+        description: report.description,
         handover: None,
         duplicate_of: None,
         incident: None,
-        topic,
+        topic: report.topic,
     }))
+}
+
+/// A duplicate of a recent report of the same kind (the owner called and
+/// also wrote on WeChat), if there is one from the last three days.
+fn plan_duplicate(
+    world: &World,
+    flow: &TicketFlow,
+    rng: &mut Rng,
+    ticket: &TicketId,
+    kind: TicketKind,
+    received_at: DateTime<Utc>,
+) -> Option<TicketPlan> {
+    let original = flow
+        .recent
+        .iter()
+        .rev()
+        .find(|r| r.kind == kind && received_at - r.received_at < TimeDelta::days(3))
+        .cloned()?;
+    let priority = if kind == TicketKind::Repair {
+        repair_priority(rng)
+    } else {
+        Priority::Normal
+    };
+    let channel = if original.reporter.owner.is_some() {
+        *rng.pick(&[Channel::WeChat, Channel::App, Channel::CallCenter400])
+    } else {
+        Channel::CallCenter400
+    };
+    let unit = original.unit;
+    Some(TicketPlan {
+        attachments: attachments(rng, ticket, 2),
+        id: ticket.clone(),
+        kind,
+        received_at,
+        channel,
+        unit,
+        delivered_on: delivered_for(world, unit, &original.location),
+        location: original.location,
+        category: original.category,
+        trade: original.trade,
+        priority,
+        reporter: original.reporter,
+        description: format!("重复反映：{}", original.description),
+        handover: None,
+        duplicate_of: Some(original.id),
+        incident: None,
+        topic: 0,
+    })
+}
+
+/// What a report is about and how it came in, decided by its kind.
+struct Report {
+    channel: Channel,
+    category: Category,
+    trade: Trade,
+    priority: Priority,
+    location: Location,
+    description: String,
+    /// Index of the inquiry topic.
+    topic: usize,
+}
+
+/// A repair reported by an owner, in the unit or a common area.
+fn repair_report(rng: &mut Rng, world: &World, unit: u32, date: NaiveDate) -> Result<Report, GeneratorError> {
+    let priority = repair_priority(rng);
+    let mut trade = repair_trade(rng, priority);
+    // Fittings show their defects in the first year; what older homes
+    // report to the developer is mostly water getting in.
+    let aged = world.units[unit as usize]
+        .delivered_on
+        .is_some_and(|d| d < add_days(date, -365));
+    if aged && priority != Priority::Emergency && rng.percent(70) {
+        trade = rng.weighted(AGED_TRADES);
+    }
+    let common = matches!(trade, Trade::Elevator | Trade::Landscaping | Trade::Facade) || rng.percent(8);
+    let (location, category) = if common {
+        if !matches!(
+            trade,
+            Trade::Elevator | Trade::Landscaping | Trade::Facade | Trade::Leak
+        ) {
+            trade = *rng.pick(&[Trade::Leak, Trade::Crack, Trade::WaterElectric, Trade::DoorsWindows]);
+        }
+        (common_area(rng, world, unit), Category::PublicFacilities)
+    } else {
+        let category = rng.weighted(&[
+            (Category::Engineering, 90),
+            (Category::ModelUnit, 3),
+            (Category::Planning, 2),
+            (Category::Other, 5),
+        ]);
+        (unit_location(world, unit)?, category)
+    };
+    let channel = rng.weighted(REPAIR_CHANNELS);
+    let description = match &location {
+        Location::CommonArea { place, .. } => format!("{place}：{}", describe(rng, trade, false)),
+        Location::Unit { .. } => describe(rng, trade, true),
+    };
+    Ok(Report {
+        channel,
+        category,
+        trade,
+        priority,
+        location,
+        description,
+        topic: 0,
+    })
+}
+
+/// A complaint: its text, and the trade and place it is about.
+fn complaint_report(rng: &mut Rng, world: &World, unit: u32) -> Result<Report, GeneratorError> {
+    let (category, text) = *rng.pick(COMPLAINT_TEXTS);
+    let trade = match category {
+        Category::Engineering => *rng.pick(&[Trade::Leak, Trade::Crack, Trade::Hollow]),
+        Category::PublicFacilities => *rng.pick(&[Trade::Elevator, Trade::WaterElectric, Trade::Other]),
+        Category::ModelUnit => *rng.pick(&[Trade::Decoration, Trade::DoorsWindows]),
+        _ => Trade::None,
+    };
+    let location = if matches!(category, Category::PublicFacilities | Category::Planning) {
+        common_area(rng, world, unit)
+    } else {
+        unit_location(world, unit)?
+    };
+    let channel = rng.weighted(COMPLAINT_CHANNELS);
+    let priority = if rng.percent(15) {
+        Priority::Urgent
+    } else {
+        Priority::Normal
+    };
+    Ok(Report {
+        channel,
+        category,
+        trade,
+        priority,
+        location,
+        description: text.to_string(),
+        topic: 0,
+    })
+}
+
+/// An inquiry on one of the topics.
+fn inquiry_report(rng: &mut Rng, world: &World, unit: u32) -> Result<Report, GeneratorError> {
+    let topic = rng.below(INQUIRIES.len() as u64) as usize;
+    let channel = rng.weighted(INQUIRY_CHANNELS);
+    let location = unit_location(world, unit)?;
+    Ok(Report {
+        channel,
+        category: Category::Other,
+        trade: Trade::None,
+        priority: Priority::Normal,
+        location,
+        description: INQUIRIES[topic].0.to_string(),
+        topic,
+    })
 }
 
 /// The delivery date a decision on `location` refers to: the unit's, or

@@ -2,7 +2,7 @@
 //! what owners say, what engineers find and plan, complaints, inquiries,
 //! the hours reports come in, contractors' names.
 
-use domain::ticket::{Category, Trade};
+use domain::ticket::{Category, Channel, Trade};
 
 pub(crate) const PROJECT_NAMES: &[&str] = &[
     "滨江壹号",
@@ -214,4 +214,49 @@ pub(crate) const CONTRACTOR_NAMES: [&str; 8] = [
     "永固门窗",
     "宏图给排水",
     "远东电气",
+];
+
+/// What homes older than a year mostly report to the developer (water
+/// getting in), for 70% of their non-emergency repairs.
+pub(crate) const AGED_TRADES: &[(Trade, u32)] = &[
+    (Trade::Leak, 55),
+    (Trade::Crack, 12),
+    (Trade::WaterElectric, 15),
+    (Trade::Hvac, 10),
+    (Trade::Facade, 5),
+    (Trade::Structure, 3),
+];
+
+/// The channels repairs come in through, by weight.
+pub(crate) const REPAIR_CHANNELS: &[(Channel, u32)] = &[
+    (Channel::Hotline, 14),
+    (Channel::CallCenter400, 30),
+    (Channel::App, 18),
+    (Channel::WeChat, 22),
+    (Channel::ServiceDesk, 8),
+    (Channel::WebForm, 3),
+    (Channel::Email, 1),
+    (Channel::Forum, 1),
+    (Channel::Revisit, 3),
+];
+
+/// The channels complaints come in through, by weight.
+pub(crate) const COMPLAINT_CHANNELS: &[(Channel, u32)] = &[
+    (Channel::Hotline, 20),
+    (Channel::CallCenter400, 35),
+    (Channel::WeChat, 12),
+    (Channel::App, 5),
+    (Channel::Email, 8),
+    (Channel::Forum, 10),
+    (Channel::ServiceDesk, 7),
+    (Channel::Revisit, 3),
+];
+
+/// The channels inquiries come in through, by weight.
+pub(crate) const INQUIRY_CHANNELS: &[(Channel, u32)] = &[
+    (Channel::Hotline, 25),
+    (Channel::CallCenter400, 30),
+    (Channel::App, 10),
+    (Channel::WeChat, 20),
+    (Channel::ServiceDesk, 15),
 ];
