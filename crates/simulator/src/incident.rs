@@ -11,7 +11,7 @@ use crate::plan::{attachments, common_area, delivered_for, describe, reporter, u
 use crate::rng::{Rng, SALT_INCIDENT};
 use crate::sim::{context, encode, run};
 use crate::time::{minutes, plus};
-use crate::world::World;
+use crate::world::{id, World};
 use crate::{GeneratedRecord, GeneratorError};
 
 /// An incident collecting tickets of one building.
@@ -27,6 +27,47 @@ pub(crate) struct IncidentPlan {
     pub(crate) links: Vec<(TicketId, DateTime<Utc>)>,
     pub(crate) target: usize,
     pub(crate) deadline: DateTime<Utc>,
+}
+
+/// Maybe starts an incident with `plan`: a batch-prone defect in a
+/// building. At least one incident per log once a third of the tickets
+/// are out.
+pub(crate) fn maybe_start_incident(
+    world: &World,
+    flow: &mut TicketFlow,
+    rng: &mut Rng,
+    plan: &mut TicketPlan,
+) -> Result<(), GeneratorError> {
+    let prone = matches!(plan.trade, Trade::Leak | Trade::Facade | Trade::Crack | Trade::Elevator);
+    if flow.incident.is_none()
+        && plan.kind == TicketKind::Repair
+        && plan.duplicate_of.is_none()
+        && plan.incident.is_none()
+        && prone
+        && (rng.permille(2) || (flow.incidents_opened == 0 && flow.tickets_done * 3 >= u64::from(world.tickets)))
+    {
+        flow.incidents_opened += 1;
+        let number = flow.incidents_opened;
+        let mut irng = Rng::derive(&[world.seed, SALT_INCIDENT, number]);
+        let incident = id("incident id", IncidentId::new(format!("INC-{number:04}")))?;
+        plan.incident = Some(incident.clone());
+        flow.incident = Some(IncidentPlan {
+            id: incident,
+            number,
+            project: world.units[plan.unit as usize].project,
+            anchor: plan.unit,
+            trade: plan.trade,
+            level: if irng.percent(30) {
+                EscalationLevel::City
+            } else {
+                EscalationLevel::Project
+            },
+            links: vec![(plan.id.clone(), plan.received_at)],
+            target: irng.between(4, 12) as usize,
+            deadline: plus(plan.received_at, TimeDelta::days(5)),
+        });
+    }
+    Ok(())
 }
 
 /// A ticket of the building of the incident in progress (30% of the

@@ -94,6 +94,26 @@ pub(crate) struct TicketFlow {
     pub(crate) tickets_done: u64,
 }
 
+impl TicketFlow {
+    /// Keeps `plan` among the recent tickets (the last sixteen).
+    pub(crate) fn remember(&mut self, plan: TicketPlan) {
+        self.recent.push_back(Recent {
+            id: plan.id,
+            kind: plan.kind,
+            received_at: plan.received_at,
+            unit: plan.unit,
+            location: plan.location,
+            category: plan.category,
+            trade: plan.trade,
+            reporter: plan.reporter,
+            description: plan.description,
+        });
+        if self.recent.len() > 16 {
+            self.recent.pop_front();
+        }
+    }
+}
+
 pub(crate) fn pick_delivered(rng: &mut Rng, world: &World, date: NaiveDate) -> Option<u32> {
     let [older, second_year, first_year] = age_buckets(&world.delivery_dates, date);
     let total = older + 3 * second_year + 6 * first_year;

@@ -5,23 +5,23 @@
 use chrono::{DateTime, NaiveDate, TimeDelta, Utc};
 use domain::actor::Actor;
 use domain::decider::{Context, Decider, Stamped};
-use domain::ids::{IncidentId, TicketId};
+use domain::ids::TicketId;
 use domain::ticket::{
-    AppointmentWindow, Channel, EscalationLevel, Priority, Ratings, Receive, TicketCommand, TicketDecider, TicketEvent,
-    TicketKind, TicketReference, TicketState, Trade,
+    AppointmentWindow, Channel, Priority, Ratings, Receive, TicketCommand, TicketDecider, TicketEvent, TicketKind,
+    TicketReference, TicketState,
 };
 use eventformat::wire::{self, StoredName};
 use eventlog::{EventId, StreamId};
 use serde::Serialize;
 
 use crate::complaint::complaint;
-use crate::incident::IncidentPlan;
+use crate::incident::maybe_start_incident;
 use crate::inquiry::inquiry;
-use crate::plan::{plan_ticket, Recent, Slot, TicketFlow, TicketPlan};
+use crate::plan::{plan_ticket, Slot, TicketFlow, TicketPlan};
 use crate::repair::repair;
-use crate::rng::{Rng, SALT_IDS, SALT_INCIDENT, SALT_TICKET};
+use crate::rng::{Rng, SALT_IDS, SALT_TICKET};
 use crate::time::{add_days, minutes, plus};
-use crate::world::{id, user, World};
+use crate::world::{user, World};
 use crate::{GeneratedRecord, GeneratorError};
 
 /// Decides `command` on `state`, applies the events and keeps them.
@@ -107,7 +107,27 @@ pub(crate) struct Sim<'w> {
     pub(crate) emergency: bool,
 }
 
-impl Sim<'_> {
+impl<'w> Sim<'w> {
+    /// The driver of `plan`'s lifecycle, at its receipt.
+    fn new(world: &'w World, plan: &TicketPlan, stream: String, rng: Rng) -> Self {
+        Sim {
+            world,
+            reference: TicketReference {
+                policy: &world.policy,
+                calendar: &world.calendar,
+                warranty: &world.warranty,
+                delivered_on: None,
+            },
+            delivered_on: plan.delivered_on,
+            stream,
+            state: TicketState::default(),
+            events: Vec::with_capacity(24),
+            at: plan.received_at,
+            rng,
+            emergency: plan.priority == Priority::Emergency,
+        }
+    }
+
     /// Decides `command` at `when` (not before the previous action);
     /// stops at the end of the period.
     pub(crate) fn act(
@@ -202,6 +222,31 @@ pub(crate) struct Cast {
 }
 
 impl Cast {
+    /// An agent, the project's manager, one of its engineers and the
+    /// reporting owner, if the reporter is one.
+    fn new(world: &World, rng: &mut Rng, plan: &TicketPlan) -> Result<Self, GeneratorError> {
+        let u = world.units[plan.unit as usize];
+        let project = &world.projects[u.project as usize];
+        let agent = world.agents[rng.below(world.agents.len() as u64) as usize].clone();
+        let engineer_index = (u64::from(u.project) * 3 + rng.below(3)) % world.engineers.len() as u64;
+        Ok(Cast {
+            agent,
+            manager: project.manager.clone(),
+            engineer: world.engineers[engineer_index as usize].clone(),
+            owner: match &plan.reporter.owner {
+                Some(owner) => Some((
+                    Actor::owner(user(format!("u-{owner}"))?, owner.clone()),
+                    if plan.channel == Channel::WeChat {
+                        Channel::WeChat
+                    } else {
+                        Channel::App
+                    },
+                )),
+                None => None,
+            },
+        })
+    }
+
     /// The owner themselves through the app, or an agent on the phone.
     pub(crate) fn owner_or_agent(&self, rng: &mut Rng) -> (Actor, Channel) {
         match &self.owner {
@@ -248,79 +293,15 @@ pub(crate) fn ticket_record(
         return Ok(None);
     };
     flow.tickets_done += 1;
-
-    // Maybe start an incident: a batch-prone defect in a building. At
-    // least one incident per log once a third of the tickets are out.
-    let prone = matches!(plan.trade, Trade::Leak | Trade::Facade | Trade::Crack | Trade::Elevator);
-    if flow.incident.is_none()
-        && plan.kind == TicketKind::Repair
-        && plan.duplicate_of.is_none()
-        && plan.incident.is_none()
-        && prone
-        && (rng.permille(2) || (flow.incidents_opened == 0 && flow.tickets_done * 3 >= u64::from(world.tickets)))
-    {
-        flow.incidents_opened += 1;
-        let number = flow.incidents_opened;
-        let mut irng = Rng::derive(&[world.seed, SALT_INCIDENT, number]);
-        let incident = id("incident id", IncidentId::new(format!("INC-{number:04}")))?;
-        plan.incident = Some(incident.clone());
-        flow.incident = Some(IncidentPlan {
-            id: incident,
-            number,
-            project: world.units[plan.unit as usize].project,
-            anchor: plan.unit,
-            trade: plan.trade,
-            level: if irng.percent(30) {
-                EscalationLevel::City
-            } else {
-                EscalationLevel::Project
-            },
-            links: vec![(plan.id.clone(), plan.received_at)],
-            target: irng.between(4, 12) as usize,
-            deadline: plus(plan.received_at, TimeDelta::days(5)),
-        });
-    }
+    maybe_start_incident(world, flow, &mut rng, &mut plan)?;
 
     let stream = wire::stream_of(&plan.id).map_err(GeneratorError::Stream)?;
     let kind = plan.kind;
-    let u = world.units[plan.unit as usize];
-    let project = &world.projects[u.project as usize];
-    let agent = world.agents[rng.below(world.agents.len() as u64) as usize].clone();
-    let engineer_index = (u64::from(u.project) * 3 + rng.below(3)) % world.engineers.len() as u64;
-    let cast = Cast {
-        agent,
-        manager: project.manager.clone(),
-        engineer: world.engineers[engineer_index as usize].clone(),
-        owner: match &plan.reporter.owner {
-            Some(owner) => Some((
-                Actor::owner(user(format!("u-{owner}"))?, owner.clone()),
-                if plan.channel == Channel::WeChat {
-                    Channel::WeChat
-                } else {
-                    Channel::App
-                },
-            )),
-            None => None,
-        },
-    };
-    let mut sim = Sim {
-        world,
-        reference: TicketReference {
-            policy: &world.policy,
-            calendar: &world.calendar,
-            warranty: &world.warranty,
-            delivered_on: None,
-        },
-        delivered_on: plan.delivered_on,
-        stream: stream.to_string(),
-        state: TicketState::default(),
-        events: Vec::with_capacity(24),
-        at: plan.received_at,
-        rng,
-        emergency: plan.priority == Priority::Emergency,
-    };
+    let project = world.units[plan.unit as usize].project;
+    let cast = Cast::new(world, &mut rng, &plan)?;
+    let mut sim = Sim::new(world, &plan, stream.to_string(), rng);
     let outcome = match kind {
-        TicketKind::Repair | TicketKind::HandoverDefect => repair(&mut sim, &plan, &cast, u.project),
+        TicketKind::Repair | TicketKind::HandoverDefect => repair(&mut sim, &plan, &cast, project),
         TicketKind::Complaint => complaint(&mut sim, &plan, &cast),
         TicketKind::Inquiry => inquiry(&mut sim, &plan, &cast),
     };
@@ -329,22 +310,8 @@ pub(crate) fn ticket_record(
         Err(Stop::Failed(e)) => return Err(e),
     }
     let events = sim.finish();
-
     if plan.handover.is_none() {
-        flow.recent.push_back(Recent {
-            id: plan.id,
-            kind,
-            received_at: plan.received_at,
-            unit: plan.unit,
-            location: plan.location,
-            category: plan.category,
-            trade: plan.trade,
-            reporter: plan.reporter,
-            description: plan.description,
-        });
-        if flow.recent.len() > 16 {
-            flow.recent.pop_front();
-        }
+        flow.remember(plan);
     }
     Ok(Some((encode(world.seed, stream, &events)?, kind)))
 }
