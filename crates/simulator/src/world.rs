@@ -97,138 +97,29 @@ pub(crate) fn user(name: String) -> Result<UserId, GeneratorError> {
 }
 
 impl World {
+    /// Plans the archive, the staff and the number of tickets of each day;
+    /// refuses a configuration that cannot describe a log.
     pub(crate) fn new(config: &GeneratorConfig) -> Result<Self, GeneratorError> {
         config.validate()?;
         let calendar = BusinessCalendar::cn_mainland();
         let mut rng = Rng::derive(&[config.seed, SALT_WORLD]);
-        let start = config.start;
-        let last_day = add_days(start, i64::from(config.days) - 1);
-        let end = end_of_local_day(&calendar, last_day);
-        // Projects start delivering over the four years before the period
-        // and the period itself (but at least four months before its end,
-        // when the period is long enough).
-        let before_from = add_days(start, -4 * 365);
-        let span_before = (start - before_from).num_days();
-        let during_to = add_days(last_day, -120).max(start);
-        let span_during = (during_to - start).num_days();
-
-        // Units per project: one each, the rest by weight.
-        let p_count = config.projects as usize;
-        let weights: Vec<u64> = (0..p_count).map(|_| 50 + rng.below(101)).collect();
-        let total_weight: u64 = weights.iter().sum();
-        let spare = u64::from(config.units - config.projects);
-        let mut cumulative = 0u64;
-        let mut allotted = 0u64;
-        let mut per_project = Vec::with_capacity(p_count);
-        for w in &weights {
-            cumulative += w;
-            let upto = (u128::from(spare) * u128::from(cumulative) / u128::from(total_weight)) as u64;
-            per_project.push(1 + upto - allotted);
-            allotted = upto;
-        }
-
-        let mut projects = Vec::with_capacity(p_count);
-        let mut units: Vec<UnitPlan> = Vec::with_capacity(config.units as usize);
-        let mut owners: Vec<OwnerPlan> = Vec::new();
+        let period = Period::of(config, &calendar);
+        let per_project = units_per_project(&mut rng, config);
+        let mut planner = Planner {
+            rng,
+            calendar: &calendar,
+            period,
+            projects: config.projects as usize,
+            units: Vec::with_capacity(config.units as usize),
+            owners: Vec::new(),
+        };
         let system = Actor::staff(user("crm-import".into())?, Role::System);
-        for (p, count) in per_project.iter().enumerate() {
-            let project_id = id("project id", ProjectId::new(format!("P{:02}", p + 1)))?;
-            // Where in the delivery spread this project falls: the first
-            // half of the projects before the period, the second during.
-            let den = 2000 * p_count as i64;
-            let x = ((2 * p as i64 + 1) * 1000 + rng.between(-400, 400)).clamp(0, den - 1);
-            let first_phase = if 2 * x < den {
-                add_days(before_from, 2 * x * span_before / den)
-            } else {
-                add_days(start, (2 * x - den) * span_during / den)
-            };
-            let phases = 1 + rng.below(3) as i64;
-            let phase_gap = 150 + rng.between(0, 90);
-            let registered_at = local_time(&calendar, add_days(first_phase, -930), 9 * 3600);
-            let name = if p < PROJECT_NAMES.len() {
-                PROJECT_NAMES[p].to_string()
-            } else {
-                format!(
-                    "{}{}期",
-                    PROJECT_NAMES[p % PROJECT_NAMES.len()],
-                    p / PROJECT_NAMES.len() + 1
-                )
-            };
-            let city = CITIES[p % CITIES.len()].to_string();
-            let manager = Actor::staff(user(format!("mgr-{project_id}"))?, Role::Manager);
-
-            // Buildings until the project's units are placed.
-            let first_unit = units.len() as u32;
-            let mut remaining = *count;
-            let mut shapes = Vec::new();
-            while remaining > 0 {
-                let floors: u16 = rng.weighted(&[(6, 10), (11, 25), (18, 30), (26, 20), (33, 15)]);
-                let per_floor = 2 + rng.below(3) as u16;
-                let capacity = u64::from(floors) * u64::from(per_floor);
-                let n = capacity.min(remaining);
-                shapes.push((floors, per_floor, n));
-                remaining -= n;
-            }
-            let building_count = shapes.len() as i64;
-            let mut buildings = Vec::with_capacity(shapes.len());
-            for (b, (floors, per_floor, n)) in shapes.into_iter().enumerate() {
-                let phase = b as i64 * phases / building_count;
-                let handed_over = add_days(first_phase, phase * phase_gap).min(during_to);
-                let building_first = units.len() as u32;
-                for k in 0..n {
-                    let offset = match rng.below(100) {
-                        0..=54 => rng.between(0, 6),
-                        55..=84 => rng.between(7, 30),
-                        85..=96 => rng.between(31, 90),
-                        _ => rng.between(91, 365),
-                    };
-                    let delivered = add_days(handed_over, offset);
-                    units.push(UnitPlan {
-                        project: p as u32,
-                        building: b as u32,
-                        floor: (k / u64::from(per_floor)) as u16 + 1,
-                        room: (k % u64::from(per_floor)) as u16 + 1,
-                        delivered_on: (delivered <= last_day).then_some(delivered),
-                        signed_on: add_days(handed_over, -rng.between(120, 900)),
-                        owner: 0,
-                    });
-                }
-                let building_end = units.len() as u32;
-                // Owners: mostly one unit each; about 3% bought the next
-                // unit of the building as well, signed the same day.
-                let mut u = building_first;
-                while u < building_end {
-                    let both = u + 1 < building_end && rng.percent(3);
-                    let owner = owners.len() as u32;
-                    let count = if both { 2 } else { 1 };
-                    let signed_on = units[u as usize].signed_on;
-                    for v in u..u + count {
-                        units[v as usize].owner = owner;
-                        units[v as usize].signed_on = signed_on;
-                    }
-                    owners.push(OwnerPlan { first_unit: u, count });
-                    u += count;
-                }
-                buildings.push(BuildingPlan {
-                    id: id("building id", BuildingId::new(format!("{project_id}-{:02}", b + 1)))?,
-                    name: format!("{}栋", b + 1),
-                    handed_over,
-                    first_unit: building_first,
-                    unit_end: building_end,
-                    floors,
-                });
-            }
-            projects.push(ProjectPlan {
-                id: project_id,
-                name,
-                city,
-                registered_at,
-                buildings,
-                first_unit,
-                unit_end: units.len() as u32,
-                manager,
-            });
-        }
+        let projects = per_project
+            .iter()
+            .enumerate()
+            .map(|(p, count)| planner.project(p, *count))
+            .collect::<Result<Vec<_>, _>>()?;
+        let Planner { units, owners, .. } = planner;
 
         let mut delivered: Vec<(NaiveDate, u32)> = units
             .iter()
@@ -240,16 +131,11 @@ impl World {
         let by_delivery: Vec<u32> = delivered.iter().map(|(_, i)| *i).collect();
 
         let day_counts = Self::day_counts(config, &calendar, &delivery_dates)?;
-
-        let agents = (1..=12)
-            .map(|n| Ok(Actor::staff(user(format!("agent-{n:02}"))?, Role::Agent)))
-            .collect::<Result<Vec<_>, GeneratorError>>()?;
-        let engineers = (1..=config.engineers)
-            .map(|n| Ok(Actor::staff(user(format!("eng-{n:03}"))?, Role::Engineer)))
-            .collect::<Result<Vec<_>, GeneratorError>>()?;
-        let contractors = (1..=config.contractors)
-            .map(|n| id("contractor id", ContractorId::new(format!("C-{n:03}"))))
-            .collect::<Result<Vec<_>, GeneratorError>>()?;
+        let Staff {
+            agents,
+            engineers,
+            contractors,
+        } = staff(config)?;
 
         Ok(Self {
             seed: config.seed,
@@ -261,8 +147,8 @@ impl World {
             owners,
             by_delivery,
             delivery_dates,
-            start,
-            end,
+            start: period.start,
+            end: period.end,
             day_counts,
             agents,
             engineers,
@@ -362,6 +248,229 @@ impl World {
         let a = self.delivery_dates.partition_point(|d| *d < from);
         let b = self.delivery_dates.partition_point(|d| *d < to);
         (a, b.max(a))
+    }
+}
+
+/// The period, and the span over which projects start delivering: the
+/// four years before the period and the period itself (but at least four
+/// months before its end, when the period is long enough).
+#[derive(Debug, Clone, Copy)]
+struct Period {
+    start: NaiveDate,
+    last_day: NaiveDate,
+    /// The first instant after the period.
+    end: DateTime<Utc>,
+    before_from: NaiveDate,
+    span_before: i64,
+    during_to: NaiveDate,
+    span_during: i64,
+}
+
+impl Period {
+    fn of(config: &GeneratorConfig, calendar: &BusinessCalendar) -> Self {
+        let start = config.start;
+        let last_day = add_days(start, i64::from(config.days) - 1);
+        let end = end_of_local_day(calendar, last_day);
+        let before_from = add_days(start, -4 * 365);
+        let during_to = add_days(last_day, -120).max(start);
+        Period {
+            start,
+            last_day,
+            end,
+            before_from,
+            span_before: (start - before_from).num_days(),
+            during_to,
+            span_during: (during_to - start).num_days(),
+        }
+    }
+}
+
+/// Units per project: one each, the rest by weight.
+fn units_per_project(rng: &mut Rng, config: &GeneratorConfig) -> Vec<u64> {
+    let p_count = config.projects as usize;
+    let weights: Vec<u64> = (0..p_count).map(|_| 50 + rng.below(101)).collect();
+    let total_weight: u64 = weights.iter().sum();
+    let spare = u64::from(config.units - config.projects);
+    let mut cumulative = 0u64;
+    let mut allotted = 0u64;
+    let mut per_project = Vec::with_capacity(p_count);
+    for w in &weights {
+        cumulative += w;
+        let upto = (u128::from(spare) * u128::from(cumulative) / u128::from(total_weight)) as u64;
+        per_project.push(1 + upto - allotted);
+        allotted = upto;
+    }
+    per_project
+}
+
+/// The call-center agents, the engineers and the contractor companies.
+struct Staff {
+    agents: Vec<Actor>,
+    engineers: Vec<Actor>,
+    contractors: Vec<ContractorId>,
+}
+
+fn staff(config: &GeneratorConfig) -> Result<Staff, GeneratorError> {
+    let agents = (1..=12)
+        .map(|n| Ok(Actor::staff(user(format!("agent-{n:02}"))?, Role::Agent)))
+        .collect::<Result<Vec<_>, GeneratorError>>()?;
+    let engineers = (1..=config.engineers)
+        .map(|n| Ok(Actor::staff(user(format!("eng-{n:03}"))?, Role::Engineer)))
+        .collect::<Result<Vec<_>, GeneratorError>>()?;
+    let contractors = (1..=config.contractors)
+        .map(|n| id("contractor id", ContractorId::new(format!("C-{n:03}"))))
+        .collect::<Result<Vec<_>, GeneratorError>>()?;
+    Ok(Staff {
+        agents,
+        engineers,
+        contractors,
+    })
+}
+
+/// Places the projects' buildings, units and owners, drawing from the
+/// world's random stream in a fixed order.
+struct Planner<'c> {
+    rng: Rng,
+    calendar: &'c BusinessCalendar,
+    period: Period,
+    /// How many projects there are.
+    projects: usize,
+    units: Vec<UnitPlan>,
+    owners: Vec<OwnerPlan>,
+}
+
+impl Planner<'_> {
+    /// Project `p` with its `count` units, delivered in one to three
+    /// phases half a year apart.
+    fn project(&mut self, p: usize, count: u64) -> Result<ProjectPlan, GeneratorError> {
+        let project_id = id("project id", ProjectId::new(format!("P{:02}", p + 1)))?;
+        let first_phase = self.first_phase(p);
+        let phases = 1 + self.rng.below(3) as i64;
+        let phase_gap = 150 + self.rng.between(0, 90);
+        let registered_at = local_time(self.calendar, add_days(first_phase, -930), 9 * 3600);
+        let name = if p < PROJECT_NAMES.len() {
+            PROJECT_NAMES[p].to_string()
+        } else {
+            format!(
+                "{}{}期",
+                PROJECT_NAMES[p % PROJECT_NAMES.len()],
+                p / PROJECT_NAMES.len() + 1
+            )
+        };
+        let city = CITIES[p % CITIES.len()].to_string();
+        let manager = Actor::staff(user(format!("mgr-{project_id}"))?, Role::Manager);
+
+        // Buildings until the project's units are placed.
+        let first_unit = self.units.len() as u32;
+        let shapes = self.building_shapes(count);
+        let building_count = shapes.len() as i64;
+        let mut buildings = Vec::with_capacity(shapes.len());
+        for (b, shape) in shapes.into_iter().enumerate() {
+            let phase = b as i64 * phases / building_count;
+            let handed_over = add_days(first_phase, phase * phase_gap).min(self.period.during_to);
+            buildings.push(self.building(&project_id, p, b, shape, handed_over)?);
+        }
+        Ok(ProjectPlan {
+            id: project_id,
+            name,
+            city,
+            registered_at,
+            buildings,
+            first_unit,
+            unit_end: self.units.len() as u32,
+            manager,
+        })
+    }
+
+    /// Where in the delivery spread project `p` falls: the first half of
+    /// the projects before the period, the second during.
+    fn first_phase(&mut self, p: usize) -> NaiveDate {
+        let period = self.period;
+        let den = 2000 * self.projects as i64;
+        let x = ((2 * p as i64 + 1) * 1000 + self.rng.between(-400, 400)).clamp(0, den - 1);
+        if 2 * x < den {
+            add_days(period.before_from, 2 * x * period.span_before / den)
+        } else {
+            add_days(period.start, (2 * x - den) * period.span_during / den)
+        }
+    }
+
+    /// Floors, units a floor and units of each building holding `count`
+    /// units.
+    fn building_shapes(&mut self, count: u64) -> Vec<(u16, u16, u64)> {
+        let mut remaining = count;
+        let mut shapes = Vec::new();
+        while remaining > 0 {
+            let floors: u16 = self.rng.weighted(&[(6, 10), (11, 25), (18, 30), (26, 20), (33, 15)]);
+            let per_floor = 2 + self.rng.below(3) as u16;
+            let capacity = u64::from(floors) * u64::from(per_floor);
+            let n = capacity.min(remaining);
+            shapes.push((floors, per_floor, n));
+            remaining -= n;
+        }
+        shapes
+    }
+
+    /// Building `b` of project `p`: its units, delivered from the day it
+    /// was handed over (most in the first week, a few months later, a few
+    /// not by the end), and their owners.
+    fn building(
+        &mut self,
+        project_id: &ProjectId,
+        p: usize,
+        b: usize,
+        (floors, per_floor, n): (u16, u16, u64),
+        handed_over: NaiveDate,
+    ) -> Result<BuildingPlan, GeneratorError> {
+        let building_first = self.units.len() as u32;
+        for k in 0..n {
+            let rng = &mut self.rng;
+            let offset = match rng.below(100) {
+                0..=54 => rng.between(0, 6),
+                55..=84 => rng.between(7, 30),
+                85..=96 => rng.between(31, 90),
+                _ => rng.between(91, 365),
+            };
+            let delivered = add_days(handed_over, offset);
+            self.units.push(UnitPlan {
+                project: p as u32,
+                building: b as u32,
+                floor: (k / u64::from(per_floor)) as u16 + 1,
+                room: (k % u64::from(per_floor)) as u16 + 1,
+                delivered_on: (delivered <= self.period.last_day).then_some(delivered),
+                signed_on: add_days(handed_over, -rng.between(120, 900)),
+                owner: 0,
+            });
+        }
+        let building_end = self.units.len() as u32;
+        self.owners(building_first, building_end);
+        Ok(BuildingPlan {
+            id: id("building id", BuildingId::new(format!("{project_id}-{:02}", b + 1)))?,
+            name: format!("{}栋", b + 1),
+            handed_over,
+            first_unit: building_first,
+            unit_end: building_end,
+            floors,
+        })
+    }
+
+    /// The owners of the units `first..end` of a building: mostly one unit
+    /// each; about 3% bought the next unit of the building as well, signed
+    /// the same day.
+    fn owners(&mut self, first: u32, end: u32) {
+        let mut u = first;
+        while u < end {
+            let both = u + 1 < end && self.rng.percent(3);
+            let owner = self.owners.len() as u32;
+            let count = if both { 2 } else { 1 };
+            let signed_on = self.units[u as usize].signed_on;
+            for v in u..u + count {
+                self.units[v as usize].owner = owner;
+                self.units[v as usize].signed_on = signed_on;
+            }
+            self.owners.push(OwnerPlan { first_unit: u, count });
+            u += count;
+        }
     }
 }
 
