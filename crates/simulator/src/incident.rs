@@ -2,8 +2,10 @@
 //! their own record.
 
 use chrono::{DateTime, NaiveDate, TimeDelta, Utc};
+use domain::actor::Actor;
+use domain::decider::Stamped;
 use domain::ids::{IncidentId, TicketId};
-use domain::incident::{IncidentCommand, IncidentDecider};
+use domain::incident::{IncidentCommand, IncidentDecider, IncidentEvent, IncidentState};
 use domain::ticket::{Category, Channel, EscalationLevel, Location, Priority, TicketKind, Trade};
 use eventformat::wire;
 
@@ -188,10 +190,13 @@ pub(crate) fn incident_record(
     let stream = wire::stream_of(&incident.id).map_err(GeneratorError::Stream)?;
     let mut rng = Rng::derive(&[world.seed, SALT_INCIDENT, incident.number, 1]);
     let last_instant = world.end - TimeDelta::seconds(1);
-    let mut at = plus(*first_at, minutes(rng.between(60, 180))).min(last_instant);
-    let actor = &project.manager;
-    let mut state = Default::default();
-    let mut events = Vec::new();
+    let mut log = IncidentLog {
+        stream: stream.as_str(),
+        actor: &project.manager,
+        state: Default::default(),
+        events: Vec::new(),
+        at: plus(*first_at, minutes(rng.between(60, 180))).min(last_instant),
+    };
     let trade_text = match incident.trade {
         Trade::Leak => "渗漏",
         Trade::Facade => "外立面",
@@ -199,10 +204,7 @@ pub(crate) fn incident_record(
         Trade::Elevator => "电梯故障",
         _ => "质量问题",
     };
-    run::<IncidentDecider>(
-        stream.as_str(),
-        &mut state,
-        &mut events,
+    log.run(
         IncidentCommand::Open {
             incident: incident.id.clone(),
             project: project.id.clone(),
@@ -211,20 +213,51 @@ pub(crate) fn incident_record(
             description: format!("{}多户业主集中反映{}问题", building.name, trade_text),
         },
         "open the incident",
-        &context(actor, Channel::BackOffice, at, ()),
     )?;
-    for (ticket, received_at) in &incident.links {
-        at = at.max(plus(*received_at, minutes(rng.between(30, 180))));
-        if at >= world.end {
-            return Ok(Some(encode(world.seed, stream, &events)?));
-        }
+    follow_up(world, &mut log, &mut rng, incident)?;
+    let events = log.events;
+    Ok(Some(encode(world.seed, stream, &events)?))
+}
+
+/// An incident's history as it is decided.
+struct IncidentLog<'a> {
+    stream: &'a str,
+    actor: &'a Actor,
+    state: IncidentState,
+    events: Vec<Stamped<IncidentEvent>>,
+    /// The time of the next action.
+    at: DateTime<Utc>,
+}
+
+impl IncidentLog<'_> {
+    fn run(&mut self, command: IncidentCommand, action: &'static str) -> Result<(), GeneratorError> {
         run::<IncidentDecider>(
-            stream.as_str(),
-            &mut state,
-            &mut events,
+            self.stream,
+            &mut self.state,
+            &mut self.events,
+            command,
+            action,
+            &context(self.actor, Channel::BackOffice, self.at, ()),
+        )
+    }
+}
+
+/// After the opening: each ticket linked after its receipt, one to three
+/// updates, the closing; the history stops at the end of the period.
+fn follow_up(
+    world: &World,
+    log: &mut IncidentLog<'_>,
+    rng: &mut Rng,
+    incident: &IncidentPlan,
+) -> Result<(), GeneratorError> {
+    for (ticket, received_at) in &incident.links {
+        log.at = log.at.max(plus(*received_at, minutes(rng.between(30, 180))));
+        if log.at >= world.end {
+            return Ok(());
+        }
+        log.run(
             IncidentCommand::LinkTicket { ticket: ticket.clone() },
             "link a ticket to the incident",
-            &context(actor, Channel::BackOffice, at, ()),
         )?;
     }
     for note in [
@@ -235,31 +268,23 @@ pub(crate) fn incident_record(
     .into_iter()
     .take(rng.between(1, 3) as usize)
     {
-        at = plus(at, TimeDelta::days(rng.between(1, 4)));
-        if at >= world.end {
-            return Ok(Some(encode(world.seed, stream, &events)?));
+        log.at = plus(log.at, TimeDelta::days(rng.between(1, 4)));
+        if log.at >= world.end {
+            return Ok(());
         }
-        run::<IncidentDecider>(
-            stream.as_str(),
-            &mut state,
-            &mut events,
+        log.run(
             IncidentCommand::UpdateStatus { note: note.into() },
             "update the incident",
-            &context(actor, Channel::BackOffice, at, ()),
         )?;
     }
-    at = plus(at, TimeDelta::days(rng.between(5, 20)));
-    if at < world.end {
-        run::<IncidentDecider>(
-            stream.as_str(),
-            &mut state,
-            &mut events,
+    log.at = plus(log.at, TimeDelta::days(rng.between(5, 20)));
+    if log.at < world.end {
+        log.run(
             IncidentCommand::Close {
                 summary: "原因已查明并整改，纳入下一项目设计与施工的预防措施".into(),
             },
             "close the incident",
-            &context(actor, Channel::BackOffice, at, ()),
         )?;
     }
-    Ok(Some(encode(world.seed, stream, &events)?))
+    Ok(())
 }

@@ -29,47 +29,9 @@ pub(crate) fn inquiry(sim: &mut Sim<'_>, plan: &TicketPlan, cast: &Cast) -> Resu
         );
     }
     if sim.rng.percent(60) {
-        let t = sim.wall(2, 8);
-        let channel = if plan.channel == Channel::ServiceDesk {
-            Channel::ServiceDesk
-        } else {
-            Channel::CallCenter400
-        };
-        sim.act(
-            t,
-            &cast.agent,
-            channel,
-            TicketCommand::AnswerInquiry {
-                answer,
-                on_the_spot: true,
-            },
-        )?;
+        answer_on_the_spot(sim, plan, cast, answer)?;
     } else {
-        let t = sim.business(5, 240);
-        let promised = sim.world.calendar.add_business_time(t, minutes(2 * 450));
-        sim.act(
-            t,
-            &cast.agent,
-            Channel::CallCenter400,
-            TicketCommand::Acknowledge {
-                promised_at: Some(promised),
-                note: "需核实后答复".into(),
-            },
-        )?;
-        let t = if sim.rng.percent(85) {
-            sim.business(60, 2 * 450)
-        } else {
-            sim.business(2 * 450, 4 * 450)
-        };
-        sim.act(
-            t,
-            &cast.agent,
-            Channel::CallCenter400,
-            TicketCommand::AnswerInquiry {
-                answer,
-                on_the_spot: false,
-            },
-        )?;
+        answer_after_checking(sim, cast, answer)?;
     }
     let t = sim.wall(1, 30);
     sim.act(
@@ -94,4 +56,53 @@ pub(crate) fn inquiry(sim: &mut Sim<'_>, plan: &TicketPlan, cast: &Cast) -> Resu
         )?;
     }
     Ok(())
+}
+
+/// Answered within minutes, at the desk or on the phone.
+fn answer_on_the_spot(sim: &mut Sim<'_>, plan: &TicketPlan, cast: &Cast, answer: String) -> Result<(), Stop> {
+    let t = sim.wall(2, 8);
+    let channel = if plan.channel == Channel::ServiceDesk {
+        Channel::ServiceDesk
+    } else {
+        Channel::CallCenter400
+    };
+    sim.act(
+        t,
+        &cast.agent,
+        channel,
+        TicketCommand::AnswerInquiry {
+            answer,
+            on_the_spot: true,
+        },
+    )
+}
+
+/// Acknowledged with an answer promised within two working days, answered
+/// after checking.
+fn answer_after_checking(sim: &mut Sim<'_>, cast: &Cast, answer: String) -> Result<(), Stop> {
+    let t = sim.business(5, 240);
+    let promised = sim.world.calendar.add_business_time(t, minutes(2 * 450));
+    sim.act(
+        t,
+        &cast.agent,
+        Channel::CallCenter400,
+        TicketCommand::Acknowledge {
+            promised_at: Some(promised),
+            note: "需核实后答复".into(),
+        },
+    )?;
+    let t = if sim.rng.percent(85) {
+        sim.business(60, 2 * 450)
+    } else {
+        sim.business(2 * 450, 4 * 450)
+    };
+    sim.act(
+        t,
+        &cast.agent,
+        Channel::CallCenter400,
+        TicketCommand::AnswerInquiry {
+            answer,
+            on_the_spot: false,
+        },
+    )
 }
