@@ -17,7 +17,7 @@ use crate::{GeneratedRecord, GeneratedSummary, GeneratorConfig, GeneratorError};
 
 /// Which record a generated record is, for the summary.
 #[derive(Debug, Clone, Copy)]
-pub(crate) enum Made {
+enum Made {
     Directory,
     Project,
     Unit,
@@ -26,7 +26,7 @@ pub(crate) enum Made {
     Incident,
 }
 
-pub(crate) enum Phase {
+enum Phase {
     /// The archive: project `project`; `next_unit` is `None` before the
     /// project's own record.
     Archive {
@@ -96,7 +96,7 @@ impl Generator {
     }
 
     /// Fills `pending` with at least one record, or finishes.
-    pub(crate) fn advance(&mut self) -> Result<(), GeneratorError> {
+    fn advance(&mut self) -> Result<(), GeneratorError> {
         while self.pending.is_empty() {
             match &mut self.phase {
                 Phase::Archive { project, next_unit } => {
@@ -167,7 +167,7 @@ impl Generator {
 
     /// Writes the incident in progress once it has all its tickets, its
     /// time is up, or the tickets are over.
-    pub(crate) fn close_incident(&mut self, all_done: bool) -> Result<(), GeneratorError> {
+    fn close_incident(&mut self, all_done: bool) -> Result<(), GeneratorError> {
         let done = match &self.flow.incident {
             None => false,
             Some(incident) => {

@@ -114,7 +114,7 @@ impl TicketFlow {
     }
 }
 
-pub(crate) fn pick_delivered(rng: &mut Rng, world: &World, date: NaiveDate) -> Option<u32> {
+fn pick_delivered(rng: &mut Rng, world: &World, date: NaiveDate) -> Option<u32> {
     let [older, second_year, first_year] = age_buckets(&world.delivery_dates, date);
     let total = older + 3 * second_year + 6 * first_year;
     if total == 0 {
@@ -131,11 +131,11 @@ pub(crate) fn pick_delivered(rng: &mut Rng, world: &World, date: NaiveDate) -> O
     world.by_delivery.get(i).copied()
 }
 
-pub(crate) fn repair_priority(rng: &mut Rng) -> Priority {
+fn repair_priority(rng: &mut Rng) -> Priority {
     rng.weighted(&[(Priority::Emergency, 7), (Priority::Urgent, 31), (Priority::Normal, 62)])
 }
 
-pub(crate) fn repair_trade(rng: &mut Rng, priority: Priority) -> Trade {
+fn repair_trade(rng: &mut Rng, priority: Priority) -> Trade {
     if priority == Priority::Emergency {
         return rng.weighted(&[
             (Trade::Leak, 50),

@@ -207,7 +207,7 @@ impl<'w> Sim<'w> {
         (*self.rng.pick(texts)).to_string()
     }
 
-    pub(crate) fn finish(self) -> Vec<Stamped<TicketEvent>> {
+    fn finish(self) -> Vec<Stamped<TicketEvent>> {
         self.events
     }
 }
