@@ -10,11 +10,11 @@
 //! computed is discarded; a response larger than the limit is refused
 //! `RESPONSE_TOO_LARGE`. The health endpoints touch none of this.
 //!
-//! - [`identity`]: who is calling (tokens or trusted headers);
-//! - [`graphql`]: the POST and GET request pipeline;
-//! - [`refusals`]: coded error bodies;
-//! - [`ws`]: subscriptions over WebSocket and their sessions;
-//! - [`health`]: `/readyz` and `/metrics`.
+//! - `identity.rs`: who is calling (tokens or trusted headers);
+//! - `graphql.rs`: the POST and GET request pipeline;
+//! - `refusals.rs`: coded error bodies;
+//! - `ws.rs`: subscriptions over WebSocket and their sessions;
+//! - `health.rs`: `/readyz` and `/metrics`.
 
 use std::sync::Arc;
 use std::time::Duration;

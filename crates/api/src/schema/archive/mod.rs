@@ -1,8 +1,8 @@
 //! The customer archive (projects, buildings, units, owners) and incidents:
 //! mutations, each taking one `input`, and their output objects.
 //!
-//! - [`inputs`]: each mutation's `input`;
-//! - [`outputs`]: the archive's, directory's and incidents' objects and
+//! - `inputs.rs`: each mutation's `input`;
+//! - `outputs.rs`: the archive's, directory's and incidents' objects and
 //!   the mutations' payloads.
 
 use async_graphql::{Context, Object, Result};

@@ -3,12 +3,12 @@
 //! The root is merged from one object per concern, in this order (the
 //! order of the `Query` fields in the schema):
 //!
-//! - [`tickets`]: one ticket and pages of tickets;
-//! - [`history`]: a ticket's audit history;
-//! - [`reports`]: SLA, satisfaction, scorecards, defects, monthly and
+//! - `tickets.rs`: one ticket and pages of tickets;
+//! - `history.rs`: a ticket's audit history;
+//! - `reports.rs`: SLA, satisfaction, scorecards, defects, monthly and
 //!   weekly reports;
-//! - [`archive`]: archive, directory and incident lookups;
-//! - [`calendar`]: working days.
+//! - `archive.rs`: archive, directory and incident lookups;
+//! - `calendar.rs`: working days.
 
 use domain::ids::ProjectId;
 use projections::tickets::TicketFilter;

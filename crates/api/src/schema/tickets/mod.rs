@@ -4,7 +4,7 @@
 //! channel, plus the command's own fields; each returns the ticket as it
 //! now is and the log position of the change.
 //!
-//! The inputs are in [`inputs`].
+//! The inputs are in `inputs.rs`.
 
 use async_graphql::{Context, Object, Result};
 use domain::ids::{ContractorId, IncidentId, UserId};

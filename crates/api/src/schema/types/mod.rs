@@ -1,9 +1,9 @@
 //! The enums and output objects of the schema.
 //!
-//! - [`enums`]: the enums, each mirroring a domain enum;
-//! - [`ticket`]: the `Ticket` object, what it holds, and `TicketPayload`;
-//! - [`clocks`]: a ticket's service-level clocks;
-//! - [`personal`]: personal values and free text as the caller may see them.
+//! - `enums.rs`: the enums, each mirroring a domain enum;
+//! - `ticket.rs`: the `Ticket` object, what it holds, and `TicketPayload`;
+//! - `clocks.rs`: a ticket's service-level clocks;
+//! - `personal.rs`: personal values and free text as the caller may see them.
 
 mod clocks;
 mod enums;
