@@ -375,16 +375,30 @@ pub mod fixtures {
     /// Runs `steps` (actor, Beijing time, command) from an empty history
     /// and returns the events; panics on a refusal.
     pub fn history(refs: &Refs, steps: Vec<(Actor, &str, TicketCommand)>) -> Vec<Stamped<TicketEvent>> {
-        let mut events = Vec::new();
+        continue_history(refs, &[], steps)
+    }
+
+    /// Runs `steps` (actor, Beijing time, command) on top of `history` and
+    /// returns only the new events; panics on a refusal.
+    pub fn continue_history(
+        refs: &Refs,
+        history: &[Stamped<TicketEvent>],
+        steps: Vec<(Actor, &str, TicketCommand)>,
+    ) -> Vec<Stamped<TicketEvent>> {
+        let mut all = history.to_vec();
+        let mut new = Vec::new();
         for (actor, at, command) in steps {
-            let state = TicketDecider::fold(&events);
+            let state = TicketDecider::fold(&all);
             let ctx = context_at(refs, actor, bj(at));
             match TicketDecider::decide(&state, command, &ctx) {
-                Ok(new) => events.extend(new),
+                Ok(events) => {
+                    all.extend(events.clone());
+                    new.extend(events);
+                }
                 Err(e) => panic!("step at {at} refused: {e}"),
             }
         }
-        events
+        new
     }
 
     /// A normal repair received 2025-09-30 10:00 and acknowledged 10:30.

@@ -4,10 +4,10 @@ pub use std::sync::Arc;
 pub use std::time::Duration;
 
 use domain::actor::{Actor, Role};
-use domain::decider::{Decider, Stamped};
+use domain::decider::Stamped;
 use domain::ids::TicketId;
-use domain::testing::fixtures::{bj, context_at, receive, Refs};
-use domain::ticket::{Priority, TicketCommand, TicketDecider, TicketEvent, TicketKind};
+use domain::testing::fixtures::receive;
+use domain::ticket::{Priority, TicketCommand, TicketEvent, TicketKind};
 use eventformat::wire;
 use eventlog::views::ViewDb;
 use eventlog::{EventId, EventStore, ExpectedVersion, SledEventStore, SledOptions};
@@ -67,22 +67,7 @@ pub fn receive_as(id: &str, kind: TicketKind, priority: Priority) -> TicketComma
 
 /// Decides `steps` on top of `history` (actor, Beijing time, command);
 /// returns only the new events.
-pub fn decide(
-    refs: &Refs,
-    history: &[Stamped<TicketEvent>],
-    steps: Vec<(Actor, &str, TicketCommand)>,
-) -> Vec<Stamped<TicketEvent>> {
-    let mut all = history.to_vec();
-    let mut new = Vec::new();
-    for (actor, at, command) in steps {
-        let state = TicketDecider::fold(&all);
-        let events = TicketDecider::decide(&state, command, &context_at(refs, actor, bj(at)))
-            .unwrap_or_else(|e| panic!("step at {at} refused: {e}"));
-        all.extend(events.clone());
-        new.extend(events);
-    }
-    new
-}
+pub use domain::testing::fixtures::continue_history as decide;
 
 pub fn agent() -> Actor {
     domain::testing::fixtures::staff(Role::Agent)
