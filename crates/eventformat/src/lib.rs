@@ -11,7 +11,7 @@
 //!   read to be shown or decided on.
 //!
 //! Every stored event type, at every schema version still read, is pinned
-//! by committed bytes in `tests/fixtures/events/` (`tests/stored_format.rs`).
+//! by committed bytes in `tests/fixtures/events/` (`tests/stored_format/`).
 
 mod schema1;
 pub mod sealing;

@@ -2,7 +2,7 @@
 //! ([`TicketEvent::name`]) and its fields are a contract with every byte on
 //! disk: never rename or reorder; add a new event or a schema version with
 //! an upcaster instead. Committed payload bytes pin every event's fields
-//! (`crates/projections/tests/views/stored_format.rs`). `docs/events.md` is
+//! (`crates/eventformat/tests/stored_format/`). `docs/events.md` is
 //! the catalogue for staff-tool authors.
 
 use chrono::{DateTime, Utc};

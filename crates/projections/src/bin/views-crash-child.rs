@@ -1,5 +1,5 @@
 //! The child process of the views' crash test
-//! (`tests/views/determinism.rs`,
+//! (`tests/views/determinism/crash.rs`,
 //! `killed_while_following_the_log_the_views_resume_from_a_consistent_checkpoint`);
 //! a test helper, not a tool for anything else.
 //!
