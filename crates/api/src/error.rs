@@ -18,14 +18,6 @@ pub use application::error::{codes, AppError};
 /// before the response leaves.
 pub const DETAIL_EXTENSION: &str = "internalDetail";
 
-/// The message and extensions of the GraphQL error an application error
-/// becomes.
-pub fn graphql_error(e: &AppError) -> async_graphql::Error {
-    let mut error = async_graphql::Error::new(e.message());
-    apply(e, &mut error.message, &mut error.extensions);
-    error
-}
-
 /// Gives a response's error its code, when it came from an [`AppError`]:
 /// the message becomes the application's, and the code (with the detail
 /// of an internal failure, or the problems of refused reference data) is

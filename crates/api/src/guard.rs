@@ -149,6 +149,16 @@ impl Extension for Guarding {
         next.run(ctx, stream)
             .map(|mut response| {
                 code_the_rest(&mut response.errors);
+                // Over WebSocket nothing else sees the response before it
+                // leaves: an internal error's detail is logged here and
+                // never sent (HTTP does the same with the request id).
+                for error in &mut response.errors {
+                    let Some(ext) = error.extensions.as_mut() else { continue };
+                    if let Some(detail) = ext.get(crate::error::DETAIL_EXTENSION).cloned() {
+                        ext.unset(crate::error::DETAIL_EXTENSION);
+                        tracing::error!(%detail, "internal error in a subscription");
+                    }
+                }
                 response
             })
             .boxed()
@@ -585,5 +595,70 @@ mod tests {
             assert_eq!(response.errors.len(), 1, "{name}: one error: {:?}", response.errors);
         }
         assert_eq!(service.head(), None);
+    }
+
+    /// A schema whose resolvers fail with application errors, to see what
+    /// the guard makes of them.
+    mod failing {
+        use application::error::AppError;
+        use async_graphql::futures_util::stream::{self, Stream};
+
+        pub struct Query;
+
+        #[async_graphql::Object]
+        impl Query {
+            /// Fails with an internal error.
+            async fn broken(&self) -> async_graphql::Result<i32> {
+                Err(AppError::internal(std::io::Error::other("disk on fire")))?
+            }
+
+            /// Fails with a refusal.
+            async fn refused(&self) -> async_graphql::Result<i32> {
+                Err(AppError::Forbidden("not yours".into()))?
+            }
+        }
+
+        pub struct Subscription;
+
+        #[async_graphql::Subscription]
+        impl Subscription {
+            /// One item, which fails with an internal error.
+            async fn broken(&self) -> impl Stream<Item = async_graphql::Result<i32>> {
+                stream::iter([Err(AppError::internal(std::io::Error::other("disk on fire")).into())])
+            }
+        }
+    }
+
+    #[tokio::test]
+    async fn application_errors_are_coded_and_internal_details_never_leave() {
+        let schema = async_graphql::Schema::build(failing::Query, async_graphql::EmptyMutation, failing::Subscription)
+            .extension(Guard::new(DocumentLimits::default()))
+            .finish();
+        let refused = schema.execute("{ refused }").await;
+        let e = &refused.errors[0];
+        assert_eq!(e.message, "not yours");
+        assert_eq!(
+            e.extensions.as_ref().and_then(|x| x.get("code")),
+            Some(&Value::from("FORBIDDEN"))
+        );
+        // Over HTTP the server logs and removes the detail; the guard
+        // gives the error its generic message and code.
+        let broken = schema.execute("{ broken }").await;
+        let e = &broken.errors[0];
+        assert_eq!(e.message, "internal error; quote the requestId to the operator");
+        assert_eq!(
+            e.extensions.as_ref().and_then(|x| x.get("code")),
+            Some(&Value::from("INTERNAL"))
+        );
+        // Over a subscription nothing else sees the response: the detail
+        // never leaves the guard.
+        let mut items = schema.execute_stream("subscription { broken }");
+        let item = items.next().await.unwrap_or_else(|| panic!("no item"));
+        let e = &item.errors[0];
+        assert_eq!(e.message, "internal error; quote the requestId to the operator");
+        let ext = e.extensions.as_ref();
+        assert_eq!(ext.and_then(|x| x.get("code")), Some(&Value::from("INTERNAL")));
+        assert!(ext.and_then(|x| x.get(crate::error::DETAIL_EXTENSION)).is_none());
+        assert!(!format!("{item:?}").contains("disk on fire"), "{item:?}");
     }
 }

@@ -131,15 +131,7 @@ impl AppError {
             | AppError::KeyReused(m)
             | AppError::ViewBehind(m)
             | AppError::Unreadable(m) => m.clone(),
-            AppError::Internal(e) => {
-                let mut text = format!("internal error: {e}");
-                let mut next = e.source();
-                while let Some(cause) = next {
-                    text.push_str(&format!(": {cause}"));
-                    next = cause.source();
-                }
-                text
-            }
+            AppError::Internal(e) => format!("internal error: {}", chain_text(e.as_ref())),
         }
     }
 
@@ -148,6 +140,23 @@ impl AppError {
     pub fn internal(e: impl Into<Box<dyn std::error::Error + Send + Sync>>) -> Self {
         AppError::Internal(e.into())
     }
+}
+
+/// An error and its causes on one line, `outer: cause: cause`, each
+/// cause said once: one whose text the line already holds (an error that
+/// prints its source in its own message) is not repeated.
+pub fn chain_text(error: &(dyn std::error::Error + 'static)) -> String {
+    let mut text = error.to_string();
+    let mut next = error.source();
+    while let Some(cause) = next {
+        let said = cause.to_string();
+        if !text.contains(&said) {
+            text.push_str(": ");
+            text.push_str(&said);
+        }
+        next = cause.source();
+    }
+    text
 }
 
 impl std::fmt::Display for AppError {
@@ -202,6 +211,35 @@ mod tests {
             .and_then(|s| s.source())
             .map(|s| s.to_string());
         assert_eq!(second.as_deref(), Some("disk full"));
+    }
+
+    /// An error that prints its source in its own message, as many do.
+    #[derive(Debug)]
+    struct Repeats(std::io::Error);
+
+    impl std::fmt::Display for Repeats {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            write!(f, "key store keys/owner-O-1: {}", self.0)
+        }
+    }
+
+    impl std::error::Error for Repeats {
+        fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+            Some(&self.0)
+        }
+    }
+
+    #[test]
+    fn each_cause_is_said_once() {
+        let e = AppError::internal(Repeats(std::io::Error::other("permission denied")));
+        assert_eq!(
+            e.message(),
+            "internal error: key store keys/owner-O-1: permission denied"
+        );
+        assert_eq!(
+            chain_text(&e),
+            "internal error: key store keys/owner-O-1: permission denied"
+        );
     }
 
     #[test]

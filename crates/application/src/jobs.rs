@@ -192,13 +192,14 @@ pub async fn wait_ready(service: &Service, mut report: impl FnMut(&str)) -> Resu
         // the wait goes unnoticed.
         let mut changes: Vec<_> = service.views().iter().map(|v| v.changes()).collect();
         let head = service.head();
-        if let Some(failed) = service.views().iter().find_map(|v| match v.status() {
+        if let Some(ended) = service.views().iter().find_map(|v| match v.status() {
             ViewStatus::Failed { position, reason } => {
                 Some(format!("view {} failed at {position}: {reason}", v.name()))
             }
+            ViewStatus::Stopped => Some(format!("view {} stopped before it caught up", v.name())),
             _ => None,
         }) {
-            return Err(AppError::internal(failed));
+            return Err(AppError::internal(ended));
         }
         if service.ready() {
             return Ok(started.elapsed());
@@ -225,7 +226,16 @@ pub async fn wait_ready(service: &Service, mut report: impl FnMut(&str)) -> Resu
         // without one (a new event not applied yet), so look again within
         // a second at most.
         let any = futures_util::future::select_all(changes.iter_mut().map(|c| Box::pin(c.changed())));
-        let _ = tokio::time::timeout(Duration::from_secs(1), any).await;
+        let ended = match tokio::time::timeout(Duration::from_secs(1), any).await {
+            Ok((false, index, _)) => Some(index),
+            _ => None,
+        };
+        if let Some(index) = ended {
+            let name = service.views().get(index).map_or("?", |v| v.name());
+            return Err(AppError::internal(format!(
+                "the runner of view {name} ended before it caught up"
+            )));
+        }
     }
 }
 

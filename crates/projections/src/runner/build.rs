@@ -199,7 +199,10 @@ impl Runner {
         self.build_name = None;
         // Last: a caller waiting for a position finds the swap complete.
         self.applied.send_replace(applied);
-        self.swaps.send_modify(|n| *n += 1);
+        // Every request made until now is answered by this tree: it was
+        // built from 0 up to the head, as a new build would be.
+        let requested = self.handle.requested.load(std::sync::atomic::Ordering::SeqCst);
+        self.covered.send_replace(requested);
         Ok(())
     }
 }

@@ -182,8 +182,9 @@ impl Runner {
             let batch = tokio::select! {
                 b = rx.recv() => b,
                 _ = self.handle.rebuild.notified() => {
-                    if building.is_some() {
-                        // Already building; a second request changes nothing.
+                    if building.is_some() || self.rebuild_covered() {
+                        // Already building (its swap answers the request),
+                        // or a request a build already answered.
                         continue;
                     }
                     drop(rx);

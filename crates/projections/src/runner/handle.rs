@@ -54,8 +54,12 @@ pub struct ViewHandle {
     pub(super) applied: watch::Receiver<Option<Position>>,
     pub(super) status: watch::Receiver<ViewStatus>,
     pub(super) rebuild: Arc<tokio::sync::Notify>,
-    /// How many builds have been swapped in since the runner started.
-    pub(super) swaps: watch::Receiver<u64>,
+    /// Rebuild requests made so far (the `n`th request is number `n`).
+    pub(super) requested: Arc<std::sync::atomic::AtomicU64>,
+    /// The requests the serving tree covers: those made before its build
+    /// was swapped in (a build from 0 swapped in after a request gives the
+    /// view the request asked for).
+    pub(super) covered: watch::Receiver<u64>,
 }
 
 impl std::fmt::Debug for ViewHandle {
@@ -174,11 +178,11 @@ impl ViewHandle {
     /// build already under way when it was asked counts: it started from
     /// 0 too).
     pub fn rebuild(&self) -> Rebuild {
-        let swaps_before = *self.swaps.borrow();
+        let request = self.requested.fetch_add(1, std::sync::atomic::Ordering::SeqCst) + 1;
         self.rebuild.notify_one();
         Rebuild {
             handle: self.clone(),
-            swaps_before,
+            request,
         }
     }
 
@@ -198,7 +202,8 @@ impl ViewHandle {
 #[derive(Debug)]
 pub struct Rebuild {
     handle: ViewHandle,
-    swaps_before: u64,
+    /// This request's number.
+    request: u64,
 }
 
 impl Rebuild {
@@ -211,11 +216,11 @@ impl Rebuild {
     /// most `timeout`; a view that fails or stops meanwhile is an error.
     pub async fn finished(&self, timeout: Duration) -> Result<(), ProjectionError> {
         let view = &self.handle;
-        let mut swaps = view.swaps.clone();
+        let mut covered = view.covered.clone();
         let mut status = view.status.clone();
         let swapped = tokio::time::timeout(timeout, async {
             loop {
-                if *swaps.borrow_and_update() > self.swaps_before {
+                if *covered.borrow_and_update() >= self.request {
                     return Ok(());
                 }
                 match status.borrow_and_update().clone() {
@@ -230,7 +235,7 @@ impl Rebuild {
                     _ => {}
                 }
                 tokio::select! {
-                    r = swaps.changed() => r.map_err(|_| ProjectionError::Stopped(view.name.to_string()))?,
+                    r = covered.changed() => r.map_err(|_| ProjectionError::Stopped(view.name.to_string()))?,
                     r = status.changed() => r.map_err(|_| ProjectionError::Stopped(view.name.to_string()))?,
                 }
             }
@@ -259,14 +264,16 @@ pub struct ViewChanges {
 }
 
 impl ViewChanges {
-    /// Resolves when the view applies a position or its status changes
-    /// (its runner ending included), then watches for the next one.
-    pub async fn changed(&mut self) {
-        tokio::select! {
-            _ = self.applied.changed() => {}
-            _ = self.status.changed() => {}
-        }
+    /// Resolves when the view applies a position or its status changes,
+    /// then watches for the next one. `false`: the view's runner has ended
+    /// (nothing will change any more).
+    pub async fn changed(&mut self) -> bool {
+        let open = tokio::select! {
+            r = self.applied.changed() => r.is_ok(),
+            r = self.status.changed() => r.is_ok(),
+        };
         self.applied.borrow_and_update();
         self.status.borrow_and_update();
+        open
     }
 }

@@ -306,8 +306,9 @@ struct Runner {
     handle: ViewHandle,
     applied: watch::Sender<Option<Position>>,
     status: watch::Sender<ViewStatus>,
-    /// Counts the builds swapped in ([`handle::Rebuild`] waits on it).
-    swaps: watch::Sender<u64>,
+    /// The rebuild requests the serving tree covers ([`handle::Rebuild`]
+    /// waits on it).
+    covered: watch::Sender<u64>,
 }
 
 enum Step {
@@ -329,14 +330,15 @@ impl Runner {
         let serving_applied = checkpoint(&serving_tree)?.checked_sub(1);
         let (applied_tx, applied_rx) = watch::channel(serving_applied);
         let (status_tx, status_rx) = watch::channel(ViewStatus::Starting);
-        let (swaps_tx, swaps_rx) = watch::channel(0);
+        let (covered_tx, covered_rx) = watch::channel(0);
         let handle = ViewHandle {
             name: projection.name(),
             serving: Arc::new(RwLock::new(serving_tree)),
             applied: applied_rx,
             status: status_rx,
             rebuild: Arc::new(tokio::sync::Notify::new()),
-            swaps: swaps_rx,
+            requested: Arc::new(std::sync::atomic::AtomicU64::new(0)),
+            covered: covered_rx,
         };
         Ok(Self {
             store,
@@ -348,7 +350,7 @@ impl Runner {
             handle,
             applied: applied_tx,
             status: status_tx,
-            swaps: swaps_tx,
+            covered: covered_tx,
         })
     }
 
@@ -372,6 +374,12 @@ impl Runner {
                 }
             }
         }
+    }
+
+    /// Whether every rebuild request so far is answered by the serving
+    /// tree (a wake-up left from a request a build already covered).
+    pub(super) fn rebuild_covered(&self) -> bool {
+        self.handle.requested.load(std::sync::atomic::Ordering::SeqCst) <= *self.covered.borrow()
     }
 
     pub(super) fn fail(&self, position: Position, reason: String) {
@@ -408,6 +416,10 @@ impl Runner {
                 return Ok(Step::StoreClosed);
             };
             if batch.is_empty() {
+                if self.rebuild_covered() {
+                    // A request the serving tree already answers.
+                    continue;
+                }
                 return Ok(Step::RebuildRequested);
             }
             let last = self.apply_batch(&tree, &batch, Commit::Atomic)?;

@@ -306,8 +306,9 @@ async fn main() -> ExitCode {
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            // The whole chain, on one line, without a backtrace.
-            eprintln!("error: {e:#}");
+            // The whole chain, on one line, each cause once, without a
+            // backtrace.
+            eprintln!("error: {}", application::error::chain_text(e.as_ref()));
             ExitCode::FAILURE
         }
     }

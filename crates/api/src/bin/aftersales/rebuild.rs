@@ -38,6 +38,13 @@ pub(crate) async fn rebuild(data: &std::path::Path, view: Option<String>) -> Res
     loop {
         tokio::select! {
             done = &mut finished => {
+                if done.is_ok() {
+                    // The last line says where the rebuild ended.
+                    let head = service.head();
+                    let total = head.map_or(0, |h| h + 1);
+                    let line = application::jobs::progress_line(&chosen, head);
+                    eprint!("\r{} {line}\x1b[K", application::jobs::bar(total, total));
+                }
                 eprintln!();
                 done.with_context(|| "rebuilding".to_string())?;
                 break;
