@@ -117,6 +117,56 @@ async fn ticket_events_are_pushed_as_they_are_appended() {
     assert_eq!(event["type"], "Commented");
 }
 
+/// The subscriptions following the log, as `/metrics` counts them.
+async fn following(addr: std::net::SocketAddr) -> u64 {
+    let (status, body) = crate::support::request(addr, "GET", "/metrics", AGENT_7, "").await;
+    assert_eq!(status, 200, "{body}");
+    body.lines()
+        .find_map(|l| l.strip_prefix("aftersales_graphql_subscriptions_following "))
+        .and_then(|v| v.trim().parse().ok())
+        .unwrap_or_else(|| panic!("no graphql_subscriptions_following in /metrics:\n{body}"))
+}
+
+#[tokio::test]
+async fn a_subscription_from_now_on_sees_every_event_after_the_server_counts_it() {
+    let s = start_with_fixtures().await;
+    assert_eq!(following(s.addr).await, 0);
+    let mut socket = connect(s.addr).await;
+    // No afterPosition: from the head when the server sets it up, which
+    // the server says by counting it.
+    send(
+        &mut socket,
+        json!({ "id": "1", "type": "subscribe", "payload": {
+            "query": "subscription { ticketEvents(filter: { projectId: \"HZ-1\" }) { position type } }"
+        }}),
+    )
+    .await;
+    crate::support::eventually(
+        "the server counts the subscription",
+        Duration::from_secs(20),
+        || async { following(s.addr).await == 1 },
+    )
+    .await;
+    let r = gql(s.addr, AGENT_7, RECEIVE, json!({ "key": "ws-now" })).await;
+    let position = r["data"]["receiveTicket"]["position"].as_u64();
+    let next = receive(&mut socket).await;
+    assert_eq!(next["type"], "next", "{next}");
+    assert_eq!(
+        next["payload"]["data"]["ticketEvents"]["position"].as_u64(),
+        position,
+        "{next}"
+    );
+    assert_eq!(next["payload"]["data"]["ticketEvents"]["type"], "Received");
+    // Completed by the client: no longer counted.
+    send(&mut socket, json!({ "id": "1", "type": "complete" })).await;
+    crate::support::eventually(
+        "the server uncounts the subscription",
+        Duration::from_secs(20),
+        || async { following(s.addr).await == 0 },
+    )
+    .await;
+}
+
 #[tokio::test]
 async fn breached_clocks_are_pushed_as_sla_alerts() {
     let s = start_with_fixtures().await;

@@ -68,6 +68,7 @@ pub struct Metrics {
     clocks: Family<ClockLabels, Gauge>,
     running: Gauge,
     queued: Gauge,
+    following: Gauge,
     scrape: Mutex<()>,
 }
 
@@ -156,6 +157,12 @@ impl Metrics {
             "GraphQL requests executing now (at most the server's --max-running)",
             running.clone(),
         );
+        let following = Gauge::default();
+        registry.register(
+            "graphql_subscriptions_following",
+            "ticketEvents subscriptions following the log now (counted from the moment each has chosen where it starts)",
+            following.clone(),
+        );
         let queued = Gauge::default();
         registry.register(
             "graphql_queued",
@@ -178,6 +185,7 @@ impl Metrics {
             clocks,
             running,
             queued,
+            following,
             scrape: Mutex::new(()),
         }
     }
@@ -195,6 +203,12 @@ impl Metrics {
                 operation: operation.to_string(),
             })
             .observe(took.as_secs_f64());
+    }
+
+    /// The count of subscriptions following the log, for the schema's
+    /// `ticketEvents` to keep.
+    pub fn following(&self) -> Following {
+        Following(self.following.clone())
     }
 
     /// The gauges of GraphQL requests running and waiting, for the
@@ -261,5 +275,30 @@ impl Metrics {
             out = "# the metrics could not be encoded\n".into();
         }
         out
+    }
+}
+
+/// The count of `ticketEvents` subscriptions following the log
+/// (`graphql_subscriptions_following`): a subscription counts from the
+/// moment it has chosen its first position, so a client (or a test) that
+/// sees the count knows every event appended after that reaches it.
+#[derive(Clone, Debug, Default)]
+pub struct Following(Gauge);
+
+impl Following {
+    /// Counts one subscription until the returned guard is dropped.
+    pub fn start(&self) -> FollowingOne {
+        self.0.inc();
+        FollowingOne(self.0.clone())
+    }
+}
+
+/// One subscription counted in [`Following`]; uncounted when dropped.
+#[derive(Debug)]
+pub struct FollowingOne(Gauge);
+
+impl Drop for FollowingOne {
+    fn drop(&mut self) {
+        self.0.dec();
     }
 }

@@ -58,7 +58,22 @@ pub fn build_with(service: Arc<Service>, introspection: bool) -> AppSchema {
 /// Builds the schema with documents held to `limits` by the
 /// [`crate::guard::Guard`].
 pub fn build_limited(service: Arc<Service>, introspection: bool, limits: crate::cost::DocumentLimits) -> AppSchema {
-    let builder = builder().data(service).extension(crate::guard::Guard::new(limits));
+    build_served(service, introspection, limits, crate::metrics::Following::default())
+}
+
+/// Builds the schema a server serves: as [`build_limited`], with the
+/// count of `ticketEvents` subscriptions following the log kept in the
+/// server's metrics.
+pub fn build_served(
+    service: Arc<Service>,
+    introspection: bool,
+    limits: crate::cost::DocumentLimits,
+    following: crate::metrics::Following,
+) -> AppSchema {
+    let builder = builder()
+        .data(service)
+        .data(following)
+        .extension(crate::guard::Guard::new(limits));
     if introspection {
         builder.finish()
     } else {

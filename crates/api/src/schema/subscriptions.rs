@@ -76,6 +76,8 @@ fn still_valid(session: Option<&crate::server::Session>) -> bool {
 }
 
 struct Follow {
+    /// Counted in `graphql_subscriptions_following` while it lives.
+    _counted: Option<crate::metrics::FollowingOne>,
     session: Option<crate::server::Session>,
     service: Arc<Service>,
     log: LogSubscription,
@@ -260,7 +262,10 @@ impl SubscriptionRoot {
             Some(p) => p.saturating_add(1),
             None => service.head().map_or(0, |h| h + 1),
         };
+        // Counted from here: every event after `from` reaches it.
+        let counted = ctx.data_opt::<crate::metrics::Following>().map(|f| f.start());
         let follow = Follow {
+            _counted: counted,
             session: ctx.data_opt::<crate::server::Session>().cloned(),
             log: LogSubscription::new(store, from),
             ticket: filter.ticket_id.as_deref().map(ticket_id).transpose()?,

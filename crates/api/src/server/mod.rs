@@ -125,7 +125,12 @@ pub fn router_with(service: Arc<Service>, options: ServerOptions) -> Router {
     service.observe_appends(move |took| appends.append(took));
     let (running, queued) = process_metrics.gate_gauges();
     let state = AppState {
-        schema: schema::build_limited(service.clone(), options.introspection, options.document_limits),
+        schema: schema::build_served(
+            service.clone(),
+            options.introspection,
+            options.document_limits,
+            process_metrics.following(),
+        ),
         service,
         identity: options.identity,
         limiter: options.rate.map(|r| Arc::new(RateLimiter::new(r))),
