@@ -4,7 +4,10 @@
 //!
 //! 1. Ceiling: `BENCH_CLIENTS` (64) keep-alive clients loop on a trivial
 //!    handler for `BENCH_PHASE_SECONDS` (10).
-//! 2. Single-ticket reads: the same clients loop on `ticket(id)` queries.
+//! 2. Single-ticket reads: the same clients loop on `ticket(id)` queries;
+//!    then on `/healthz` of the server; then on `receiveTicket` of new
+//!    tickets (each waits, as every mutation does, for the views to apply
+//!    it), reported as a share of `/healthz`.
 //! 3. Mixed at `BENCH_RATE` (1,000) requests a second for `BENCH_SECONDS`
 //!    (30), open loop (each request has a scheduled start and its latency
 //!    counts from then, so a stall is not hidden): 40% single tickets, 25%
@@ -122,6 +125,19 @@ impl Samples {
             n => v[((n as f64 * q).ceil() as usize).clamp(1, n) - 1] as f64 / 1000.0,
         }
     }
+}
+
+/// What a closed-loop phase sends.
+#[derive(Clone, Copy)]
+enum Closed {
+    /// `GET /` on the trivial handler.
+    Trivial,
+    /// `GET /healthz` on the server.
+    Healthz,
+    /// A single-ticket read.
+    Read,
+    /// A `receiveTicket` of a new ticket.
+    Receive,
 }
 
 const KINDS: [&str; 4] = ["single ticket", "list page", "report", "mutation"];
@@ -249,7 +265,7 @@ async fn run() -> Result<(), String> {
     }
 
     // 1 and 2: closed loops.
-    let closed = |target: SocketAddr, reads: bool| {
+    let closed = |target: SocketAddr, loop_kind: Closed| {
         let tokens = tokens.clone();
         let ids = ids.clone();
         async move {
@@ -262,18 +278,32 @@ async fn run() -> Result<(), String> {
                     let mut done = 0u64;
                     let mut n = i;
                     while Instant::now() < deadline {
-                        if reads {
-                            n = (n + 7919) % ids.len();
-                            client
-                                .graphql_with(
-                                    "query($id: String!) { ticket(id: $id) { id status priority receivedAt } }",
-                                    serde_json::json!({ "id": ids[n] }),
-                                )
-                                .await?;
-                        } else {
-                            let (status, _) = client.send("GET", "/", "").await?;
-                            if status != 200 {
-                                return Err(format!("trivial handler answered {status}"));
+                        match loop_kind {
+                            Closed::Read => {
+                                n = (n + 7919) % ids.len();
+                                client
+                                    .graphql_with(
+                                        "query($id: String!) { ticket(id: $id) { id status priority receivedAt } }",
+                                        serde_json::json!({ "id": ids[n] }),
+                                    )
+                                    .await?;
+                            }
+                            Closed::Receive => {
+                                // Tickets of their own, apart from the mixed phase's.
+                                let (q, _) = mutation(10_000 + i, done as usize, 0);
+                                let v = client.graphql(&q).await?;
+                                position_of(&v).ok_or_else(|| format!("no position in {v}"))?;
+                            }
+                            Closed::Trivial | Closed::Healthz => {
+                                let path = if matches!(loop_kind, Closed::Trivial) {
+                                    "/"
+                                } else {
+                                    "/healthz"
+                                };
+                                let (status, _) = client.send("GET", path, "").await?;
+                                if status != 200 {
+                                    return Err(format!("{path} answered {status}"));
+                                }
                             }
                         }
                         done += 1;
@@ -288,12 +318,22 @@ async fn run() -> Result<(), String> {
             Ok::<f64, String>(total as f64 / phase.as_secs_f64())
         }
     };
-    let ceiling = closed(trivial_addr, false).await?;
+    let ceiling = closed(trivial_addr, Closed::Trivial).await?;
     println!("ceiling: trivial axum handler, {clients} keep-alive clients: {ceiling:.0} requests/s");
-    let single = closed(addr, true).await?;
+    let single = closed(addr, Closed::Read).await?;
     println!(
         "single-ticket reads, closed loop: {single:.0} requests/s = {:.1}% of the ceiling",
         100.0 * single / ceiling
+    );
+    let health = closed(addr, Closed::Healthz).await?;
+    println!("healthz on the server, closed loop: {health:.0} requests/s");
+    let receive_before = service.head();
+    let receives = closed(addr, Closed::Receive).await?;
+    println!(
+        "receiveTicket, closed loop: {receives:.0} mutations/s = {:.1}% of healthz (head {:?} -> {:?})",
+        100.0 * receives / health,
+        receive_before,
+        service.head()
     );
 
     // 3: mixed, open loop at `rate`.

@@ -123,9 +123,9 @@ mod sled_open;
 mod sled_store;
 mod store;
 mod types;
-pub mod views;
 
 pub use error::StoreError;
+pub use sled_open::retry_while_locked;
 pub use sled_store::{
     Durability, LostPosition, RecoveryReport, RepairOptions, RepairReport, SledEventStore, SledOptions, WalDamage,
     WriteStats, LOST_EVENT_TYPE, LOST_STREAM, STORE_FORMAT,

@@ -21,7 +21,7 @@ const LOCK_RETRY: Duration = Duration::from_millis(20);
 /// Runs `attempt` until it succeeds, fails with an error `is_locked` does
 /// not recognise, or [`LOCK_WAIT`] has passed since the first attempt;
 /// then a lock conflict is [`StoreError::Locked`] on `path`.
-pub(crate) fn retry_while_locked<T, E: Into<StoreError>>(
+pub fn retry_while_locked<T, E: Into<StoreError>>(
     path: &Path,
     mut attempt: impl FnMut() -> Result<T, E>,
     is_locked: impl Fn(&E) -> bool,

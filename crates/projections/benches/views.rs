@@ -25,9 +25,9 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use eventformat::wire;
-use eventlog::views::ViewDb;
 use eventlog::{Durability, EventStore, ExpectedVersion, SledEventStore, SledOptions};
 use projections::all_views;
+use projections::store::ViewDb;
 use simulator::{Generator, GeneratorConfig};
 
 type BenchResult<T> = Result<T, Box<dyn std::error::Error>>;
@@ -96,7 +96,7 @@ fn rebuild(log: &std::path::Path, views: &std::path::Path) -> BenchResult<()> {
     rt.block_on(async {
         let store: Arc<dyn EventStore> = Arc::new(SledEventStore::open(log, buffered())?);
         let head = store.head().ok_or("empty log")?;
-        let db = ViewDb::open(views, 128 << 20)?;
+        let db = ViewDb::open(views)?;
         let started = Instant::now();
         let mut handles = Vec::new();
         let only = std::env::var("BENCH_VIEWS").ok();
@@ -267,7 +267,7 @@ fn main() -> BenchResult<()> {
 
 async fn live_lag(dir: &std::path::Path, rate: u64, seconds: u64) -> BenchResult<()> {
     let store = Arc::new(SledEventStore::open(dir.join("live-log"), SledOptions::default())?);
-    let db = ViewDb::open(&dir.join("live-views"), 128 << 20)?;
+    let db = ViewDb::open(&dir.join("live-views"))?;
     let handles = projections::runner::start_all(store.clone(), db.clone(), all_views())?;
     let tickets = handles.first().cloned().ok_or("no views")?;
     // Events to append: generated histories, one event per append, as

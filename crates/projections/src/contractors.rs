@@ -12,11 +12,11 @@
 
 use std::sync::Arc;
 
+use crate::store::ViewTree;
 use domain::calendar::CalendarRegistry;
 use domain::ids::ContractorId;
 use domain::sla::{clock_events, evaluate_changes, ClockEvent, ClockStatus};
 use domain::ticket::{Assignee, TicketEvent};
-use eventlog::views::ViewTree;
 use serde::{Deserialize, Serialize};
 
 use crate::counters::{self, Contribution};

@@ -102,7 +102,7 @@ pub fn key(tag: u8, dimension: &str, value: &str) -> Vec<u8> {
 
 /// Every (value, counters) of one dimension, in value order.
 pub fn scan(
-    tree: &eventlog::views::ViewTree,
+    tree: &crate::store::ViewTree,
     tag: u8,
     dimension: &str,
 ) -> Result<Vec<(String, Vec<i64>)>, ProjectionError> {
@@ -118,7 +118,7 @@ pub fn scan(
 }
 
 /// The counters of one key (zeros if absent).
-pub fn read(tree: &eventlog::views::ViewTree, k: &[u8]) -> Result<Vec<i64>, ProjectionError> {
+pub fn read(tree: &crate::store::ViewTree, k: &[u8]) -> Result<Vec<i64>, ProjectionError> {
     match tree.get(k)? {
         Some(v) => Ok(eventlog::codec::decode("view value", 1, &v)?),
         None => Ok(Vec::new()),

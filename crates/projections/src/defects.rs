@@ -7,12 +7,12 @@
 
 use std::sync::Arc;
 
+use crate::store::ViewTree;
 use chrono::{Datelike, NaiveDate};
 use domain::archive::UnitEvent;
 use domain::calendar::CalendarRegistry;
 use domain::ids::{ProjectId, UnitId};
 use domain::ticket::{Location, TicketEvent, TicketKind};
-use eventlog::views::ViewTree;
 use serde::{Deserialize, Serialize};
 
 use crate::counters::{self, Contribution};

@@ -23,6 +23,7 @@ pub mod reports;
 pub mod runner;
 pub mod satisfaction;
 pub mod sla;
+pub mod store;
 pub mod tickets;
 pub mod timeline;
 

@@ -9,12 +9,12 @@
 
 use std::collections::BTreeMap;
 
+use crate::store::ViewTree;
 use chrono::{DateTime, Datelike, NaiveDate, TimeZone, Utc, Weekday};
 use chrono_tz::Tz;
 use domain::calendar::CalendarRegistry;
 use domain::ids::ProjectId;
 use domain::ticket::{Status, Ticket, TicketKind};
-use eventlog::views::ViewTree;
 use serde::Serialize;
 
 use crate::runner::ProjectionError;

@@ -10,12 +10,12 @@
 
 use std::sync::Arc;
 
+use crate::store::ViewTree;
 use chrono::{DateTime, Utc};
 use domain::archive::UnitEvent;
 use domain::calendar::CalendarRegistry;
 use domain::ids::{ProjectId, UnitId};
 use domain::ticket::{Assignee, Ratings, TicketEvent, TicketKind, TouchpointStage};
-use eventlog::views::ViewTree;
 use serde::{Deserialize, Serialize};
 
 use crate::counters::{self, Contribution};

@@ -14,6 +14,7 @@
 
 use std::sync::Arc;
 
+use crate::store::ViewTree;
 use chrono::{DateTime, Utc};
 use domain::calendar::CalendarRegistry;
 use domain::decider::Stamped;
@@ -21,7 +22,6 @@ use domain::ids::{ContractorId, ProjectId, TicketId};
 use domain::policy::ClockKind;
 use domain::sla::{clock_events, evaluate_changes, ClockEvent, ClockReport, ClockStatus, SlaReport};
 use domain::ticket::{Assignee, Category, Channel, Priority, TicketEvent, TicketKind};
-use eventlog::views::ViewTree;
 use serde::{Deserialize, Serialize};
 
 use crate::counters::{self, Contribution, MINUTE_BUCKETS};

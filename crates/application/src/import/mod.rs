@@ -362,7 +362,7 @@ pub async fn import(
             report.last_position = Some(position);
         }
         report.imported += 1;
-        if report.imported % 1000 == 0 {
+        if report.imported.is_multiple_of(1000) {
             tracing::info!(kind = %kind, row = number, imported = report.imported, "import in progress");
         }
     }

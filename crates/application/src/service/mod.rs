@@ -21,9 +21,9 @@ use domain::decider::Context;
 use domain::ids::ProjectId;
 use domain::reference::ReferenceSet;
 use domain::ticket::Channel;
-use eventlog::views::ViewDb;
 use eventlog::{EventStore, Position, SledEventStore};
 use projections::runner::ViewHandle;
+use projections::store::ViewDb;
 use projections::tickets::{RecordCache, TicketRecord};
 
 use crate::error::AppError;
@@ -168,13 +168,16 @@ const TICKET_CACHE_RECORDS: usize = 8192;
 /// How long a mutation waits for the tickets view to show its change.
 const READ_YOUR_WRITES: Duration = Duration::from_secs(10);
 
+/// The folder of a data folder that holds the views' snapshots.
+pub const VIEW_FOLDER: &str = "viewstate";
+
 /// The namespace of idempotency-derived ids.
 const IDEMPOTENCY_NAMESPACE: uuid::Uuid = uuid::Uuid::from_u128(0x6166_7465_7273_616c_6573_2d69_646d_706f);
 
 impl Service {
     /// Opens the log in `data/log`, its key folder `data/keys` (refused if
     /// missing or replaced: see [`crate::keyfolder`]) and the views in
-    /// `data/views`, and starts every view. Must run inside a tokio
+    /// `data/viewstate` ([`VIEW_FOLDER`]), and starts every view. Must run inside a tokio
     /// runtime.
     pub fn open(data: &Path) -> Result<Self, AppError> {
         // The key folder is checked before anything else is opened.
@@ -189,7 +192,17 @@ impl Service {
                  (never acknowledged) or damage to its last frame; they were dropped"
             );
         }
-        let views_db = ViewDb::open(&data.join("views"), 128 << 20).map_err(AppError::internal)?;
+        let views_db = ViewDb::open(&data.join(VIEW_FOLDER)).map_err(AppError::internal)?;
+        if data.join("views").join("conf").exists() {
+            // Views of builds before the in-memory store, in sled.
+            tracing::warn!(
+                folder = %data.join("views").display(),
+                "{} holds views kept by an earlier build; they are no longer read (the views are built again from \
+                 the log into {}): delete the folder to free its space",
+                data.join("views").display(),
+                data.join(VIEW_FOLDER).display()
+            );
+        }
         let calendars = Arc::new(CalendarRegistry::default());
         // Every published version, before any view evaluates a clock
         // recorded against one of them.

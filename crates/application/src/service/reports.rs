@@ -8,7 +8,7 @@ use super::Service;
 use crate::error::AppError;
 
 impl Service {
-    fn report_views<'a>(&self, trees: &'a [eventlog::views::ViewTree; 3]) -> ReportViews<'a> {
+    fn report_views<'a>(&self, trees: &'a [projections::store::ViewTree; 3]) -> ReportViews<'a> {
         ReportViews {
             tickets: &trees[0],
             sla: &trees[1],
@@ -16,7 +16,7 @@ impl Service {
         }
     }
 
-    fn report_trees(&self) -> Result<[eventlog::views::ViewTree; 3], AppError> {
+    fn report_trees(&self) -> Result<[projections::store::ViewTree; 3], AppError> {
         Ok([
             self.view("tickets")?.tree(),
             self.view("sla")?.tree(),

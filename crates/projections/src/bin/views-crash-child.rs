@@ -6,7 +6,8 @@
 //! Usage: `views-crash-child <dir>`.
 //!
 //! It opens the event log in `<dir>/log` and the view database in
-//! `<dir>/views`, starts every view of [`projections::all_views`] on them,
+//! `<dir>/views` (writing snapshots of changed trees every 20 ms), starts
+//! every view of [`projections::all_views`] on them,
 //! prints `ready`, then appends the history in `<dir>/history` (written by
 //! the parent) one append at a time, printing `appended <position>` after
 //! each, and waits until it is killed. The parent kills it with SIGKILL
@@ -30,8 +31,8 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
-use eventlog::views::ViewDb;
 use eventlog::{EventId, EventMetadata, EventStore, ExpectedVersion, NewEvent, SledEventStore, SledOptions, StreamId};
+use projections::store::ViewDb;
 use projections::{all_views, runner};
 
 /// One append of the history: a stream and its events.
@@ -49,7 +50,7 @@ fn say(line: &str) {
 }
 
 fn hex(text: &str) -> Result<Vec<u8>, String> {
-    if text.len() % 2 != 0 {
+    if !text.len().is_multiple_of(2) {
         return Err(format!("odd hex length {}", text.len()));
     }
     (0..text.len())
@@ -133,7 +134,10 @@ fn run(dir: &Path) -> Result<(), String> {
             SledEventStore::open(dir.join("log"), SledOptions::default())
                 .map_err(|e| format!("opening the log failed: {e}"))?,
         );
-        let db = ViewDb::open(&dir.join("views"), 8 << 20).map_err(|e| format!("opening the views failed: {e}"))?;
+        // Snapshots every 20 ms instead of every 30 s: the kill lands
+        // between them and in the middle of writing one.
+        let db = ViewDb::open_with(&dir.join("views"), std::time::Duration::from_millis(20))
+            .map_err(|e| format!("opening the views failed: {e}"))?;
         let store: Arc<dyn EventStore> = log.clone();
         let mut views = Vec::new();
         for view in all_views() {

@@ -1,15 +1,14 @@
 //! Builds: which tree a view serves and which it builds at start
-//! ([`prepare`]), a build from 0 into a fresh tree written in key order
-//! while the old tree serves, and the swap that makes it the serving one.
+//! ([`prepare`]), a build from 0 into a fresh tree while the old tree
+//! serves, and the swap that makes it the serving one.
 
 use std::time::{Duration, Instant};
 
+use crate::store::{ViewBatch, ViewDb, ViewTree};
 use chrono::Utc;
-use eventlog::views::{ViewBatch, ViewDb, ViewTree};
 use eventlog::{EventStore, Position, Subscription};
 use std::sync::Arc;
 
-use super::writer::Commit;
 use super::{checkpoint, meta_get, Projection, ProjectionError, RebuildProgress, Runner, Step, ViewStatus, META_TREE};
 
 pub(super) fn prepare(
@@ -33,7 +32,7 @@ pub(super) fn prepare(
             db.drop_tree(&b)?;
             let mut batch = ViewBatch::default();
             batch.delete(format!("building/{name}").into_bytes());
-            meta.apply(batch)?;
+            meta.apply_durable(batch)?;
             of_this_version(&b)
         }
         None => false,
@@ -58,24 +57,36 @@ pub(super) fn prepare(
             at - 1
         );
     }
+    // A tree named as serving whose snapshot is not there (set aside as
+    // damaged when the database opened, or deleted by hand) is built again
+    // from the log; it serves nothing until then.
+    let missing = current.as_ref().is_some_and(|c| !db.has_tree(c));
+    if missing {
+        tracing::warn!(
+            view = name,
+            tree = current.as_deref().unwrap_or_default(),
+            "the view's serving tree has no snapshot; it is rebuilt from the log and serves nothing until then"
+        );
+    }
+    let gone = ahead.is_some() || missing;
     // Serve what served before (on a fresh view database, an empty tree);
     // build this version if nothing of it serves, or start again a build
     // of it that was interrupted.
     let needs_build = match &current {
-        Some(current) => !of_this_version(current) || interrupted || ahead.is_some(),
+        Some(current) => !of_this_version(current) || interrupted || gone,
         None => true,
     };
     let serving_name = match &current {
-        Some(current) if ahead.is_none() => current.clone(),
+        Some(current) if !gone => current.clone(),
         _ => format!("{target}.empty"),
     };
-    if ahead.is_some() {
-        // The tree ahead of the log stops being current before it is
-        // dropped, so that a stop in between cannot serve an empty tree
-        // under its name as if it were live.
+    if gone {
+        // The tree ahead of the log (or lost) stops being current before
+        // it is dropped, so that a stop in between cannot serve an empty
+        // tree under its name as if it were live.
         let mut batch = ViewBatch::default();
         batch.delete(format!("current/{name}").into_bytes());
-        meta.apply(batch)?;
+        meta.apply_durable(batch)?;
         if db.has_tree(&serving_name) {
             // A placeholder left from earlier must serve nothing.
             db.drop_tree(&serving_name)?;
@@ -134,8 +145,11 @@ impl Runner {
             format!("building/{}", self.projection.name()).into_bytes(),
             build.as_bytes().to_vec(),
         );
-        self.meta.apply(b)?;
-        Ok(self.db.tree(build)?)
+        self.meta.apply_durable(b)?;
+        let tree = self.db.tree(build)?;
+        // Nothing of it is written to disk before its swap.
+        tree.hold();
+        Ok(tree)
     }
 
     /// Plans a rebuild into a fresh tree of this version.
@@ -167,26 +181,24 @@ impl Runner {
                 // Already rebuilding; a second request changes nothing.
                 continue;
             }
-            self.apply_batch(&tree, &batch, Commit::InOrder)?;
+            self.apply_batch(&tree, &batch)?;
             progress.done += batch.len() as u64;
             self.status.send_replace(ViewStatus::Rebuilding(progress.report()));
             tokio::task::yield_now().await;
         }
     }
 
-    /// Makes the built tree the serving one: everything written to the
-    /// view database reaches sled's files, then one meta batch records the
-    /// swap, then the pointer moves, the old tree goes, and waiters learn
-    /// the position the view has applied.
+    /// Makes the built tree the serving one: its snapshot is written, then
+    /// one durable meta batch records the swap, then the pointer moves, the
+    /// old tree goes, and waiters learn the position the view has applied.
     pub(super) fn swap(&mut self, build: &str, tree: &ViewTree) -> Result<(), ProjectionError> {
         let name = self.projection.name();
-        // The tree was written with plain inserts: they are on disk before
-        // the swap that publishes them is.
-        self.db.flush()?;
+        // The built tree is on disk before the swap that publishes it is.
+        tree.persist()?;
         let mut b = ViewBatch::default();
         b.put(format!("current/{name}").into_bytes(), build.as_bytes().to_vec());
         b.delete(format!("building/{name}").into_bytes());
-        self.meta.apply(b)?;
+        self.meta.apply_durable(b)?;
         let applied = checkpoint(tree)?.checked_sub(1);
         match self.handle.serving.write() {
             Ok(mut t) => *t = tree.clone(),

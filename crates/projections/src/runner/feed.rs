@@ -4,13 +4,12 @@
 
 use std::sync::Arc;
 
+use crate::store::ViewDb;
 use chrono::{DateTime, Utc};
 use eventformat::wire::DomainEvent;
-use eventlog::views::ViewDb;
 use eventlog::{EventStore, Position, Subscription};
 
 use super::build::BuildProgress;
-use super::writer::Commit;
 use super::{
     checkpoint, prepare, read_event, Projection, ProjectionError, Runner, Unreadable, ViewHandle, ViewStatus, MAX_BATCH,
 };
@@ -216,11 +215,7 @@ impl Runner {
                     Err(unreadable) => dead.push((*position, unreadable)),
                 }
             }
-            let commit = match building {
-                Some(_) => Commit::InOrder,
-                None => Commit::Atomic,
-            };
-            let last = match self.apply_decoded(&tree, &decoded, &dead, batch.last, commit) {
+            let last = match self.apply_decoded(&tree, &decoded, &dead, batch.last) {
                 Ok(last) => last,
                 Err((position, e)) => return self.fail(position, e.to_string()),
             };

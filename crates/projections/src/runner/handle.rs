@@ -6,7 +6,7 @@
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
-use eventlog::views::ViewTree;
+use crate::store::ViewTree;
 use eventlog::Position;
 use tokio::sync::watch;
 

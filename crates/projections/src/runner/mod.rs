@@ -44,9 +44,9 @@
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
+use crate::store::{ViewDb, ViewTree};
 use chrono::{DateTime, Utc};
 use eventlog::codec::{self, CodecError};
-use eventlog::views::{ViewDb, ViewTree};
 use eventlog::{EventStore, Position, StoreError, Subscription};
 use serde::Serialize;
 use tokio::sync::watch;
@@ -63,7 +63,6 @@ pub use handle::{Rebuild, RebuildProgress, ViewChanges, ViewHandle, ViewStatus};
 pub use writer::ViewWriter;
 
 use build::prepare;
-use writer::Commit;
 
 /// Why a view could not be built or read.
 #[derive(Debug, thiserror::Error)]
@@ -422,7 +421,7 @@ impl Runner {
                 }
                 return Ok(Step::RebuildRequested);
             }
-            let last = self.apply_batch(&tree, &batch, Commit::Atomic)?;
+            let last = self.apply_batch(&tree, &batch)?;
             self.applied.send_replace(Some(last));
             tokio::task::yield_now().await;
         }

@@ -1,14 +1,13 @@
 //! Writing a view: [`ViewWriter`] stages a batch's changes over the tree,
 //! and the runner commits them with the checkpoint (and the batch's dead
-//! letters), atomically for a serving tree, in key order for a tree being
-//! built.
+//! letters) in one atomic batch.
 
 use std::collections::BTreeMap;
 
+use crate::store::{ViewBatch, ViewTree};
 use chrono::{DateTime, Utc};
 use eventformat::wire::DomainEvent;
 use eventlog::codec;
-use eventlog::views::{ViewBatch, ViewTree};
 use eventlog::Position;
 use serde::{de::DeserializeOwned, Serialize};
 
@@ -86,7 +85,6 @@ impl Runner {
         &self,
         tree: &ViewTree,
         batch: &[eventlog::RecordedEvent],
-        commit: Commit,
     ) -> Result<Position, (Position, ProjectionError)> {
         let Some(last) = batch.last().map(|r| r.position) else {
             return Ok(0);
@@ -103,7 +101,7 @@ impl Runner {
         let decoded: Vec<(Position, DateTime<Utc>, &DomainEvent)> =
             decoded.iter().map(|(p, t, e)| (*p, *t, e)).collect();
         let dead: Vec<(Position, &Unreadable)> = dead.iter().map(|(p, u)| (*p, u)).collect();
-        self.apply_decoded(tree, &decoded, &dead, last, commit)
+        self.apply_decoded(tree, &decoded, &dead, last)
     }
 
     /// Applies decoded events and commits them with the checkpoint after
@@ -115,7 +113,6 @@ impl Runner {
         decoded: &[(Position, DateTime<Utc>, &DomainEvent)],
         dead: &[(Position, &Unreadable)],
         last: Position,
-        commit: Commit,
     ) -> Result<Position, (Position, ProjectionError)> {
         let applied: Vec<Applied<'_>> = decoded
             .iter()
@@ -155,21 +152,7 @@ impl Runner {
             letters.push((dead_letter_key(*position), value));
         }
         let batch = writer.into_batch(last + 1, letters);
-        match commit {
-            Commit::Atomic => tree.apply(batch),
-            Commit::InOrder => tree.write_in_order(batch),
-        }
-        .map_err(|e| (last, e.into()))?;
+        tree.apply(batch).map_err(|e| (last, e.into()))?;
         Ok(last)
     }
-}
-
-/// How a batch of view writes reaches sled.
-#[derive(Debug, Clone, Copy)]
-pub(super) enum Commit {
-    /// One atomic batch with the checkpoint: for a tree that serves.
-    Atomic,
-    /// Plain inserts in order: for a tree being built, which nothing reads
-    /// and which is dropped if the build is interrupted.
-    InOrder,
 }

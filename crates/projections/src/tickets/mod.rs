@@ -9,12 +9,12 @@
 //! tail of the last key returned. Project and status together have their
 //! own index (`project_status`), the manager's everyday list.
 
+use crate::store::ViewTree;
 use chrono::{DateTime, Utc};
 use domain::decider::Stamped;
 use domain::ids::{BuildingId, ContractorId, ProjectId, TicketId, UserId};
 use domain::ticket::{evolve, Assignee, Category, Priority, Status, Ticket, TicketEvent, TicketKind, TicketState};
 use eventlog::codec;
-use eventlog::views::ViewTree;
 use eventlog::Position;
 use serde::{Deserialize, Serialize};
 

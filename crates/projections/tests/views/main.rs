@@ -6,6 +6,7 @@ mod analytics;
 mod deadletters;
 mod determinism;
 mod sla;
+mod store;
 mod support;
 mod tickets;
 mod timeline;

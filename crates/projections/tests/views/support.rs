@@ -9,9 +9,9 @@ use domain::ids::TicketId;
 use domain::testing::fixtures::receive;
 use domain::ticket::{Priority, TicketCommand, TicketEvent, TicketKind};
 use eventformat::wire;
-use eventlog::views::ViewDb;
 use eventlog::{EventId, EventStore, ExpectedVersion, SledEventStore, SledOptions};
 use projections::runner::ViewHandle;
+use projections::store::ViewDb;
 
 /// A log and a view database in one temporary folder.
 pub struct Fixture {
@@ -24,7 +24,7 @@ impl Fixture {
     pub fn new() -> Self {
         let dir = tempfile::tempdir().unwrap();
         let store = Arc::new(SledEventStore::open(dir.path().join("log"), SledOptions::default()).unwrap());
-        let views = ViewDb::open(&dir.path().join("views"), 8 << 20).unwrap();
+        let views = ViewDb::open(&dir.path().join("views")).unwrap();
         Self { dir, store, views }
     }
 
@@ -36,7 +36,7 @@ impl Fixture {
         views.flush().unwrap();
         drop(views);
         let store = Arc::new(SledEventStore::open(dir.path().join("log"), SledOptions::default()).unwrap());
-        let views = ViewDb::open(&dir.path().join("views"), 8 << 20).unwrap();
+        let views = ViewDb::open(&dir.path().join("views")).unwrap();
         Self { dir, store, views }
     }
 

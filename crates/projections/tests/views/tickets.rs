@@ -348,7 +348,7 @@ async fn a_new_version_rebuilds_from_zero_and_replaces_the_old_tree() {
     );
 }
 
-fn dump(tree: &eventlog::views::ViewTree) -> Vec<(Vec<u8>, Vec<u8>)> {
+fn dump(tree: &projections::store::ViewTree) -> Vec<(Vec<u8>, Vec<u8>)> {
     tree.scan_prefix(b"")
         .map(|e| e.unwrap())
         .filter(|(k, _)| k.first() != Some(&0))
@@ -360,7 +360,7 @@ async fn views_sharing_one_reader_equal_views_reading_alone() {
     let f = Fixture::new();
     let last = seed(&f, 12).await;
     // Every view on its own reader, in one database ...
-    let alone_db = eventlog::views::ViewDb::open(&f.dir.path().join("alone"), 8 << 20).unwrap();
+    let alone_db = projections::store::ViewDb::open(&f.dir.path().join("alone")).unwrap();
     let mut alone = Vec::new();
     for view in projections::all_views() {
         alone.push(runner::start(f.dyn_store(), alone_db.clone(), view).unwrap());

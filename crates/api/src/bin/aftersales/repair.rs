@@ -10,7 +10,7 @@ pub(crate) async fn repair(data: &std::path::Path) -> Result<()> {
     print!("{report}");
     // Views folded before the damage may hold the lost events: they are
     // built again from the repaired log.
-    if !report.lost.is_empty() && data.join("views").exists() {
+    if !report.lost.is_empty() && data.join(application::service::VIEW_FOLDER).exists() {
         println!("rebuilding every view from the repaired log");
         crate::rebuild::rebuild(data, None).await?;
     }

@@ -2,10 +2,10 @@
 //! views resume from a consistent checkpoint.
 
 use domain::testing::fixtures::refs;
-use eventlog::views::ViewDb;
 use eventlog::{EventStore, Position, SledEventStore, SledOptions};
 use projections::all_views;
 use projections::runner;
+use projections::store::ViewDb;
 use proptest::prelude::*;
 use proptest::strategy::ValueTree;
 use proptest::test_runner::TestRunner;
@@ -102,7 +102,7 @@ async fn killed_while_following_the_log_the_views_resume_from_a_consistent_check
 
         let log = Arc::new(SledEventStore::open(dir.path().join("log"), SledOptions::default()).unwrap());
         let head = log.head().expect("the child appended nothing before it was killed");
-        let db = ViewDb::open(&dir.path().join("views"), 8 << 20).unwrap();
+        let db = ViewDb::open(&dir.path().join("views")).unwrap();
         let views = start_all(log.clone(), &db);
         // Nothing has run yet on this thread: each view is as the crash
         // left it.
@@ -110,7 +110,7 @@ async fn killed_while_following_the_log_the_views_resume_from_a_consistent_check
             views.iter().map(|v| (v.applied(), entries(&v.tree()))).collect();
 
         // Each view built from 0 up to its own checkpoint.
-        let prefix_db = ViewDb::open(&dir.path().join("prefix-views"), 8 << 20).unwrap();
+        let prefix_db = ViewDb::open(&dir.path().join("prefix-views")).unwrap();
         let mut prefixes = Vec::new();
         for (view, (applied, state)) in all_views().into_iter().zip(&at_crash) {
             let Some(applied) = *applied else {
@@ -139,7 +139,7 @@ async fn killed_while_following_the_log_the_views_resume_from_a_consistent_check
         }
 
         // Caught up, every view is the view built from 0.
-        let from_zero_db = ViewDb::open(&dir.path().join("from-zero"), 8 << 20).unwrap();
+        let from_zero_db = ViewDb::open(&dir.path().join("from-zero")).unwrap();
         let from_zero = start_all(log.clone(), &from_zero_db);
         wait_all(&views, head).await;
         wait_all(&from_zero, head).await;

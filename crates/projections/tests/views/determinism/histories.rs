@@ -341,7 +341,7 @@ fn candidates(ticket: usize, variant: u32) -> Vec<(u32, Cmd)> {
         (5, Cmd::Hold(HoldReason::ALL[pick(HoldReason::ALL.len(), 1)])),
         (30, Cmd::Resume),
         (4, Cmd::ChangePriority(Priority::ALL[pick(Priority::ALL.len(), 1)])),
-        (3, Cmd::Comment { internal: v % 2 == 0 }),
+        (3, Cmd::Comment { internal: v.is_multiple_of(2) }),
         (2, Cmd::Withdraw),
         (2, Cmd::Merge((ticket + 1 + pick(TICKETS - 1, 1)) % TICKETS)),
         (40, Cmd::Close),
@@ -358,11 +358,11 @@ fn candidates(ticket: usize, variant: u32) -> Vec<(u32, Cmd)> {
         ),
         (30, Cmd::Investigate),
         (30, Cmd::Propose),
-        (30, Cmd::OwnerResponse { agreed: v % 3 != 0 }),
+        (30, Cmd::OwnerResponse { agreed: !v.is_multiple_of(3) }),
         (
             30,
             Cmd::Answer {
-                on_the_spot: v % 2 == 0,
+                on_the_spot: v.is_multiple_of(2),
             },
         ),
         (

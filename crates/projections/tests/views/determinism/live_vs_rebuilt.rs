@@ -2,9 +2,9 @@
 //! every view holds the same entries.
 
 use domain::testing::fixtures::refs;
-use eventlog::views::ViewDb;
 use eventlog::{Durability, SledEventStore, SledOptions};
 use projections::runner::ViewStatus;
+use projections::store::ViewDb;
 use projections::tickets;
 use proptest::prelude::*;
 use proptest::test_runner::TestCaseError;
@@ -68,13 +68,13 @@ async fn views_agree(steps: Vec<Step>, cut_permille: u64) -> Result<(), TestCase
     let log = Arc::new(SledEventStore::open(dir.path().join("log"), options).unwrap());
 
     // (a) Live: started on the empty log, following the appends.
-    let live_db = ViewDb::open(&dir.path().join("live"), 8 << 20).unwrap();
+    let live_db = ViewDb::open(&dir.path().join("live")).unwrap();
     let live = start_all(log.clone(), &live_db);
     let last = append_all(&log, appends).await.unwrap();
     wait_all(&live, last).await;
 
     // (b) Rebuilt: started on the whole log, in one pass from 0.
-    let rebuilt_db = ViewDb::open(&dir.path().join("rebuilt"), 8 << 20).unwrap();
+    let rebuilt_db = ViewDb::open(&dir.path().join("rebuilt")).unwrap();
     let rebuilt = start_all(log.clone(), &rebuilt_db);
     wait_all(&rebuilt, last).await;
 
@@ -85,7 +85,7 @@ async fn views_agree(steps: Vec<Step>, cut_permille: u64) -> Result<(), TestCase
     let cut = last * cut_permille / 1000;
     let resumed_path = dir.path().join("resumed");
     {
-        let db = ViewDb::open(&resumed_path, 8 << 20).unwrap();
+        let db = ViewDb::open(&resumed_path).unwrap();
         let prefix = LogPrefix::new(log.clone(), cut);
         let first_half = start_all(prefix.clone(), &db);
         wait_all(&first_half, cut).await;
@@ -96,7 +96,7 @@ async fn views_agree(steps: Vec<Step>, cut_permille: u64) -> Result<(), TestCase
         }
         // Every handle on the view database goes before it is reopened.
     }
-    let resumed_db = ViewDb::open(&resumed_path, 8 << 20).unwrap();
+    let resumed_db = ViewDb::open(&resumed_path).unwrap();
     let resumed = start_all(log.clone(), &resumed_db);
     for view in &resumed {
         prop_assert_eq!(

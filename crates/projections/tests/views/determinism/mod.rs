@@ -30,9 +30,9 @@ mod restart;
 
 use domain::ids::TicketId;
 use eventformat::wire;
-use eventlog::views::{ViewDb, ViewTree};
 use eventlog::{EventStore, Position, SledEventStore};
 use projections::runner::{self, ViewHandle, ViewStatus};
+use projections::store::{ViewDb, ViewTree};
 use projections::{all_views, tickets};
 use proptest::prelude::*;
 use proptest::test_runner::TestCaseError;

@@ -4,10 +4,10 @@
 
 use domain::testing::fixtures::refs;
 use domain::ticket::{Priority, TicketCommand, TicketKind};
-use eventlog::views::ViewDb;
 use eventlog::Position;
 use projections::all_views;
 use projections::runner::{self, Applied, Projection, ProjectionError, ViewStatus, ViewWriter};
+use projections::store::ViewDb;
 use proptest::prelude::*;
 use proptest::strategy::ValueTree;
 use proptest::test_runner::TestRunner;
@@ -216,7 +216,7 @@ async fn an_interrupted_build_starts_again_from_zero() {
         let building = building.unwrap_or_else(|| panic!("view {}: the build was not interrupted", view.name()));
         let building = String::from_utf8(building).unwrap();
         // A key no event makes: a build resumed from this tree would keep it.
-        let mut junk = eventlog::views::ViewBatch::default();
+        let mut junk = projections::store::ViewBatch::default();
         junk.put(b"~left by the interrupted build".to_vec(), b"x".to_vec());
         f.views.tree(&building).unwrap().apply(junk).unwrap();
         interrupted.push(building);
@@ -239,7 +239,7 @@ async fn an_interrupted_build_starts_again_from_zero() {
             view.name()
         );
     }
-    let from_zero_db = ViewDb::open(&f.dir.path().join("from-zero"), 8 << 20).unwrap();
+    let from_zero_db = ViewDb::open(&f.dir.path().join("from-zero")).unwrap();
     let from_zero = start_all(f.dyn_store(), &from_zero_db);
     wait_all(&from_zero, last).await;
     assert_same_views(&[("built again", &views), ("from 0", &from_zero)]).unwrap();

@@ -1,8 +1,8 @@
 //! Restarts between appends and on a log that lost its tail.
 
 use domain::testing::fixtures::refs;
-use eventlog::views::ViewDb;
 use eventlog::Position;
+use projections::store::ViewDb;
 use proptest::prelude::*;
 use proptest::strategy::ValueTree;
 use proptest::test_runner::TestRunner;
@@ -53,7 +53,7 @@ async fn restarts_between_appends_apply_no_event_twice_and_skip_none() {
     // The same views built from 0 in one pass on the reopened log.
     let views = start_all(f.dyn_store(), &f.views);
     let from_zero_dir = tempfile::tempdir().unwrap();
-    let from_zero_db = ViewDb::open(from_zero_dir.path(), 8 << 20).unwrap();
+    let from_zero_db = ViewDb::open(from_zero_dir.path()).unwrap();
     let from_zero = start_all(f.dyn_store(), &from_zero_db);
     let last = applied.unwrap();
     wait_all(&views, last).await;
@@ -104,7 +104,7 @@ async fn views_ahead_of_the_log_are_rebuilt_never_served() {
     wait_all(&views, older_last).await;
     assert_tickets_match_the_log(&older.store, views.iter().find(|v| v.name() == "tickets").unwrap());
     let from_zero_dir = tempfile::tempdir().unwrap();
-    let from_zero_db = ViewDb::open(from_zero_dir.path(), 8 << 20).unwrap();
+    let from_zero_db = ViewDb::open(from_zero_dir.path()).unwrap();
     let from_zero = start_all(older.dyn_store(), &from_zero_db);
     wait_all(&from_zero, older_last).await;
     assert_same_views(&[("rebuilt", &views), ("from 0", &from_zero)]).unwrap();
