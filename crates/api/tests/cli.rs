@@ -335,6 +335,45 @@ fn a_missing_key_folder_is_refused_through_the_binary() {
     assert!(!keys.exists(), "no new key folder");
 }
 
+/// The trees of each view in a data folder's view store.
+fn view_trees(data: &std::path::Path) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(data.join("viewstate"))
+        .unwrap_or_else(|e| panic!("{e}"))
+        .filter_map(|e| e.ok()?.file_name().into_string().ok())
+        .filter(|n| n.ends_with(".view") && n != "meta.view")
+        .collect();
+    names.sort();
+    names
+}
+
+/// `rebuild` on a folder without views builds each view once (the build
+/// the open starts answers the request); on a folder with views, once
+/// more, into a tree of its own that replaces the old one.
+#[test]
+fn rebuild_builds_each_view_once() {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let data = dir.path().join("data");
+    let appended = aftersales(&data, &["log", "append", "--stream", "t", "--type", "Received"]);
+    assert!(appended.status.success(), "{appended:?}");
+    assert!(!data.join("viewstate").exists(), "log append opened no views");
+    let first = aftersales(&data, &["rebuild"]);
+    assert!(first.status.success(), "{}", String::from_utf8_lossy(&first.stderr));
+    let trees = view_trees(&data);
+    assert_eq!(trees.len(), 5, "one tree per view: {trees:?}");
+    assert!(
+        trees.iter().all(|t| !t.contains(".r")),
+        "a view was built a second time after its first build: {trees:?}"
+    );
+    let second = aftersales(&data, &["rebuild"]);
+    assert!(second.status.success(), "{}", String::from_utf8_lossy(&second.stderr));
+    let again = view_trees(&data);
+    assert_eq!(again.len(), 5, "the old trees are gone: {again:?}");
+    assert!(
+        again.iter().all(|t| t.contains(".r")),
+        "each view was rebuilt: {again:?}"
+    );
+}
+
 /// A mistyped --data is refused by every command that reads a log, and
 /// nothing is created; a command meeting a running server says in one
 /// line how to get the same answer from it, never "internal error".

@@ -61,7 +61,11 @@ async fn write_forever(store: SledEventStore, task: usize) -> Result<(), String>
         rng ^= rng << 17;
         // Mostly 1 to 3 events; one append in 40 is larger than a chunk
         // (64 records), so kills also land between the chunks of a group.
-        let count = if rng.is_multiple_of(40) { 100 } else { 1 + (rng % 3) as usize };
+        let count = if rng.is_multiple_of(40) {
+            100
+        } else {
+            1 + (rng % 3) as usize
+        };
         let events: Vec<NewEvent> = (0..count)
             .map(|_| {
                 let id = EventId::new_random();

@@ -60,6 +60,8 @@ pub struct ViewHandle {
     /// was swapped in (a build from 0 swapped in after a request gives the
     /// view the request asked for).
     pub(super) covered: watch::Receiver<u64>,
+    /// Whether the view started with a build from 0 (request number 1).
+    pub(super) built_at_start: bool,
 }
 
 impl std::fmt::Debug for ViewHandle {
@@ -169,6 +171,19 @@ impl ViewHandle {
                 applied: self.applied(),
             }),
         }
+    }
+
+    /// The build from 0 the view started with (a fresh view database, a
+    /// new version, a tree lost or ahead of the log), if it did: its
+    /// [`Rebuild::finished`] resolves when that build serves. A caller
+    /// that wants every view built from the whole log asks for this first
+    /// and calls [`ViewHandle::rebuild`] only for views that started from
+    /// a tree they had, so that no view is built twice.
+    pub fn built_at_start(&self) -> Option<Rebuild> {
+        self.built_at_start.then(|| Rebuild {
+            handle: self.clone(),
+            request: 1,
+        })
     }
 
     /// Asks for a rebuild from position 0 into a fresh tree; the current

@@ -336,7 +336,9 @@ impl Runner {
             applied: applied_rx,
             status: status_rx,
             rebuild: Arc::new(tokio::sync::Notify::new()),
-            requested: Arc::new(std::sync::atomic::AtomicU64::new(0)),
+            // A build from 0 planned at start is request number 1.
+            requested: Arc::new(std::sync::atomic::AtomicU64::new(u64::from(build_name.is_some()))),
+            built_at_start: build_name.is_some(),
             covered: covered_rx,
         };
         Ok(Self {

@@ -5,8 +5,8 @@
 //! **Why in memory.** Every view write used to be a sled key (5-18 us,
 //! 1.3 keys per event), which made view writes the cost of every mutation
 //! and of every rebuild (`docs/benchmarks.md`). A tree here is an
-//! immutable-structure B-tree (`imbl::OrdMap`) behind a lock: a write is a
-//! map insert, a read is a lookup, and a snapshot of the whole tree is a
+//! immutable-structure B-tree (`imbl::OrdSet` of entries, each key and
+//! value in one allocation) behind a lock: a write is an insert, a read is a lookup, and a snapshot of the whole tree is a
 //! pointer copy that a writer never waits for.
 //!
 //! **Durability.** The log is the write-ahead record of every view: a
@@ -38,13 +38,75 @@ use std::sync::{Arc, Condvar, Mutex, MutexGuard, RwLock, Weak};
 use std::time::Duration;
 
 use eventlog::StoreError;
-use imbl::OrdMap;
+use imbl::OrdSet;
 
 pub mod snapshot;
 
-/// A key or a value, shared between a tree and its snapshots.
-pub type Bytes = Arc<[u8]>;
-type Map = OrdMap<Bytes, Bytes>;
+/// A key and its value in one allocation, shared between a tree and its
+/// snapshots; ordered, compared and looked up by its key alone.
+#[derive(Clone)]
+struct Stored {
+    bytes: Arc<[u8]>,
+    key_len: u32,
+}
+
+impl Stored {
+    fn new(key: &[u8], value: &[u8]) -> Result<Self, StoreError> {
+        let key_len = u32::try_from(key.len())
+            .map_err(|_| StoreError::InvalidAppend(format!("a view key of {} bytes is too long", key.len())))?;
+        let mut bytes = Vec::with_capacity(key.len() + value.len());
+        bytes.extend_from_slice(key);
+        bytes.extend_from_slice(value);
+        Ok(Self {
+            bytes: Arc::from(bytes),
+            key_len,
+        })
+    }
+
+    /// A key to look up or bound a range with (no value).
+    fn key_only(key: &[u8]) -> Self {
+        Self {
+            bytes: Arc::from(key),
+            key_len: u32::try_from(key.len()).unwrap_or(u32::MAX),
+        }
+    }
+
+    fn key(&self) -> &[u8] {
+        &self.bytes[..self.key_len as usize]
+    }
+
+    fn value(&self) -> &[u8] {
+        &self.bytes[self.key_len as usize..]
+    }
+}
+
+impl std::borrow::Borrow<[u8]> for Stored {
+    fn borrow(&self) -> &[u8] {
+        self.key()
+    }
+}
+
+impl PartialEq for Stored {
+    fn eq(&self, other: &Self) -> bool {
+        self.key() == other.key()
+    }
+}
+
+impl Eq for Stored {}
+
+impl PartialOrd for Stored {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for Stored {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        self.key().cmp(other.key())
+    }
+}
+
+type Map = OrdSet<Stored>;
 
 /// How often the database's thread writes the snapshots of trees that
 /// changed (the most a crash makes a view replay from the log).
@@ -210,9 +272,9 @@ impl ViewDb {
                 .and_then(|s| s.to_str())
                 .unwrap_or_default()
                 .to_string();
-            let read = result.and_then(|(name, entries)| {
+            let read = result.and_then(|(name, map)| {
                 if name == stem {
-                    Ok(entries)
+                    Ok(map)
                 } else {
                     Err(snapshot::Damage {
                         offset: 12,
@@ -221,8 +283,8 @@ impl ViewDb {
                 }
             });
             match read {
-                Ok(entries) => {
-                    let tree = ViewTree::new(stem.clone(), file, entries.into_iter().collect(), true);
+                Ok(map) => {
+                    let tree = ViewTree::new(stem.clone(), file, map, true);
                     trees.insert(stem, tree);
                 }
                 Err(damage) => {
@@ -330,19 +392,38 @@ fn aside_name(file: &Path) -> PathBuf {
     candidate
 }
 
-type Loaded = Result<snapshot::Contents, snapshot::Damage>;
+type Loaded = Result<(String, Map), snapshot::Damage>;
+
+/// Reads a snapshot file into a tree's map.
+fn load(file: &Path) -> Result<Loaded, StoreError> {
+    let bytes = snapshot::read_file(file)?;
+    let mut map = Map::new();
+    let mut failed = None;
+    let name = snapshot::visit(&bytes, |k, v| match Stored::new(k, v) {
+        Ok(entry) => {
+            map.insert(entry);
+        }
+        Err(e) => {
+            failed.get_or_insert(e);
+        }
+    });
+    if let Some(e) = failed {
+        return Err(e);
+    }
+    Ok(name.map(|name| (name, map)))
+}
 
 /// Reads the snapshot files, on as many threads as there are cores.
 fn load_all(files: &[PathBuf]) -> Result<Vec<Loaded>, StoreError> {
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).clamp(1, 8);
     let next = AtomicU64::new(0);
-    let results: Vec<Mutex<Option<std::io::Result<Loaded>>>> = files.iter().map(|_| Mutex::new(None)).collect();
+    let results: Vec<Mutex<Option<Result<Loaded, StoreError>>>> = files.iter().map(|_| Mutex::new(None)).collect();
     std::thread::scope(|s| {
         for _ in 0..threads.min(files.len()) {
             s.spawn(|| loop {
                 let i = next.fetch_add(1, Ordering::SeqCst) as usize;
                 let Some(file) = files.get(i) else { break };
-                *lock(&results[i]) = Some(snapshot::read_file(file));
+                *lock(&results[i]) = Some(load(file));
             });
         }
     });
@@ -351,8 +432,7 @@ fn load_all(files: &[PathBuf]) -> Result<Vec<Loaded>, StoreError> {
         .map(|r| {
             r.into_inner()
                 .unwrap_or_else(|p| p.into_inner())
-                .unwrap_or_else(|| Err(std::io::Error::other("a snapshot was not read")))
-                .map_err(StoreError::from)
+                .unwrap_or_else(|| Err(std::io::Error::other("a snapshot was not read").into()))
         })
         .collect()
 }
@@ -425,19 +505,27 @@ impl ViewTree {
 
     /// The value of `key`.
     pub fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>, StoreError> {
-        Ok(self.read().get(key).map(|v| v.to_vec()))
+        Ok(self.read().get(key).map(|e| e.value().to_vec()))
     }
 
     /// Applies a batch atomically: a reader sees all of it or none.
     pub fn apply(&self, batch: ViewBatch) -> Result<(), StoreError> {
-        let mut map = self.inner.map.write().unwrap_or_else(|p| p.into_inner());
+        // Built before the lock is taken: readers wait for the inserts only.
+        let mut ops = Vec::with_capacity(batch.ops.len());
         for (k, v) in batch.ops {
-            match v {
-                Some(v) => {
-                    map.insert(Bytes::from(k), Bytes::from(v));
+            ops.push(match v {
+                Some(v) => Ok(Stored::new(&k, &v)?),
+                None => Err(k),
+            });
+        }
+        let mut map = self.inner.map.write().unwrap_or_else(|p| p.into_inner());
+        for op in ops {
+            match op {
+                Ok(entry) => {
+                    map.insert(entry);
                 }
-                None => {
-                    map.remove(k.as_slice());
+                Err(key) => {
+                    map.remove(key.as_slice());
                 }
             }
         }
@@ -470,7 +558,11 @@ impl ViewTree {
             (map.clone(), self.inner.changes.load(Ordering::SeqCst))
         };
         if self.inner.saved.load(Ordering::SeqCst) != changes || !self.inner.on_disk.load(Ordering::SeqCst) {
-            snapshot::write_file(&self.inner.path, &self.inner.name, map.iter())?;
+            snapshot::write_file(
+                &self.inner.path,
+                &self.inner.name,
+                map.iter().map(|e| (e.key(), e.value())),
+            )?;
             self.inner.saved.store(changes, Ordering::SeqCst);
             self.inner.on_disk.store(true, Ordering::SeqCst);
         }
@@ -481,10 +573,15 @@ impl ViewTree {
     /// Entries whose key starts with `prefix`, in key order.
     pub fn scan_prefix(&self, prefix: &[u8]) -> impl Iterator<Item = Result<Entry, StoreError>> + Send + '_ {
         let hi = match prefix_end(prefix) {
-            Some(end) => Bound::Excluded(Bytes::from(end)),
+            Some(end) => Bound::Excluded(Stored::key_only(&end)),
             None => Bound::Unbounded,
         };
-        RangeIter::new(self.read().clone(), Bound::Included(Bytes::from(prefix)), hi, false)
+        RangeIter::new(
+            self.read().clone(),
+            Bound::Included(Stored::key_only(prefix)),
+            hi,
+            false,
+        )
     }
 
     /// Entries with `from <= key < to`, in key order (or reversed).
@@ -496,8 +593,8 @@ impl ViewTree {
     ) -> Box<dyn Iterator<Item = Result<Entry, StoreError>> + Send + '_> {
         Box::new(RangeIter::new(
             self.read().clone(),
-            Bound::Included(Bytes::from(from)),
-            Bound::Excluded(Bytes::from(to)),
+            Bound::Included(Stored::key_only(from)),
+            Bound::Excluded(Stored::key_only(to)),
             reverse,
         ))
     }
@@ -519,12 +616,6 @@ impl ViewTree {
         self.inner.changes.fetch_add(1, Ordering::SeqCst);
         Ok(())
     }
-
-    /// Every entry, in key order, as of now (for tests and tools that
-    /// compare trees).
-    pub fn entries(&self) -> Vec<(Bytes, Bytes)> {
-        self.read().iter().map(|(k, v)| (k.clone(), v.clone())).collect()
-    }
 }
 
 /// The first key after every key that starts with `prefix` (`None`: no
@@ -544,15 +635,15 @@ fn prefix_end(prefix: &[u8]) -> Option<Vec<u8>> {
 /// page is read from one state of the view) a chunk at a time.
 struct RangeIter {
     map: Map,
-    lo: Bound<Bytes>,
-    hi: Bound<Bytes>,
+    lo: Bound<Stored>,
+    hi: Bound<Stored>,
     reverse: bool,
-    buf: VecDeque<(Bytes, Bytes)>,
+    buf: VecDeque<Stored>,
     done: bool,
 }
 
 impl RangeIter {
-    fn new(map: Map, lo: Bound<Bytes>, hi: Bound<Bytes>, reverse: bool) -> Self {
+    fn new(map: Map, lo: Bound<Stored>, hi: Bound<Stored>, reverse: bool) -> Self {
         Self {
             map,
             lo,
@@ -564,8 +655,8 @@ impl RangeIter {
     }
 
     fn refill(&mut self) {
-        let lo = self.lo.as_ref().map(|b| &**b);
-        let hi = self.hi.as_ref().map(|b| &**b);
+        let lo = self.lo.as_ref().map(Stored::key);
+        let hi = self.hi.as_ref().map(Stored::key);
         if let (Bound::Included(l) | Bound::Excluded(l), Bound::Included(h) | Bound::Excluded(h)) = (lo, hi) {
             if l > h || (l == h && !matches!((lo, hi), (Bound::Included(_), Bound::Included(_)))) {
                 self.done = true;
@@ -573,15 +664,15 @@ impl RangeIter {
             }
         }
         let range = self.map.range::<_, [u8]>((lo, hi));
-        let chunk: Vec<(Bytes, Bytes)> = if self.reverse {
-            range.rev().take(CHUNK).map(|(k, v)| (k.clone(), v.clone())).collect()
+        let chunk: Vec<Stored> = if self.reverse {
+            range.rev().take(CHUNK).cloned().collect()
         } else {
-            range.take(CHUNK).map(|(k, v)| (k.clone(), v.clone())).collect()
+            range.take(CHUNK).cloned().collect()
         };
         if chunk.len() < CHUNK {
             self.done = true;
         }
-        if let Some((last, _)) = chunk.last() {
+        if let Some(last) = chunk.last() {
             if self.reverse {
                 self.hi = Bound::Excluded(last.clone());
             } else {
@@ -599,6 +690,6 @@ impl Iterator for RangeIter {
         if self.buf.is_empty() && !self.done {
             self.refill();
         }
-        self.buf.pop_front().map(|(k, v)| Ok((k.to_vec(), v.to_vec())))
+        self.buf.pop_front().map(|e| Ok((e.key().to_vec(), e.value().to_vec())))
     }
 }

@@ -20,8 +20,6 @@ use std::fs::File;
 use std::io::{BufWriter, Read, Write};
 use std::path::Path;
 
-use super::Bytes;
-
 /// The first bytes of every snapshot.
 pub const MAGIC: &[u8; 8] = b"AFTVIEWS";
 /// The layout this build writes.
@@ -33,7 +31,7 @@ const MAX_BLOCK: u32 = 64 << 20;
 const BLOCK_TARGET: usize = 256 << 10;
 
 /// A snapshot as read: the tree's name and its entries in key order.
-pub type Contents = (String, Vec<(Bytes, Bytes)>);
+pub type Contents = (String, Vec<(Vec<u8>, Vec<u8>)>);
 
 /// Why a snapshot cannot be read, and where.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -54,7 +52,7 @@ impl std::fmt::Display for Damage {
 pub fn write_to<'a, W: Write>(
     out: &mut W,
     name: &str,
-    entries: impl Iterator<Item = (&'a Bytes, &'a Bytes)>,
+    entries: impl Iterator<Item = (&'a [u8], &'a [u8])>,
 ) -> std::io::Result<()> {
     let mut header = Vec::with_capacity(16 + name.len());
     header.extend_from_slice(MAGIC);
@@ -109,7 +107,7 @@ pub fn write_to<'a, W: Write>(
 pub fn write_file<'a>(
     path: &Path,
     name: &str,
-    entries: impl Iterator<Item = (&'a Bytes, &'a Bytes)>,
+    entries: impl Iterator<Item = (&'a [u8], &'a [u8])>,
 ) -> std::io::Result<()> {
     let tmp = path.with_extension("view.tmp");
     let file = File::create(&tmp)?;
@@ -127,6 +125,16 @@ pub fn write_file<'a>(
 
 /// Reads a snapshot: the tree's name and its entries in key order.
 pub fn read(bytes: &[u8]) -> Result<Contents, Damage> {
+    let mut entries = Vec::new();
+    let name = visit(bytes, |k, v| entries.push((k.to_vec(), v.to_vec())))?;
+    Ok((name, entries))
+}
+
+/// Reads a snapshot, handing each entry to `f` in key order once its
+/// block has passed its checks, and returns the tree's name. On damage,
+/// `f` may have seen the entries of the blocks before it: the caller
+/// drops them.
+pub fn visit(bytes: &[u8], mut f: impl FnMut(&[u8], &[u8])) -> Result<String, Damage> {
     let mut r = Reader { bytes, at: 0 };
     let magic = r.take(8, "the file is shorter than a snapshot header")?;
     if magic != MAGIC {
@@ -147,7 +155,8 @@ pub fn read(bytes: &[u8]) -> Result<Contents, Damage> {
     if crc != crc32c::crc32c(&bytes[..header_end]) {
         return Err(r.damage_at(0, "the header fails its checksum"));
     }
-    let mut entries: Vec<(Bytes, Bytes)> = Vec::new();
+    let mut count_seen = 0u64;
+    let mut last_key: Option<&[u8]> = None;
     let mut payload_bytes = 0u64;
     loop {
         let block_at = r.at;
@@ -174,10 +183,12 @@ pub fn read(bytes: &[u8]) -> Result<Contents, Damage> {
             let value = p
                 .part()
                 .map_err(|_| r.damage_at(block_at, "a block's entries are cut short"))?;
-            if entries.last().is_some_and(|(last, _)| **last >= *key) {
+            if last_key.is_some_and(|last| last >= key) {
                 return Err(r.damage_at(block_at, "the entries are not in key order"));
             }
-            entries.push((Bytes::from(key), Bytes::from(value)));
+            last_key = Some(key);
+            count_seen += 1;
+            f(key, value);
         }
         payload_bytes += len as u64;
     }
@@ -189,26 +200,25 @@ pub fn read(bytes: &[u8]) -> Result<Contents, Damage> {
     }
     let count = u64::from_le_bytes(end[..8].try_into().unwrap_or_default());
     let total = u64::from_le_bytes(end[8..].try_into().unwrap_or_default());
-    if count != entries.len() as u64 || total != payload_bytes {
+    if count != count_seen || total != payload_bytes {
         return Err(r.damage_at(
             end_at,
             &format!(
-                "the end marker counts {count} entries in {total} bytes, the blocks hold {} in {payload_bytes}",
-                entries.len()
+                "the end marker counts {count} entries in {total} bytes, the blocks hold {count_seen} in {payload_bytes}"
             ),
         ));
     }
     if r.at != bytes.len() {
         return Err(r.damage_at(r.at as u64, "bytes follow the end marker"));
     }
-    Ok((name, entries))
+    Ok(name)
 }
 
-/// Reads the snapshot file at `path`.
-pub fn read_file(path: &Path) -> std::io::Result<Result<Contents, Damage>> {
+/// The bytes of the snapshot file at `path`.
+pub fn read_file(path: &Path) -> std::io::Result<Vec<u8>> {
     let mut bytes = Vec::new();
     File::open(path)?.read_to_end(&mut bytes)?;
-    Ok(read(&bytes))
+    Ok(bytes)
 }
 
 struct Reader<'a> {

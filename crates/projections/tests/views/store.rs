@@ -5,14 +5,14 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use projections::store::{snapshot, Bytes, ViewBatch, ViewDb};
+use projections::store::{snapshot, ViewBatch, ViewDb};
 use proptest::prelude::*;
 
 const FIXTURE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/views/fixture.v1.view");
 
 /// The entries the fixture holds: a checkpoint, a dead letter, keys with
 /// a byte 0xFF, an empty value.
-fn fixture_entries() -> Vec<(Bytes, Bytes)> {
+fn fixture_entries() -> Vec<(Vec<u8>, Vec<u8>)> {
     let mut out: Vec<(Vec<u8>, Vec<u8>)> = vec![
         (b"\x00checkpoint".to_vec(), 42u64.to_be_bytes().to_vec()),
         (
@@ -24,12 +24,17 @@ fn fixture_entries() -> Vec<(Bytes, Bytes)> {
         (vec![0xFF, 0x02, b'x'], vec![0xFF; 5]),
     ];
     out.sort();
-    out.into_iter().map(|(k, v)| (Bytes::from(k), Bytes::from(v))).collect()
+    out
 }
 
-fn encoded(name: &str, entries: &[(Bytes, Bytes)]) -> Vec<u8> {
+fn encoded(name: &str, entries: &[(Vec<u8>, Vec<u8>)]) -> Vec<u8> {
     let mut out = Vec::new();
-    snapshot::write_to(&mut out, name, entries.iter().map(|(k, v)| (k, v))).unwrap();
+    snapshot::write_to(
+        &mut out,
+        name,
+        entries.iter().map(|(k, v)| (k.as_slice(), v.as_slice())),
+    )
+    .unwrap();
     out
 }
 

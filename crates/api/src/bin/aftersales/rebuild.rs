@@ -1,6 +1,6 @@
 //! `aftersales rebuild`: views rebuilt from the whole log, with progress.
 
-use crate::open::{catch_up, open_service};
+use crate::open::open_service;
 use projections::runner::ViewStatus;
 use std::time::{Duration, Instant};
 
@@ -13,7 +13,9 @@ const REBUILD_LIMIT: Duration = Duration::from_secs(24 * 3600);
 
 pub(crate) async fn rebuild(data: &std::path::Path, view: Option<String>) -> Result<()> {
     let service = open_service(data)?;
-    catch_up(&service).await?;
+    // No catching up first: a view that the open found without a tree (a
+    // fresh folder, a new version) is already building from 0, and that
+    // build is the one waited for below, so no view is built twice.
     let chosen: Vec<_> = service
         .views()
         .iter()
@@ -29,7 +31,10 @@ pub(crate) async fn rebuild(data: &std::path::Path, view: Option<String>) -> Res
         );
     }
     let started = Instant::now();
-    let rebuilds: Vec<_> = chosen.iter().map(|v| v.rebuild()).collect();
+    let rebuilds: Vec<_> = chosen
+        .iter()
+        .map(|v| v.built_at_start().unwrap_or_else(|| v.rebuild()))
+        .collect();
     // Every rebuild's end, together; a view that fails ends the wait.
     let finished = futures_util::future::try_join_all(rebuilds.iter().map(|r| r.finished(REBUILD_LIMIT)));
     tokio::pin!(finished);

@@ -341,7 +341,12 @@ fn candidates(ticket: usize, variant: u32) -> Vec<(u32, Cmd)> {
         (5, Cmd::Hold(HoldReason::ALL[pick(HoldReason::ALL.len(), 1)])),
         (30, Cmd::Resume),
         (4, Cmd::ChangePriority(Priority::ALL[pick(Priority::ALL.len(), 1)])),
-        (3, Cmd::Comment { internal: v.is_multiple_of(2) }),
+        (
+            3,
+            Cmd::Comment {
+                internal: v.is_multiple_of(2),
+            },
+        ),
         (2, Cmd::Withdraw),
         (2, Cmd::Merge((ticket + 1 + pick(TICKETS - 1, 1)) % TICKETS)),
         (40, Cmd::Close),
@@ -358,7 +363,12 @@ fn candidates(ticket: usize, variant: u32) -> Vec<(u32, Cmd)> {
         ),
         (30, Cmd::Investigate),
         (30, Cmd::Propose),
-        (30, Cmd::OwnerResponse { agreed: !v.is_multiple_of(3) }),
+        (
+            30,
+            Cmd::OwnerResponse {
+                agreed: !v.is_multiple_of(3),
+            },
+        ),
         (
             30,
             Cmd::Answer {
