@@ -6,7 +6,8 @@
 //! 2. Raw replay: `read_all` over the whole log, and `read_all` plus
 //!    decoding every event, the ceilings a rebuild is compared with. Each
 //!    pass runs in a child process that opens the log afresh, as the
-//!    rebuild's child does; the fastest of `BENCH_REPLAY_ROUNDS` passes
+//!    rebuild's child does, and `verify` the same way; the fastest of
+//!    `BENCH_REPLAY_ROUNDS` passes
 //!    (default 3) is the ceiling.
 //! 3. Rebuild: every view from position 0 into a fresh view database, in a
 //!    child process so that its peak memory (VmHWM) is the rebuild's own.
@@ -143,17 +144,21 @@ fn rebuild(log: &std::path::Path, views: &std::path::Path) -> BenchResult<()> {
 }
 
 /// Child process: one pass of `read_all` over the log in `log`, decoding
-/// every event if `mode` is `decode`.
+/// every event if `mode` is `decode`; `verify` runs the log's `verify`.
 fn replay(mode: &str, log: &std::path::Path) -> BenchResult<()> {
     let store = SledEventStore::open(log, buffered())?;
     let started = Instant::now();
     let mut events = 0u64;
-    for e in store.read_all(0) {
-        let e = e?;
-        if mode == "decode" {
-            let _ = wire::decode(&e)?;
+    if mode == "verify" {
+        events = store.verify()?.events;
+    } else {
+        for e in store.read_all(0) {
+            let e = e?;
+            if mode == "decode" {
+                let _ = wire::decode(&e)?;
+            }
+            events += 1;
         }
-        events += 1;
     }
     let rate = events as f64 / started.elapsed().as_secs_f64();
     println!("replay mode={mode} events={events} events_per_second={rate:.0}");
@@ -199,9 +204,9 @@ fn main() -> BenchResult<()> {
     // `BENCH_REPLAY_ROUNDS` passes (default 3), the strictest ceiling.
     let exe = std::env::current_exe()?;
     let rounds = env_number("BENCH_REPLAY_ROUNDS", 3).max(1);
-    let (mut raw_rates, mut decode_rates) = (Vec::new(), Vec::new());
+    let (mut raw_rates, mut decode_rates, mut verify_rates) = (Vec::new(), Vec::new(), Vec::new());
     let mut events = 0u64;
-    for mode in ["raw", "decode"] {
+    for mode in ["raw", "decode", "verify"] {
         for _ in 0..rounds {
             let out = std::process::Command::new(&exe)
                 .arg("--replay-child")
@@ -221,7 +226,8 @@ fn main() -> BenchResult<()> {
             let rate = field("events_per_second=").ok_or("replay child printed no rate")?;
             match mode {
                 "raw" => raw_rates.push(rate),
-                _ => decode_rates.push(rate),
+                "decode" => decode_rates.push(rate),
+                _ => verify_rates.push(rate),
             }
         }
     }
@@ -232,6 +238,12 @@ fn main() -> BenchResult<()> {
         "replay events={events} raw_events_per_second={raw:.0} decode_events_per_second={decoded:.0} (best of {rounds} fresh opens; raw {}, decode {})",
         list(&raw_rates),
         list(&decode_rates)
+    );
+    let verified = best(&verify_rates);
+    println!(
+        "verify events={events} events_per_second={verified:.0} verify_vs_raw_replay={:.1}% (best of {rounds} fresh opens: {})",
+        100.0 * verified / raw,
+        list(&verify_rates)
     );
 
     // 3. Rebuild, in a child process.

@@ -8,3 +8,4 @@ mod reads;
 mod recovery;
 mod repair;
 mod support;
+mod verify;

@@ -101,7 +101,7 @@ fn chunk_key(first: u64, count: u32) -> Vec<u8> {
 
 /// Opens a copy of `dir`, lets `damage` change the raw tree, and opens the
 /// store on the result.
-fn damaged_copy(
+pub(crate) fn damaged_copy(
     dir: &std::path::Path,
     damage: impl FnOnce(&sled::Tree) -> TestResult,
 ) -> Result<(tempfile::TempDir, SledEventStore), Box<dyn std::error::Error>> {
