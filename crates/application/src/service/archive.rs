@@ -23,14 +23,12 @@ use crate::error::AppError;
 impl Service {
     /// A project as its stream folds.
     pub fn project(&self, id: &ProjectId) -> Result<ProjectState, AppError> {
-        let (_, events) = self.history(&stream(id)?, project_event)?;
-        Ok(ProjectDecider::fold(&events))
+        self.folded::<ProjectDecider, _>(&self.project_folds, &stream(id)?, project_event)
     }
 
     /// A unit as its stream folds.
     pub fn unit(&self, id: &UnitId) -> Result<UnitState, AppError> {
-        let (_, events) = self.history(&stream(id)?, unit_event)?;
-        Ok(UnitDecider::fold(&events))
+        self.folded::<UnitDecider, _>(&self.unit_folds, &stream(id)?, unit_event)
     }
 
     /// An owner as their stream folds.

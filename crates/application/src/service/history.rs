@@ -15,8 +15,16 @@ use crate::error::AppError;
 
 impl Service {
     pub(super) fn stream_events(&self, stream: &StreamId) -> Result<Vec<eventlog::RecordedEvent>, AppError> {
+        self.stream_events_from(stream, 0)
+    }
+
+    /// The events of `stream` from version `from` on.
+    pub(super) fn stream_events_from(
+        &self,
+        stream: &StreamId,
+        mut from: u64,
+    ) -> Result<Vec<eventlog::RecordedEvent>, AppError> {
         let mut out = Vec::new();
-        let mut from = 0;
         loop {
             let batch = self.store.read_stream(stream, from, 512).map_err(AppError::internal)?;
             let Some(last) = batch.last() else { break };
@@ -26,14 +34,24 @@ impl Service {
         Ok(out)
     }
 
-    /// The events of one record's stream, decoded.
-    /// A record's events, personal fields opened where their keys are.
+    /// A record's events, decoded, personal fields opened where their
+    /// keys are.
     pub(super) fn history<E: Sealable>(
         &self,
         stream: &StreamId,
         unwrap: fn(DomainEvent) -> Option<Stamped<E>>,
     ) -> Result<(Vec<eventlog::RecordedEvent>, Vec<Stamped<E>>), AppError> {
-        let recorded = self.stream_events(stream)?;
+        self.history_from(stream, 0, unwrap)
+    }
+
+    /// As [`Service::history`], from stream version `from` on.
+    pub(super) fn history_from<E: Sealable>(
+        &self,
+        stream: &StreamId,
+        from: u64,
+        unwrap: fn(DomainEvent) -> Option<Stamped<E>>,
+    ) -> Result<(Vec<eventlog::RecordedEvent>, Vec<Stamped<E>>), AppError> {
+        let recorded = self.stream_events_from(stream, from)?;
         let mut history = Vec::with_capacity(recorded.len());
         for r in &recorded {
             let event = wire::decode(r).map_err(|e| {

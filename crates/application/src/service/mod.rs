@@ -32,6 +32,7 @@ mod archive;
 mod checks;
 mod erasure;
 mod execute;
+mod folds;
 mod history;
 mod idempotency;
 mod reference;
@@ -138,6 +139,9 @@ pub struct Service {
     /// Told how long each append took (the server's metrics).
     append_observers: std::sync::RwLock<Vec<AppendObserver>>,
     ticket_cache: RecordCache,
+    /// Projects and units folded once, brought up to date on each read.
+    project_folds: folds::Folds<domain::archive::ProjectState>,
+    unit_folds: folds::Folds<domain::archive::UnitState>,
     keyring: Arc<keyring::Keyring>,
     clock: crate::clock::Clock,
 }
@@ -219,6 +223,8 @@ impl Service {
             publication: tokio::sync::RwLock::new(()),
             append_observers: std::sync::RwLock::new(Vec::new()),
             ticket_cache: RecordCache::new(TICKET_CACHE_RECORDS),
+            project_folds: folds::Folds::new(),
+            unit_folds: folds::Folds::new(),
             keyring,
             clock: crate::clock::Clock::system(),
         })
