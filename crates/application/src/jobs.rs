@@ -332,6 +332,14 @@ pub fn readiness(service: &Service) -> (bool, String) {
     if !unknown.is_empty() {
         parts.push(format!("the dead letters of {} cannot be read", unknown.join(", ")));
     }
+    for aside in service.set_aside_snapshots() {
+        parts.push(format!(
+            "the view snapshot {} was damaged {}; it was set aside as {} and its view built again from the log",
+            aside.file.display(),
+            aside.damage,
+            aside.moved_to.display()
+        ));
+    }
     let mut body = if ready { "ready" } else { "catching up" }.to_string();
     if !parts.is_empty() {
         let _ = write!(body, " (degraded: {})", parts.join("; "));
@@ -356,6 +364,47 @@ mod tests {
         assert_eq!(bar(5, 10), format!("[{}{}]  50%", "#".repeat(15), ".".repeat(15)));
         assert_eq!(bar(12, 10), format!("[{}] 100%", "#".repeat(30)));
         assert_eq!(bar(0, 0), format!("[{}] 100%", "#".repeat(30)));
+    }
+
+    /// A view snapshot damaged between two runs: the service opens, the
+    /// view is built again, and readiness names the file and the byte.
+    #[tokio::test]
+    async fn a_damaged_view_snapshot_is_named_in_readiness() {
+        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        {
+            let service = Service::open(dir.path()).unwrap_or_else(|e| panic!("{e}"));
+            wait_ready(&service, |_| {}).await.unwrap_or_else(|e| panic!("{e}"));
+            let (_, body) = readiness(&service);
+            assert!(!body.contains("degraded"), "{body}");
+            service.shutdown().await.unwrap_or_else(|e| panic!("{e}"));
+        }
+        let folder = dir.path().join(crate::service::VIEW_FOLDER);
+        let file = std::fs::read_dir(&folder)
+            .unwrap_or_else(|e| panic!("{e}"))
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .find(|p| {
+                let name = p.file_name().and_then(|n| n.to_str()).unwrap_or_default();
+                name.starts_with("tickets.") && name.ends_with(".view")
+            })
+            .unwrap_or_else(|| panic!("no snapshot of the tickets view in {}", folder.display()));
+        let mut bytes = std::fs::read(&file).unwrap_or_else(|e| panic!("{e}"));
+        let middle = bytes.len() / 2;
+        bytes[middle] ^= 0x20;
+        std::fs::write(&file, &bytes).unwrap_or_else(|e| panic!("{e}"));
+
+        let service = Service::open(dir.path()).unwrap_or_else(|e| panic!("{e}"));
+        wait_ready(&service, |_| {}).await.unwrap_or_else(|e| panic!("{e}"));
+        let (ready, body) = readiness(&service);
+        assert!(ready, "{body}");
+        assert!(body.contains("degraded"), "{body}");
+        assert!(body.contains(&file.display().to_string()), "{body}");
+        assert!(body.contains("at byte"), "{body}");
+        let rebuilt = std::fs::read_dir(&folder)
+            .unwrap_or_else(|e| panic!("{e}"))
+            .filter_map(|e| e.ok()?.file_name().into_string().ok())
+            .any(|n| n.starts_with("tickets.") && n.ends_with(".view"));
+        assert!(rebuilt, "the view was built again and its snapshot written");
+        service.shutdown().await.unwrap_or_else(|e| panic!("{e}"));
     }
 
     #[test]

@@ -142,6 +142,8 @@ pub struct Service {
     /// Projects and units folded once, brought up to date on each read.
     project_folds: folds::Folds<domain::archive::ProjectState>,
     unit_folds: folds::Folds<domain::archive::UnitState>,
+    /// View snapshots found damaged at open, set aside and rebuilt.
+    set_aside: Vec<projections::store::SetAside>,
     keyring: Arc<keyring::Keyring>,
     clock: crate::clock::Clock,
 }
@@ -207,6 +209,7 @@ impl Service {
                 data.join(VIEW_FOLDER).display()
             );
         }
+        let set_aside = views_db.set_aside().to_vec();
         let calendars = Arc::new(CalendarRegistry::default());
         // Every published version, before any view evaluates a clock
         // recorded against one of them.
@@ -225,6 +228,7 @@ impl Service {
             ticket_cache: RecordCache::new(TICKET_CACHE_RECORDS),
             project_folds: folds::Folds::new(),
             unit_folds: folds::Folds::new(),
+            set_aside,
             keyring,
             clock: crate::clock::Clock::system(),
         })
@@ -273,6 +277,12 @@ impl Service {
     /// The log's last position (`None`: empty).
     pub fn head(&self) -> Option<Position> {
         self.store.head()
+    }
+
+    /// The view snapshots found damaged when the service opened: each set
+    /// aside (renamed `.damaged`) and its view built again from the log.
+    pub fn set_aside_snapshots(&self) -> &[projections::store::SetAside] {
+        &self.set_aside
     }
 
     /// Every running view.
