@@ -29,7 +29,7 @@
 //! their keys and values plus some 50 bytes an entry (see
 //! `docs/benchmarks.md` for the figures at the bench's log sizes).
 
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::BTreeMap;
 use std::fs::File;
 use std::ops::Bound;
 use std::path::{Path, PathBuf};
@@ -40,79 +40,18 @@ use std::time::Duration;
 use eventlog::StoreError;
 use imbl::OrdSet;
 
+mod entry;
+mod range;
 pub mod snapshot;
 
-/// A key and its value in one allocation, shared between a tree and its
-/// snapshots; ordered, compared and looked up by its key alone.
-#[derive(Clone)]
-struct Stored {
-    bytes: Arc<[u8]>,
-    key_len: u32,
-}
+use entry::Stored;
+use range::{prefix_end, RangeIter};
 
-impl Stored {
-    fn new(key: &[u8], value: &[u8]) -> Result<Self, StoreError> {
-        let key_len = u32::try_from(key.len())
-            .map_err(|_| StoreError::InvalidAppend(format!("a view key of {} bytes is too long", key.len())))?;
-        let mut bytes = Vec::with_capacity(key.len() + value.len());
-        bytes.extend_from_slice(key);
-        bytes.extend_from_slice(value);
-        Ok(Self {
-            bytes: Arc::from(bytes),
-            key_len,
-        })
-    }
-
-    /// A key to look up or bound a range with (no value).
-    fn key_only(key: &[u8]) -> Self {
-        Self {
-            bytes: Arc::from(key),
-            key_len: u32::try_from(key.len()).unwrap_or(u32::MAX),
-        }
-    }
-
-    fn key(&self) -> &[u8] {
-        &self.bytes[..self.key_len as usize]
-    }
-
-    fn value(&self) -> &[u8] {
-        &self.bytes[self.key_len as usize..]
-    }
-}
-
-impl std::borrow::Borrow<[u8]> for Stored {
-    fn borrow(&self) -> &[u8] {
-        self.key()
-    }
-}
-
-impl PartialEq for Stored {
-    fn eq(&self, other: &Self) -> bool {
-        self.key() == other.key()
-    }
-}
-
-impl Eq for Stored {}
-
-impl PartialOrd for Stored {
-    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
-        Some(self.cmp(other))
-    }
-}
-
-impl Ord for Stored {
-    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
-        self.key().cmp(other.key())
-    }
-}
-
-type Map = OrdSet<Stored>;
+pub(crate) type Map = OrdSet<Stored>;
 
 /// How often the database's thread writes the snapshots of trees that
 /// changed (the most a crash makes a view replay from the log).
 pub const SNAPSHOT_EVERY: Duration = Duration::from_secs(30);
-/// Entries read from a tree per step of an iterator.
-const CHUNK: usize = 128;
 const EXTENSION: &str = "view";
 
 /// A key and its value, as read.
@@ -615,81 +554,5 @@ impl ViewTree {
         *map = Map::new();
         self.inner.changes.fetch_add(1, Ordering::SeqCst);
         Ok(())
-    }
-}
-
-/// The first key after every key that starts with `prefix` (`None`: no
-/// such key, the prefix is all 0xFF).
-fn prefix_end(prefix: &[u8]) -> Option<Vec<u8>> {
-    let mut end = prefix.to_vec();
-    while let Some(last) = end.pop() {
-        if last < 0xFF {
-            end.push(last + 1);
-            return Some(end);
-        }
-    }
-    None
-}
-
-/// Iterates a snapshot of a tree (taken when the iterator was made, so a
-/// page is read from one state of the view) a chunk at a time.
-struct RangeIter {
-    map: Map,
-    lo: Bound<Stored>,
-    hi: Bound<Stored>,
-    reverse: bool,
-    buf: VecDeque<Stored>,
-    done: bool,
-}
-
-impl RangeIter {
-    fn new(map: Map, lo: Bound<Stored>, hi: Bound<Stored>, reverse: bool) -> Self {
-        Self {
-            map,
-            lo,
-            hi,
-            reverse,
-            buf: VecDeque::new(),
-            done: false,
-        }
-    }
-
-    fn refill(&mut self) {
-        let lo = self.lo.as_ref().map(Stored::key);
-        let hi = self.hi.as_ref().map(Stored::key);
-        if let (Bound::Included(l) | Bound::Excluded(l), Bound::Included(h) | Bound::Excluded(h)) = (lo, hi) {
-            if l > h || (l == h && !matches!((lo, hi), (Bound::Included(_), Bound::Included(_)))) {
-                self.done = true;
-                return;
-            }
-        }
-        let range = self.map.range::<_, [u8]>((lo, hi));
-        let chunk: Vec<Stored> = if self.reverse {
-            range.rev().take(CHUNK).cloned().collect()
-        } else {
-            range.take(CHUNK).cloned().collect()
-        };
-        if chunk.len() < CHUNK {
-            self.done = true;
-        }
-        if let Some(last) = chunk.last() {
-            if self.reverse {
-                self.hi = Bound::Excluded(last.clone());
-            } else {
-                self.lo = Bound::Excluded(last.clone());
-            }
-        }
-        self.buf.extend(chunk);
-    }
-}
-
-impl Iterator for RangeIter {
-    type Item = Result<Entry, StoreError>;
-
-    fn next(&mut self) -> Option<Self::Item> {
-        if self.buf.is_empty() && !self.done {
-            self.refill();
-        }
-        self.buf.pop_front().map(|e| Ok((e.key().to_vec(), e.value().to_vec())))
     }
 }
