@@ -1,6 +1,17 @@
-//! Opening a sled database, for the log ([`crate::sled_store`]) and the
-//! views ([`crate::views`]) alike, and the one policy for a folder whose
-//! lock is held.
+//! Opening a sled database (the log's, [`crate::sled_store`], and its
+//! repair's), and the one policy for a folder whose lock is held (also
+//! used by the view store's folder lock).
+//!
+//! **Interrupted sled snapshots.** sled 0.34 writes its page-table
+//! snapshot to `snap.<lsn>.generating`, syncs it and renames it to
+//! `snap.<lsn>`; but when it opens, it takes every `snap.*` file as a
+//! candidate, `.generating` ones included, and reads the newest. A process
+//! killed while writing one leaves a file cut short, the newest of the
+//! candidates, which fails sled's checksum: sled then refuses to open with
+//! `Corruption { at: None }` (sled issues #1527 and #1533; seen once in our
+//! SIGKILL test). Such a file was never published by its rename, so it is
+//! no part of the database: [`open_sled`] deletes `snap.*.generating` files
+//! before sled opens, and says so in the log output.
 //!
 //! sled releases its file lock only when its epoch-based garbage collector
 //! frees the last internal handle, which can be a moment after the previous
@@ -52,6 +63,7 @@ pub(crate) fn open_sled(
     flush_every_ms: Option<u64>,
     segment_size: Option<usize>,
 ) -> Result<sled::Db, StoreError> {
+    remove_unpublished_snapshots(path)?;
     retry_while_locked(
         path,
         || {
@@ -67,4 +79,28 @@ pub(crate) fn open_sled(
         },
         |e| matches!(e, sled::Error::Io(io) if io.to_string().contains("could not acquire lock")),
     )
+}
+
+/// Deletes sled's snapshot files that a crash left before their rename
+/// (`snap.<lsn>.generating`): see the module's text.
+fn remove_unpublished_snapshots(path: &Path) -> Result<(), StoreError> {
+    let entries = match std::fs::read_dir(path) {
+        Ok(entries) => entries,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+        Err(e) => return Err(e.into()),
+    };
+    for entry in entries {
+        let entry = entry?;
+        let name = entry.file_name();
+        let name = name.to_string_lossy();
+        if name.starts_with("snap.") && name.ends_with(".generating") {
+            tracing::warn!(
+                file = %entry.path().display(),
+                "removing sled's snapshot file {}: a crash interrupted its writing before it was published",
+                entry.path().display()
+            );
+            std::fs::remove_file(entry.path())?;
+        }
+    }
+    Ok(())
 }

@@ -498,3 +498,32 @@ async fn a_missing_write_ahead_folder_is_reported() -> TestResult {
     );
     Ok(())
 }
+
+/// A sled page-table snapshot cut short by a kill (`snap.<lsn>.generating`,
+/// never renamed into place) does not stop the store from opening: sled
+/// 0.34 would take it as its newest snapshot and refuse to open with
+/// `Corruption`; the store removes it first and every event is there.
+#[tokio::test]
+async fn a_sled_snapshot_interrupted_by_a_kill_does_not_stop_the_store_opening() -> TestResult {
+    let dir = tempfile::tempdir()?;
+    {
+        let store = open(dir.path())?;
+        store
+            .append(
+                &stream("a"),
+                ExpectedVersion::NoStream,
+                vec![event("A", "0"), event("A", "1")],
+            )
+            .await?;
+        store
+            .append(&stream("b"), ExpectedVersion::NoStream, vec![event("B", "0")])
+            .await?;
+    }
+    let cut_short = dir.path().join("snap.FFFFFFFFFFFFFFFF.generating");
+    std::fs::write(&cut_short, b"the first bytes of a snapshot, then the kill")?;
+    let store = open(dir.path())?;
+    assert!(!cut_short.exists(), "the unpublished snapshot file was removed");
+    let report = store.verify()?;
+    assert_eq!((report.events, report.streams), (3, 2));
+    Ok(())
+}
