@@ -16,8 +16,7 @@
 //! index, id index), no lookup per record: the walk over the records keeps
 //! each one's stream, version and id (about 32 bytes a record, plus each
 //! stream's name once), and the indexes are checked against that table
-//! and marked off in bitmaps. Memory grows with the log (48 MB for 1.5
-//! million events); time is linear in it.
+//! and marked off in bitmaps. Memory and time grow linearly with the log.
 
 use std::collections::HashMap;
 
