@@ -139,6 +139,12 @@ enum Closed {
     Read,
     /// A `receiveTicket` of a new ticket.
     Receive,
+    /// The same `receiveTicket` with its input as a variable (one query
+    /// text for every request, as a client with a prepared query sends).
+    ReceiveVariables,
+    /// `{ __typename }`: authentication and GraphQL with nothing to do,
+    /// the ceiling of any GraphQL request on this server.
+    Typename,
 }
 
 const KINDS: [&str; 4] = ["single ticket", "list page", "report", "mutation"];
@@ -324,6 +330,28 @@ async fn run() -> Result<(), String> {
                                 let v = client.graphql(&q).await?;
                                 position_of(&v).ok_or_else(|| format!("no position in {v}"))?;
                             }
+                            Closed::ReceiveVariables => {
+                                let id = format!("T-LOADV-{i}-{done}");
+                                let (project, building, unit) = &units[(i * 7919 + done as usize * 104_729) % units.len()];
+                                let v = client
+                                    .graphql_with(
+                                        "mutation($input: ReceiveTicketInput!) { receiveTicket(input: $input) { position } }",
+                                        serde_json::json!({ "input": {
+                                            "ticketId": id, "kind": "REPAIR", "channel": "HOTLINE", "priority": "NORMAL",
+                                            "category": "ENGINEERING", "trade": "LEAK", "description": "load test",
+                                            "reporter": { "familyName": "王", "phone": "13812345678" },
+                                            "location": { "projectId": project, "buildingId": building, "unitId": unit }
+                                        } }),
+                                    )
+                                    .await?;
+                                position_of(&v).ok_or_else(|| format!("no position in {v}"))?;
+                            }
+                            Closed::Typename => {
+                                let v = client.graphql("{ __typename }").await?;
+                                if v["data"]["__typename"] != "Query" {
+                                    return Err(format!("unexpected answer {v}"));
+                                }
+                            }
                             Closed::Trivial | Closed::Healthz => {
                                 let path = if matches!(loop_kind, Closed::Trivial) {
                                     "/"
@@ -474,12 +502,26 @@ async fn run() -> Result<(), String> {
     // before it), `/healthz` and `receiveTicket` in closed loops.
     let health = closed(addr, Closed::Healthz).await?;
     println!("healthz on the server, closed loop: {health:.0} requests/s");
+    let typename = closed(addr, Closed::Typename).await?;
+    println!(
+        "{{ __typename }} on the server, closed loop: {typename:.0} requests/s = {:.1}% of healthz",
+        100.0 * typename / health
+    );
     let receive_before = service.head();
     let receives = closed(addr, Closed::Receive).await?;
     println!(
         "receiveTicket, closed loop: {receives:.0} mutations/s = {:.1}% of healthz (head {:?} -> {:?})",
         100.0 * receives / health,
         receive_before,
+        service.head()
+    );
+    let variables_before = service.head();
+    let receives_variables = closed(addr, Closed::ReceiveVariables).await?;
+    println!(
+        "receiveTicket with variables, closed loop: {receives_variables:.0} mutations/s = {:.1}% of healthz, {:.1}% of {{ __typename }} (head {:?} -> {:?})",
+        100.0 * receives_variables / health,
+        100.0 * receives_variables / typename,
+        variables_before,
         service.head()
     );
 
