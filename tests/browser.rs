@@ -162,10 +162,10 @@ async fn graphiql_works_offline_once_a_token_is_set() {
     let browser = open().await;
     browser
         .client
-        .goto(&format!("http://{addr}/"))
+        .goto(&format!("http://{addr}/graphiql"))
         .await
         .unwrap_or_else(|e| panic!("{e}"));
-    // `/` sends the browser to GraphiQL, which renders from local files.
+    // GraphiQL renders from local files.
     browser
         .until("GraphiQL to render", "document.querySelector('.graphiql-container')")
         .await;

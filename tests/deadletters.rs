@@ -111,7 +111,7 @@ async fn an_unreadable_event_is_set_aside_reported_and_never_stops_the_views() {
     // The gauge, per view.
     let (status, metrics) = get(run.addr, "/metrics").await;
     assert_eq!(status, 200);
-    for view in ["tickets", "sla", "satisfaction", "contractors", "defects"] {
+    for view in ["tickets", "sla", "satisfaction", "contractors", "defects", "archive"] {
         let series = format!("aftersales_view_dead_letters{{view=\"{view}\"}} 1");
         assert!(metrics.lines().any(|l| l == series), "{series} missing in\n{metrics}");
     }

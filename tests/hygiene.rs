@@ -98,7 +98,18 @@ async fn production_switches_introspection_graphiql_and_cors() {
     // Ordinary queries still work.
     let (_, _, body) = post(addr, "a", QUERY).await;
     assert!(body.contains("2026-10-08"), "{body}");
-    for path in ["/", "/graphiql", "/graphiql/assets/graphiql.min.js"] {
+    // The staff console stays (it needs no introspection), under its policy.
+    let (status, head, _) = raw(
+        addr,
+        &format!("GET / HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"),
+    )
+    .await;
+    assert_eq!(status, 200, "/");
+    assert!(
+        head.contains("content-security-policy: default-src 'none'; script-src 'self'"),
+        "{head}"
+    );
+    for path in ["/graphiql", "/graphiql/assets/graphiql.min.js"] {
         let (status, _, _) = raw(
             addr,
             &format!("GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"),

@@ -80,7 +80,7 @@ async fn metrics_are_scraped_in_the_prometheus_format() {
     assert!(count("aftersales_log_groups") >= 1.0);
     assert_eq!(count("aftersales_log_events_written"), seeded + 1.0);
     assert_eq!(count("aftersales_log_head_position"), seeded);
-    for view in ["tickets", "sla", "satisfaction", "contractors", "defects"] {
+    for view in ["tickets", "sla", "satisfaction", "contractors", "defects", "archive"] {
         let lag = count(&format!(r#"aftersales_view_lag_events{{view="{view}"}}"#));
         assert_eq!(lag, 0.0, "{view} lags {lag}");
     }

@@ -4,6 +4,7 @@
 mod auth;
 mod browser;
 mod consistency;
+mod console;
 mod dates;
 mod deadletters;
 mod erasure;

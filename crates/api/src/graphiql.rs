@@ -4,8 +4,8 @@
 //! a network without internet.
 
 use axum::extract::Path;
-use axum::http::{header, HeaderValue, StatusCode};
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::http::{header, HeaderValue};
+use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
 
@@ -16,15 +16,7 @@ const PAGE_POLICY: &str = "default-src 'self'; script-src 'self'; style-src 'sel
      img-src 'self' data:; font-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; \
      base-uri 'none'; form-action 'none'";
 
-/// One file GraphiQL's page loads.
-pub struct Asset {
-    /// The name under `/graphiql/assets/`.
-    pub name: &'static str,
-    /// Its `Content-Type`.
-    pub content_type: &'static str,
-    /// Its bytes.
-    pub bytes: &'static [u8],
-}
+pub use crate::assets::Asset;
 
 macro_rules! asset {
     ($name:literal, $type:literal) => {
@@ -51,11 +43,10 @@ pub const ASSETS: &[Asset] = &[
 /// The page itself.
 pub const PAGE: &str = include_str!("../assets/graphiql/index.html");
 
-/// `/graphiql` (the page), `/graphiql/assets/{name}` (its files), and `/`
-/// sending browsers to `/graphiql`.
+/// `/graphiql` (the page) and `/graphiql/assets/{name}` (its files); the
+/// console is at `/`.
 pub fn routes<S: Clone + Send + Sync + 'static>() -> Router<S> {
     Router::new()
-        .route("/", get(|| async { Redirect::to("/graphiql") }))
         .route("/graphiql", get(page))
         .route("/graphiql/assets/{name}", get(asset))
 }
@@ -69,46 +60,19 @@ async fn page() -> Response {
 }
 
 async fn asset(Path(name): Path<String>) -> Response {
-    let Some(asset) = ASSETS.iter().find(|a| a.name == name) else {
-        return (StatusCode::NOT_FOUND, "no such GraphiQL file\n").into_response();
-    };
-    let mut response = asset.bytes.into_response();
-    let headers = response.headers_mut();
-    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(asset.content_type));
     // The files change only with the binary; an hour's cache spares the
     // megabyte on every reload without outliving an upgrade for long.
-    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("public, max-age=3600"));
-    response
+    crate::assets::serve(ASSETS, &name, "public, max-age=3600", "GraphiQL")
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use sha2::{Digest, Sha256};
 
     /// The vendored files are the published ones `VERSIONS.md` names.
     #[test]
     fn graphiql_assets_match_versions() {
-        let versions = std::str::from_utf8(
-            ASSETS
-                .iter()
-                .find(|a| a.name == "VERSIONS.md")
-                .map_or(&[][..], |a| a.bytes),
-        )
-        .unwrap_or_default();
-        let mut checked = 0;
-        for line in versions.lines().filter(|l| l.starts_with("| `")) {
-            let cells: Vec<&str> = line.split('|').map(str::trim).collect();
-            let name = cells[1].trim_matches('`');
-            let hash = cells[5];
-            let asset = ASSETS
-                .iter()
-                .find(|a| a.name == name)
-                .unwrap_or_else(|| panic!("VERSIONS.md names {name}, which is not served"));
-            let actual: String = Sha256::digest(asset.bytes).iter().map(|b| format!("{b:02x}")).collect();
-            assert_eq!(actual, hash, "{name} differs from the release file VERSIONS.md names");
-            checked += 1;
-        }
+        let checked = crate::assets::check_versions(ASSETS);
         assert_eq!(checked, 4, "VERSIONS.md should list the four vendored files");
     }
 

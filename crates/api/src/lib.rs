@@ -13,6 +13,8 @@
 //! - [`graphiql`]: GraphiQL's page and files, served offline.
 //! - [`publish`]: the text the reference-data commands print.
 
+pub mod assets;
+pub mod console;
 pub mod cost;
 pub mod document_cache;
 pub mod error;

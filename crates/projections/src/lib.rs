@@ -9,12 +9,15 @@
 //!   pagination.
 //! - [`sla`], [`satisfaction`], [`contractors`], [`defects`]: the
 //!   analytics views, counters kept by [`counters`].
+//! - [`archive`]: intake's indexes (projects, a building's rooms, a
+//!   unit's owners).
 //! - [`records`]: the layout tag of the records views keep of their own.
 //! - [`reports`]: the monthly customer-service and weekly repair reports,
 //!   as data and CSV.
 //! - [`timeline`]: a ticket's audit history and its state as of any
 //!   position or instant.
 
+pub mod archive;
 pub mod contractors;
 pub mod counters;
 pub mod defects;
@@ -43,5 +46,6 @@ pub fn all_views_with(calendars: Arc<domain::calendar::CalendarRegistry>) -> Vec
         Arc::new(satisfaction::SatisfactionView::new(calendars.clone())),
         Arc::new(contractors::ContractorsView::new(calendars.clone())),
         Arc::new(defects::DefectsView::new(calendars)),
+        Arc::new(archive::ArchiveView),
     ]
 }

@@ -1,4 +1,4 @@
-//! The HTTP side: `/graphql` (POST, and GET for queries), GraphiQL at `/graphiql`,
+//! The HTTP side: the staff console at `/`, `/graphql` (POST, and GET for queries), GraphiQL at `/graphiql`,
 //! `/healthz`, `/readyz` and `/metrics`.
 //!
 //! A GraphQL request is read and checked on the async workers (media
@@ -66,7 +66,7 @@ pub struct ServerOptions {
     pub identity: Identity,
     /// Whether the schema can be introspected (GraphiQL needs it).
     pub introspection: bool,
-    /// Whether GraphiQL is served at `/`.
+    /// Whether GraphiQL is served at `/graphiql` (the console is always at `/`).
     pub graphiql: bool,
     /// Origins browsers may call the API from (none: same origin only).
     pub cors_origins: Vec<String>,
@@ -141,7 +141,7 @@ pub fn router_with(service: Arc<Service>, options: ServerOptions) -> Router {
         scrape: Arc::new(tokio::sync::Semaphore::new(1)),
         metrics: process_metrics,
     };
-    let mut router = Router::new();
+    let mut router = Router::new().merge(crate::console::routes());
     if options.graphiql {
         router = router.merge(crate::graphiql::routes());
     }

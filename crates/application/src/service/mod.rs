@@ -35,6 +35,7 @@ mod execute;
 mod folds;
 mod history;
 mod idempotency;
+mod intake;
 mod reference;
 mod reports;
 mod settle;

@@ -38,6 +38,32 @@ impl Service {
         projections::sla::ticket_clocks(&view.tree(), &self.calendars, id, at).map_err(AppError::internal)
     }
 
+    /// The mutations `acting` may run on ticket `id` now, by name
+    /// (`domain::ticket::offered`: each command tried on the ticket's
+    /// state, offered unless refused for who acts or for the state).
+    /// Empty for a ticket that does not exist or lies outside the caller's
+    /// projects. Reads the ticket's stream; appends nothing.
+    pub fn offered_actions(&self, id: &TicketId, acting: &Acting) -> Result<Vec<&'static str>, AppError> {
+        let (_, history) = self.history(&stream(id)?, ticket_event)?;
+        let state = TicketDecider::fold(&history);
+        let Some(ticket) = state.ticket() else {
+            return Ok(Vec::new());
+        };
+        if acting.require_project(ticket.location.project()).is_err() {
+            return Ok(Vec::new());
+        }
+        let delivered_on = self.delivered_on(&ticket.location)?;
+        let in_force =
+            self.reference_data_for(ticket.location.project(), self.calendar.local_date(ticket.received_at))?;
+        let reference = TicketReference {
+            policy: &in_force.policy,
+            calendar: &in_force.calendar,
+            warranty: &in_force.warranty,
+            delivered_on,
+        };
+        Ok(domain::ticket::offered(&state, &self.context(acting, reference)))
+    }
+
     /// Decides `command` on ticket `id` and appends what it produces;
     /// returns the ticket once the tickets view shows the change.
     pub async fn ticket_command(

@@ -39,7 +39,8 @@ mod types;
 
 pub use command::{Receive, TicketCommand};
 pub use decide::{
-    authorize, decide, end_of_local_day, roles_allowed, TicketDecider, TicketReference, MAX_ATTACHMENTS, MAX_TEXT,
+    authorize, decide, end_of_local_day, offered, roles_allowed, TicketDecider, TicketReference, MAX_ATTACHMENTS,
+    MAX_TEXT,
 };
 pub use event::{SettledClock, Stamped, TicketEvent};
 pub use state::{evolve, Diagnosis, Status, Ticket, TicketState};

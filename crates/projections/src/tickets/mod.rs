@@ -12,7 +12,7 @@
 use crate::store::ViewTree;
 use chrono::{DateTime, Utc};
 use domain::decider::Stamped;
-use domain::ids::{BuildingId, ContractorId, ProjectId, TicketId, UserId};
+use domain::ids::{BuildingId, ContractorId, ProjectId, TicketId, UnitId, UserId};
 use domain::ticket::{evolve, Assignee, Category, Priority, Status, Ticket, TicketEvent, TicketKind, TicketState};
 use eventlog::codec;
 use eventlog::Position;

@@ -37,6 +37,9 @@ pub struct TicketFilter {
     pub project: Option<ProjectId>,
     /// Building.
     pub building: Option<BuildingId>,
+    /// Unit (scanned through the narrowest other index the filter names:
+    /// give the building with it).
+    pub unit: Option<UnitId>,
     /// Status.
     pub status: Option<Status>,
     /// Kind.
@@ -59,6 +62,7 @@ impl TicketFilter {
     fn matches(&self, t: &Ticket) -> bool {
         self.project.as_ref().is_none_or(|p| t.location.project() == p)
             && self.building.as_ref().is_none_or(|b| t.location.building() == Some(b))
+            && self.unit.as_ref().is_none_or(|u| t.location.unit() == Some(u))
             && self.status.is_none_or(|s| t.status == s)
             && self.kind.is_none_or(|k| t.kind == k)
             && self.priority.is_none_or(|p| t.priority == p)

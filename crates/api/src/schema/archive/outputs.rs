@@ -88,7 +88,7 @@ impl From<a::Project> for ProjectOut {
 
 /// A unit (房号).
 #[derive(SimpleObject)]
-#[graphql(name = "Unit")]
+#[graphql(name = "Unit", complex)]
 pub struct UnitOut {
     /// Code.
     pub id: String,
@@ -100,6 +100,58 @@ pub struct UnitOut {
     pub number: String,
     /// Delivery date, once delivered.
     pub delivered_on: Option<NaiveDate>,
+}
+
+#[async_graphql::ComplexObject]
+impl UnitOut {
+    /// The owners linked to the unit (personal fields masked as in
+    /// `owner`); refused to roles that may not read owners. Cost: 20 +
+    /// the selection.
+    #[graphql(complexity = "crate::cost::record(child_complexity)")]
+    async fn owners(&self, ctx: &async_graphql::Context<'_>) -> Result<Vec<OwnerOut>> {
+        let caller = crate::schema::principal(ctx)?;
+        application::access::require(caller, application::access::Read::Owners)?;
+        let service = crate::schema::service(ctx)?;
+        let unit = domain::ids::UnitId::new(&self.id).map_err(AppError::from)?;
+        let mut out = Vec::new();
+        for link in service.unit_owners(&unit)? {
+            if let Some(o) = service.owner(&link.owner)?.0 {
+                out.push(OwnerOut::new(
+                    service.keyring(),
+                    o,
+                    application::access::sees_personal(caller),
+                )?);
+            }
+        }
+        Ok(out)
+    }
+
+    /// The warranty finding of every component (保修期) for a report on
+    /// `on` (default: today in the project's calendar), counted from the
+    /// delivery date under the rules in force that day; empty until the
+    /// unit is delivered.
+    async fn warranty(
+        &self,
+        ctx: &async_graphql::Context<'_>,
+        #[graphql(desc = "The report date; default today.")] on: Option<NaiveDate>,
+    ) -> Result<Vec<crate::schema::types::WarrantyOut>> {
+        let service = crate::schema::service(ctx)?;
+        let unit = domain::ids::UnitId::new(&self.id).map_err(AppError::from)?;
+        let on = on.unwrap_or_else(|| service.calendar().local_date(service.now()));
+        Ok(service
+            .warranty_findings(&unit, on)?
+            .unwrap_or_default()
+            .into_iter()
+            .map(|w| crate::schema::types::WarrantyOut {
+                item: w.item.into(),
+                period: w.period.to_string(),
+                delivered_on: w.delivered_on,
+                last_day: w.last_day,
+                in_warranty: w.in_warranty,
+                rules_version: w.rules_version,
+            })
+            .collect())
+    }
 }
 
 impl From<a::Unit> for UnitOut {

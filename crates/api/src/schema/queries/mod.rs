@@ -8,7 +8,9 @@
 //! - `reports.rs`: SLA, satisfaction, scorecards, defects, monthly and
 //!   weekly reports;
 //! - `archive.rs`: archive, directory and incident lookups;
-//! - `calendar.rs`: working days.
+//! - `calendar.rs`: working days;
+//! - `viewer.rs`: the caller (`me`);
+//! - `intake.rs`: projects, a building's rooms, severity.
 
 use domain::ids::ProjectId;
 use projections::tickets::TicketFilter;
@@ -19,8 +21,10 @@ use application::access::{self, Read};
 mod archive;
 mod calendar;
 mod history;
+mod intake;
 mod reports;
 mod tickets;
+mod viewer;
 
 pub use history::{AsOfInput, HistoryEntry, TicketHistory};
 pub use reports::{
@@ -120,4 +124,6 @@ pub struct QueryRoot(
     reports::ReportQueries,
     archive::ArchiveQueries,
     calendar::CalendarQueries,
+    viewer::ViewerQueries,
+    intake::IntakeQueries,
 );

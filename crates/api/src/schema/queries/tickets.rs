@@ -18,6 +18,9 @@ pub struct TicketFilterInput {
     pub project_id: Option<String>,
     /// Building.
     pub building_id: Option<String>,
+    /// Unit (give its building too: the unit is matched among the
+    /// building's tickets).
+    pub unit_id: Option<String>,
     /// Status.
     pub status: Option<Status>,
     /// Kind.
@@ -48,6 +51,7 @@ impl TicketFilterInput {
         Ok(TicketFilter {
             project: self.project_id.as_deref().map(ProjectId::new).transpose()?,
             building: self.building_id.as_deref().map(BuildingId::new).transpose()?,
+            unit: self.unit_id.as_deref().map(domain::ids::UnitId::new).transpose()?,
             status: self.status.map(Into::into),
             kind: self.kind.map(Into::into),
             priority: self.priority.map(Into::into),

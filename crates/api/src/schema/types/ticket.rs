@@ -356,6 +356,29 @@ impl TicketOut {
     async fn position(&self) -> u64 {
         self.0.position
     }
+    /// The mutations the caller may run on this ticket now, by name
+    /// (`acknowledgeTicket`, `dispatchTicket`, ...): each is offered unless
+    /// the rules refuse it for the caller's role or for the ticket's state;
+    /// what a form sends can still be refused for its inputs. Empty in a
+    /// replayed state (`ticketHistory`). Cost: 40 + the selection.
+    #[graphql(complexity = "crate::cost::clocks(child_complexity)")]
+    async fn available_actions(&self, ctx: &Context<'_>) -> Result<Vec<String>> {
+        if self.1.is_some() {
+            return Ok(Vec::new());
+        }
+        let principal = super::super::principal(ctx)?;
+        let acting = application::service::Acting {
+            projects: principal.projects.clone(),
+            actor: principal.actor(),
+            channel: domain::ticket::Channel::BackOffice,
+            occurred_at: None,
+            expected_version: None,
+            idempotency_key: None,
+            shared_key: false,
+        };
+        let offered = service(ctx)?.offered_actions(&self.0.ticket.id, &acting)?;
+        Ok(offered.into_iter().map(String::from).collect())
+    }
     /// The service-level clocks that apply, evaluated now (first response,
     /// on site, resolution). Cost: 40 + the selection.
     #[graphql(complexity = "crate::cost::clocks(child_complexity)")]

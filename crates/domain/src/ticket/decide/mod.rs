@@ -28,10 +28,12 @@ mod complaint;
 mod diagnosis;
 mod handling;
 mod intake;
+mod offer;
 mod repair;
 
 use access::check_actor;
 pub use access::{authorize, roles_allowed};
+pub use offer::offered;
 
 /// Reference data a ticket decision needs.
 #[derive(Debug, Clone, Copy)]

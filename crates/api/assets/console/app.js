@@ -1,0 +1,294 @@
+// The staff console: a client of the public GraphQL API, nothing else.
+import { html, render, useState, useEffect, useCallback } from './htm-preact-standalone.js';
+import { gql, subscribe, session } from './api.js';
+import { t, when, language, setLanguage } from './i18n.js';
+import { FORMS, variablesOf } from './forms.js';
+import { ErrorBox } from './ui.js';
+import { Intake } from './intake.js';
+
+const CLOCK_FIELDS = 'clock status dueAt elapsedMinutes pausedMinutes paused targetMinutes breachedAt stoppedAt';
+const ROW_FIELDS = `id kind status priority category projectId buildingId unitId description receivedAt version
+  assignee { engineerId contractorId } clocks { ${CLOCK_FIELDS} }`;
+
+const STATUSES = ['RECEIVED', 'ACKNOWLEDGED', 'DISPATCHED', 'SCHEDULED', 'ON_SITE', 'DIAGNOSED', 'PLAN_DECLINED',
+  'IN_REPAIR', 'REPAIRED', 'ACCEPTED', 'REJECTED', 'REOPENED', 'ON_HOLD', 'INVESTIGATING', 'RESOLUTION_PROPOSED',
+  'OWNER_AGREED', 'OWNER_DISAGREED', 'ANSWERED', 'CLOSED', 'WITHDRAWN', 'MERGED'];
+const KINDS = ['REPAIR', 'COMPLAINT', 'INQUIRY', 'HANDOVER_DEFECT'];
+const PRIORITIES = ['EMERGENCY', 'URGENT', 'NORMAL'];
+const CATEGORIES = ['PLANNING', 'ENGINEERING', 'MODEL_UNIT', 'PUBLIC_FACILITIES', 'SERVICE', 'OTHER'];
+
+/** The route, from the hash: `#/queue`, `#/ticket/<id>`. */
+function useRoute() {
+  const [hash, setHash] = useState(location.hash);
+  useEffect(() => {
+    const changed = () => setHash(location.hash);
+    addEventListener('hashchange', changed);
+    return () => removeEventListener('hashchange', changed);
+  }, []);
+  const [, page, id] = hash.split('/');
+  return { page: page || 'queue', id: id ? decodeURIComponent(id) : undefined };
+}
+
+function SignIn({ onSignedIn }) {
+  const [token, setToken] = useState('');
+  const [error, setError] = useState(null);
+  const submit = async (e) => {
+    e.preventDefault();
+    session.signIn(token);
+    try {
+      const data = await gql('{ me { user role projects contractorId ownerId } }');
+      onSignedIn(data.me);
+    } catch (err) {
+      session.signOut();
+      setError(err);
+    }
+  };
+  return html`<form class="signin" onSubmit=${submit}>
+    <h1>${t('title')}</h1>
+    <label>${t('token')}
+      <input id="token" type="password" autocomplete="off" value=${token} onInput=${(e) => setToken(e.target.value)} />
+    </label>
+    <p class="help">${t('tokenHelp')}</p>
+    <button id="sign-in" type="submit">${t('signIn')}</button>
+    <${ErrorBox} error=${error} />
+  </form>`;
+}
+
+/** Business minutes as hours, one decimal. */
+const hours = (minutes) => (Math.abs(minutes) / 60).toFixed(1);
+
+function ClockBadge({ clock }) {
+  const state = clock.paused && !clock.stoppedAt ? 'PAUSED' : clock.status;
+  let detail = '';
+  if (clock.targetMinutes != null && !clock.stoppedAt && clock.status !== 'CANCELLED') {
+    const rest = clock.targetMinutes - clock.elapsedMinutes;
+    detail = rest >= 0 ? `${t('left')} ${hours(rest)} ${t('businessHours')}` : `${t('over')} ${hours(rest)} ${t('businessHours')}`;
+  }
+  return html`<span class=${`clock clock-${state.toLowerCase()}`} data-clock=${clock.clock} data-status=${state}
+    title=${`${t(clock.clock)}: ${t(state)}${clock.dueAt ? ` · ${t('due')} ${when(clock.dueAt)}` : ''}`}>
+    <b>${t(clock.clock)}</b> ${t(state)}${detail ? html` · ${detail}` : ''}${clock.dueAt ? html`<small>${t('due')} ${when(clock.dueAt)}</small>` : ''}
+  </span>`;
+}
+
+/** The instant a ticket is next due: the earliest due of its clocks still counting. */
+function nextDue(ticket) {
+  const open = ticket.clocks.filter((c) => !c.stoppedAt && c.dueAt && c.status !== 'CANCELLED' && c.status !== 'MET');
+  if (!open.length) return Infinity;
+  return Math.min(...open.map((c) => Date.parse(c.dueAt)));
+}
+
+function Select({ name, value, options, prefix, onChange }) {
+  return html`<label>${t(name)}
+    <select name=${name} value=${value ?? ''} onChange=${(e) => onChange(name, e.target.value || undefined)}>
+      <option value="">${t('any')}</option>
+      ${options.map((o) => html`<option value=${o}>${t(prefix + o)}</option>`)}
+    </select></label>`;
+}
+
+function Text({ name, value, onChange, type = 'text' }) {
+  return html`<label>${t(name)}
+    <input name=${name} type=${type} value=${value ?? ''} onChange=${(e) => onChange(name, e.target.value || undefined)} /></label>`;
+}
+
+function Queue({ me }) {
+  const [filter, setFilter] = useState(me.role === 'contractor' ? {} : {});
+  const [data, setData] = useState(null);
+  const [error, setError] = useState(null);
+  const [tick, setTick] = useState(0);
+  const load = useCallback(async () => {
+    const f = {
+      projectId: filter.project, buildingId: filter.building, status: filter.status, kind: filter.kind,
+      priority: filter.priority, engineerId: filter.engineer, category: filter.category,
+      contractorId: me.role === 'contractor' ? undefined : filter.contractor,
+      receivedFrom: filter.receivedFrom ? `${filter.receivedFrom}T00:00:00+08:00` : undefined,
+      receivedBefore: filter.receivedBefore ? `${filter.receivedBefore}T00:00:00+08:00` : undefined,
+    };
+    try {
+      const d = await gql(`query($filter: TicketFilterInput!) { tickets(filter: $filter, first: 200) {
+        totalCount edges { node { ${ROW_FIELDS} } } } }`, { filter: f });
+      setData(d.tickets);
+      setError(null);
+    } catch (e) {
+      setError(e);
+    }
+  }, [filter, me]);
+  useEffect(() => { load(); }, [load, tick]);
+  // Live: any ticket event reloads the page of the queue.
+  useEffect(() => subscribe('subscription { ticketEvents { position ticketId } }', {}, () => setTick((n) => n + 1), setError), []);
+  const change = (name, value) => setFilter({ ...filter, [name]: value });
+  const rows = data ? [...data.edges.map((e) => e.node)].sort((a, b) => nextDue(a) - nextDue(b)) : [];
+  return html`<section>
+    <h2>${t('queue')}</h2>
+    <form class="filters" onSubmit=${(e) => { e.preventDefault(); load(); }}>
+      <${Text} name="project" value=${filter.project} onChange=${change} />
+      <${Text} name="building" value=${filter.building} onChange=${change} />
+      <${Select} name="status" value=${filter.status} options=${STATUSES} prefix="s_" onChange=${change} />
+      <${Select} name="kind" value=${filter.kind} options=${KINDS} prefix="k_" onChange=${change} />
+      <${Select} name="priority" value=${filter.priority} options=${PRIORITIES} prefix="p_" onChange=${change} />
+      <${Select} name="category" value=${filter.category} options=${CATEGORIES} prefix="c_" onChange=${change} />
+      <${Text} name="engineer" value=${filter.engineer} onChange=${change} />
+      ${me.role === 'contractor' ? null : html`<${Text} name="contractor" value=${filter.contractor} onChange=${change} />`}
+      <${Text} name="receivedFrom" type="date" value=${filter.receivedFrom} onChange=${change} />
+      <${Text} name="receivedBefore" type="date" value=${filter.receivedBefore} onChange=${change} />
+    </form>
+    <${ErrorBox} error=${error} />
+    ${data ? html`<p class="meta">${t('shown')} ${rows.length} ${t('of')} ${data.totalCount} ${t('tickets')} · ${t('sortedByDue')} (${t('sortNote')}) · <span class="live">${t('live')}</span></p>` : html`<p>${t('loading')}</p>`}
+    <p class="note">${t('businessTimeNote')}</p>
+    ${data && !rows.length ? html`<p class="empty">${t('noTickets')}</p>` : null}
+    ${rows.length ? html`<table class="queue">
+      <thead><tr><th>${t('ticket')}</th><th>${t('status')}</th><th>${t('priority')}</th><th>${t('unit')}</th>
+        <th>${t('description')}</th><th>${t('assignee')}</th><th>${t('clocks')}</th></tr></thead>
+      <tbody>${rows.map((r) => html`<tr data-ticket=${r.id}>
+        <td><a href=${`#/ticket/${encodeURIComponent(r.id)}`}>${r.id}</a><br /><small>${t('k_' + r.kind)} · ${when(r.receivedAt)}</small></td>
+        <td>${t('s_' + r.status)}</td>
+        <td class=${`priority-${r.priority.toLowerCase()}`}>${t('p_' + r.priority)}</td>
+        <td>${r.unitId ?? r.buildingId ?? r.projectId}</td>
+        <td class="description">${r.description}</td>
+        <td>${r.assignee?.contractorId ?? r.assignee?.engineerId ?? ''}</td>
+        <td class="clocks">${r.clocks.map((c) => html`<${ClockBadge} clock=${c} />`)}</td>
+      </tr>`)}</tbody></table>` : null}
+  </section>`;
+}
+
+function ActionForm({ ticket, action, onDone, onCancel }) {
+  const spec = FORMS[action] ?? [];
+  const [values, setValues] = useState({});
+  const [error, setError] = useState(null);
+  const set = (name, value) => setValues({ ...values, [name]: value });
+  const submit = async (e) => {
+    e.preventDefault();
+    try {
+      const input = variablesOf(action, ticket, values);
+      const inputType = FORMS[action]?.inputType ?? `${action[0].toUpperCase()}${action.slice(1)}Input`;
+      await gql(`mutation($input: ${inputType}!) { ${action}(input: $input) { position } }`, { input });
+      onDone();
+    } catch (err) {
+      setError(err);
+    }
+  };
+  return html`<form class="action-form" data-action=${action} onSubmit=${submit}>
+    <h4>${t(action)}</h4>
+    ${spec.map((f) => html`<label>${t('f_' + f.name)}${f.required ? ' *' : ''}
+      ${f.type === 'select'
+        ? html`<select name=${f.name} onChange=${(e) => set(f.name, e.target.value)}>
+            <option value="">—</option>${f.options.map((o) => html`<option value=${o}>${t(o)}</option>`)}</select>`
+        : f.type === 'checkbox'
+          ? html`<input name=${f.name} type="checkbox" onChange=${(e) => set(f.name, e.target.checked)} />`
+          : html`<input name=${f.name} type=${f.type ?? 'text'} onInput=${(e) => set(f.name, e.target.value)} />`}
+    </label>`)}
+    <label>${t('occurredAt')}<input name="occurredAt" type="datetime-local" onInput=${(e) => set('occurredAt', e.target.value)} /></label>
+    <div class="buttons"><button type="submit">${t('submit')}</button>
+      <button type="button" onClick=${onCancel}>${t('cancel')}</button></div>
+    <${ErrorBox} error=${error} />
+  </form>`;
+}
+
+function TicketPage({ id }) {
+  const [ticket, setTicket] = useState(null);
+  const [history, setHistory] = useState(null);
+  const [cut, setCut] = useState(null); // index into history.events, null: now
+  const [then, setThen] = useState(null);
+  const [action, setAction] = useState(null);
+  const [error, setError] = useState(null);
+  const [tick, setTick] = useState(0);
+  useEffect(() => {
+    (async () => {
+      try {
+        const d = await gql(`query($id: String!) {
+          ticket(id: $id) { ${ROW_FIELDS} reporterName reporterPhone channel trade availableActions position
+            diagnosis { cause responsible chargeable plan warranty { inWarranty } } appointment { from to } }
+          ticketHistory(id: $id) { events { position version type occurredAt recordedAt actor role channel summary } } }`, { id });
+        setTicket(d.ticket);
+        setHistory(d.ticketHistory);
+        setError(null);
+      } catch (e) {
+        setError(e);
+      }
+    })();
+  }, [id, tick]);
+  useEffect(() => subscribe('subscription($id: String!) { ticketEvents(filter: { ticketId: $id }) { position } }', { id }, () => setTick((n) => n + 1)), [id]);
+  useEffect(() => {
+    if (cut == null || !history) { setThen(null); return; }
+    const position = history.events[cut].position;
+    gql(`query($id: String!, $position: Int!) { ticketHistory(id: $id, asOf: { position: $position }) {
+      state { status priority version assignee { engineerId contractorId } clocks { ${CLOCK_FIELDS} } } } }`, { id, position })
+      .then((d) => setThen({ position, ...d.ticketHistory.state }))
+      .catch(setError);
+  }, [cut, history]);
+  if (error && !ticket) return html`<${ErrorBox} error=${error} />`;
+  if (!ticket) return html`<p>${t('loading')}</p>`;
+  const events = history?.events ?? [];
+  const shown = cut == null ? ticket : then;
+  return html`<section class="ticket">
+    <p><a href="#/queue">← ${t('back')}</a></p>
+    <h2>${t('k_' + ticket.kind)} ${ticket.id} <span class="status" id="ticket-status">${t('s_' + ticket.status)}</span></h2>
+    <${ErrorBox} error=${error} />
+    <dl class="facts">
+      <dt>${t('priority')}</dt><dd>${t('p_' + ticket.priority)}</dd>
+      <dt>${t('category')}</dt><dd>${t('c_' + ticket.category)}</dd>
+      <dt>${t('unit')}</dt><dd>${ticket.unitId ?? ticket.buildingId ?? ticket.projectId}</dd>
+      <dt>${t('reporter')}</dt><dd>${ticket.reporterName} ${ticket.reporterPhone}</dd>
+      <dt>${t('assignee')}</dt><dd>${ticket.assignee?.contractorId ?? ticket.assignee?.engineerId ?? '—'}</dd>
+      <dt>${t('description')}</dt><dd>${ticket.description}</dd>
+      <dt>${t('version')}</dt><dd>${ticket.version}</dd>
+    </dl>
+    <h3>${t('actions')}</h3>
+    <div class="actions" id="actions">
+      ${ticket.availableActions.length
+        ? ticket.availableActions.map((a) => html`<button type="button" data-action=${a} onClick=${() => setAction(a)}>${t(a)}</button>`)
+        : html`<p class="empty">${t('noActions')}</p>`}
+    </div>
+    ${action ? html`<${ActionForm} ticket=${ticket} action=${action} onCancel=${() => setAction(null)}
+      onDone=${() => { setAction(null); setCut(null); setTick((n) => n + 1); }} />` : null}
+    <h3>${t('clocks')}</h3>
+    <div class="clocks" id="clocks">${(shown?.clocks ?? []).map((c) => html`<${ClockBadge} clock=${c} />`)}</div>
+    <p class="note">${t('businessTimeNote')}</p>
+    <h3>${t('timeline')}</h3>
+    <div class="as-of">
+      <label for="as-of">${t('asOf')}: <output id="as-of-label">${cut == null ? t('asOfNow') : `#${events[cut]?.position} · ${when(events[cut]?.recordedAt)}`}</output></label>
+      <input id="as-of" type="range" min="0" max=${events.length} value=${cut == null ? events.length : cut}
+        onInput=${(e) => { const v = Number(e.target.value); setCut(v >= events.length ? null : v); }} />
+      <p class="help">${t('asOfHelp')}</p>
+      ${then ? html`<p id="state-then">${t('stateAt')}: <span class="status">${t('s_' + then.status)}</span> · ${t('position')} ${then.position}</p>` : null}
+    </div>
+    <table class="timeline" id="timeline">
+      <thead><tr><th>${t('position')}</th><th>${t('event')}</th><th>${t('actor')}</th><th>${t('role')}</th><th>${t('channel')}</th>
+        <th>${t('occurred')}</th><th>${t('recorded')}</th></tr></thead>
+      <tbody>${events.map((e, i) => html`<tr class=${cut != null && i > cut ? 'later' : ''} data-type=${e.type}>
+        <td>${e.position}</td><td><b>${e.type}</b><br /><small>${e.summary}</small></td><td>${e.actor}</td><td>${e.role}</td>
+        <td>${e.channel}</td><td>${when(e.occurredAt)}</td><td>${when(e.recordedAt)}</td></tr>`)}</tbody>
+    </table>
+  </section>`;
+}
+
+function App() {
+  const [me, setMe] = useState(null);
+  const [checked, setChecked] = useState(false);
+  const route = useRoute();
+  useEffect(() => {
+    if (!session.token()) { setChecked(true); return; }
+    gql('{ me { user role projects contractorId ownerId } }')
+      .then((d) => setMe(d.me))
+      .catch(() => session.signOut())
+      .finally(() => setChecked(true));
+  }, []);
+  const [, rerender] = useState(0);
+  const toggle = () => { setLanguage(language() === 'en' ? 'zh' : 'en'); rerender((n) => n + 1); };
+  if (!checked) return html`<p>${t('loading')}</p>`;
+  if (!me) return html`<${SignIn} onSignedIn=${setMe} />`;
+  return html`<div>
+    <header>
+      <strong>${t('title')}</strong>
+      <nav><a href="#/queue">${t('queue')}</a> ${me.role === 'contractor' || me.role === 'analyst' || me.role === 'auditor' ? null : html`<a href="#/intake" id="nav-intake">${t('intake')}</a>`} <a href="/graphiql">${t('graphiql')}</a></nav>
+      <span class="who" id="who">${t('signedInAs')}: ${me.user} (${me.role}${me.contractorId ? ` · ${me.contractorId}` : ''})</span>
+      <button type="button" onClick=${toggle}>${t('language')}</button>
+      <button type="button" id="sign-out" onClick=${() => { session.signOut(); setMe(null); }}>${t('signOut')}</button>
+    </header>
+    <main>${route.page === 'ticket' && route.id
+      ? html`<${TicketPage} id=${route.id} />`
+      : route.page === 'intake' ? html`<${Intake} me=${me} />` : html`<${Queue} me=${me} />`}</main>
+  </div>`;
+}
+
+setLanguage(language());
+render(html`<${App} />`, document.getElementById('app'));

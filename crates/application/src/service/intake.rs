@@ -1,0 +1,56 @@
+//! What intake (受理) looks up before a report is taken: the projects,
+//! a building's rooms, a unit's owners, and the warranty finding of every
+//! component of a unit on a day. Reads only; nothing is appended.
+
+use chrono::NaiveDate;
+use domain::ids::{BuildingId, UnitId};
+use domain::warranty::{WarrantyFinding, WarrantyItem};
+use projections::archive::{self, ProjectEntry, UnitOwner};
+
+use super::Service;
+use crate::error::AppError;
+
+impl Service {
+    fn archive_tree(&self) -> Result<projections::store::ViewTree, AppError> {
+        Ok(self.view("archive")?.tree())
+    }
+
+    /// Every project of the archive, in id order.
+    pub fn projects(&self) -> Result<Vec<ProjectEntry>, AppError> {
+        archive::projects(&self.archive_tree()?).map_err(AppError::internal)
+    }
+
+    /// The rooms of `building` and their units, in room order.
+    pub fn rooms(&self, building: &BuildingId) -> Result<Vec<(String, UnitId)>, AppError> {
+        archive::rooms(&self.archive_tree()?, building).map_err(AppError::internal)
+    }
+
+    /// The owners linked to `unit`.
+    pub fn unit_owners(&self, unit: &UnitId) -> Result<Vec<UnitOwner>, AppError> {
+        archive::owners(&self.archive_tree()?, unit).map_err(AppError::internal)
+    }
+
+    /// The warranty finding of every component of `unit` for a report on
+    /// `on`, under the rules and calendar the unit's project has in force
+    /// that day (the statutory holiday rule included); empty while the
+    /// unit is not delivered, `None` for a unit that does not exist.
+    pub fn warranty_findings(&self, unit: &UnitId, on: NaiveDate) -> Result<Option<Vec<WarrantyFinding>>, AppError> {
+        let Some(u) = self.unit(unit)?.0 else {
+            return Ok(None);
+        };
+        let Some(delivered_on) = u.delivered_on else {
+            return Ok(Some(Vec::new()));
+        };
+        let in_force = self.reference_data_for(&u.project, on)?;
+        Ok(Some(
+            WarrantyItem::ALL
+                .iter()
+                .map(|item| {
+                    in_force
+                        .warranty
+                        .finding_on(*item, Some(&u.project), delivered_on, on, &in_force.calendar)
+                })
+                .collect(),
+        ))
+    }
+}

@@ -1,0 +1,490 @@
+//! The staff console at `/`, in a real headless Chromium against a real
+//! server: sign-in with a token, the work queue with its three clocks, a
+//! ticket's actions offered by role and status, its timeline and the "as
+//! of" replay, and a contractor who sees only its own work and is never
+//! offered, nor allowed, what it may not do.
+
+use application::auth::Principal;
+use domain::actor::Role;
+use domain::ids::{ContractorId, UserId};
+use fantoccini::Locator;
+use serde_json::{json, Value};
+
+use crate::browser::{open, Browser};
+use crate::support::{bearer, request, seed_directory, seed_fixtures, start_with_tokens};
+
+fn principal(user: &str, role: Role, contractor: Option<&str>) -> Principal {
+    Principal {
+        user: UserId::new(user).unwrap_or_else(|e| panic!("{e}")),
+        role,
+        projects: Default::default(),
+        contractor: contractor.map(|c| ContractorId::new(c).unwrap_or_else(|e| panic!("{e}"))),
+        owner: None,
+    }
+}
+
+async fn graphql(addr: std::net::SocketAddr, token: &str, query: &str, variables: Value) -> Value {
+    let body = json!({ "query": query, "variables": variables }).to_string();
+    let (status, text) = request(addr, "POST", "/graphql", &bearer(token), &body).await;
+    assert_eq!(status, 200, "{text}");
+    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{e}: {text}"))
+}
+
+const RECEIVE: &str = "mutation($input: ReceiveTicketInput!) { receiveTicket(input: $input) { ticket { id status } } }";
+
+fn report(id: &str, unit: &str, description: &str) -> Value {
+    json!({
+        "ticketId": id, "kind": "REPAIR", "channel": "HOTLINE", "priority": "URGENT",
+        "category": "ENGINEERING", "trade": "LEAK", "description": description,
+        "reporter": { "ownerId": "O-1", "familyName": "王", "givenName": "小明", "phone": "13812345678" },
+        "location": { "projectId": unit.split('-').take(2).collect::<Vec<_>>().join("-"),
+                      "buildingId": unit.split('-').take(3).collect::<Vec<_>>().join("-"), "unitId": unit }
+    })
+}
+
+/// The element `css` once the page shows it (and, with `ready`, once that
+/// expression about it holds).
+async fn element(browser: &Browser, css: &str, ready: Option<&str>) -> fantoccini::elements::Element {
+    let shown = format!("document.querySelector({css:?})");
+    let expression = match ready {
+        Some(condition) => format!("{shown} && {condition}"),
+        None => shown,
+    };
+    browser.until(&format!("{css} to be ready"), &expression).await;
+    browser
+        .client
+        .find(Locator::Css(css))
+        .await
+        .unwrap_or_else(|e| panic!("{css}: {e}"))
+}
+
+async fn select(browser: &Browser, css: &str, value: &str) {
+    let offered = format!("[...document.querySelector({css:?}).options].some(o => o.value === {value:?})");
+    element(browser, css, Some(&offered))
+        .await
+        .select_by_value(value)
+        .await
+        .unwrap_or_else(|e| panic!("choosing {value} in {css}: {e}"));
+}
+
+async fn click(browser: &Browser, css: &str) {
+    element(browser, css, None)
+        .await
+        .click()
+        .await
+        .unwrap_or_else(|e| panic!("clicking {css}: {e}"));
+}
+
+async fn type_into(browser: &Browser, css: &str, text: &str) {
+    element(browser, css, None)
+        .await
+        .send_keys(text)
+        .await
+        .unwrap_or_else(|e| panic!("typing into {css}: {e}"));
+}
+
+async fn sign_in(browser: &Browser, addr: std::net::SocketAddr, token: &str, who: &str) {
+    browser
+        .client
+        .goto(&format!("http://{addr}/"))
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    type_into(browser, "#token", token).await;
+    click(browser, "#sign-in").await;
+    browser
+        .until(
+            &format!("the header to name {who}"),
+            &format!("document.querySelector('#who') && document.querySelector('#who').innerText.includes({who:?})"),
+        )
+        .await;
+}
+
+/// The actions the ticket page offers, by mutation name.
+async fn offered(browser: &Browser) -> Vec<String> {
+    let names = browser
+        .run("return [...document.querySelectorAll('#actions button')].map(b => b.dataset.action)")
+        .await;
+    names
+        .as_array()
+        .map(|a| a.iter().filter_map(|v| v.as_str().map(String::from)).collect())
+        .unwrap_or_default()
+}
+
+/// With `CONSOLE_SCREENSHOTS=<folder>`, saves what the page shows as
+/// `<folder>/<name>.png` (how the pictures in `docs/console/` are made).
+async fn picture(browser: &Browser, name: &str) {
+    let Ok(folder) = std::env::var("CONSOLE_SCREENSHOTS") else {
+        return;
+    };
+    // Tall enough for the whole page, then back to the size tests use.
+    let (width, height) = browser.client.get_window_size().await.unwrap_or_else(|e| panic!("{e}"));
+    let tall = browser
+        .run("return document.documentElement.scrollHeight")
+        .await
+        .as_u64()
+        .unwrap_or(height);
+    let size = |h: u64| u32::try_from(h).unwrap_or(4000).min(4000);
+    let width = u32::try_from(width).unwrap_or(1280);
+    browser
+        .client
+        .set_window_size(width, size(tall + 120).max(size(height)))
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    let png = browser.client.screenshot().await.unwrap_or_else(|e| panic!("{e}"));
+    browser
+        .client
+        .set_window_size(width, size(height))
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    // A relative folder is taken from the workspace's root.
+    let folder = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..").join(folder);
+    std::fs::write(folder.join(format!("{name}.png")), png).unwrap_or_else(|e| panic!("{}: {e}", folder.display()));
+}
+
+async fn wait_status(browser: &Browser, status_zh: &str) {
+    browser
+        .until(
+            &format!("the ticket to show status {status_zh}"),
+            &format!("document.querySelector('#ticket-status') && document.querySelector('#ticket-status').innerText === {status_zh:?}"),
+        )
+        .await;
+}
+
+#[tokio::test]
+async fn an_agent_and_a_contractor_work_a_ticket_in_the_console() {
+    let (server, tokens) = start_with_tokens().await;
+    seed_fixtures(&server.service).await;
+    seed_directory(&server.service, &["C-001", "C-002"], &[]).await;
+    let addr = server.addr;
+    let token = |p: Principal| tokens.create(p, None).unwrap_or_else(|e| panic!("{e}")).0;
+    let agent = token(principal("agent-7", Role::Agent, None));
+    let contractor = token(principal("worker-1", Role::Contractor, Some("C-001")));
+
+    let admin = token(principal("admin-1", Role::Admin, None));
+    // The unit was delivered on 2025-06-30; it already has an open
+    // engineering ticket, and another unit has one too.
+    let r = graphql(
+        addr,
+        &admin,
+        "mutation { recordDelivery(input: { unitId: \"HZ-1-3-1502\", deliveredOn: \"2025-06-30\" }) { position } }",
+        json!({}),
+    )
+    .await;
+    assert!(r["errors"].is_null(), "{r}");
+    for (id, unit, text) in [
+        ("T-CONSOLE-0", "HZ-1-3-1502", "卫生间天花板渗水"),
+        ("T-CONSOLE-2", "SH-2-3-0801", "客厅墙面开裂"),
+    ] {
+        let r = graphql(addr, &agent, RECEIVE, json!({ "input": report(id, unit, text) })).await;
+        assert_eq!(r["data"]["receiveTicket"]["ticket"]["status"], "RECEIVED", "{r}");
+    }
+
+    // The page is served with a strict policy: no inline script, nothing
+    // from elsewhere.
+    let (status, page) = request(addr, "GET", "/", "", "").await;
+    assert_eq!(status, 200);
+    assert!(page.contains("/console/assets/app.js"), "{page}");
+
+    let browser = open().await;
+    sign_in(&browser, addr, &agent, "agent-7").await;
+
+    // The agent takes a call: finds the unit, sees its owner, delivery
+    // and warranty, the open ticket of the same category, scores the
+    // severity, and records the report.
+    click(&browser, "#nav-intake").await;
+    select(&browser, "#intake-project", "HZ-1").await;
+    select(&browser, "#intake-building", "HZ-1-3").await;
+    select(&browser, "#intake-room", "HZ-1-3-1502").await;
+    browser
+        .until(
+            "the unit's delivery date",
+            "document.querySelector('#delivered-on') && document.querySelector('#delivered-on').innerText === '2025-06-30'",
+        )
+        .await;
+    let facts = browser
+        .run("return document.querySelector('#unit-facts').innerText")
+        .await;
+    let facts = facts.as_str().unwrap_or_default();
+    assert!(
+        facts.contains("王小明") && facts.contains("13812345678"),
+        "the owner for an agent: {facts}"
+    );
+    let warranty = browser
+        .run(
+            "return [...document.querySelectorAll('#warranty tbody tr')]\
+             .map(r => r.dataset.item + ':' + r.className)",
+        )
+        .await;
+    let warranty: Vec<&str> = warranty
+        .as_array()
+        .map(|a| a.iter().filter_map(Value::as_str).collect())
+        .unwrap_or_default();
+    assert_eq!(warranty.len(), 16, "{warranty:?}");
+    // Delivered 2025-06-30, reported 2026-03-16: two years for pipes, five
+    // for the roof; the decoration's two years too.
+    assert!(warranty.contains(&"ROOF_WATERPROOFING:in"), "{warranty:?}");
+    browser
+        .until(
+            "the warning of the open ticket of the same category",
+            "document.querySelector('#duplicate-warning') && document.querySelector('#duplicate-warning').innerText.includes('T-CONSOLE-0')",
+        )
+        .await;
+    select(&browser, "select[data-factor=impactScope]", "4").await;
+    browser
+        .until(
+            "the severity to suggest an emergency",
+            "document.querySelector('#severity') && document.querySelector('#severity').innerText.includes('紧急')",
+        )
+        .await;
+    type_into(&browser, "#intake-description", "厨房水管爆裂，水已漫到客厅").await;
+    picture(&browser, "intake").await;
+    click(&browser, "#intake-submit").await;
+    let created = browser
+        .until(
+            "the new ticket's id",
+            "document.querySelector('#created a') && document.querySelector('#created a').innerText",
+        )
+        .await;
+    let created = created.as_str().unwrap_or_default().to_string();
+    assert!(!created.is_empty());
+    let r = graphql(
+        addr,
+        &agent,
+        "query($id: String!) { ticket(id: $id) { priority unitId reporterName status } }",
+        json!({ "id": created }),
+    )
+    .await;
+    assert_eq!(
+        r["data"]["ticket"],
+        json!({ "priority": "EMERGENCY", "unitId": "HZ-1-3-1502", "reporterName": "王小明", "status": "RECEIVED" }),
+        "{r}"
+    );
+
+    // The queue has it at the top, its three clocks running.
+    click(&browser, "header nav a[href='#/queue']").await;
+    browser
+        .until(
+            "the queue to list the new ticket first",
+            &format!("document.querySelector('tr[data-ticket]') && document.querySelector('tr[data-ticket]').dataset.ticket === {created:?}"),
+        )
+        .await;
+    let clocks = browser
+        .run(&format!(
+            "return [...document.querySelectorAll('tr[data-ticket={created:?}] .clock')]\
+             .map(c => c.dataset.clock + ':' + c.dataset.status)"
+        ))
+        .await;
+    assert_eq!(
+        clocks,
+        json!(["FIRST_RESPONSE:RUNNING", "ON_SITE:RUNNING", "RESOLUTION:RUNNING"]),
+        "the queue's clocks"
+    );
+    picture(&browser, "queue").await;
+    let policy = browser.run("return document.querySelector('script[src]').src").await;
+    assert!(policy.as_str().unwrap_or_default().ends_with("/console/assets/app.js"));
+
+    // The ticket: acknowledge, then dispatch to C-001 through the forms.
+    click(&browser, &format!("tr[data-ticket={created:?}] a")).await;
+    wait_status(&browser, "已受理").await;
+    let actions = offered(&browser).await;
+    assert!(actions.contains(&"acknowledgeTicket".to_string()), "{actions:?}");
+    assert!(!actions.contains(&"recordArrival".to_string()), "{actions:?}");
+    click(&browser, "#actions button[data-action=acknowledgeTicket]").await;
+    type_into(
+        &browser,
+        "form[data-action=acknowledgeTicket] input[name=note]",
+        "已回电确认",
+    )
+    .await;
+    click(&browser, "form[data-action=acknowledgeTicket] button[type=submit]").await;
+    wait_status(&browser, "已确认").await;
+    click(&browser, "#actions button[data-action=dispatchTicket]").await;
+    type_into(
+        &browser,
+        "form[data-action=dispatchTicket] input[name=contractorId]",
+        "C-001",
+    )
+    .await;
+    click(&browser, "form[data-action=dispatchTicket] button[type=submit]").await;
+    wait_status(&browser, "已派工").await;
+
+    // The contractor signs in: only its ticket, only its actions.
+    click(&browser, "#sign-out").await;
+    sign_in(&browser, addr, &contractor, "worker-1").await;
+    browser
+        .until(
+            "the contractor's queue to list its ticket",
+            &format!("document.querySelector('tr[data-ticket={created:?}]')"),
+        )
+        .await;
+    let rows = browser
+        .run("return [...document.querySelectorAll('tr[data-ticket]')].map(r => r.dataset.ticket)")
+        .await;
+    assert_eq!(rows, json!([created]), "a contractor sees only work dispatched to it");
+    click(&browser, &format!("tr[data-ticket={created:?}] a")).await;
+    wait_status(&browser, "已派工").await;
+    let actions = offered(&browser).await;
+    picture(&browser, "contractor-ticket").await;
+    assert!(actions.contains(&"recordArrival".to_string()), "{actions:?}");
+    for never in [
+        "acknowledgeTicket",
+        "dispatchTicket",
+        "diagnoseTicket",
+        "closeTicket",
+        "recordRevisit",
+    ] {
+        assert!(
+            !actions.contains(&never.to_string()),
+            "a contractor is offered {never}: {actions:?}"
+        );
+    }
+    // A forged request from the page is refused and appends nothing.
+    let head = server.service.head();
+    let forged = browser
+        .client
+        .execute_async(
+            "const done = arguments[arguments.length - 1]; \
+             fetch('/graphql', { method: 'POST', headers: { 'content-type': 'application/json', \
+               authorization: 'Bearer ' + sessionStorage.getItem('aftersales.token') }, \
+               body: JSON.stringify({ query: 'mutation($id: String!) { dispatchTicket(input: { ticketId: $id, contractorId: \"C-002\" }) { position } }', \
+               variables: { id: arguments[0] } }) }).then(r => r.json()).then(done);",
+            vec![json!(created)],
+        )
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(forged["errors"][0]["extensions"]["code"], "FORBIDDEN", "{forged}");
+    assert_eq!(server.service.head(), head, "a refused command appended");
+    // The token is in session storage, never in the address.
+    let url = browser.client.current_url().await.unwrap_or_else(|e| panic!("{e}"));
+    assert!(!url.as_str().contains(&contractor), "the token is in the URL");
+
+    click(&browser, "#actions button[data-action=recordArrival]").await;
+    type_into(&browser, "form[data-action=recordArrival] input[name=note]", "已到场").await;
+    click(&browser, "form[data-action=recordArrival] button[type=submit]").await;
+    wait_status(&browser, "已到场").await;
+
+    // The engineer's diagnosis (cause and responsibility are never the
+    // contractor's call), then the contractor completes the repair.
+    let manager = token(principal("manager-1", Role::Manager, None));
+    let r = graphql(
+        addr,
+        &manager,
+        "mutation($id: String!) { diagnoseTicket(input: { ticketId: $id, cause: \"接头老化\", responsible: DEVELOPER, \
+         item: WATER_SUPPLY_AND_DRAINAGE, plan: \"更换接头\", durationMinutes: 120 }) { position } }",
+        json!({ "id": created }),
+    )
+    .await;
+    assert!(r["errors"].is_null(), "{r}");
+    browser.client.refresh().await.unwrap_or_else(|e| panic!("{e}"));
+    wait_status(&browser, "已诊断").await;
+    click(&browser, "#actions button[data-action=completeRepair]").await;
+    type_into(
+        &browser,
+        "form[data-action=completeRepair] input[name=summary]",
+        "已更换接头，试水无渗漏",
+    )
+    .await;
+    click(&browser, "form[data-action=completeRepair] button[type=submit]").await;
+    wait_status(&browser, "已完工").await;
+
+    // The agent records the owner's acceptance, closes, and the revisit.
+    click(&browser, "#sign-out").await;
+    sign_in(&browser, addr, &agent, "agent-7").await;
+    browser
+        .client
+        .goto(&format!("http://{addr}/#/ticket/{created}"))
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    wait_status(&browser, "已完工").await;
+    click(&browser, "#actions button[data-action=acceptRepair]").await;
+    type_into(
+        &browser,
+        "form[data-action=acceptRepair] input[name=confirmation]",
+        "业主签字",
+    )
+    .await;
+    type_into(&browser, "form[data-action=acceptRepair] input[name=overall]", "5").await;
+    click(&browser, "form[data-action=acceptRepair] button[type=submit]").await;
+    wait_status(&browser, "已验收").await;
+    click(&browser, "#actions button[data-action=closeTicket]").await;
+    click(&browser, "form[data-action=closeTicket] button[type=submit]").await;
+    wait_status(&browser, "已关闭").await;
+    click(&browser, "#actions button[data-action=recordRevisit]").await;
+    select(
+        &browser,
+        "form[data-action=recordRevisit] select[name=outcome]",
+        "SATISFIED",
+    )
+    .await;
+    for (field, value) in [
+        ("overall", "5"),
+        ("productQuality", "4"),
+        ("serviceProcess", "5"),
+        ("staffAttitude", "5"),
+    ] {
+        type_into(
+            &browser,
+            &format!("form[data-action=recordRevisit] input[name={field}]"),
+            value,
+        )
+        .await;
+    }
+    click(&browser, "form[data-action=recordRevisit] button[type=submit]").await;
+    browser
+        .until(
+            "the revisit in the timeline",
+            "document.querySelector('#timeline tr[data-type=Revisited]')",
+        )
+        .await;
+    let r = graphql(
+        addr,
+        &agent,
+        "query($id: String!) { ticket(id: $id) { revisitCount lastRevisit acceptanceRatings { overall } } }",
+        json!({ "id": created }),
+    )
+    .await;
+    assert_eq!(
+        r["data"]["ticket"],
+        json!({ "revisitCount": 1, "lastRevisit": "SATISFIED", "acceptanceRatings": { "overall": 5 } }),
+        "{r}"
+    );
+
+    // The timeline lists every step, and the slider replays the first.
+    // The timeline lists every step, and the slider replays the first.
+    browser
+        .until(
+            "the timeline to list every event",
+            "document.querySelectorAll('#timeline tbody tr').length === 9",
+        )
+        .await;
+    let types = browser
+        .run("return [...document.querySelectorAll('#timeline tbody tr')].map(r => r.dataset.type)")
+        .await;
+    assert_eq!(
+        types,
+        json!([
+            "Received",
+            "Acknowledged",
+            "Dispatched",
+            "Arrived",
+            "Diagnosed",
+            "Repaired",
+            "Accepted",
+            "Closed",
+            "Revisited"
+        ])
+    );
+    browser
+        .run(
+            "const s = document.querySelector('#as-of'); s.value = 0; \
+             s.dispatchEvent(new Event('input', { bubbles: true })); return true;",
+        )
+        .await;
+    browser
+        .until(
+            "the replayed state to show the ticket as received",
+            "document.querySelector('#state-then') && document.querySelector('#state-then').innerText.includes('已受理')",
+        )
+        .await;
+    picture(&browser, "ticket-as-of").await;
+}
