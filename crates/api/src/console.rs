@@ -40,10 +40,15 @@ pub const ASSETS: &[Asset] = &[
     asset!("forms.js", "text/javascript; charset=utf-8"),
     asset!("ui.js", "text/javascript; charset=utf-8"),
     asset!("intake.js", "text/javascript; charset=utf-8"),
+    asset!("dashboard.js", "text/javascript; charset=utf-8"),
+    asset!("reports.js", "text/javascript; charset=utf-8"),
+    asset!("uPlot.esm.js", "text/javascript; charset=utf-8"),
+    asset!("uPlot.min.css", "text/css; charset=utf-8"),
     asset!("htm-preact-standalone.js", "text/javascript; charset=utf-8"),
     asset!("console.css", "text/css; charset=utf-8"),
     asset!("LICENSE.htm", "text/plain; charset=utf-8"),
     asset!("LICENSE.preact", "text/plain; charset=utf-8"),
+    asset!("LICENSE.uplot", "text/plain; charset=utf-8"),
     asset!("VERSIONS.md", "text/markdown; charset=utf-8"),
 ];
 
@@ -88,7 +93,7 @@ mod tests {
     #[test]
     fn console_assets_match_versions() {
         let checked = crate::assets::check_versions(ASSETS);
-        assert_eq!(checked, 1, "VERSIONS.md should list the vendored file");
+        assert_eq!(checked, 3, "VERSIONS.md should list the vendored files");
     }
 
     /// Every module the scripts import, and every file the page names, is
@@ -113,10 +118,10 @@ mod tests {
                 named += 1;
             }
         }
-        assert_eq!(named, 2, "the page should load its stylesheet and app.js");
+        assert_eq!(named, 3, "the page should load its two stylesheets and app.js");
         for asset in ASSETS
             .iter()
-            .filter(|a| a.content_type == JS && !a.name.starts_with("htm-"))
+            .filter(|a| a.content_type == JS && !a.name.starts_with("htm-") && !a.name.starts_with("uPlot"))
         {
             let text = std::str::from_utf8(asset.bytes).unwrap_or_default();
             for line in text.lines().filter(|l| l.starts_with("import ")) {

@@ -25,3 +25,4 @@ pub mod metrics;
 pub mod publish;
 pub mod schema;
 pub mod server;
+pub mod xlsx;

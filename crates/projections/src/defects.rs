@@ -1,8 +1,8 @@
 //! Defect statistics for product feedback (产品缺陷反馈): repairs and
 //! handover defects counted by category, trade, project, building,
 //! location (inside a unit or a common area), months since delivery, and
-//! the combinations product teams ask for (category × trade, project ×
-//! trade, project × month). Withdrawn and merged tickets do not count: a
+//! the combinations product teams ask for (category × trade, category ×
+//! building for the heat map, project × trade, project × month). Withdrawn and merged tickets do not count: a
 //! duplicate is not a second defect.
 
 use std::sync::Arc;
@@ -43,7 +43,7 @@ const CONTRIBUTION: u8 = b'k';
 const COUNT: u8 = b'a';
 
 /// The dimensions defects are counted by.
-pub const DIMENSIONS: [&str; 10] = [
+pub const DIMENSIONS: [&str; 11] = [
     "all",
     "category",
     "trade",
@@ -52,6 +52,7 @@ pub const DIMENSIONS: [&str; 10] = [
     "location",
     "since_delivery",
     "category_trade",
+    "category_building",
     "project_trade",
     "project_month",
 ];
@@ -85,7 +86,8 @@ impl Projection for DefectsView {
     }
 
     fn version(&self) -> u32 {
-        1
+        // 2: the category × building dimension.
+        2
     }
 
     fn apply(&self, view: &mut ViewWriter<'_>, applied: &Applied<'_>) -> Result<(), ProjectionError> {
@@ -149,6 +151,7 @@ impl Projection for DefectsView {
                         ];
                         if let Some(b) = location.building() {
                             dims.push(("building", b.to_string()));
+                            dims.push(("category_building", format!("{}/{b}", category.as_str())));
                         }
                         let mut contribution = Contribution::default();
                         for (dim, value) in dims {

@@ -15,7 +15,7 @@
 use std::sync::Arc;
 
 use crate::store::ViewTree;
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, Datelike, Utc};
 use domain::calendar::CalendarRegistry;
 use domain::decider::Stamped;
 use domain::ids::{ContractorId, ProjectId, TicketId};
@@ -157,8 +157,11 @@ fn open_key(project: &ProjectId, id: &TicketId) -> Vec<u8> {
 const PER_CLOCK: usize = 5 + MINUTE_BUCKETS.len();
 
 /// The dimensions aggregates are kept by.
-pub const DIMENSIONS: [&str; 8] = [
+pub const DIMENSIONS: [&str; 11] = [
     "all",
+    "kind",
+    "week",
+    "project_week",
     "project",
     "category",
     "priority",
@@ -168,9 +171,10 @@ pub const DIMENSIONS: [&str; 8] = [
     "project_month",
 ];
 
-fn dimension_values(t: &SlaTicket) -> Vec<(&'static str, String)> {
+fn dimension_values(t: &SlaTicket, calendars: &CalendarRegistry) -> Vec<(&'static str, String)> {
     let mut v = vec![
         ("all", String::new()),
+        ("kind", t.kind.as_str().to_string()),
         ("project", t.project.to_string()),
         ("category", t.category.as_str().to_string()),
         ("priority", t.priority.as_str().to_string()),
@@ -181,15 +185,35 @@ fn dimension_values(t: &SlaTicket) -> Vec<(&'static str, String)> {
     if let Some(c) = &t.contractor {
         v.push(("contractor", c.to_string()));
     }
+    if let Some(week) = received_week(t, calendars) {
+        v.push(("project_week", format!("{}/{week}", t.project)));
+        v.push(("week", week));
+    }
     v
+}
+
+/// The ISO week (`2026-W07`) the ticket was received in, in its calendar's
+/// time zone: the instant its clocks started.
+fn received_week(t: &SlaTicket, calendars: &CalendarRegistry) -> Option<String> {
+    t.changes.iter().find_map(|c| match &c.change {
+        domain::sla::ClockChange::Start(setup) => {
+            let local = match calendars.get(&setup.calendar) {
+                Some(calendar) => c.at.with_timezone(&calendar.time_zone()).date_naive(),
+                None => c.at.date_naive(),
+            };
+            let week = local.iso_week();
+            Some(format!("{}-W{:02}", week.year(), week.week()))
+        }
+        _ => None,
+    })
 }
 
 /// What a ticket adds to the aggregates: its counters under each of its
 /// dimensions.
-fn contribution(t: &SlaTicket) -> Contribution {
+fn contribution(t: &SlaTicket, calendars: &CalendarRegistry) -> Contribution {
     let mut contribution = Contribution::default();
     if !t.counters.is_empty() {
-        for (dim, value) in dimension_values(t) {
+        for (dim, value) in dimension_values(t, calendars) {
             contribution.add(counters::key(AGGREGATE, dim, &value), t.counters.clone());
         }
     }
@@ -240,8 +264,8 @@ impl BatchProjection for SlaView {
 
     fn version(&self) -> u32 {
         // 2: a ticket's counters live in its record, not in a record of
-        // their own.
-        2
+        // their own. 3: the kind, week and project × week dimensions.
+        3
     }
 
     fn apply_batch(&self, view: &mut ViewWriter<'_>, events: &[Applied<'_>]) -> Result<(), ProjectionError> {
@@ -265,7 +289,10 @@ impl SlaView {
         let key = ticket_key(id);
         let existing: Option<SlaTicket> = view.get(&key)?.map(|bytes| decode_ticket(&bytes)).transpose()?;
         let was_open = existing.as_ref().is_some_and(|t| !t.finished);
-        let old = existing.as_ref().map(contribution).unwrap_or_default();
+        let old = existing
+            .as_ref()
+            .map(|t| contribution(t, &self.calendars))
+            .unwrap_or_default();
         let mut ticket = existing;
         let mut clocks_changed = false;
         for stamped in events {
@@ -335,7 +362,7 @@ impl SlaView {
             let c = counters(&report);
             t.counters = if c.iter().any(|v| *v != 0) { c } else { Vec::new() };
         }
-        counters::update(view, &old, &contribution(&t))?;
+        counters::update(view, &old, &contribution(&t, &self.calendars))?;
         match (was_open, !t.finished) {
             (true, false) => view.delete(open_key(&t.project, id)),
             (false, true) => view.put(open_key(&t.project, id), Vec::new()),

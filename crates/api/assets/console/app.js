@@ -5,6 +5,8 @@ import { t, when, language, setLanguage } from './i18n.js';
 import { FORMS, variablesOf } from './forms.js';
 import { ErrorBox } from './ui.js';
 import { Intake } from './intake.js';
+import { Dashboard } from './dashboard.js';
+import { Reports } from './reports.js';
 
 const CLOCK_FIELDS = 'clock status dueAt elapsedMinutes pausedMinutes paused targetMinutes breachedAt stoppedAt';
 const ROW_FIELDS = `id kind status priority category projectId buildingId unitId description receivedAt version
@@ -90,8 +92,21 @@ function Text({ name, value, onChange, type = 'text' }) {
     <input name=${name} type=${type} value=${value ?? ''} onChange=${(e) => onChange(name, e.target.value || undefined)} /></label>`;
 }
 
+/** Saved views of the queue, by role. */
+function presets(me) {
+  const all = [
+    { id: 'all', filter: {} },
+    me.role === 'engineer' ? { id: 'mine', filter: { engineer: me.user } } : null,
+    { id: 'breached', filter: {}, only: 'breached' },
+    { id: 'awaitingRevisit', filter: { awaitingRevisit: true } },
+    { id: 'awaitingOwner', filter: { status: 'REPAIRED' } },
+  ];
+  return all.filter(Boolean);
+}
+
 function Queue({ me }) {
-  const [filter, setFilter] = useState(me.role === 'contractor' ? {} : {});
+  const [filter, setFilter] = useState({});
+  const [preset, setPreset] = useState('all');
   const [data, setData] = useState(null);
   const [error, setError] = useState(null);
   const [tick, setTick] = useState(0);
@@ -102,6 +117,7 @@ function Queue({ me }) {
       contractorId: me.role === 'contractor' ? undefined : filter.contractor,
       receivedFrom: filter.receivedFrom ? `${filter.receivedFrom}T00:00:00+08:00` : undefined,
       receivedBefore: filter.receivedBefore ? `${filter.receivedBefore}T00:00:00+08:00` : undefined,
+      awaitingRevisit: filter.awaitingRevisit,
     };
     try {
       const d = await gql(`query($filter: TicketFilterInput!) { tickets(filter: $filter, first: 200) {
@@ -115,10 +131,17 @@ function Queue({ me }) {
   useEffect(() => { load(); }, [load, tick]);
   // Live: any ticket event reloads the page of the queue.
   useEffect(() => subscribe('subscription { ticketEvents { position ticketId } }', {}, () => setTick((n) => n + 1), setError), []);
-  const change = (name, value) => setFilter({ ...filter, [name]: value });
-  const rows = data ? [...data.edges.map((e) => e.node)].sort((a, b) => nextDue(a) - nextDue(b)) : [];
+  const change = (name, value) => setFilter((f) => ({ ...f, [name]: value }));
+  const only = presets(me).find((p) => p.id === preset)?.only;
+  const rows = data
+    ? [...data.edges.map((e) => e.node)]
+      .filter((r) => only !== 'breached' || r.clocks.some((c) => c.status === 'BREACHED'))
+      .sort((a, b) => nextDue(a) - nextDue(b))
+    : [];
   return html`<section>
     <h2>${t('queue')}</h2>
+    <div class="presets" id="presets">${presets(me).map((p) => html`<button type="button" data-preset=${p.id}
+      class=${preset === p.id ? 'chosen' : ''} onClick=${() => { setPreset(p.id); setFilter(p.filter); }}>${t('view_' + p.id)}</button>`)}</div>
     <form class="filters" onSubmit=${(e) => { e.preventDefault(); load(); }}>
       <${Text} name="project" value=${filter.project} onChange=${change} />
       <${Text} name="building" value=${filter.building} onChange=${change} />
@@ -150,11 +173,11 @@ function Queue({ me }) {
   </section>`;
 }
 
-function ActionForm({ ticket, action, onDone, onCancel }) {
+export function ActionForm({ ticket, action, onDone, onCancel }) {
   const spec = FORMS[action] ?? [];
   const [values, setValues] = useState({});
   const [error, setError] = useState(null);
-  const set = (name, value) => setValues({ ...values, [name]: value });
+  const set = (name, value) => setValues((v) => ({ ...v, [name]: value }));
   const submit = async (e) => {
     e.preventDefault();
     try {
@@ -261,6 +284,35 @@ function TicketPage({ id }) {
   </section>`;
 }
 
+/** Tickets awaiting a revisit (回访), with the revisit form. */
+function Revisits() {
+  const [rows, setRows] = useState(null);
+  const [open, setOpen] = useState(null);
+  const [error, setError] = useState(null);
+  const [tick, setTick] = useState(0);
+  useEffect(() => {
+    gql(`query { tickets(filter: { awaitingRevisit: true }, first: 200) { totalCount
+      edges { node { id kind status category unitId projectId description closedAt version reporterName reporterPhone acceptanceRatings { overall } } } } }`)
+      .then((d) => { setRows(d.tickets); setError(null); })
+      .catch(setError);
+  }, [tick]);
+  return html`<section>
+    <h2>${t('revisits')}</h2>
+    <${ErrorBox} error=${error} />
+    ${rows ? html`<p class="meta">${rows.edges.length} ${t('of')} ${rows.totalCount} ${t('tickets')}</p>` : html`<p>${t('loading')}</p>`}
+    ${rows && !rows.edges.length ? html`<p class="empty">${t('noTickets')}</p>` : null}
+    ${rows?.edges.length ? html`<table class="queue" id="revisits">
+      <thead><tr><th>${t('ticket')}</th><th>${t('unit')}</th><th>${t('reporter')}</th><th>${t('description')}</th><th>${t('closedAt')}</th><th></th></tr></thead>
+      <tbody>${rows.edges.map(({ node: r }) => html`<tr data-ticket=${r.id}>
+        <td><a href=${`#/ticket/${encodeURIComponent(r.id)}`}>${r.id}</a><br /><small>${t('k_' + r.kind)}</small></td>
+        <td>${r.unitId ?? r.projectId}</td><td>${r.reporterName} ${r.reporterPhone}</td>
+        <td class="description">${r.description}</td><td>${when(r.closedAt)}</td>
+        <td><button type="button" data-revisit=${r.id} onClick=${() => setOpen(r)}>${t('recordRevisit')}</button></td></tr>`)}</tbody></table>` : null}
+    ${open ? html`<${ActionForm} ticket=${open} action="recordRevisit" onCancel=${() => setOpen(null)}
+      onDone=${() => { setOpen(null); setTick((n) => n + 1); }} />` : null}
+  </section>`;
+}
+
 function App() {
   const [me, setMe] = useState(null);
   const [checked, setChecked] = useState(false);
@@ -279,14 +331,17 @@ function App() {
   return html`<div>
     <header>
       <strong>${t('title')}</strong>
-      <nav><a href="#/queue">${t('queue')}</a> ${me.role === 'contractor' || me.role === 'analyst' || me.role === 'auditor' ? null : html`<a href="#/intake" id="nav-intake">${t('intake')}</a>`} <a href="/graphiql">${t('graphiql')}</a></nav>
+      <nav><a href="#/queue">${t('queue')}</a> ${me.role === 'contractor' || me.role === 'analyst' || me.role === 'auditor' ? null : html`<a href="#/intake" id="nav-intake">${t('intake')}</a>`} ${['agent', 'manager'].includes(me.role) ? html`<a href="#/revisits" id="nav-revisits">${t('revisits')}</a>` : null} ${['manager', 'analyst', 'auditor', 'admin'].includes(me.role) && !me.projects.length ? html`<a href="#/dashboard" id="nav-dashboard">${t('dashboard')}</a>` : null} ${me.role === 'contractor' || me.role === 'owner' ? null : html`<a href="#/reports" id="nav-reports">${t('reports')}</a>`} <a href="/graphiql">${t('graphiql')}</a></nav>
       <span class="who" id="who">${t('signedInAs')}: ${me.user} (${me.role}${me.contractorId ? ` · ${me.contractorId}` : ''})</span>
       <button type="button" onClick=${toggle}>${t('language')}</button>
       <button type="button" id="sign-out" onClick=${() => { session.signOut(); setMe(null); }}>${t('signOut')}</button>
     </header>
     <main>${route.page === 'ticket' && route.id
       ? html`<${TicketPage} id=${route.id} />`
-      : route.page === 'intake' ? html`<${Intake} me=${me} />` : html`<${Queue} me=${me} />`}</main>
+      : route.page === 'intake' ? html`<${Intake} me=${me} />`
+        : route.page === 'revisits' ? html`<${Revisits} />`
+          : route.page === 'dashboard' ? html`<${Dashboard} />`
+            : route.page === 'reports' ? html`<${Reports} me=${me} />` : html`<${Queue} me=${me} />`}</main>
   </div>`;
 }
 

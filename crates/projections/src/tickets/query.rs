@@ -56,6 +56,9 @@ pub struct TicketFilter {
     pub received_from: Option<DateTime<Utc>>,
     /// Received before.
     pub received_before: Option<DateTime<Utc>>,
+    /// `Some(true)`: closed and not yet revisited (回访); `Some(false)`:
+    /// the others.
+    pub awaiting_revisit: Option<bool>,
 }
 
 impl TicketFilter {
@@ -77,6 +80,9 @@ impl TicketFilter {
             && self.category.is_none_or(|c| t.category == c)
             && self.received_from.is_none_or(|f| t.received_at >= f)
             && self.received_before.is_none_or(|b| t.received_at < b)
+            && self
+                .awaiting_revisit
+                .is_none_or(|a| a == (t.status == Status::Closed && t.revisit_count == 0))
     }
 
     /// Whether [`count`] answers from the index alone, without reading a

@@ -357,6 +357,10 @@ async fn defects_count_repairs_but_not_withdrawn_reports() {
     assert_eq!(defects::count(&tree, "project_month", "HZ-1/2025-09").unwrap(), 3);
     assert_eq!(defects::count(&tree, "building", "HZ-1-3").unwrap(), 3);
     assert_eq!(defects::count(&tree, "category_trade", "engineering/leak").unwrap(), 3);
+    assert_eq!(
+        defects::counts(&tree, "category_building").unwrap(),
+        [("engineering/HZ-1-3".to_string(), 3)]
+    );
     let _ = Location::CommonArea {
         project: ProjectId::new("HZ-1").unwrap(),
         building: None,

@@ -92,6 +92,24 @@ async fn compliance_counts_met_and_breached_clocks_around_the_holiday() {
             .breached,
         1
     );
+    // Tuesday 2025-09-30 (Beijing) is in ISO week 40 of 2025.
+    let week = sla::breakdown(&view.tree(), "week").unwrap();
+    assert_eq!(week.len(), 1);
+    assert_eq!(week[0].0, "2025-W40");
+    assert_eq!(
+        (week[0].1.first_response.met, week[0].1.first_response.breached),
+        (1, 1)
+    );
+    assert_eq!(
+        sla::compliance(&view.tree(), "project_week", "HZ-1/2025-W40")
+            .unwrap()
+            .first_response
+            .met,
+        1
+    );
+    let kinds = sla::breakdown(&view.tree(), "kind").unwrap();
+    let names: Vec<&str> = kinds.iter().map(|(v, _)| v.as_str()).collect();
+    assert_eq!(names, ["repair"]);
     // The per-ticket query gives what the domain computes from the events.
     let calendars = CalendarRegistry::with_cn_mainland();
     let at = bj("2025-10-10 10:00");

@@ -1,7 +1,7 @@
 //! Reports: SLA compliance and alerts, satisfaction, contractor
 //! scorecards, defect statistics, the monthly and weekly reports.
 
-use async_graphql::{Context, Enum, Object, Result, SimpleObject};
+use async_graphql::{ComplexObject, Context, Enum, Object, Result, SimpleObject};
 use chrono::NaiveDate;
 use projections::{contractors, defects, satisfaction, sla};
 
@@ -29,6 +29,12 @@ pub enum SlaDimension {
     Month,
     /// By project and month.
     ProjectMonth,
+    /// By kind (repair, complaint, inquiry, handover defect).
+    Kind,
+    /// By ISO week received (`2026-W07`).
+    Week,
+    /// By project and ISO week.
+    ProjectWeek,
 }
 
 /// How `satisfactionReport` groups ratings.
@@ -69,6 +75,9 @@ pub enum DefectDimension {
     SinceDelivery,
     /// By category and trade.
     CategoryTrade,
+    /// By category and building (`category/building`): the heat map of
+    /// where each kind of defect concentrates.
+    CategoryBuilding,
     /// By project and trade.
     ProjectTrade,
     /// By project and month.
@@ -241,7 +250,7 @@ pub struct NamedCount {
 
 /// The monthly customer-service report of a project.
 #[derive(SimpleObject)]
-#[graphql(name = "MonthlyReport")]
+#[graphql(name = "MonthlyReport", complex)]
 pub struct MonthlyReportOut {
     /// Project.
     pub project_id: String,
@@ -273,7 +282,7 @@ pub struct MonthlyReportOut {
 
 /// The weekly repair report of a project.
 #[derive(SimpleObject)]
-#[graphql(name = "WeeklyRepairReport")]
+#[graphql(name = "WeeklyRepairReport", complex)]
 pub struct WeeklyRepairReportOut {
     /// Project.
     pub project_id: String,
@@ -301,6 +310,31 @@ pub struct WeeklyRepairReportOut {
     pub at_risk_now: usize,
     /// The report as CSV.
     pub csv: String,
+}
+
+/// The report's CSV as an Excel workbook, base64.
+fn workbook(sheet: &str, csv: &str) -> Result<String> {
+    use base64::Engine as _;
+    let bytes = crate::xlsx::from_csv(sheet, csv).map_err(AppError::internal)?;
+    Ok(base64::engine::general_purpose::STANDARD.encode(bytes))
+}
+
+#[ComplexObject]
+impl MonthlyReportOut {
+    /// The report as an Excel workbook (`.xlsx`), base64: the CSV's rows in
+    /// one worksheet, numbers as numbers. Built only when asked for.
+    async fn xlsx(&self) -> Result<String> {
+        workbook(&format!("{} {}", self.project_id, self.month), &self.csv)
+    }
+}
+
+#[ComplexObject]
+impl WeeklyRepairReportOut {
+    /// The report as an Excel workbook (`.xlsx`), base64: the CSV's rows in
+    /// one worksheet, numbers as numbers. Built only when asked for.
+    async fn xlsx(&self) -> Result<String> {
+        workbook(&format!("{} {}", self.project_id, self.week), &self.csv)
+    }
 }
 
 /// An open ticket's clock that needs attention now.
@@ -558,10 +592,20 @@ mod tests {
 
     #[test]
     fn dimension_names_match_the_views() {
-        for d in [SlaDimension::ProjectMonth, SlaDimension::All] {
+        for d in [
+            SlaDimension::ProjectMonth,
+            SlaDimension::All,
+            SlaDimension::Kind,
+            SlaDimension::Week,
+            SlaDimension::ProjectWeek,
+        ] {
             assert!(sla::DIMENSIONS.contains(&dimension_name(d).as_str()));
         }
-        for d in [DefectDimension::SinceDelivery, DefectDimension::CategoryTrade] {
+        for d in [
+            DefectDimension::SinceDelivery,
+            DefectDimension::CategoryTrade,
+            DefectDimension::CategoryBuilding,
+        ] {
             assert!(defects::DIMENSIONS.contains(&dimension_name(d).as_str()));
         }
         assert!(satisfaction::RATING_DIMENSIONS.contains(&dimension_name(RatingDimension::ProjectMonth).as_str()));

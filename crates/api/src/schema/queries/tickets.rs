@@ -37,6 +37,10 @@ pub struct TicketFilterInput {
     pub received_from: Option<DateTime<Utc>>,
     /// Received before.
     pub received_before: Option<DateTime<Utc>>,
+    /// true: closed and not yet revisited (回访), scanned through the
+    /// closed tickets (or the narrowest other index the filter names);
+    /// false: the others.
+    pub awaiting_revisit: Option<bool>,
 }
 
 impl TicketFilterInput {
@@ -52,7 +56,12 @@ impl TicketFilterInput {
             project: self.project_id.as_deref().map(ProjectId::new).transpose()?,
             building: self.building_id.as_deref().map(BuildingId::new).transpose()?,
             unit: self.unit_id.as_deref().map(domain::ids::UnitId::new).transpose()?,
-            status: self.status.map(Into::into),
+            awaiting_revisit: self.awaiting_revisit,
+            // Awaiting a revisit implies closed: the closed tickets' index.
+            status: self.status.map(Into::into).or(match self.awaiting_revisit {
+                Some(true) => Some(domain::ticket::Status::Closed),
+                _ => None,
+            }),
             kind: self.kind.map(Into::into),
             priority: self.priority.map(Into::into),
             assignee: self.engineer_id.as_deref().map(UserId::new).transpose()?,
