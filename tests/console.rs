@@ -322,10 +322,32 @@ async fn an_agent_and_a_contractor_work_a_ticket_in_the_console() {
         .run("return [...document.querySelectorAll('tr[data-ticket]')].map(r => r.dataset.ticket)")
         .await;
     assert_eq!(rows, json!([created]), "a contractor sees only work dispatched to it");
+    // On a phone-sized screen: the ticket fits the width, its actions too.
+    browser
+        .client
+        .set_window_size(390, 844)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
     click(&browser, &format!("tr[data-ticket={created:?}] a")).await;
     wait_status(&browser, "已派工").await;
+    let fits = browser
+        .run(
+            "return [document.documentElement.scrollWidth, window.innerWidth, \
+             document.querySelector('#actions button[data-action=recordArrival]').getBoundingClientRect().right]",
+        )
+        .await;
+    let width = |i: usize| fits[i].as_f64().unwrap_or(f64::MAX);
+    assert!(
+        width(1) < 500.0 && width(0) <= width(1) && width(2) <= width(1),
+        "page width, screen width, the arrival button's right edge: {fits}"
+    );
     let actions = offered(&browser).await;
     picture(&browser, "contractor-ticket").await;
+    browser
+        .client
+        .set_window_size(1280, 900)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
     assert!(actions.contains(&"recordArrival".to_string()), "{actions:?}");
     for never in [
         "acknowledgeTicket",
@@ -397,6 +419,32 @@ async fn an_agent_and_a_contractor_work_a_ticket_in_the_console() {
         .await
         .unwrap_or_else(|e| panic!("{e}"));
     wait_status(&browser, "已完工").await;
+    // The ticket shows the finding, the responsibility and the plan, every
+    // clock in full, and takes a comment.
+    let handling = browser
+        .run("return ['#responsible', '#warranty-finding', '#plan-confirmed'].map(s => document.querySelector(s).innerText)")
+        .await;
+    assert_eq!(handling[0], "开发商（施工质量）", "{handling}");
+    let finding = handling[1].as_str().unwrap_or_default();
+    assert!(finding.contains("给排水管道") && finding.contains("在保"), "{finding}");
+    let clock_rows = browser
+        .run("return [...document.querySelectorAll('#clock-table tbody tr')].map(r => r.dataset.clock)")
+        .await;
+    assert_eq!(clock_rows, json!(["FIRST_RESPONSE", "ON_SITE", "RESOLUTION"]));
+    click(&browser, "#actions button[data-action=commentTicket]").await;
+    type_into(
+        &browser,
+        "form[data-action=commentTicket] input[name=text]",
+        "业主要求下午验收",
+    )
+    .await;
+    click(&browser, "form[data-action=commentTicket] button[type=submit]").await;
+    browser
+        .until(
+            "the comment on the ticket",
+            "document.querySelector('#comments li') && document.querySelector('#comments li').innerText.includes('业主要求下午验收')",
+        )
+        .await;
     click(&browser, "#actions button[data-action=acceptRepair]").await;
     type_into(
         &browser,
@@ -466,7 +514,7 @@ async fn an_agent_and_a_contractor_work_a_ticket_in_the_console() {
     browser
         .until(
             "the timeline to list every event",
-            "document.querySelectorAll('#timeline tbody tr').length === 9",
+            "document.querySelectorAll('#timeline tbody tr').length === 10",
         )
         .await;
     let types = browser
@@ -481,6 +529,7 @@ async fn an_agent_and_a_contractor_work_a_ticket_in_the_console() {
             "Arrived",
             "Diagnosed",
             "Repaired",
+            "Commented",
             "Accepted",
             "Closed",
             "Revisited"
@@ -499,6 +548,41 @@ async fn an_agent_and_a_contractor_work_a_ticket_in_the_console() {
         )
         .await;
     picture(&browser, "ticket-as-of").await;
+
+    // An incident with the earlier call linked: the agent finds it in the
+    // incidents page, sees the linked ticket's status, and posts an update.
+    for (query, vars) in [
+        (
+            "mutation { openIncident(input: { incidentId: \"INC-1\", projectId: \"HZ-1\", level: PROJECT, \
+             title: \"3号楼多户渗水\", description: \"雨后多户报渗水\" }) { position } }",
+            json!({}),
+        ),
+        (
+            "mutation { linkTicketToIncident(input: { ticketId: \"T-CONSOLE-0\", incidentId: \"INC-1\" }) { position } }",
+            json!({}),
+        ),
+    ] {
+        let r = graphql(addr, &manager, query, vars).await;
+        assert!(r["errors"].is_null(), "{r}");
+    }
+    click(&browser, "#nav-incidents").await;
+    click(&browser, "tr[data-incident=INC-1] a").await;
+    browser
+        .until(
+            "the incident's linked ticket and its status",
+            "document.querySelector('#incident-tickets tr[data-ticket=T-CONSOLE-0]') && \
+             document.querySelector('#incident-tickets tr[data-ticket=T-CONSOLE-0]').innerText.includes('已受理')",
+        )
+        .await;
+    type_into(&browser, "#incident-update input[name=note]", "已安排屋面排查").await;
+    click(&browser, "#incident-update button[type=submit]").await;
+    browser
+        .until(
+            "the incident's update",
+            "document.querySelector('#incident-updates li') && document.querySelector('#incident-updates li').innerText.includes('已安排屋面排查')",
+        )
+        .await;
+    picture(&browser, "incident").await;
 
     // An analyst's dashboard: every chart drawn from the figures above.
     let analyst = token(principal("analyst-1", Role::Analyst, None));

@@ -3,6 +3,7 @@
 
 mod auth;
 mod browser;
+mod chromium;
 mod consistency;
 mod console;
 mod dates;
@@ -16,6 +17,7 @@ mod lifecycle;
 mod limits;
 mod metrics;
 mod permissions;
+mod queue_order;
 mod readme;
 mod reference;
 mod refusals;

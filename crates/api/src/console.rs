@@ -42,6 +42,7 @@ pub const ASSETS: &[Asset] = &[
     asset!("intake.js", "text/javascript; charset=utf-8"),
     asset!("dashboard.js", "text/javascript; charset=utf-8"),
     asset!("reports.js", "text/javascript; charset=utf-8"),
+    asset!("incidents.js", "text/javascript; charset=utf-8"),
     asset!("uPlot.esm.js", "text/javascript; charset=utf-8"),
     asset!("uPlot.min.css", "text/css; charset=utf-8"),
     asset!("htm-preact-standalone.js", "text/javascript; charset=utf-8"),
@@ -94,6 +95,39 @@ mod tests {
     fn console_assets_match_versions() {
         let checked = crate::assets::check_versions(ASSETS);
         assert_eq!(checked, 3, "VERSIONS.md should list the vendored files");
+    }
+
+    /// What a browser downloads for the console (the page and every file
+    /// it loads, not the licences), gzipped as a server or proxy would:
+    /// (bytes, gzipped bytes).
+    pub(crate) fn console_weight() -> (usize, usize) {
+        use std::io::Write as _;
+        let mut raw = PAGE.len();
+        let mut gzipped = {
+            let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+            gz.write_all(PAGE.as_bytes()).unwrap_or_else(|e| panic!("{e}"));
+            gz.finish().unwrap_or_else(|e| panic!("{e}")).len()
+        };
+        for asset in ASSETS
+            .iter()
+            .filter(|a| !a.name.starts_with("LICENSE") && a.name != "VERSIONS.md")
+        {
+            let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+            gz.write_all(asset.bytes).unwrap_or_else(|e| panic!("{e}"));
+            raw += asset.bytes.len();
+            gzipped += gz.finish().unwrap_or_else(|e| panic!("{e}")).len();
+        }
+        (raw, gzipped)
+    }
+
+    /// The budget of issue 18: the whole console under 300 KB gzipped (a
+    /// size, not a timing: it holds on any machine).
+    #[test]
+    fn the_console_is_under_300_kb_gzipped() {
+        let (raw, gzipped) = console_weight();
+        println!("console: {raw} bytes, {gzipped} bytes gzipped");
+        assert!(raw > gzipped && gzipped > 10_000, "{raw} / {gzipped}");
+        assert!(gzipped < 300 * 1024, "the console is {gzipped} bytes gzipped");
     }
 
     /// Every module the scripts import, and every file the page names, is

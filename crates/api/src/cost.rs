@@ -115,6 +115,17 @@ pub fn page(first: i32, child: usize, count: usize) -> usize {
         .saturating_add(first.saturating_mul(RECORD.saturating_add(child)))
 }
 
+/// `tickets(orderBy: NEAREST_DUE)`: every open ticket's clocks evaluated,
+/// as the SLA alerts do ([`PROJECT_ALERTS`] for one project,
+/// [`ALL_ALERTS`] for all); nothing for the received order.
+pub fn due_order(nearest_due: bool, one_project: bool) -> usize {
+    match (nearest_due, one_project) {
+        (false, _) => 0,
+        (true, true) => PROJECT_ALERTS,
+        (true, false) => ALL_ALERTS,
+    }
+}
+
 /// A read of one record and its selection.
 pub fn record(child: usize) -> usize {
     RECORD.saturating_add(child)

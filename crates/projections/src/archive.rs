@@ -1,12 +1,14 @@
 //! The archive's indexes for intake (受理): projects by id, a building's
-//! units by room number, and the owners linked to each unit. Nothing
+//! units by room number, and the owners linked to each unit; and each
+//! project's incidents (重大事件), listed by the incidents page. Nothing
 //! personal is kept (ids, names of projects, room numbers, contract
 //! dates): an owner's name and phone are read from the owner's own record,
 //! masked per role, so an erasure leaves nothing here to shred.
 
 use chrono::NaiveDate;
 use domain::archive::{OwnerEvent, ProjectEvent, UnitEvent};
-use domain::ids::{BuildingId, OwnerId, ProjectId, UnitId};
+use domain::ids::{BuildingId, IncidentId, OwnerId, ProjectId, UnitId};
+use domain::incident::IncidentEvent;
 use serde::{Deserialize, Serialize};
 
 use crate::runner::{Applied, Projection, ProjectionError, ViewWriter};
@@ -20,6 +22,7 @@ pub struct ArchiveView;
 const PROJECT: u8 = b'p';
 const ROOM: u8 = b'r';
 const OWNER: u8 = b'o';
+const INCIDENT: u8 = b'i';
 
 /// A project as the index lists it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -58,7 +61,8 @@ impl Projection for ArchiveView {
     }
 
     fn version(&self) -> u32 {
-        1
+        // 2: the incidents of each project.
+        2
     }
 
     fn apply(&self, view: &mut ViewWriter<'_>, applied: &Applied<'_>) -> Result<(), ProjectionError> {
@@ -92,6 +96,12 @@ impl Projection for ArchiveView {
                         contract_signed_on: *contract_signed_on,
                     };
                     view.put_value(key(OWNER, &[unit.as_str(), id.as_str()]), &entry)?;
+                }
+                Ok(())
+            }
+            DomainEvent::Incident(id, stamped) => {
+                if let IncidentEvent::IncidentOpened { project, .. } = &stamped.event {
+                    view.put_value(key(INCIDENT, &[project.as_str(), id.as_str()]), id)?;
                 }
                 Ok(())
             }
@@ -130,6 +140,21 @@ pub fn rooms(tree: &ViewTree, building: &BuildingId) -> Result<Vec<(String, Unit
         let (k, v) = entry?;
         let number = String::from_utf8_lossy(&k[prefix.len()..]).into_owned();
         out.push((number, decode(&v)?));
+    }
+    Ok(out)
+}
+
+/// The incidents of `project` (of every project when `None`), in project
+/// then id order.
+pub fn incidents(tree: &ViewTree, project: Option<&ProjectId>) -> Result<Vec<IncidentId>, ProjectionError> {
+    let prefix = match project {
+        Some(p) => key(INCIDENT, &[p.as_str(), ""]),
+        None => vec![INCIDENT],
+    };
+    let mut out = Vec::new();
+    for entry in tree.scan_prefix(&prefix) {
+        let (_, v) = entry?;
+        out.push(decode(&v)?);
     }
     Ok(out)
 }

@@ -389,6 +389,63 @@ pub fn ticket_clocks(
         .map_err(|e| ProjectionError::Invalid(e.to_string()))
 }
 
+/// A ticket of the work queue and its nearest due instant (none: no clock
+/// counting).
+pub type DueOrder = (TicketId, Option<DateTime<Utc>>);
+
+/// Every open ticket of `projects` (of every project when empty), most
+/// urgent first: by the earliest due instant among its clocks still
+/// counting at `at` (a breached clock's is in the past), then the tickets
+/// with no clock counting (all paused or stopped), each group in id order.
+/// The work queue's default order.
+pub fn open_by_due(
+    tree: &ViewTree,
+    calendars: &CalendarRegistry,
+    projects: &[ProjectId],
+    at: DateTime<Utc>,
+) -> Result<Vec<DueOrder>, ProjectionError> {
+    let prefixes: Vec<Vec<u8>> = if projects.is_empty() {
+        vec![vec![OPEN]]
+    } else {
+        projects
+            .iter()
+            .map(|p| {
+                let mut k = vec![OPEN];
+                k.extend_from_slice(p.as_str().as_bytes());
+                k.push(0);
+                k
+            })
+            .collect()
+    };
+    let mut out = Vec::new();
+    for prefix in prefixes {
+        for entry in tree.scan_prefix(&prefix) {
+            let (k, _) = entry?;
+            let Some(sep) = k.iter().position(|b| *b == 0) else {
+                continue;
+            };
+            let Ok(id) = TicketId::new(String::from_utf8_lossy(&k[sep + 1..]).into_owned()) else {
+                continue;
+            };
+            let Some(bytes) = tree.get(&ticket_key(&id))? else {
+                continue;
+            };
+            let t = decode_ticket(&bytes)?;
+            let report = evaluate_changes(&t.changes, calendars, at)
+                .map_err(|e| ProjectionError::Invalid(format!("ticket {id}: {e}")))?;
+            let due = report
+                .clocks()
+                .filter(|c| c.stopped_at.is_none() && !c.is_paused)
+                .filter(|c| !matches!(c.status, ClockStatus::Met | ClockStatus::Cancelled))
+                .filter_map(|c| c.due_at)
+                .min();
+            out.push((id, due));
+        }
+    }
+    out.sort_by(|a, b| (a.1.is_none(), a.1, &a.0).cmp(&(b.1.is_none(), b.1, &b.0)));
+    Ok(out)
+}
+
 /// Every open ticket's record (clock changes, project, …), in key order.
 pub fn open_tickets(tree: &ViewTree) -> Result<Vec<SlaTicket>, ProjectionError> {
     let mut out = Vec::new();

@@ -1,14 +1,15 @@
 // The staff console: a client of the public GraphQL API, nothing else.
-import { html, render, useState, useEffect, useCallback } from './htm-preact-standalone.js';
+import { html, render, useState, useEffect, useCallback, useRef } from './htm-preact-standalone.js';
 import { gql, subscribe, session } from './api.js';
 import { t, when, language, setLanguage } from './i18n.js';
 import { FORMS, variablesOf } from './forms.js';
-import { ErrorBox } from './ui.js';
+import { ErrorBox, FINISHED } from './ui.js';
 import { Intake } from './intake.js';
 import { Dashboard } from './dashboard.js';
 import { Reports } from './reports.js';
+import { Incidents } from './incidents.js';
 
-const CLOCK_FIELDS = 'clock status dueAt elapsedMinutes pausedMinutes paused targetMinutes breachedAt stoppedAt';
+const CLOCK_FIELDS = 'clock status target startedAt dueAt elapsedMinutes pausedMinutes paused targetMinutes breachedAt stoppedAt stops';
 const ROW_FIELDS = `id kind status priority category projectId buildingId unitId description receivedAt version
   assignee { engineerId contractorId } clocks { ${CLOCK_FIELDS} }`;
 
@@ -72,13 +73,6 @@ function ClockBadge({ clock }) {
   </span>`;
 }
 
-/** The instant a ticket is next due: the earliest due of its clocks still counting. */
-function nextDue(ticket) {
-  const open = ticket.clocks.filter((c) => !c.stoppedAt && c.dueAt && c.status !== 'CANCELLED' && c.status !== 'MET');
-  if (!open.length) return Infinity;
-  return Math.min(...open.map((c) => Date.parse(c.dueAt)));
-}
-
 function Select({ name, value, options, prefix, onChange }) {
   return html`<label>${t(name)}
     <select name=${name} value=${value ?? ''} onChange=${(e) => onChange(name, e.target.value || undefined)}>
@@ -110,6 +104,9 @@ function Queue({ me }) {
   const [data, setData] = useState(null);
   const [error, setError] = useState(null);
   const [tick, setTick] = useState(0);
+  // The queue's order: most urgent first over every open ticket (the
+  // server's NEAREST_DUE), or newest first for finished tickets.
+  const byDue = !filter.awaitingRevisit && !FINISHED.includes(filter.status);
   const load = useCallback(async () => {
     const f = {
       projectId: filter.project, buildingId: filter.building, status: filter.status, kind: filter.kind,
@@ -120,8 +117,9 @@ function Queue({ me }) {
       awaitingRevisit: filter.awaitingRevisit,
     };
     try {
-      const d = await gql(`query($filter: TicketFilterInput!) { tickets(filter: $filter, first: 200) {
-        totalCount edges { node { ${ROW_FIELDS} } } } }`, { filter: f });
+      const d = await gql(`query($filter: TicketFilterInput!, $order: TicketOrder!) {
+        tickets(filter: $filter, first: 100, orderBy: $order) {
+        totalCount edges { node { ${ROW_FIELDS} } } } }`, { filter: f, order: byDue ? 'NEAREST_DUE' : 'RECEIVED' });
       setData(d.tickets);
       setError(null);
     } catch (e) {
@@ -129,15 +127,26 @@ function Queue({ me }) {
     }
   }, [filter, me]);
   useEffect(() => { load(); }, [load, tick]);
-  // Live: any ticket event reloads the page of the queue.
-  useEffect(() => subscribe('subscription { ticketEvents { position ticketId } }', {}, () => setTick((n) => n + 1), setError), []);
+  // Live: ticket events reload the page of the queue, at most once a
+  // second however busy the log is.
+  const pending = useRef(false);
+  useEffect(() => subscribe('subscription { ticketEvents { position ticketId } }', {}, () => {
+    if (pending.current) return;
+    pending.current = true;
+    setTimeout(() => { pending.current = false; setTick((n) => n + 1); }, 1000);
+  }, setError), []);
   const change = (name, value) => setFilter((f) => ({ ...f, [name]: value }));
   const only = presets(me).find((p) => p.id === preset)?.only;
   const rows = data
-    ? [...data.edges.map((e) => e.node)]
-      .filter((r) => only !== 'breached' || r.clocks.some((c) => c.status === 'BREACHED'))
-      .sort((a, b) => nextDue(a) - nextDue(b))
+    ? data.edges.map((e) => e.node).filter((r) => only !== 'breached' || r.clocks.some((c) => c.status === 'BREACHED'))
     : [];
+  // When the first page of rows is on screen (read by the console
+  // benchmark: milliseconds since the navigation started).
+  useEffect(() => {
+    if (rows.length && !performance.getEntriesByName('aftersales:queue-visible').length) {
+      performance.mark('aftersales:queue-visible');
+    }
+  }, [rows.length]);
   return html`<section>
     <h2>${t('queue')}</h2>
     <div class="presets" id="presets">${presets(me).map((p) => html`<button type="button" data-preset=${p.id}
@@ -155,7 +164,7 @@ function Queue({ me }) {
       <${Text} name="receivedBefore" type="date" value=${filter.receivedBefore} onChange=${change} />
     </form>
     <${ErrorBox} error=${error} />
-    ${data ? html`<p class="meta">${t('shown')} ${rows.length} ${t('of')} ${data.totalCount} ${t('tickets')} · ${t('sortedByDue')} (${t('sortNote')}) · <span class="live">${t('live')}</span></p>` : html`<p>${t('loading')}</p>`}
+    ${data ? html`<p class="meta">${t('shown')} ${rows.length} ${t('of')} ${data.totalCount} ${t('tickets')} · ${byDue ? t('sortedByDue') : t('sortedByReceived')} · <span class="live">${t('live')}</span></p>` : html`<p>${t('loading')}</p>`}
     <p class="note">${t('businessTimeNote')}</p>
     ${data && !rows.length ? html`<p class="empty">${t('noTickets')}</p>` : null}
     ${rows.length ? html`<table class="queue">
@@ -206,6 +215,69 @@ export function ActionForm({ ticket, action, onDone, onCancel }) {
   </form>`;
 }
 
+/** Every clock in full: target, start, due, business time used, the
+ * paused (credited) time, and where it stopped. */
+function ClockTable({ clocks }) {
+  if (!clocks.length) return null;
+  return html`<table class="clock-table" id="clock-table"><thead><tr><th>${t('clock')}</th><th>${t('status')}</th><th>${t('target')}</th>
+    <th>${t('startedAt')}</th><th>${t('due')}</th><th>${t('elapsed')}</th><th>${t('pausedCredited')}</th><th>${t('breachedAt')}</th><th>${t('stoppedAt')}</th></tr></thead>
+    <tbody>${clocks.map((c) => html`<tr data-clock=${c.clock}><td>${t(c.clock)}</td><td>${t(c.paused && !c.stoppedAt ? 'PAUSED' : c.status)}</td>
+      <td>${c.target}</td><td>${when(c.startedAt)}</td><td>${c.dueAt ? when(c.dueAt) : '—'}</td>
+      <td>${hours(c.elapsedMinutes)} ${t('businessHours')}</td><td data-paused=${c.pausedMinutes}>${hours(c.pausedMinutes)} ${t('businessHours')}</td>
+      <td>${c.breachedAt ? when(c.breachedAt) : '—'}</td><td>${c.stoppedAt ? when(c.stoppedAt) : '—'}</td></tr>`)}</tbody></table>`;
+}
+
+const yes = (b) => (b ? t('yes') : t('no'));
+
+/** Warranty finding and responsibility; plan and the owner's consent;
+ * contractor and appointments; acceptance and revisits. */
+function Handling({ ticket }) {
+  const d = ticket.diagnosis;
+  const w = d?.warranty;
+  return html`<div class="handling" id="handling">
+    <section><h4>${t('warrantyAndResponsibility')}</h4>
+      ${d ? html`<dl class="facts">
+        <dt>${t('f_cause')}</dt><dd>${d.cause}</dd>
+        <dt>${t('f_responsible')}</dt><dd id="responsible">${t(d.responsible)}</dd>
+        <dt>${t('warranty')}</dt><dd id="warranty-finding">${w ? html`${t('w_' + w.item)} · ${w.inWarranty ? t('inWarranty') : t('outOfWarranty')} (${w.period}, ${t('lastDay')} ${w.lastDay})` : '—'}</dd>
+        <dt>${t('f_chargeable')}</dt><dd>${yes(d.chargeable)}${d.costFen != null ? ` · ¥${(d.costFen / 100).toFixed(2)}` : ''}</dd>
+      </dl>` : html`<p class="empty">${t('notDiagnosed')}</p>`}</section>
+    <section><h4>${t('planAndConsent')}</h4>
+      ${d ? html`<dl class="facts">
+        <dt>${t('f_plan')}</dt><dd>${d.plan}</dd>
+        <dt>${t('f_durationMinutes')}</dt><dd>${d.durationMinutes}</dd>
+        ${d.materials.length ? html`<dt>${t('materials')}</dt><dd>${d.materials.join('、')}</dd>` : null}
+        <dt>${t('ownerConsent')}</dt><dd id="plan-confirmed">${yes(ticket.planConfirmed)}</dd>
+      </dl>` : html`<p class="empty">${t('notDiagnosed')}</p>`}</section>
+    <section><h4>${t('contractorAndAppointments')}</h4>
+      <dl class="facts">
+        <dt>${t('assignee')}</dt><dd>${ticket.assignee?.contractorId ?? ticket.assignee?.engineerId ?? '—'}</dd>
+        <dt>${t('dispatchCount')}</dt><dd>${ticket.dispatchCount}</dd>
+        <dt>${t('appointment')}</dt><dd id="appointment">${ticket.appointment ? `${when(ticket.appointment.from)} – ${when(ticket.appointment.to)}` : '—'}</dd>
+        <dt>${t('firstArrivedAt')}</dt><dd>${ticket.firstArrivedAt ? when(ticket.firstArrivedAt) : '—'}</dd>
+        <dt>${t('repairedAt')}</dt><dd>${ticket.repairedAt ? when(ticket.repairedAt) : '—'}</dd>
+        ${ticket.holdReason ? html`<dt>${t('holdReason')}</dt><dd>${t(ticket.holdReason)}</dd>` : null}
+        ${ticket.reopenCount ? html`<dt>${t('reopenCount')}</dt><dd>${ticket.reopenCount}</dd>` : null}
+        ${ticket.incidentId ? html`<dt>${t('f_incidentId')}</dt><dd><a href=${`#/incidents/${encodeURIComponent(ticket.incidentId)}`}>${ticket.incidentId}</a></dd>` : null}
+      </dl></section>
+    <section><h4>${t('acceptanceAndRevisits')}</h4>
+      <dl class="facts">
+        <dt>${t('acceptedAt')}</dt><dd>${ticket.acceptedAt ? when(ticket.acceptedAt) : '—'}</dd>
+        <dt>${t('f_overall')}</dt><dd>${ticket.acceptanceRatings?.overall ?? '—'}</dd>
+        ${ticket.revisits.map((r) => html`<dt>${t('revisits')}</dt><dd class="revisit">${when(r.at)} · ${t(r.outcome)} · ${t('st_' + r.stage)}${r.ratings ? ` · ${r.ratings.overall}` : ''}${r.note ? ` · ${r.note}` : ''}</dd>`)}
+      </dl></section>
+  </div>`;
+}
+
+/** Comments on the ticket, from its history (internal ones marked). */
+function Comments({ events }) {
+  const comments = events.filter((e) => e.type === 'Commented');
+  return html`<section class="comments" id="comments"><h3>${t('comments')}</h3>
+    ${comments.length ? html`<ul>${comments.map((c) => html`<li data-position=${c.position}>
+      <b>${c.actor}</b> (${c.role}) · ${when(c.occurredAt)}${c.fields?.internal ? html` · <span class="internal">${t('f_internal')}</span>` : ''}
+      <p>${c.fields?.text ?? c.summary}</p></li>`)}</ul>` : html`<p class="empty">${t('noComments')}</p>`}</section>`;
+}
+
 function TicketPage({ id }) {
   const [ticket, setTicket] = useState(null);
   const [history, setHistory] = useState(null);
@@ -219,8 +291,13 @@ function TicketPage({ id }) {
       try {
         const d = await gql(`query($id: String!) {
           ticket(id: $id) { ${ROW_FIELDS} reporterName reporterPhone channel trade availableActions position
-            diagnosis { cause responsible chargeable plan warranty { inWarranty } } appointment { from to } }
-          ticketHistory(id: $id) { events { position version type occurredAt recordedAt actor role channel summary } } }`, { id });
+            dispatchCount reopenCount rejectionCount planConfirmed holdReason escalation incidentId mergedInto
+            firstArrivedAt repairedAt acceptedAt closedAt promisedAt
+            diagnosis { cause responsible chargeable plan materials durationMinutes costFen
+              warranty { item period deliveredOn lastDay inWarranty } }
+            appointment { from to } acceptanceRatings { overall productQuality serviceProcess staffAttitude }
+            revisits { at outcome stage note ratings { overall } } }
+          ticketHistory(id: $id) { events { position version type occurredAt recordedAt actor role channel summary fields } } }`, { id });
         setTicket(d.ticket);
         setHistory(d.ticketHistory);
         setError(null);
@@ -265,7 +342,10 @@ function TicketPage({ id }) {
       onDone=${() => { setAction(null); setCut(null); setTick((n) => n + 1); }} />` : null}
     <h3>${t('clocks')}</h3>
     <div class="clocks" id="clocks">${(shown?.clocks ?? []).map((c) => html`<${ClockBadge} clock=${c} />`)}</div>
+    <${ClockTable} clocks=${shown?.clocks ?? []} />
     <p class="note">${t('businessTimeNote')}</p>
+    <${Handling} ticket=${ticket} />
+    <${Comments} events=${events} />
     <h3>${t('timeline')}</h3>
     <div class="as-of">
       <label for="as-of">${t('asOf')}: <output id="as-of-label">${cut == null ? t('asOfNow') : `#${events[cut]?.position} · ${when(events[cut]?.recordedAt)}`}</output></label>
@@ -331,7 +411,7 @@ function App() {
   return html`<div>
     <header>
       <strong>${t('title')}</strong>
-      <nav><a href="#/queue">${t('queue')}</a> ${me.role === 'contractor' || me.role === 'analyst' || me.role === 'auditor' ? null : html`<a href="#/intake" id="nav-intake">${t('intake')}</a>`} ${['agent', 'manager'].includes(me.role) ? html`<a href="#/revisits" id="nav-revisits">${t('revisits')}</a>` : null} ${['manager', 'analyst', 'auditor', 'admin'].includes(me.role) && !me.projects.length ? html`<a href="#/dashboard" id="nav-dashboard">${t('dashboard')}</a>` : null} ${me.role === 'contractor' || me.role === 'owner' ? null : html`<a href="#/reports" id="nav-reports">${t('reports')}</a>`} <a href="/graphiql">${t('graphiql')}</a></nav>
+      <nav><a href="#/queue">${t('queue')}</a> ${me.role === 'contractor' || me.role === 'analyst' || me.role === 'auditor' ? null : html`<a href="#/intake" id="nav-intake">${t('intake')}</a>`} ${['agent', 'manager'].includes(me.role) ? html`<a href="#/revisits" id="nav-revisits">${t('revisits')}</a>` : null} ${['manager', 'analyst', 'auditor', 'admin'].includes(me.role) && !me.projects.length ? html`<a href="#/dashboard" id="nav-dashboard">${t('dashboard')}</a>` : null} ${me.role === 'contractor' || me.role === 'owner' ? null : html`<a href="#/incidents" id="nav-incidents">${t('incidents')}</a> <a href="#/reports" id="nav-reports">${t('reports')}</a>`} <a href="/graphiql">${t('graphiql')}</a></nav>
       <span class="who" id="who">${t('signedInAs')}: ${me.user} (${me.role}${me.contractorId ? ` · ${me.contractorId}` : ''})</span>
       <button type="button" onClick=${toggle}>${t('language')}</button>
       <button type="button" id="sign-out" onClick=${() => { session.signOut(); setMe(null); }}>${t('signOut')}</button>
@@ -341,7 +421,8 @@ function App() {
       : route.page === 'intake' ? html`<${Intake} me=${me} />`
         : route.page === 'revisits' ? html`<${Revisits} />`
           : route.page === 'dashboard' ? html`<${Dashboard} />`
-            : route.page === 'reports' ? html`<${Reports} me=${me} />` : html`<${Queue} me=${me} />`}</main>
+            : route.page === 'reports' ? html`<${Reports} me=${me} />`
+              : route.page === 'incidents' ? html`<${Incidents} me=${me} id=${route.id} />` : html`<${Queue} me=${me} />`}</main>
   </div>`;
 }
 

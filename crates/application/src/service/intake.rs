@@ -20,6 +20,29 @@ impl Service {
         archive::projects(&self.archive_tree()?).map_err(AppError::internal)
     }
 
+    /// The incidents of `project` (of every project when `None`), each as
+    /// its stream folds: open ones first, then newest opened first.
+    pub fn incidents(
+        &self,
+        project: Option<&domain::ids::ProjectId>,
+    ) -> Result<Vec<domain::incident::Incident>, AppError> {
+        let ids = archive::incidents(&self.archive_tree()?, project).map_err(AppError::internal)?;
+        let mut out = Vec::with_capacity(ids.len());
+        for id in ids {
+            if let Some(incident) = self.incident(&id)?.0 {
+                out.push(incident);
+            }
+        }
+        out.sort_by(|a, b| {
+            (a.closed_at.is_some(), std::cmp::Reverse(a.opened_at), &a.id).cmp(&(
+                b.closed_at.is_some(),
+                std::cmp::Reverse(b.opened_at),
+                &b.id,
+            ))
+        });
+        Ok(out)
+    }
+
     /// The rooms of `building` and their units, in room order.
     pub fn rooms(&self, building: &BuildingId) -> Result<Vec<(String, UnitId)>, AppError> {
         archive::rooms(&self.archive_tree()?, building).map_err(AppError::internal)

@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use domain::decider::{Decider, Stamped};
-use domain::ids::TicketId;
+use domain::ids::{ProjectId, TicketId};
 use domain::sla::SlaReport;
 use domain::ticket::{Location, TicketCommand, TicketDecider, TicketEvent, TicketReference};
 use eventlog::Position;
@@ -36,6 +36,14 @@ impl Service {
     pub fn clocks(&self, id: &TicketId, at: DateTime<Utc>) -> Result<Option<SlaReport>, AppError> {
         let view = self.view("sla")?;
         projections::sla::ticket_clocks(&view.tree(), &self.calendars, id, at).map_err(AppError::internal)
+    }
+
+    /// The open tickets of `projects` (of every project when empty), most
+    /// urgent first now: the work queue's order
+    /// ([`projections::sla::open_by_due`]), each with its nearest due.
+    pub fn open_by_due(&self, projects: &[ProjectId]) -> Result<Vec<projections::sla::DueOrder>, AppError> {
+        let view = self.view("sla")?;
+        projections::sla::open_by_due(&view.tree(), &self.calendars, projects, self.now()).map_err(AppError::internal)
     }
 
     /// The mutations `acting` may run on ticket `id` now, by name

@@ -59,6 +59,9 @@ pub struct TicketFilter {
     /// `Some(true)`: closed and not yet revisited (回访); `Some(false)`:
     /// the others.
     pub awaiting_revisit: Option<bool>,
+    /// `Some(true)`: not finished (closed, withdrawn, merged);
+    /// `Some(false)`: finished.
+    pub open: Option<bool>,
 }
 
 impl TicketFilter {
@@ -83,6 +86,7 @@ impl TicketFilter {
             && self
                 .awaiting_revisit
                 .is_none_or(|a| a == (t.status == Status::Closed && t.revisit_count == 0))
+            && self.open.is_none_or(|open| open != t.status.is_terminal())
     }
 
     /// Whether [`count`] answers from the index alone, without reading a
@@ -347,6 +351,64 @@ pub fn list(
         end_cursor,
         has_next_page,
     })
+}
+
+/// How a cursor of [`list_by_due`] starts: the place in the order after
+/// the item it was given with.
+const DUE_CURSOR: &str = "due:";
+
+/// Lists the tickets of `order` (ticket ids, most urgent first, as
+/// [`crate::sla::open_by_due`] gives them) that match `filter`, `first` at
+/// a time, after the cursor of a previous page of this listing. The order
+/// moves with time and with every event, so a cursor is a place in the
+/// order as it is read now: a ticket that moved ahead of it is not listed
+/// again, one that moved behind it may be listed twice.
+pub fn list_by_due(
+    tree: &ViewTree,
+    order: &[crate::sla::DueOrder],
+    filter: &TicketFilter,
+    first: usize,
+    after: Option<&str>,
+) -> Result<TicketPage, QueryError> {
+    if !(1..=MAX_PAGE).contains(&first) {
+        return Err(QueryError::BadPageSize(first));
+    }
+    if let (Some(from), Some(before)) = (filter.received_from, filter.received_before) {
+        if before < from {
+            return Err(QueryError::BadRange);
+        }
+    }
+    let start = match after {
+        None => 0,
+        Some(cursor) => cursor
+            .strip_prefix(DUE_CURSOR)
+            .filter(|n| !n.is_empty() && n.len() <= 10 && n.bytes().all(|b| b.is_ascii_digit()))
+            .and_then(|n| n.parse::<usize>().ok())
+            .ok_or_else(|| QueryError::BadCursor(cursor.to_string()))?,
+    };
+    let mut page = TicketPage {
+        items: Vec::new(),
+        cursors: Vec::new(),
+        end_cursor: None,
+        has_next_page: false,
+    };
+    for (i, (id, _)) in order.iter().enumerate().skip(start) {
+        let Some(record) = ticket(tree, id)? else {
+            continue;
+        };
+        if !filter.matches(&record.ticket) {
+            continue;
+        }
+        if page.items.len() == first {
+            page.has_next_page = true;
+            break;
+        }
+        let cursor = format!("{DUE_CURSOR}{}", i + 1);
+        page.end_cursor = Some(cursor.clone());
+        page.cursors.push(cursor);
+        page.items.push(record);
+    }
+    Ok(page)
 }
 
 /// How many tickets match `filter`: as many as [`list`] pages through,

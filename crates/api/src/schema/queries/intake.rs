@@ -79,6 +79,36 @@ impl IntakeQueries {
             .collect())
     }
 
+    /// The incidents (重大事件) of a project, or of every project the
+    /// caller works on: open ones first, then the newest opened. Cost:
+    /// 5,000 + 50 × the selection.
+    #[graphql(complexity = "5_000 + 50 * child_complexity")]
+    async fn incidents(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The project; null: every project the caller works on.")] project_id: Option<String>,
+    ) -> Result<Vec<crate::schema::archive::IncidentOut>> {
+        let caller = principal(ctx)?;
+        access::require(caller, Read::Incidents)?;
+        let service = service(ctx)?;
+        let incidents = match project_id {
+            Some(p) => {
+                let project = domain::ids::ProjectId::new(p).map_err(AppError::from)?;
+                access::require_project(caller, &project)?;
+                service.incidents(Some(&project))?
+            }
+            None if access::scoped(caller) => {
+                let mut all = Vec::new();
+                for project in &caller.projects {
+                    all.extend(service.incidents(Some(project))?);
+                }
+                all
+            }
+            None => service.incidents(None)?,
+        };
+        Ok(incidents.into_iter().map(Into::into).collect())
+    }
+
     /// The rooms of a building, in room-number order.
     async fn rooms(
         &self,

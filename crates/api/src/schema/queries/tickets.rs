@@ -41,6 +41,23 @@ pub struct TicketFilterInput {
     /// closed tickets (or the narrowest other index the filter names);
     /// false: the others.
     pub awaiting_revisit: Option<bool>,
+    /// true: only tickets not finished (not closed, withdrawn or merged);
+    /// false: only finished ones.
+    pub open: Option<bool>,
+}
+
+/// The order of a listing.
+#[derive(async_graphql::Enum, Copy, Clone, Eq, PartialEq, Default)]
+pub enum TicketOrder {
+    /// Newest received first; stable cursors.
+    #[default]
+    Received,
+    /// The work queue's order: open tickets only, most urgent first, by
+    /// the earliest due instant of the clocks still counting (breached
+    /// ones first, as theirs has passed), then those with every clock
+    /// paused or stopped. The order moves with time: a cursor is a place
+    /// in the order as read when the next page is asked for.
+    NearestDue,
 }
 
 impl TicketFilterInput {
@@ -69,6 +86,7 @@ impl TicketFilterInput {
             category: self.category.map(Into::into),
             received_from: self.received_from,
             received_before: self.received_before,
+            open: self.open,
         })
     }
 }
@@ -158,10 +176,15 @@ impl TicketQueries {
 
     /// Tickets matching `filter`, newest received first, `first` (1 to
     /// 500, default 50) at a time, after the cursor of a previous page;
-    /// `totalCount` says how many match over every page. Cost: 100 +
-    /// `first` × (20 + the selection of each edge and `pageInfo`), + what
-    /// `totalCount` costs if it is asked for.
-    #[graphql(complexity = "crate::cost::page(first, child_complexity, filter.count_cost())")]
+    /// `totalCount` says how many match over every page; `orderBy:
+    /// NEAREST_DUE` gives the work queue's order (open tickets only, most
+    /// urgent first). Cost: 100 + `first` × (20 + the selection of each
+    /// edge and `pageInfo`), + what `totalCount` costs if it is asked for,
+    /// + for NEAREST_DUE what the SLA alerts cost (every open ticket's
+    /// clocks are evaluated).
+    #[graphql(
+        complexity = "crate::cost::page(first, child_complexity, filter.count_cost()) + crate::cost::due_order(order_by == TicketOrder::NearestDue, filter.project_id.is_some())"
+    )]
     async fn tickets(
         &self,
         ctx: &Context<'_>,
@@ -172,6 +195,7 @@ impl TicketQueries {
         filter: TicketFilterInput,
         #[graphql(default = 50, desc = "How many tickets per page, 1 to 500.")] first: i32,
         #[graphql(desc = "The `endCursor` of the previous page; null for the first page.")] after: Option<String>,
+        #[graphql(default, desc = "The order (default RECEIVED: newest first).")] order_by: TicketOrder,
     ) -> Result<TicketConnection> {
         let first = usize::try_from(first)
             .ok()
@@ -181,8 +205,21 @@ impl TicketQueries {
         access::require(caller, Read::Tickets)?;
         let mut filter = filter.to_filter()?;
         scope_filter(caller, &mut filter)?;
-        let tree = service(ctx)?.view("tickets")?.tree();
-        let page = projections::tickets::list(&tree, &filter, first, after.as_deref()).map_err(|e| match e {
+        let service = service(ctx)?;
+        let tree = service.view("tickets")?.tree();
+        let listed = match order_by {
+            TicketOrder::Received => projections::tickets::list(&tree, &filter, first, after.as_deref()),
+            TicketOrder::NearestDue => {
+                if filter.open == Some(false) {
+                    return Err(bad("orderBy NEAREST_DUE lists open tickets: leave out open: false").into());
+                }
+                filter.open = Some(true);
+                let projects: Vec<ProjectId> = filter.project.iter().cloned().collect();
+                let order = service.open_by_due(&projects)?;
+                projections::tickets::list_by_due(&tree, &order, &filter, first, after.as_deref())
+            }
+        };
+        let page = listed.map_err(|e| match e {
             projections::tickets::QueryError::View(v) => AppError::internal(v),
             other => bad(other),
         })?;
