@@ -193,9 +193,38 @@ async fn an_agent_and_a_contractor_work_a_ticket_in_the_console() {
     // and warranty, the open ticket of the same category, scores the
     // severity, and records the report.
     click(&browser, "#nav-intake").await;
-    select(&browser, "#intake-project", "HZ-1").await;
-    select(&browser, "#intake-building", "HZ-1-3").await;
-    select(&browser, "#intake-room", "HZ-1-3-1502").await;
+    // The caller does not know the room: the unit is found by the phone
+    // (digits compared, spaces ignored); a number no owner has finds none.
+    type_into(&browser, "#caller-phone", "139 0000 0000").await;
+    click(&browser, "#caller-lookup").await;
+    browser
+        .until(
+            "no unit for an unknown number",
+            "document.querySelector('#phone-matches') && document.querySelector('#phone-matches').innerText.includes('没有业主')",
+        )
+        .await;
+    browser
+        .run("const i = document.querySelector('#caller-phone'); i.value = ''; i.dispatchEvent(new Event('input', { bubbles: true })); return true;")
+        .await;
+    type_into(&browser, "#caller-phone", "138 1234 5678").await;
+    click(&browser, "#caller-lookup").await;
+    let found = browser
+        .until(
+            "the owner's units",
+            "document.querySelectorAll('#phone-matches button[data-unit]').length === 2 && \
+             [...document.querySelectorAll('#phone-matches button[data-unit]')].map(b => b.dataset.unit)",
+        )
+        .await;
+    assert_eq!(found, json!(["HZ-1-3-1502", "SH-2-3-0801"]), "the units of O-1");
+    click(&browser, "#phone-matches button[data-unit=HZ-1-3-1502]").await;
+    // Choosing one fills project, building and room.
+    browser
+        .until(
+            "the chosen unit in the three selects",
+            "document.querySelector('#intake-room') && document.querySelector('#intake-room').value === 'HZ-1-3-1502' && \
+             document.querySelector('#intake-building').value === 'HZ-1-3' && document.querySelector('#intake-project').value === 'HZ-1'",
+        )
+        .await;
     browser
         .until(
             "the unit's delivery date",
@@ -361,6 +390,15 @@ async fn an_agent_and_a_contractor_work_a_ticket_in_the_console() {
             "a contractor is offered {never}: {actions:?}"
         );
     }
+    // Nor may a contractor look owners up by phone.
+    let r = graphql(
+        addr,
+        &contractor,
+        "{ unitsByPhone(phone: \"13812345678\") { unitId } }",
+        json!({}),
+    )
+    .await;
+    assert_eq!(r["errors"][0]["extensions"]["code"], "FORBIDDEN", "{r}");
     // A forged request from the page is refused and appends nothing.
     let head = server.service.head();
     let forged = browser

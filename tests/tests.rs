@@ -11,6 +11,7 @@ mod deadletters;
 mod erasure;
 mod graphql;
 mod hygiene;
+mod intake_lookup;
 mod keyfolder;
 mod layering;
 mod lifecycle;

@@ -214,7 +214,10 @@ async fn screenshots(browser: &chromium::Browser, base: &str, folder: &std::path
             .map_err(|e| e.to_string())?;
         if let Some(script) = action {
             browser
-                .until(&format!("the {name} page"), "document.querySelector('#report-project option')")
+                .until(
+                    &format!("the {name} page"),
+                    "document.querySelector('#report-project option')",
+                )
                 .await;
             browser.run(&script).await;
         }

@@ -159,6 +159,22 @@ pub fn incidents(tree: &ViewTree, project: Option<&ProjectId>) -> Result<Vec<Inc
     Ok(out)
 }
 
+/// Every link of an owner to a unit, in unit then owner order (the
+/// intake's lookup by the caller's phone reads each owner once).
+pub fn owner_links(tree: &ViewTree) -> Result<Vec<(UnitId, UnitOwner)>, ProjectionError> {
+    let mut out = Vec::new();
+    for entry in tree.scan_prefix(&[OWNER]) {
+        let (k, v) = entry?;
+        let Some(sep) = k.iter().skip(1).position(|b| *b == 0) else {
+            continue;
+        };
+        let unit = String::from_utf8_lossy(&k[1..1 + sep]).into_owned();
+        let Ok(unit) = UnitId::new(unit) else { continue };
+        out.push((unit, decode(&v)?));
+    }
+    Ok(out)
+}
+
 /// The owners linked to `unit`, in owner-id order.
 pub fn owners(tree: &ViewTree, unit: &UnitId) -> Result<Vec<UnitOwner>, ProjectionError> {
     let prefix = key(OWNER, &[unit.as_str(), ""]);

@@ -109,7 +109,7 @@ function Queue({ me }) {
   const byDue = !filter.awaitingRevisit && !FINISHED.includes(filter.status);
   const load = useCallback(async () => {
     const f = {
-      projectId: filter.project, buildingId: filter.building, status: filter.status, kind: filter.kind,
+      projectId: filter.project, buildingId: filter.building, unitId: filter.unit, status: filter.status, kind: filter.kind,
       priority: filter.priority, engineerId: filter.engineer, category: filter.category,
       contractorId: me.role === 'contractor' ? undefined : filter.contractor,
       receivedFrom: filter.receivedFrom ? `${filter.receivedFrom}T00:00:00+08:00` : undefined,
@@ -154,6 +154,7 @@ function Queue({ me }) {
     <form class="filters" onSubmit=${(e) => { e.preventDefault(); load(); }}>
       <${Text} name="project" value=${filter.project} onChange=${change} />
       <${Text} name="building" value=${filter.building} onChange=${change} />
+      <${Text} name="unit" value=${filter.unit} onChange=${change} />
       <${Select} name="status" value=${filter.status} options=${STATUSES} prefix="s_" onChange=${change} />
       <${Select} name="kind" value=${filter.kind} options=${KINDS} prefix="k_" onChange=${change} />
       <${Select} name="priority" value=${filter.priority} options=${PRIORITIES} prefix="p_" onChange=${change} />

@@ -1,7 +1,7 @@
 // Intake (受理), at the phone: find the unit, see its owner, delivery date
 // and warranty per component, score the severity, see open tickets of the
 // same category, and record the report.
-import { html, useState, useEffect } from './htm-preact-standalone.js';
+import { html, useState, useEffect, useRef } from './htm-preact-standalone.js';
 import { gql } from './api.js';
 import { t } from './i18n.js';
 import { ErrorBox, FINISHED } from './ui.js';
@@ -41,17 +41,28 @@ export function Intake({ me }) {
   const [severity, setSeverity] = useState(null);
   const [created, setCreated] = useState(null);
   const [error, setError] = useState(null);
+  const [callerPhone, setCallerPhone] = useState('');
+  const [matches, setMatches] = useState(null);
+  // A unit chosen from the phone lookup: its building and room are chosen
+  // once the project's buildings and the building's rooms have loaded.
+  const wanted = useRef(null);
 
   useEffect(() => { gql('{ projects { id name city } }').then((d) => setProjects(d.projects)).catch(setError); }, []);
   useEffect(() => {
     setBuildings([]); setBuilding(undefined);
     if (project) gql('query($id: String!) { project(id: $id) { buildings { id name } } }', { id: project })
-      .then((d) => setBuildings(d.project?.buildings ?? [])).catch(setError);
+      .then((d) => {
+        setBuildings(d.project?.buildings ?? []);
+        if (wanted.current?.projectId === project) setBuilding(wanted.current.buildingId);
+      }).catch(setError);
   }, [project]);
   useEffect(() => {
     setRooms([]); setUnitId(undefined);
     if (building) gql('query($b: String!) { rooms(buildingId: $b) { number unitId } }', { b: building })
-      .then((d) => setRooms(d.rooms)).catch(setError);
+      .then((d) => {
+        setRooms(d.rooms);
+        if (wanted.current?.buildingId === building) { setUnitId(wanted.current.unitId); wanted.current = null; }
+      }).catch(setError);
   }, [building]);
   useEffect(() => {
     setUnit(null); setOpen([]);
@@ -73,7 +84,22 @@ export function Intake({ me }) {
       .catch(setError);
   }, [factors]);
 
-  const set = (name) => (value) => setReport({ ...report, [name]: value });
+  const set = (name) => (value) => setReport((r) => ({ ...r, [name]: value }));
+  const lookUp = async () => {
+    try {
+      const d = await gql('query($phone: String!) { unitsByPhone(phone: $phone) { unitId projectId buildingId number owner { name phone } } }', { phone: callerPhone });
+      setMatches(d.unitsByPhone);
+      setError(null);
+    } catch (err) {
+      setError(err);
+    }
+  };
+  const choose = (m) => {
+    wanted.current = m;
+    if (project === m.projectId) {
+      if (building === m.buildingId) { setUnitId(m.unitId); wanted.current = null; } else setBuilding(m.buildingId);
+    } else setProject(m.projectId);
+  };
   const sameCategory = open.filter((o) => o.category === report.category);
   const submit = async (e) => {
     e.preventDefault();
@@ -115,6 +141,13 @@ export function Intake({ me }) {
     <div class="intake-grid">
       <form class="action-form" id="intake-form" onSubmit=${submit}>
         <h4>${t('findUnit')}</h4>
+        <label>${t('callerPhone')}<span class="inline">
+          <input id="caller-phone" type="tel" value=${callerPhone} onInput=${(e) => setCallerPhone(e.target.value)}
+            onKeyDown=${(e) => { if (e.key === 'Enter') { e.preventDefault(); lookUp(); } }} />
+          <button type="button" id="caller-lookup" onClick=${lookUp}>${t('lookUp')}</button></span></label>
+        ${matches ? (matches.length ? html`<ul class="matches" id="phone-matches">${matches.map((m) => html`<li>
+          <button type="button" data-unit=${m.unitId} onClick=${() => choose(m)}>${m.unitId}</button> ${m.owner.name} ${m.owner.phone}</li>`)}</ul>`
+          : html`<p class="empty" id="phone-matches">${t('noMatch')}</p>`) : null}
         <${Choice} id="intake-project" label=${t('project')} value=${project} options=${projects.map((p) => ({ value: p.id, label: `${p.name} (${p.id})` }))} onChange=${setProject} />
         <${Choice} id="intake-building" label=${t('building')} value=${building} options=${buildings.map((b) => ({ value: b.id, label: `${b.name} (${b.id})` }))} onChange=${setBuilding} />
         <${Choice} id="intake-room" label=${t('room')} value=${unitId} options=${rooms.map((r) => ({ value: r.unitId, label: r.number }))} onChange=${setUnitId} />

@@ -43,6 +43,44 @@ impl Service {
         Ok(out)
     }
 
+    /// The units whose linked owner has `phone` (digits compared, anything
+    /// else ignored, a leading 86 country code too; at least 7 digits),
+    /// with the owner; erased owners never match (their phone cannot be
+    /// opened any more). Reads every linked owner's record: a lookup at the
+    /// phone, not a report.
+    pub fn units_by_phone(&self, phone: &str) -> Result<Vec<(UnitId, domain::archive::Owner)>, AppError> {
+        let wanted = phone_digits(phone);
+        if wanted.len() < 7 || wanted.len() > 20 {
+            return Err(AppError::BadInput(format!(
+                "a phone number to look up has 7 to 20 digits, not {}",
+                wanted.len()
+            )));
+        }
+        let links = archive::owner_links(&self.archive_tree()?).map_err(AppError::internal)?;
+        let mut owners: std::collections::BTreeMap<domain::ids::OwnerId, Option<domain::archive::Owner>> =
+            Default::default();
+        let mut out = Vec::new();
+        for (unit, link) in links {
+            if !owners.contains_key(&link.owner) {
+                let owner = self.owner(&link.owner)?.0.filter(|o| o.erased_at.is_none());
+                let matches = match &owner {
+                    Some(o) => {
+                        match eventformat::sealing::open_status(self.keyring(), &o.phone).map_err(AppError::internal)? {
+                            eventformat::sealing::Opened::Clear(p) => phone_digits(p.as_str()) == wanted,
+                            _ => false,
+                        }
+                    }
+                    None => false,
+                };
+                owners.insert(link.owner.clone(), owner.filter(|_| matches));
+            }
+            if let Some(Some(owner)) = owners.get(&link.owner) {
+                out.push((unit, owner.clone()));
+            }
+        }
+        Ok(out)
+    }
+
     /// The rooms of `building` and their units, in room order.
     pub fn rooms(&self, building: &BuildingId) -> Result<Vec<(String, UnitId)>, AppError> {
         archive::rooms(&self.archive_tree()?, building).map_err(AppError::internal)
@@ -76,4 +114,18 @@ impl Service {
                 .collect(),
         ))
     }
+}
+
+/// A phone number's digits, without a mainland country code in front of a
+/// mobile number (`+86 138…`, `0086 138…`).
+fn phone_digits(phone: &str) -> String {
+    let digits: String = phone.chars().filter(char::is_ascii_digit).collect();
+    for prefix in ["0086", "86"] {
+        if let Some(rest) = digits.strip_prefix(prefix) {
+            if rest.len() == 11 && rest.starts_with('1') {
+                return rest.to_string();
+            }
+        }
+    }
+    digits
 }

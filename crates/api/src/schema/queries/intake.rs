@@ -56,6 +56,21 @@ pub struct SeverityOut {
 }
 
 /// Intake lookups.
+/// A unit found by its owner's phone.
+#[derive(SimpleObject)]
+pub struct PhoneMatch {
+    /// The unit.
+    pub unit_id: String,
+    /// Its project.
+    pub project_id: String,
+    /// Its building.
+    pub building_id: String,
+    /// Its room number.
+    pub number: String,
+    /// The owner with that phone (masked per role).
+    pub owner: crate::schema::archive::OwnerOut,
+}
+
 #[derive(Default)]
 pub struct IntakeQueries;
 
@@ -107,6 +122,42 @@ impl IntakeQueries {
             None => service.incidents(None)?,
         };
         Ok(incidents.into_iter().map(Into::into).collect())
+    }
+
+    /// The units whose owner has the caller's phone number (digits
+    /// compared; 7 to 20 digits), with the owner masked per role: intake
+    /// finds the unit of a caller who does not know their room. Erased
+    /// owners never match. A caller scoped to projects gets their units
+    /// only. Cost: 50,000 (every linked owner's record is read) + 50 × the
+    /// selection.
+    #[graphql(complexity = "50_000 + 50 * child_complexity")]
+    async fn units_by_phone(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The caller's phone number.")] phone: String,
+    ) -> Result<Vec<PhoneMatch>> {
+        let caller = principal(ctx)?;
+        access::require(caller, Read::Archive)?;
+        access::require(caller, Read::Owners)?;
+        let service = service(ctx)?;
+        let personal = access::sees_personal(caller);
+        let mut out = Vec::new();
+        for (unit_id, owner) in service.units_by_phone(&phone)? {
+            let Some(unit) = service.unit(&unit_id)?.0 else {
+                continue;
+            };
+            if access::require_project(caller, &unit.project).is_err() {
+                continue;
+            }
+            out.push(PhoneMatch {
+                unit_id: unit.id.to_string(),
+                project_id: unit.project.to_string(),
+                building_id: unit.building.to_string(),
+                number: unit.number.clone(),
+                owner: crate::schema::archive::OwnerOut::new(service.keyring(), owner, personal)?,
+            });
+        }
+        Ok(out)
     }
 
     /// The rooms of a building, in room-number order.
