@@ -749,3 +749,27 @@ async fn an_agent_and_a_contractor_work_a_ticket_in_the_console() {
     .await;
     assert_eq!(r["errors"][0]["extensions"]["code"], "FORBIDDEN", "{r}");
 }
+
+/// Behind a gateway that names the caller in its own headers, the console
+/// asks for no token: it shows whom the server says the caller is (here,
+/// with no gateway in front, the server's stand-in for a request without
+/// those headers).
+#[tokio::test]
+async fn behind_a_gateway_the_console_asks_for_no_token() {
+    let server = crate::support::start().await;
+    let browser = open().await;
+    browser
+        .client
+        .goto(&format!("http://{}/", server.addr))
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    let who = browser
+        .until(
+            "the header to name the caller",
+            "document.querySelector('#who') && document.querySelector('#who').innerText",
+        )
+        .await;
+    assert!(who.as_str().unwrap_or_default().contains("anonymous"), "{who}");
+    let form = browser.run("return !!document.querySelector('#token')").await;
+    assert_eq!(form, json!(false), "a token was asked for");
+}

@@ -398,8 +398,9 @@ function App() {
   const [me, setMe] = useState(null);
   const [checked, setChecked] = useState(false);
   const route = useRoute();
+  // Signed in already: by the token in this tab's session storage, or by
+  // a gateway that names the caller in its own headers (no token then).
   useEffect(() => {
-    if (!session.token()) { setChecked(true); return; }
     gql('{ me { user role projects contractorId ownerId } }')
       .then((d) => setMe(d.me))
       .catch(() => session.signOut())

@@ -111,8 +111,10 @@ export function Dashboard() {
   }, [year]);
   if (error && !d) return html`<${ErrorBox} error=${error} />`;
   if (!d) return html`<p>${t('loading')}</p>`;
-  const breached = d.alerts.filter((a) => a.clock.status === 'BREACHED');
-  const atRisk = d.alerts.filter((a) => a.clock.status === 'AT_RISK');
+  // Tickets, not clocks: a ticket with two breached clocks counts once;
+  // one with a breached and an at-risk clock counts as breached.
+  const breached = new Set(d.alerts.filter((a) => a.clock.status === 'BREACHED').map((a) => a.ticketId));
+  const atRisk = new Set(d.alerts.filter((a) => a.clock.status === 'AT_RISK' && !breached.has(a.ticketId)).map((a) => a.ticketId));
   const categories = [...new Set(d.defects.map((x) => x.key.split('/')[0]))].filter(Boolean).sort();
   const buildings = [...new Set(d.defects.map((x) => x.key.split('/')[1]))].filter(Boolean).sort();
   const count = Object.fromEntries(d.defects.map((x) => [x.key, x.count]));
@@ -122,8 +124,8 @@ export function Dashboard() {
     <h2>${t('dashboard')}</h2>
     <${ErrorBox} error=${error} />
     <div class="tiles">
-      <div class="tile bad" id="tile-breached"><b>${breached.length}</b>${t('breachedNow')}</div>
-      <div class="tile warn" id="tile-at-risk"><b>${atRisk.length}</b>${t('atRiskNow')}</div>
+      <div class="tile bad" id="tile-breached"><b>${breached.size}</b>${t('breachedNow')}</div>
+      <div class="tile warn" id="tile-at-risk"><b>${atRisk.size}</b>${t('atRiskNow')}</div>
       <div class="tile"><b><${Rate} value=${s.firstVisitRate} /></b>${t('firstVisitRate')}</div>
       <div class="tile"><b><${Rate} value=${s.revisitCoverage} /></b>${t('revisitCoverage')}</div>
     </div>

@@ -180,6 +180,29 @@ const zh = {
   callerPhone: '来电号码',
   lookUp: '查找',
   noMatch: '没有业主登记此号码',
+  tr_LEAK: '渗漏',
+  tr_CRACK: '开裂',
+  tr_HOLLOW: '空鼓',
+  tr_DOORS_WINDOWS: '门窗',
+  tr_WATER_ELECTRIC: '水电',
+  tr_HVAC: '暖通空调',
+  tr_FIXTURES: '洁具五金',
+  tr_BLOCKAGE: '堵塞',
+  tr_STRUCTURE: '结构',
+  tr_FACADE: '外立面',
+  tr_ELEVATOR: '电梯',
+  tr_LANDSCAPING: '园林景观',
+  tr_DECORATION: '装修',
+  tr_NONE: '无',
+  tr_OTHER: '其他',
+  ch_HOTLINE: '400 热线',
+  ch_APP: '业主 App',
+  ch_WE_CHAT: '微信',
+  ch_SERVICE_DESK: '客服前台',
+  ch_EMAIL: '邮件',
+  ch_WEB_FORM: '网页表单',
+  ch_FORUM: '论坛',
+  ch_BACK_OFFICE: '后台补录',
   reports: '报表',
   monthlyReport: '客服月报',
   weeklyReport: '维修周报',
@@ -511,7 +534,7 @@ export function t(key) {
   const word = dictionaries[lang][key];
   if (word !== undefined) return word;
   if (lang === 'en') {
-    const bare = key.replace(/^(?:[skpcfw]|sev|view|st|wk)_/, '');
+    const bare = key.replace(/^(?:[skpcfw]|sev|view|st|wk|tr|ch)_/, '');
     return bare
       .replace(/([a-z])([A-Z])/g, '$1 $2')
       .replace(/_/g, ' ')

@@ -153,9 +153,9 @@ export function Intake({ me }) {
         <${Choice} id="intake-room" label=${t('room')} value=${unitId} options=${rooms.map((r) => ({ value: r.unitId, label: r.number }))} onChange=${setUnitId} />
         <h4>${t('theReport')}</h4>
         <${Choice} id="intake-kind" label=${t('kind')} value=${report.kind} options=${KINDS} word="k_" onChange=${set('kind')} />
-        <${Choice} id="intake-channel" label=${t('channel')} value=${report.channel} options=${CHANNELS} onChange=${set('channel')} />
+        <${Choice} id="intake-channel" label=${t('channel')} value=${report.channel} options=${CHANNELS} word="ch_" onChange=${set('channel')} />
         <${Choice} id="intake-category" label=${t('category')} value=${report.category} options=${CATEGORIES} word="c_" onChange=${set('category')} />
-        <${Choice} id="intake-trade" label=${t('trade')} value=${report.trade} options=${TRADES} onChange=${set('trade')} />
+        <${Choice} id="intake-trade" label=${t('trade')} value=${report.trade} options=${TRADES} word="tr_" onChange=${set('trade')} />
         <label>${t('description')}<textarea id="intake-description" onInput=${(e) => set('description')(e.target.value)}>${report.description ?? ''}</textarea></label>
         <label>${t('familyName')}<input id="intake-family" value=${report.familyName ?? ''} onInput=${(e) => set('familyName')(e.target.value)} /></label>
         <label>${t('givenName')}<input id="intake-given" value=${report.givenName ?? ''} onInput=${(e) => set('givenName')(e.target.value)} /></label>

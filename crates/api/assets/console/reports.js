@@ -104,7 +104,7 @@ function Monthly({ r }) {
       <tbody><tr data-figure="ratings"><td>${r.ratings.count}</td><td>${num(r.ratings.overall)}</td><td>${num(r.ratings.productQuality)}</td>
         <td>${num(r.ratings.serviceProcess)}</td><td>${num(r.ratings.staffAttitude)}</td></tr></tbody></table>
     <h4>${t('defectsByTrade')}</h4>
-    ${r.defectsByTrade.length ? html`<table><tbody>${r.defectsByTrade.map((d) => html`<tr data-trade=${d.name}><th>${t('w_' + d.name.toUpperCase())}</th><td>${d.count}</td></tr>`)}</tbody></table>`
+    ${r.defectsByTrade.length ? html`<table><tbody>${r.defectsByTrade.map((d) => html`<tr data-trade=${d.name}><th>${t('tr_' + d.name.toUpperCase())}</th><td>${d.count}</td></tr>`)}</tbody></table>`
       : html`<p class="empty">${t('noData')}</p>`}
   </div>`;
 }
