@@ -204,8 +204,22 @@ async fn screenshots(browser: &chromium::Browser, base: &str, folder: &std::path
         .run("return document.querySelector('tr[data-ticket]').dataset.ticket")
         .await;
     let ticket = ticket.as_str().ok_or("no ticket in the queue")?.to_string();
+    // The intake with the first unit of the first building chosen: each
+    // list is chosen from once the one before it has loaded.
+    let intake = "const pick = async (sel) => { for (let i = 0; i < 400; i++) { const s = document.querySelector(sel); \
+                    if (s && s.options.length > 1) { s.value = s.options[1].value; \
+                      s.dispatchEvent(new Event('change', { bubbles: true })); return; } \
+                    await new Promise((r) => setTimeout(r, 25)); } }; \
+                  (async () => { await pick('#intake-project'); await pick('#intake-building'); await pick('#intake-room'); })(); \
+                  return true;";
     let pages: Vec<(&str, String, String, Option<String>)> = vec![
         ("queue", "#/queue".into(), "document.querySelector('tr[data-ticket]')".into(), None),
+        (
+            "intake",
+            "#/intake".into(),
+            "document.querySelector('#unit-facts #warranty tbody tr')".into(),
+            Some(intake.into()),
+        ),
         (
             "ticket",
             format!("#/ticket/{ticket}"),
@@ -246,7 +260,7 @@ async fn screenshots(browser: &chromium::Browser, base: &str, folder: &std::path
             browser
                 .until(
                     &format!("the {name} page"),
-                    "document.querySelector('#report-project option')",
+                    "document.querySelector('#report-project option') || document.querySelector('#intake-project option')",
                 )
                 .await;
             browser.run(&script).await;
