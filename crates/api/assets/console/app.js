@@ -359,7 +359,7 @@ function TicketPage({ id }) {
       <thead><tr><th>${t('position')}</th><th>${t('event')}</th><th>${t('actor')}</th><th>${t('role')}</th><th>${t('channel')}</th>
         <th>${t('occurred')}</th><th>${t('recorded')}</th></tr></thead>
       <tbody>${events.map((e, i) => html`<tr class=${cut != null && i > cut ? 'later' : ''} data-type=${e.type}>
-        <td>${e.position}</td><td><b>${e.type}</b><br /><small>${e.summary}</small></td><td>${e.actor}</td><td>${e.role}</td>
+        <td>${e.position}</td><td><b>${t('ev_' + e.type)}</b> <small class="type">${e.type}</small><br /><small>${e.summary}</small></td><td>${e.actor}</td><td>${t('ro_' + e.role)}</td>
         <td>${e.channel}</td><td>${when(e.occurredAt)}</td><td>${when(e.recordedAt)}</td></tr>`)}</tbody>
     </table>
   </section>`;
@@ -414,7 +414,7 @@ function App() {
     <header>
       <strong>${t('title')}</strong>
       <nav><a href="#/queue">${t('queue')}</a> ${me.role === 'contractor' || me.role === 'analyst' || me.role === 'auditor' ? null : html`<a href="#/intake" id="nav-intake">${t('intake')}</a>`} ${['agent', 'manager'].includes(me.role) ? html`<a href="#/revisits" id="nav-revisits">${t('revisits')}</a>` : null} ${['manager', 'analyst', 'auditor', 'admin'].includes(me.role) && !me.projects.length ? html`<a href="#/dashboard" id="nav-dashboard">${t('dashboard')}</a>` : null} ${me.role === 'contractor' || me.role === 'owner' ? null : html`<a href="#/incidents" id="nav-incidents">${t('incidents')}</a> <a href="#/reports" id="nav-reports">${t('reports')}</a>`} <a href="/graphiql">${t('graphiql')}</a></nav>
-      <span class="who" id="who">${t('signedInAs')}: ${me.user} (${me.role}${me.contractorId ? ` · ${me.contractorId}` : ''})</span>
+      <span class="who" id="who">${t('signedInAs')}: ${me.user} (${t('ro_' + me.role)}${me.contractorId ? ` · ${me.contractorId}` : ''})</span>
       <button type="button" onClick=${toggle}>${t('language')}</button>
       <button type="button" id="sign-out" onClick=${() => { session.signOut(); setMe(null); }}>${t('signOut')}</button>
     </header>

@@ -203,6 +203,44 @@ const zh = {
   ch_WEB_FORM: '网页表单',
   ch_FORUM: '论坛',
   ch_BACK_OFFICE: '后台补录',
+  ev_Received: '受理',
+  ev_Acknowledged: '确认',
+  ev_PriorityChanged: '调整优先级',
+  ev_Dispatched: '派工',
+  ev_Scheduled: '预约上门',
+  ev_Arrived: '到场',
+  ev_Diagnosed: '诊断定责',
+  ev_PlanConfirmed: '业主确认方案',
+  ev_PlanDeclined: '业主拒绝方案',
+  ev_ProgressNoted: '进度',
+  ev_Repaired: '完工',
+  ev_Accepted: '业主验收',
+  ev_Rejected: '验收不通过',
+  ev_Reopened: '重新打开',
+  ev_PutOnHold: '挂起',
+  ev_Resumed: '恢复',
+  ev_Withdrawn: '撤销',
+  ev_MergedInto: '合并',
+  ev_Commented: '备注',
+  ev_Closed: '关闭',
+  ev_Revisited: '回访',
+  ev_Investigated: '调查',
+  ev_ResolutionProposed: '提出方案',
+  ev_OwnerAgreed: '业主同意',
+  ev_OwnerDisagreed: '业主不同意',
+  ev_Escalated: '升级',
+  ev_Answered: '答复',
+  ev_LinkedToIncident: '关联重大事件',
+  ev_CalendarSettled: '日历更正',
+  ro_agent: '客服专员',
+  ro_manager: '客服经理',
+  ro_engineer: '工程师',
+  ro_contractor: '承包商',
+  ro_analyst: '数据分析',
+  ro_auditor: '审计',
+  ro_admin: '系统管理员',
+  ro_owner: '业主',
+  ro_system: '系统',
   reports: '报表',
   monthlyReport: '客服月报',
   weeklyReport: '维修周报',
@@ -534,7 +572,7 @@ export function t(key) {
   const word = dictionaries[lang][key];
   if (word !== undefined) return word;
   if (lang === 'en') {
-    const bare = key.replace(/^(?:[skpcfw]|sev|view|st|wk|tr|ch)_/, '');
+    const bare = key.replace(/^(?:[skpcfw]|sev|view|st|wk|tr|ch|ev|ro)_/, '');
     return bare
       .replace(/([a-z])([A-Z])/g, '$1 $2')
       .replace(/_/g, ' ')
