@@ -172,8 +172,16 @@ async fn the_queue_refuses_what_it_cannot_answer() {
             "cursor",
         ),
         (
+            r#"{ tickets(orderBy: NEAREST_DUE, after: "due|yesterday|T-1") { edges { cursor } } }"#,
+            "cursor",
+        ),
+        (
             r#"{ tickets(orderBy: NEAREST_DUE, after: "0000") { edges { cursor } } }"#,
             "cursor",
+        ),
+        (
+            r#"{ tickets(orderBy: NEAREST_DUE, filter: { receivedFrom: "2026-03-16T00:00:00Z", receivedBefore: "2026-03-16T00:00:00Z" }) { totalCount } }"#,
+            "range",
         ),
         (
             "{ tickets(orderBy: NEAREST_DUE, first: 0) { edges { cursor } } }",
@@ -192,7 +200,7 @@ async fn the_queue_refuses_what_it_cannot_answer() {
     let answer = ok(
         s.addr,
         AGENT,
-        r#"{ tickets(orderBy: NEAREST_DUE, after: "due:99") { edges { cursor } pageInfo { hasNextPage } } }"#,
+        r#"{ tickets(orderBy: NEAREST_DUE, after: "due|2999-01-01T00:00:00Z|T-ZZZ") { edges { cursor } pageInfo { hasNextPage } } }"#,
         json!({}),
     )
     .await;
@@ -200,4 +208,52 @@ async fn the_queue_refuses_what_it_cannot_answer() {
         answer["data"]["tickets"],
         json!({ "edges": [], "pageInfo": { "hasNextPage": false } })
     );
+}
+
+/// A ticket ahead of the cursor that closes between two pages does not
+/// make the next page skip one: the cursor is a place in the order (due
+/// instant and ticket), not a count of the tickets before it.
+#[tokio::test]
+async fn a_ticket_closing_between_pages_skips_no_other() {
+    let s = start().await;
+    crate::support::seed_units(&s.service, &["P1-1-101"]).await;
+    for (id, priority) in [
+        ("T-1", "EMERGENCY"),
+        ("T-2", "URGENT"),
+        ("T-3", "NORMAL"),
+        ("T-4", "NORMAL"),
+    ] {
+        let vars = json!({
+            "id": id, "priority": priority, "project": "P1", "building": "P1-1", "unit": "P1-1-101",
+        });
+        ok(s.addr, AGENT, RECEIVE, vars).await;
+    }
+    let first = ok(s.addr, AGENT, PAGE, json!({ "filter": {}, "after": null, "first": 2 })).await;
+    let page = &first["data"]["tickets"];
+    let one: Vec<String> = page["edges"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|e| e["node"]["id"].as_str().map(String::from))
+        .collect();
+    assert_eq!(one, ["T-1", "T-2"], "the emergency, then the urgent ticket");
+    // The first ticket of the page is withdrawn before the next page.
+    ok(
+        s.addr,
+        AGENT,
+        r#"mutation { withdrawTicket(input: { ticketId: "T-1", reason: "业主撤回" }) { position } }"#,
+        json!({}),
+    )
+    .await;
+    let after = page["pageInfo"]["endCursor"].clone();
+    let second = ok(s.addr, AGENT, PAGE, json!({ "filter": {}, "after": after, "first": 2 })).await;
+    let mut two: Vec<&str> = second["data"]["tickets"]["edges"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|e| e["node"]["id"].as_str())
+        .collect();
+    two.sort_unstable();
+    assert_eq!(two, ["T-3", "T-4"], "{second}");
+    assert_eq!(second["data"]["tickets"]["totalCount"], 3, "open tickets now");
 }

@@ -129,12 +129,14 @@ function Queue({ me }) {
   useEffect(() => { load(); }, [load, tick]);
   // Live: ticket events reload the page of the queue, at most once a
   // second however busy the log is.
-  const pending = useRef(false);
-  useEffect(() => subscribe('subscription { ticketEvents { position ticketId } }', {}, () => {
-    if (pending.current) return;
-    pending.current = true;
-    setTimeout(() => { pending.current = false; setTick((n) => n + 1); }, 1000);
-  }, setError), []);
+  const pending = useRef(null);
+  useEffect(() => {
+    const end = subscribe('subscription { ticketEvents { position ticketId } }', {}, () => {
+      if (pending.current) return;
+      pending.current = setTimeout(() => { pending.current = null; setTick((n) => n + 1); }, 1000);
+    }, setError);
+    return () => { end(); clearTimeout(pending.current); };
+  }, []);
   const change = (name, value) => setFilter((f) => ({ ...f, [name]: value }));
   const only = presets(me).find((p) => p.id === preset)?.only;
   const rows = data

@@ -31,7 +31,7 @@ export function Incidents({ me, id }) {
 }
 
 function IncidentPage({ me, id }) {
-  const [incident, setIncident] = useState(null);
+  const [incident, setIncident] = useState(undefined); // null: no such incident
   const [tickets, setTickets] = useState([]);
   const [note, setNote] = useState('');
   const [tick, setTick] = useState(0);
@@ -65,6 +65,7 @@ function IncidentPage({ me, id }) {
     }
   };
   if (error && !incident) return html`<${ErrorBox} error=${error} />`;
+  if (incident === null) return html`<p class="empty" id="incident-missing">${t('noSuchIncident')} ${id}</p>`;
   if (!incident) return html`<p>${t('loading')}</p>`;
   const mayUpdate = ['agent', 'manager', 'admin'].includes(me.role) && !incident.closedAt;
   return html`<section class="incident" id="incident" data-incident=${incident.id}>

@@ -353,16 +353,53 @@ pub fn list(
     })
 }
 
-/// How a cursor of [`list_by_due`] starts: the place in the order after
-/// the item it was given with.
-const DUE_CURSOR: &str = "due:";
+/// How a cursor of [`list_by_due`] starts; then the due instant it was
+/// given with (RFC 3339 to the nanosecond, or `-` for none) and the
+/// ticket, separated by `|`.
+const DUE_CURSOR: &str = "due|";
+
+/// The place of a ticket in the due order: no due last, then by due, then
+/// by id (as [`crate::sla::open_by_due`] sorts).
+fn due_key(entry: &crate::sla::DueOrder) -> (bool, Option<DateTime<Utc>>, &str) {
+    (entry.1.is_none(), entry.1, entry.0.as_str())
+}
+
+fn due_cursor(entry: &crate::sla::DueOrder) -> String {
+    let due = entry.1.map_or_else(
+        || "-".to_string(),
+        |d| d.to_rfc3339_opts(chrono::SecondsFormat::Nanos, true),
+    );
+    format!("{DUE_CURSOR}{due}|{}", entry.0)
+}
+
+fn parse_due_cursor(cursor: &str) -> Option<crate::sla::DueOrder> {
+    let rest = cursor.strip_prefix(DUE_CURSOR).filter(|r| r.len() <= 200)?;
+    let (due, id) = rest.split_once('|')?;
+    let due = match due {
+        "-" => None,
+        text => Some(DateTime::parse_from_rfc3339(text).ok()?.with_timezone(&Utc)),
+    };
+    Some((TicketId::new(id).ok()?, due))
+}
+
+fn check_range(filter: &TicketFilter) -> Result<(), QueryError> {
+    if let (Some(from), Some(before)) = (filter.received_from, filter.received_before) {
+        if before <= from {
+            return Err(QueryError::BadRange);
+        }
+    }
+    Ok(())
+}
 
 /// Lists the tickets of `order` (ticket ids, most urgent first, as
 /// [`crate::sla::open_by_due`] gives them) that match `filter`, `first` at
-/// a time, after the cursor of a previous page of this listing. The order
-/// moves with time and with every event, so a cursor is a place in the
-/// order as it is read now: a ticket that moved ahead of it is not listed
-/// again, one that moved behind it may be listed twice.
+/// a time, after the cursor of a previous page of this listing. A cursor
+/// names the place in the order of the ticket it was given with (its due
+/// instant and id), so the next page starts behind that place in the order
+/// as it is read then: tickets that closed or moved ahead meanwhile do not
+/// shift the rest, a ticket whose due moved from behind the place to ahead
+/// of it is not listed on the later pages, and one that moved from ahead of
+/// it to behind it is listed again.
 pub fn list_by_due(
     tree: &ViewTree,
     order: &[crate::sla::DueOrder],
@@ -373,18 +410,13 @@ pub fn list_by_due(
     if !(1..=MAX_PAGE).contains(&first) {
         return Err(QueryError::BadPageSize(first));
     }
-    if let (Some(from), Some(before)) = (filter.received_from, filter.received_before) {
-        if before < from {
-            return Err(QueryError::BadRange);
-        }
-    }
+    check_range(filter)?;
     let start = match after {
         None => 0,
-        Some(cursor) => cursor
-            .strip_prefix(DUE_CURSOR)
-            .filter(|n| !n.is_empty() && n.len() <= 10 && n.bytes().all(|b| b.is_ascii_digit()))
-            .and_then(|n| n.parse::<usize>().ok())
-            .ok_or_else(|| QueryError::BadCursor(cursor.to_string()))?,
+        Some(cursor) => {
+            let place = parse_due_cursor(cursor).ok_or_else(|| QueryError::BadCursor(cursor.to_string()))?;
+            order.partition_point(|entry| due_key(entry) <= due_key(&place))
+        }
     };
     let mut page = TicketPage {
         items: Vec::new(),
@@ -392,8 +424,8 @@ pub fn list_by_due(
         end_cursor: None,
         has_next_page: false,
     };
-    for (i, (id, _)) in order.iter().enumerate().skip(start) {
-        let Some(record) = ticket(tree, id)? else {
+    for entry in &order[start..] {
+        let Some(record) = ticket(tree, &entry.0)? else {
             continue;
         };
         if !filter.matches(&record.ticket) {
@@ -403,12 +435,29 @@ pub fn list_by_due(
             page.has_next_page = true;
             break;
         }
-        let cursor = format!("{DUE_CURSOR}{}", i + 1);
+        let cursor = due_cursor(entry);
         page.end_cursor = Some(cursor.clone());
         page.cursors.push(cursor);
         page.items.push(record);
     }
     Ok(page)
+}
+
+/// How many tickets of `order` match `filter`: what [`list_by_due`] pages
+/// through (each ticket's record is read and matched).
+pub fn count_in_order(
+    tree: &ViewTree,
+    order: &[crate::sla::DueOrder],
+    filter: &TicketFilter,
+) -> Result<u64, QueryError> {
+    check_range(filter)?;
+    let mut n = 0u64;
+    for entry in order {
+        if ticket(tree, &entry.0)?.is_some_and(|record| filter.matches(&record.ticket)) {
+            n += 1;
+        }
+    }
+    Ok(n)
 }
 
 /// How many tickets match `filter`: as many as [`list`] pages through,

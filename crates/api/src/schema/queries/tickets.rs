@@ -63,7 +63,12 @@ pub enum TicketOrder {
 impl TicketFilterInput {
     /// What `totalCount` costs on this filter (a filter that does not
     /// convert is refused when it runs; it costs as the costlier count).
-    fn count_cost(&self) -> usize {
+    /// Under `NEAREST_DUE` each open ticket's record is read and matched:
+    /// the costlier count.
+    fn count_cost(&self, nearest_due: bool) -> usize {
+        if nearest_due {
+            return crate::cost::TOTAL_COUNT_MATCHED;
+        }
         self.to_filter()
             .map_or(crate::cost::TOTAL_COUNT_MATCHED, |f| crate::cost::total_count(&f))
     }
@@ -126,6 +131,10 @@ pub struct TicketConnection {
     /// what `totalCount` counts, if it is asked for.
     #[graphql(skip)]
     pub filter: TicketFilter,
+    /// For `orderBy: NEAREST_DUE`, the order the page was cut from:
+    /// `totalCount` counts within it (the open tickets), not the index.
+    #[graphql(skip)]
+    pub due_order: Option<std::sync::Arc<Vec<projections::sla::DueOrder>>>,
 }
 
 #[async_graphql::ComplexObject]
@@ -142,7 +151,11 @@ impl TicketConnection {
     #[graphql(complexity = "crate::cost::TOTAL_COUNT_MARK")]
     async fn total_count(&self, ctx: &Context<'_>) -> Result<u64> {
         let tree = service(ctx)?.view("tickets")?.tree();
-        Ok(projections::tickets::count(&tree, &self.filter).map_err(|e| match e {
+        let counted = match &self.due_order {
+            Some(order) => projections::tickets::count_in_order(&tree, order, &self.filter),
+            None => projections::tickets::count(&tree, &self.filter),
+        };
+        Ok(counted.map_err(|e| match e {
             projections::tickets::QueryError::View(v) => AppError::internal(v),
             other => bad(other),
         })?)
@@ -183,7 +196,7 @@ impl TicketQueries {
     /// + for NEAREST_DUE what the SLA alerts cost (every open ticket's
     /// clocks are evaluated).
     #[graphql(
-        complexity = "crate::cost::page(first, child_complexity, filter.count_cost()) + crate::cost::due_order(order_by == TicketOrder::NearestDue, filter.project_id.is_some())"
+        complexity = "crate::cost::page(first, child_complexity, filter.count_cost(order_by == TicketOrder::NearestDue)) + crate::cost::due_order(order_by == TicketOrder::NearestDue, filter.project_id.is_some())"
     )]
     async fn tickets(
         &self,
@@ -207,6 +220,7 @@ impl TicketQueries {
         scope_filter(caller, &mut filter)?;
         let service = service(ctx)?;
         let tree = service.view("tickets")?.tree();
+        let mut due_order = None;
         let listed = match order_by {
             TicketOrder::Received => projections::tickets::list(&tree, &filter, first, after.as_deref()),
             TicketOrder::NearestDue => {
@@ -215,8 +229,10 @@ impl TicketQueries {
                 }
                 filter.open = Some(true);
                 let projects: Vec<ProjectId> = filter.project.iter().cloned().collect();
-                let order = service.open_by_due(&projects)?;
-                projections::tickets::list_by_due(&tree, &order, &filter, first, after.as_deref())
+                let order = std::sync::Arc::new(service.open_by_due(&projects)?);
+                let page = projections::tickets::list_by_due(&tree, &order, &filter, first, after.as_deref());
+                due_order = Some(order);
+                page
             }
         };
         let page = listed.map_err(|e| match e {
@@ -241,6 +257,7 @@ impl TicketQueries {
                 end_cursor: page.end_cursor,
             },
             filter,
+            due_order,
         })
     }
 }
