@@ -7,13 +7,13 @@
 use application::auth::Principal;
 use domain::actor::Role;
 use domain::ids::{ContractorId, UserId};
-use fantoccini::Locator;
 use serde_json::{json, Value};
 
-use crate::browser::{open, Browser};
+use crate::browser::open;
+use crate::pages::{click, offered, picture, select, sign_in, type_into, wait_status};
 use crate::support::{bearer, request, seed_directory, seed_fixtures, start_with_tokens};
 
-fn principal(user: &str, role: Role, contractor: Option<&str>) -> Principal {
+pub(crate) fn principal(user: &str, role: Role, contractor: Option<&str>) -> Principal {
     Principal {
         user: UserId::new(user).unwrap_or_else(|e| panic!("{e}")),
         role,
@@ -23,7 +23,7 @@ fn principal(user: &str, role: Role, contractor: Option<&str>) -> Principal {
     }
 }
 
-async fn graphql(addr: std::net::SocketAddr, token: &str, query: &str, variables: Value) -> Value {
+pub(crate) async fn graphql(addr: std::net::SocketAddr, token: &str, query: &str, variables: Value) -> Value {
     let body = json!({ "query": query, "variables": variables }).to_string();
     let (status, text) = request(addr, "POST", "/graphql", &bearer(token), &body).await;
     assert_eq!(status, 200, "{text}");
@@ -40,114 +40,6 @@ fn report(id: &str, unit: &str, description: &str) -> Value {
         "location": { "projectId": unit.split('-').take(2).collect::<Vec<_>>().join("-"),
                       "buildingId": unit.split('-').take(3).collect::<Vec<_>>().join("-"), "unitId": unit }
     })
-}
-
-/// The element `css` once the page shows it (and, with `ready`, once that
-/// expression about it holds).
-async fn element(browser: &Browser, css: &str, ready: Option<&str>) -> fantoccini::elements::Element {
-    let shown = format!("document.querySelector({css:?})");
-    let expression = match ready {
-        Some(condition) => format!("{shown} && {condition}"),
-        None => shown,
-    };
-    browser.until(&format!("{css} to be ready"), &expression).await;
-    browser
-        .client
-        .find(Locator::Css(css))
-        .await
-        .unwrap_or_else(|e| panic!("{css}: {e}"))
-}
-
-async fn select(browser: &Browser, css: &str, value: &str) {
-    let offered = format!("[...document.querySelector({css:?}).options].some(o => o.value === {value:?})");
-    element(browser, css, Some(&offered))
-        .await
-        .select_by_value(value)
-        .await
-        .unwrap_or_else(|e| panic!("choosing {value} in {css}: {e}"));
-}
-
-async fn click(browser: &Browser, css: &str) {
-    element(browser, css, None)
-        .await
-        .click()
-        .await
-        .unwrap_or_else(|e| panic!("clicking {css}: {e}"));
-}
-
-async fn type_into(browser: &Browser, css: &str, text: &str) {
-    element(browser, css, None)
-        .await
-        .send_keys(text)
-        .await
-        .unwrap_or_else(|e| panic!("typing into {css}: {e}"));
-}
-
-async fn sign_in(browser: &Browser, addr: std::net::SocketAddr, token: &str, who: &str) {
-    browser
-        .client
-        .goto(&format!("http://{addr}/"))
-        .await
-        .unwrap_or_else(|e| panic!("{e}"));
-    type_into(browser, "#token", token).await;
-    click(browser, "#sign-in").await;
-    browser
-        .until(
-            &format!("the header to name {who}"),
-            &format!("document.querySelector('#who') && document.querySelector('#who').innerText.includes({who:?})"),
-        )
-        .await;
-}
-
-/// The actions the ticket page offers, by mutation name.
-async fn offered(browser: &Browser) -> Vec<String> {
-    let names = browser
-        .run("return [...document.querySelectorAll('#actions button')].map(b => b.dataset.action)")
-        .await;
-    names
-        .as_array()
-        .map(|a| a.iter().filter_map(|v| v.as_str().map(String::from)).collect())
-        .unwrap_or_default()
-}
-
-/// With `CONSOLE_SCREENSHOTS=<folder>`, saves what the page shows as
-/// `<folder>/<name>.png` (how the pictures in `docs/console/` are made).
-async fn picture(browser: &Browser, name: &str) {
-    let Ok(folder) = std::env::var("CONSOLE_SCREENSHOTS") else {
-        return;
-    };
-    // Tall enough for the whole page, then back to the size tests use.
-    let (width, height) = browser.client.get_window_size().await.unwrap_or_else(|e| panic!("{e}"));
-    let tall = browser
-        .run("return document.documentElement.scrollHeight")
-        .await
-        .as_u64()
-        .unwrap_or(height);
-    let size = |h: u64| u32::try_from(h).unwrap_or(4000).min(4000);
-    let width = u32::try_from(width).unwrap_or(1280);
-    browser
-        .client
-        .set_window_size(width, size(tall + 120).max(size(height)))
-        .await
-        .unwrap_or_else(|e| panic!("{e}"));
-    let png = browser.client.screenshot().await.unwrap_or_else(|e| panic!("{e}"));
-    browser
-        .client
-        .set_window_size(width, size(height))
-        .await
-        .unwrap_or_else(|e| panic!("{e}"));
-    // A relative folder is taken from the workspace's root.
-    let folder = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..").join(folder);
-    std::fs::write(folder.join(format!("{name}.png")), png).unwrap_or_else(|e| panic!("{}: {e}", folder.display()));
-}
-
-async fn wait_status(browser: &Browser, status_zh: &str) {
-    browser
-        .until(
-            &format!("the ticket to show status {status_zh}"),
-            &format!("document.querySelector('#ticket-status') && document.querySelector('#ticket-status').innerText === {status_zh:?}"),
-        )
-        .await;
 }
 
 #[tokio::test]
@@ -622,132 +514,9 @@ async fn an_agent_and_a_contractor_work_a_ticket_in_the_console() {
         .await;
     picture(&browser, "incident").await;
 
-    // An analyst's dashboard: every chart drawn from the figures above.
+    // An analyst's dashboard and the project's reports.
     let analyst = token(principal("analyst-1", Role::Analyst, None));
-    click(&browser, "#sign-out").await;
-    sign_in(&browser, addr, &analyst, "analyst-1").await;
-    click(&browser, "#nav-dashboard").await;
-    // The first-response clock was met by the acknowledgement: the week
-    // line has a point, and the bars have the project, kind and priority.
-    element(
-        &browser,
-        "#chart-sla-week",
-        Some("Number(document.querySelector('#chart-sla-week').dataset.points) > 0"),
-    )
-    .await;
-    element(&browser, "#chart-sla-week canvas", None).await;
-    let bars = browser
-        .run(
-            "return ['#chart-sla-project', '#chart-sla-kind', '#chart-sla-priority'].map(id => \
-             [...document.querySelectorAll(id + ' .bar-group')].map(g => g.dataset.key + ':' + \
-             [...g.querySelectorAll('.bar')].map(b => b.dataset.rate).join('/')))",
-        )
-        .await;
-    assert_eq!(
-        bars,
-        json!([["HZ-1:100/100/100"], ["repair:100/100/100"], ["emergency:100/100/100"]]),
-        "one ticket met all three clocks: {bars}"
-    );
-    let heat = browser
-        .run(
-            "return [...document.querySelectorAll('#defect-heat-map td')].filter(td => td.dataset.count > 0) \
-             .map(td => td.dataset.count).join(',')",
-        )
-        .await;
-    // Three engineering defects: two in building HZ-1-3, one in SH-2-3.
-    assert_eq!(heat, json!("2,1"), "the heat map's non-empty cells");
-    element(&browser, "#scorecards tbody tr", None).await;
-    let scorecard = browser
-        .run("return [...document.querySelectorAll('#scorecards tbody tr')].map(r => r.cells[1].innerText)")
-        .await;
-    assert!(
-        scorecard.as_array().is_some_and(|a| a.contains(&json!("C-001"))),
-        "the contractor's scorecard: {scorecard}"
-    );
-    let ratings = browser
-        .run("return document.querySelectorAll('#satisfaction tbody tr').length")
-        .await;
-    assert!(ratings.as_u64().unwrap_or(0) >= 1, "satisfaction rows: {ratings}");
-    picture(&browser, "dashboard").await;
-
-    // The reports of the project, on screen and as downloads.
-    let today = domain::testing::test_today();
-    let month = today.format("%Y-%m").to_string();
-    let week = {
-        use chrono::Datelike;
-        format!("{}-W{:02}", today.iso_week().year(), today.iso_week().week())
-    };
-    click(&browser, "#nav-reports").await;
-    select(&browser, "#report-project", "HZ-1").await;
-    browser
-        .run(&format!(
-            "for (const [id, v] of [['#report-month', {month:?}], ['#report-week', {week:?}]]) {{ \
-               const i = document.querySelector(id); i.value = v; i.dispatchEvent(new Event('input', {{ bubbles: true }})); }} \
-             return true;"
-        ))
-        .await;
-    click(&browser, "#report-show").await;
-    let figure =
-        |report: &str, name: &str| format!("document.querySelector('#{report} tr[data-figure={name}] td').innerText");
-    // Two repairs in HZ-1 this month (the earlier call and the one worked
-    // above), the worked one finished and accepted.
-    browser
-        .until(
-            "the monthly report",
-            &format!(
-                "document.querySelector('#monthly-report[data-month={month:?}]') && {} === '2'",
-                figure("monthly-report", "received-repair")
-            ),
-        )
-        .await;
-    let figures = browser
-        .run(&format!(
-            "return [{}, {}, {}, {}]",
-            figure("monthly-report", "finished"),
-            figure("monthly-report", "open"),
-            figure("weekly-report", "received"),
-            figure("weekly-report", "accepted"),
-        ))
-        .await;
-    assert_eq!(
-        figures,
-        json!(["1", "1", "2", "1"]),
-        "finished, open; the week's received, accepted"
-    );
-    // The CSV download starts with a byte-order mark; the workbook is the
-    // API's, decoded to a zip archive.
-    let download = browser
-        .client
-        .execute_async(
-            "const done = arguments[arguments.length - 1]; \
-             import('/console/assets/reports.js').then(async (m) => { \
-               const csv = new Uint8Array(await m.csvBlob('项目,HZ-1\\n').arrayBuffer()); \
-               const r = await fetch('/graphql', { method: 'POST', headers: { 'content-type': 'application/json', \
-                 authorization: 'Bearer ' + sessionStorage.getItem('aftersales.token') }, \
-                 body: JSON.stringify({ query: 'query($m: String!) { monthlyReport(projectId: \"HZ-1\", month: $m) { xlsx } }', \
-                 variables: { m: arguments[0] } }) }).then(r => r.json()); \
-               const xlsx = new Uint8Array(await m.xlsxBlob(r.data.monthlyReport.xlsx).arrayBuffer()); \
-               done({ csv: [...csv.slice(0, 6)], xlsx: [...xlsx.slice(0, 4)] }); });",
-            vec![json!(month)],
-        )
-        .await
-        .unwrap_or_else(|e| panic!("{e}"));
-    assert_eq!(
-        download,
-        json!({ "csv": [0xEF, 0xBB, 0xBF, 0xE9, 0xA1, 0xB9], "xlsx": [0x50, 0x4B, 0x03, 0x04] }),
-        "a BOM then UTF-8 (项 is E9 A1 B9); an xlsx is a zip archive"
-    );
-    element(&browser, "#monthly-downloads button[data-download=xlsx]", None).await;
-    picture(&browser, "reports").await;
-    // A contractor may not read the project's reports, workbook or not.
-    let r = graphql(
-        addr,
-        &contractor,
-        "query($m: String!) { monthlyReport(projectId: \"HZ-1\", month: $m) { xlsx } }",
-        json!({ "m": month }),
-    )
-    .await;
-    assert_eq!(r["errors"][0]["extensions"]["code"], "FORBIDDEN", "{r}");
+    crate::console_analytics::dashboard_and_reports(&browser, addr, &analyst, &contractor).await;
 }
 
 /// Behind a gateway that names the caller in its own headers, the console

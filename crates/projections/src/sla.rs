@@ -404,43 +404,26 @@ pub fn open_by_due(
     projects: &[ProjectId],
     at: DateTime<Utc>,
 ) -> Result<Vec<DueOrder>, ProjectionError> {
-    let prefixes: Vec<Vec<u8>> = if projects.is_empty() {
-        vec![vec![OPEN]]
+    let records = if projects.is_empty() {
+        open_records(tree, None)?
     } else {
-        projects
-            .iter()
-            .map(|p| {
-                let mut k = vec![OPEN];
-                k.extend_from_slice(p.as_str().as_bytes());
-                k.push(0);
-                k
-            })
-            .collect()
-    };
-    let mut out = Vec::new();
-    for prefix in prefixes {
-        for entry in tree.scan_prefix(&prefix) {
-            let (k, _) = entry?;
-            let Some(sep) = k.iter().position(|b| *b == 0) else {
-                continue;
-            };
-            let Ok(id) = TicketId::new(String::from_utf8_lossy(&k[sep + 1..]).into_owned()) else {
-                continue;
-            };
-            let Some(bytes) = tree.get(&ticket_key(&id))? else {
-                continue;
-            };
-            let t = decode_ticket(&bytes)?;
-            let report = evaluate_changes(&t.changes, calendars, at)
-                .map_err(|e| ProjectionError::Invalid(format!("ticket {id}: {e}")))?;
-            let due = report
-                .clocks()
-                .filter(|c| c.stopped_at.is_none() && !c.is_paused)
-                .filter(|c| !matches!(c.status, ClockStatus::Met | ClockStatus::Cancelled))
-                .filter_map(|c| c.due_at)
-                .min();
-            out.push((id, due));
+        let mut all = Vec::new();
+        for p in projects {
+            all.extend(open_records(tree, Some(p))?);
         }
+        all
+    };
+    let mut out = Vec::with_capacity(records.len());
+    for (id, t) in records {
+        let report = evaluate_changes(&t.changes, calendars, at)
+            .map_err(|e| ProjectionError::Invalid(format!("ticket {id}: {e}")))?;
+        let due = report
+            .clocks()
+            .filter(|c| c.stopped_at.is_none() && !c.is_paused)
+            .filter(|c| !matches!(c.status, ClockStatus::Met | ClockStatus::Cancelled))
+            .filter_map(|c| c.due_at)
+            .min();
+        out.push((id, due));
     }
     out.sort_by(|a, b| (a.1.is_none(), a.1, &a.0).cmp(&(b.1.is_none(), b.1, &b.0)));
     Ok(out)
@@ -448,8 +431,19 @@ pub fn open_by_due(
 
 /// Every open ticket's record (clock changes, project, …), in key order.
 pub fn open_tickets(tree: &ViewTree) -> Result<Vec<SlaTicket>, ProjectionError> {
+    Ok(open_records(tree, None)?.into_iter().map(|(_, t)| t).collect())
+}
+
+/// The open tickets of `project` (of every project when `None`) with their
+/// records, in key order (project, then id).
+fn open_records(tree: &ViewTree, project: Option<&ProjectId>) -> Result<Vec<(TicketId, SlaTicket)>, ProjectionError> {
+    let mut prefix = vec![OPEN];
+    if let Some(p) = project {
+        prefix.extend_from_slice(p.as_str().as_bytes());
+        prefix.push(0);
+    }
     let mut out = Vec::new();
-    for entry in tree.scan_prefix(&[OPEN]) {
+    for entry in tree.scan_prefix(&prefix) {
         let (k, _) = entry?;
         let Some(sep) = k.iter().position(|b| *b == 0) else {
             continue;
@@ -458,7 +452,7 @@ pub fn open_tickets(tree: &ViewTree) -> Result<Vec<SlaTicket>, ProjectionError> 
             continue;
         };
         if let Some(bytes) = tree.get(&ticket_key(&id))? {
-            out.push(decode_ticket(&bytes)?);
+            out.push((id, decode_ticket(&bytes)?));
         }
     }
     Ok(out)
@@ -549,24 +543,8 @@ pub fn alerts(
     project: Option<&ProjectId>,
     at: DateTime<Utc>,
 ) -> Result<Vec<Alert>, ProjectionError> {
-    let mut prefix = vec![OPEN];
-    if let Some(p) = project {
-        prefix.extend_from_slice(p.as_str().as_bytes());
-        prefix.push(0);
-    }
     let mut out = Vec::new();
-    for entry in tree.scan_prefix(&prefix) {
-        let (k, _) = entry?;
-        let Some(sep) = k.iter().position(|b| *b == 0) else {
-            continue;
-        };
-        let Ok(id) = TicketId::new(String::from_utf8_lossy(&k[sep + 1..]).into_owned()) else {
-            continue;
-        };
-        let Some(bytes) = tree.get(&ticket_key(&id))? else {
-            continue;
-        };
-        let t = decode_ticket(&bytes)?;
+    for (id, t) in open_records(tree, project)? {
         let report =
             evaluate_changes(&t.changes, calendars, at).map_err(|e| ProjectionError::Invalid(e.to_string()))?;
         for clock in report.clocks() {
